@@ -1,0 +1,269 @@
+//! Types shared by every dataset: images, points, provenance.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Fields, TimeUnit};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the shard schema. Bump the minor for added columns, the major for renamed or
+/// retyped ones. Written into every row's provenance and every shard's metadata.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// Field-metadata value describing point coordinates in every dataset.
+pub const POINT_UNIT: &str = "percent";
+
+/// A point in percent of the image size: `x` from the left edge, `y` from the top edge,
+/// both in 0–100 with one decimal (Molmo's `point_scale=100` convention).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Point {
+    /// Horizontal position, percent of the image width (0–100, one decimal).
+    pub x: f64,
+    /// Vertical position, percent of the image height (0–100, one decimal).
+    pub y: f64,
+}
+
+impl Point {
+    /// A point from pixel coordinates, converted to the percent convention and rounded to
+    /// one decimal.
+    #[must_use]
+    pub fn from_pixels(x: f64, y: f64, width: u32, height: u32) -> Point {
+        let round1 = |v: f64| (v * 10.0).round() / 10.0;
+        Point {
+            x: round1((x / f64::from(width) * 100.0).clamp(0.0, 100.0)),
+            y: round1((y / f64::from(height) * 100.0).clamp(0.0, 100.0)),
+        }
+    }
+}
+
+/// An embedded image in the Hugging Face `datasets` `Image` feature layout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ImageData {
+    /// Encoded image bytes (PNG or JPEG).
+    pub bytes: Vec<u8>,
+    /// Suggested file name (`<image_sha256>.png`); informational.
+    pub path: Option<String>,
+}
+
+/// One stage that touched the row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StageUse {
+    /// Stage name in the pipeline spec.
+    pub name: String,
+    /// Registered stage kind, such as `clocks.render`.
+    pub kind: String,
+    /// Version of the stage implementation (bumped when its output changes).
+    pub version: String,
+    /// SHA-256 of the stage's resolved configuration (canonical JSON).
+    pub config_hash: String,
+    /// Whether this stage gave a vision-language model an image. Always `false` in pixmo.
+    pub uses_vlm: bool,
+}
+
+/// One model used to produce the row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ModelUse {
+    /// Stage name that called the model.
+    pub stage: String,
+    /// What kind of model: `llm-text`, `asr`, `detector`, `ocr`, `renderer` or `vlm`.
+    pub kind: String,
+    /// Model name as configured (for example `SmolLM2-135M-Instruct.Q4_1`).
+    pub name: String,
+    /// SHA-256 of the model file, or of the model's identity for remote APIs.
+    pub file_sha256: String,
+    /// Prompt template id for LLM stages.
+    pub prompt_template_id: Option<String>,
+    /// SHA-256 of the prompt template text for LLM stages.
+    pub prompt_template_sha256: Option<String>,
+    /// Sampling parameters as canonical JSON.
+    pub parameters: Option<String>,
+}
+
+/// One input the row was derived from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceRef {
+    /// What the source is: `procedural`, `image`, `audio`, `transcript`, `url`...
+    pub kind: String,
+    /// Stable id of the source (a URL, a file path relative to the input root, a spec id).
+    pub id: String,
+    /// SHA-256 of the source bytes (or of the canonical spec for procedural sources).
+    pub sha256: String,
+}
+
+/// Per-row provenance. Everything needed to re-create or audit the row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Provenance {
+    /// Shard schema version ([`SCHEMA_VERSION`]).
+    pub schema_version: String,
+    /// Version of the pixmo code that wrote the row (`pixmo <semver>+<git>`).
+    pub code_version: String,
+    /// Pipeline name from the spec (for example `clocks`).
+    pub pipeline: String,
+    /// Run id: a hash of (config hash, seed, code version); equal for every shard of one run.
+    pub run_id: String,
+    /// Run seed given on the command line.
+    pub seed: u64,
+    /// Seed derived for this record from (run seed, dataset, split, record index).
+    pub record_seed: u64,
+    /// Index of the record within its split.
+    pub record_index: u64,
+    /// SHA-256 of the resolved pipeline configuration (canonical JSON, without `count`).
+    pub config_hash: String,
+    /// Stages applied to the row, in execution order.
+    pub stages: Vec<StageUse>,
+    /// Models used, with prompt templates for LLM stages.
+    pub models: Vec<ModelUse>,
+    /// Inputs the row was derived from.
+    pub sources: Vec<SourceRef>,
+    /// Build time of the run (microseconds since the Unix epoch, UTC): `--as-of`,
+    /// `SOURCE_DATE_EPOCH`, or the time the output directory's run first started.
+    pub created_at: i64,
+    /// Lineage claim: no vision-language model saw an image on the way to this row.
+    /// `pixmo audit` re-derives it from `stages` and `models`.
+    pub vlm_free: bool,
+}
+
+fn utf8(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+fn list_of(name: &str, item: DataType, nullable: bool) -> Field {
+    Field::new(
+        name,
+        DataType::List(Arc::new(Field::new("item", item, true))),
+        nullable,
+    )
+}
+
+/// The Arrow type of a point: `struct<x: double, y: double>`.
+#[must_use]
+pub fn point_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("y", DataType::Float64, false),
+    ]))
+}
+
+/// A `list<struct<x, y>>` column with the point unit in its field metadata.
+#[must_use]
+pub fn points_field(name: &str) -> Field {
+    list_of(name, point_type(), false).with_metadata(point_metadata())
+}
+
+/// Field metadata that documents the point convention.
+#[must_use]
+pub fn point_metadata() -> HashMap<String, String> {
+    HashMap::from([
+        ("unit".to_string(), POINT_UNIT.to_string()),
+        ("range".to_string(), "0-100".to_string()),
+        ("decimals".to_string(), "1".to_string()),
+        ("origin".to_string(), "top-left".to_string()),
+    ])
+}
+
+/// The `image` column: `struct<bytes: binary, path: string>`, the layout Hugging Face
+/// `datasets` decodes as an `Image` feature.
+#[must_use]
+pub fn image_field() -> Field {
+    Field::new(
+        "image",
+        DataType::Struct(Fields::from(vec![
+            Field::new("bytes", DataType::Binary, true),
+            utf8("path", true),
+        ])),
+        false,
+    )
+}
+
+/// The Arrow type of [`StageUse`].
+#[must_use]
+pub fn stage_use_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        utf8("name", false),
+        utf8("kind", false),
+        utf8("version", false),
+        utf8("config_hash", false),
+        Field::new("uses_vlm", DataType::Boolean, false),
+    ]))
+}
+
+/// The Arrow type of [`ModelUse`].
+#[must_use]
+pub fn model_use_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        utf8("stage", false),
+        utf8("kind", false),
+        utf8("name", false),
+        utf8("file_sha256", false),
+        utf8("prompt_template_id", true),
+        utf8("prompt_template_sha256", true),
+        utf8("parameters", true),
+    ]))
+}
+
+/// The Arrow type of [`SourceRef`].
+#[must_use]
+pub fn source_ref_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        utf8("kind", false),
+        utf8("id", false),
+        utf8("sha256", false),
+    ]))
+}
+
+/// The `provenance` column, mirroring [`Provenance`] field by field.
+#[must_use]
+pub fn provenance_field() -> Field {
+    Field::new(
+        "provenance",
+        DataType::Struct(Fields::from(vec![
+            utf8("schema_version", false),
+            utf8("code_version", false),
+            utf8("pipeline", false),
+            utf8("run_id", false),
+            Field::new("seed", DataType::UInt64, false),
+            Field::new("record_seed", DataType::UInt64, false),
+            Field::new("record_index", DataType::UInt64, false),
+            utf8("config_hash", false),
+            list_of("stages", stage_use_type(), false),
+            list_of("models", model_use_type(), false),
+            list_of("sources", source_ref_type(), false),
+            Field::new(
+                "created_at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("vlm_free", DataType::Boolean, false),
+        ])),
+        false,
+    )
+}
+
+/// Columns every dataset carries after its own: image, hash, size, provenance.
+#[must_use]
+pub fn common_fields() -> Vec<Field> {
+    vec![
+        image_field(),
+        utf8("image_sha256", false),
+        Field::new("width", DataType::UInt32, false),
+        Field::new("height", DataType::UInt32, false),
+        provenance_field(),
+    ]
+}
+
+pub(crate) fn str_field(name: &str) -> Field {
+    utf8(name, false)
+}
+
+pub(crate) fn opt_str_field(name: &str) -> Field {
+    utf8(name, true)
+}
+
+pub(crate) fn str_list_field(name: &str) -> Field {
+    list_of(name, DataType::Utf8, false)
+}
+
+pub(crate) fn list_field(name: &str, item: DataType) -> Field {
+    list_of(name, item, false)
+}
