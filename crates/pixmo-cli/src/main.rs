@@ -1,1 +1,30 @@
-fn main() {}
+//! The `pixmo` command. No business logic here: argument parsing, the one list of
+//! datasets and stages, printing, and exit codes (0 ok, 1 audit failed, 2 error).
+
+mod args;
+mod commands;
+mod registry;
+mod time;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            let mut source = err.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            if let Some(hint) = commands::hint_for(&err) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -30,3 +30,6 @@ pub use registry::{StageFactory, StageRegistry};
 pub use spec::PipelineSpec;
 pub use stage::{Reject, Rejection, Stage, StageContext};
 pub use value::{ColumnDef, ColumnType, Record, Value};
+
+#[cfg(test)]
+mod tests;

@@ -50,7 +50,7 @@ pub struct Plan {
     pub spec: PipelineSpec,
     /// Stages in a topological order (ties keep the spec's order).
     pub stages: Vec<PlannedStage>,
-    /// SHA-256 of the resolved pipeline (stages with resolved configs, splits, output).
+    /// SHA-256 of the resolved pipeline (stages with resolved configs and versions, splits).
     pub config_hash: String,
 }
 
@@ -227,9 +227,11 @@ impl Plan {
             );
         }
         let stages: Vec<PlannedStage> = order.iter().filter_map(|n| built.remove(n)).collect();
+        // The hash identifies row content: shard layout and Parquet settings (`output`) are
+        // not part of it; they are checked separately by the run state.
         let identity = serde_json::json!({
             "name": spec.name, "dataset": spec.dataset, "splits": spec.splits,
-            "output": spec.output, "stages": resolved,
+            "stages": resolved,
         });
         let config_hash = pixmo_core::sha256_hex(pixmo_core::canonical_json(&identity).as_bytes());
         Ok(Plan {

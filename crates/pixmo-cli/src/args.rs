@@ -1,0 +1,180 @@
+//! Command-line arguments (clap types only).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// pixmo: build PixMo-style vision-language datasets end to end.
+#[derive(Debug, Parser)]
+#[command(name = "pixmo", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Which pipeline to use.
+#[derive(Debug, Args, Clone)]
+pub struct PipelineArgs {
+    /// Dataset to build (`clocks`); selects its default pipeline spec.
+    pub dataset: String,
+    /// Use this pipeline spec (TOML) instead of the dataset's default.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+}
+
+/// Progress display.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProgressArg {
+    /// Bars on a terminal, plain lines otherwise.
+    Auto,
+    /// Plain lines.
+    Plain,
+    /// Nothing.
+    Quiet,
+}
+
+/// Arguments of `pixmo build`.
+#[derive(Debug, Args, Clone)]
+pub struct BuildArgs {
+    /// Pipeline.
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Records over all splits.
+    #[arg(long)]
+    pub count: u64,
+    /// Output directory; the dataset goes into `<out>/<dataset>`.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Run seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Split the run across N workers; this process builds every N-th shard.
+    #[arg(long)]
+    pub num_shards: Option<u32>,
+    /// Which worker this is (0-based). Default: `SLURM_ARRAY_TASK_ID` or
+    /// `JOB_COMPLETION_INDEX` when `--num-shards` is given.
+    #[arg(long)]
+    pub shard_index: Option<u32>,
+    /// Records per shard (overrides the spec's `[output]`).
+    #[arg(long)]
+    pub shard_rows: Option<u64>,
+    /// Target shard size in bytes (overrides the spec's `[output]`).
+    #[arg(long)]
+    pub shard_bytes: Option<u64>,
+    /// Image encoding (overrides the `image.encode` stage's config).
+    #[arg(long, value_parser = ["png", "jpeg"])]
+    pub image_format: Option<String>,
+    /// Build time stamped into rows: RFC 3339 (`2026-11-22T00:00:00Z`) or Unix seconds.
+    /// Default: `SOURCE_DATE_EPOCH`, the output directory's recorded time, or now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Progress display.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+    /// Print a JSON summary on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// CPU workers per stage (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+}
+
+/// Scheduler for `pixmo launch`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Scheduler {
+    /// An sbatch array script.
+    Slurm,
+    /// A Kubernetes Indexed Job manifest.
+    K8s,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build (or resume, or grow) a dataset.
+    Build(BuildArgs),
+    /// Check a pipeline spec and print its plan.
+    Plan(PipelineArgs),
+    /// Print a pipeline's DAG in Graphviz DOT.
+    Graph(PipelineArgs),
+    /// List the registered stage kinds.
+    Stages,
+    /// Write a Slurm array script or a Kubernetes Indexed Job for a sharded build.
+    Launch {
+        /// Scheduler.
+        #[arg(value_enum)]
+        scheduler: Scheduler,
+        /// The build to launch (`--num-shards` is the number of array tasks / completions).
+        #[command(flatten)]
+        build: BuildArgs,
+        /// Tasks running at once.
+        #[arg(long, default_value_t = 16)]
+        parallelism: u32,
+        /// CPUs per task.
+        #[arg(long, default_value_t = 8)]
+        cpus: u32,
+        /// Container image (k8s).
+        #[arg(long, default_value = "pixmo:latest")]
+        image: String,
+        /// PersistentVolumeClaim holding the output directory (k8s).
+        #[arg(long, default_value = "pixmo-data")]
+        pvc: String,
+        /// Write the script here instead of stdout.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
+    /// Verify every shard of a dataset and write its manifest.
+    Finalize {
+        /// Dataset folder (`<out>/<dataset>`) or an output folder holding one dataset.
+        dir: PathBuf,
+    },
+    /// Audit a dataset with DataFusion; exit code 1 when a check fails.
+    Audit {
+        /// Dataset folder or output folder.
+        dir: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run SQL over a dataset's shards (tables: rows, rejects, shards, one per split).
+    Sql {
+        /// Dataset folder or output folder.
+        dir: PathBuf,
+        /// The query.
+        query: String,
+    },
+    /// Write a Hugging Face style data card with plots.
+    Card {
+        /// Dataset folder or output folder.
+        dir: PathBuf,
+        /// Where cards go.
+        #[arg(long, default_value = "data_cards")]
+        cards_dir: PathBuf,
+    },
+    /// Print the JSON Schema of a dataset's rows (or write all of them).
+    Schema {
+        /// Dataset; all when omitted.
+        dataset: Option<String>,
+        /// Write `<dataset>.schema.json` files into this folder.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
+    /// Measure build throughput (render + encode + write) and where the time goes.
+    Bench {
+        /// Dataset.
+        dataset: String,
+        /// Records to build.
+        #[arg(long, default_value_t = 2000)]
+        count: u64,
+        /// Image encoding.
+        #[arg(long, value_parser = ["png", "jpeg"], default_value = "png")]
+        image_format: String,
+        /// Keep the output here instead of a temporary folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Train a Molmo model on pixmo shards (runs the separate `pixmo-train` binary).
+    #[command(external_subcommand)]
+    External(Vec<String>),
+}

@@ -1,0 +1,200 @@
+//! One function per subcommand.
+
+mod build;
+mod launch;
+mod misc;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use pixmo_dag::{Plan, PipelineSpec};
+
+use crate::args::{Command, PipelineArgs};
+use crate::registry;
+
+/// Runs a command; `Ok` carries the exit code (1 for a failed audit).
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Build(args) => build::build(&args),
+        Command::Plan(args) => {
+            let plan = load_plan(&args, &Overrides::default())?;
+            print!("{}", plan.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph(args) => {
+            let plan = load_plan(&args, &Overrides::default())?;
+            print!("{}", plan.to_dot());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stages => {
+            for factory in registry::stages().iter() {
+                println!("{:<16} {}", factory.kind, factory.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Launch {
+            scheduler,
+            build,
+            parallelism,
+            cpus,
+            image,
+            pvc,
+            write,
+        } => launch::launch(scheduler, &build, parallelism, cpus, &image, &pvc, write.as_deref()),
+        Command::Finalize { dir } => misc::finalize(&dir),
+        Command::Audit { dir, json } => misc::audit(&dir, json),
+        Command::Sql { dir, query } => misc::sql(&dir, &query),
+        Command::Card { dir, cards_dir } => misc::card(&dir, &cards_dir),
+        Command::Schema { dataset, write } => misc::schema(dataset.as_deref(), write.as_deref()),
+        Command::Bench {
+            dataset,
+            count,
+            image_format,
+            out,
+        } => build::bench(&dataset, count, &image_format, out.as_deref()),
+        Command::External(args) => misc::external(&args),
+    }
+}
+
+/// Changes to a spec requested on the command line.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// `--shard-rows`.
+    pub shard_rows: Option<u64>,
+    /// `--shard-bytes`.
+    pub shard_bytes: Option<u64>,
+    /// `--image-format`.
+    pub image_format: Option<String>,
+}
+
+/// Reads, overrides and checks a pipeline spec.
+pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<Plan> {
+    let (text, origin) = match &args.spec {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("Could not read pipeline spec `{}`", path.display()))?,
+            path.clone(),
+        ),
+        None => match registry::default_spec(&args.dataset) {
+            Some(spec) => (spec.to_string(), PathBuf::from(format!("<built-in {}>", args.dataset))),
+            None => {
+                let names: Vec<&str> = registry::PIPELINES.iter().map(|(n, _)| *n).collect();
+                let hint = pixmo_dag::registry::nearest(&args.dataset, names.iter().copied())
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                bail!(
+                    "No built-in pipeline for dataset `{}`{hint} (available: {}); pass --spec FILE for your own",
+                    args.dataset,
+                    names.join(", ")
+                );
+            }
+        },
+    };
+    let mut spec = PipelineSpec::parse(&text, &origin)?;
+    if spec.dataset != args.dataset {
+        bail!(
+            "Pipeline spec `{}` builds dataset `{}`, not `{}`",
+            origin.display(),
+            spec.dataset,
+            args.dataset
+        );
+    }
+    if let Some(rows) = overrides.shard_rows {
+        spec.output.remove("target_shard_bytes");
+        spec.output.insert("rows_per_shard".into(), toml::Value::Integer(i64::try_from(rows)?));
+    }
+    if let Some(bytes) = overrides.shard_bytes {
+        spec.output.remove("rows_per_shard");
+        spec.output.insert("target_shard_bytes".into(), toml::Value::Integer(i64::try_from(bytes)?));
+    }
+    if let Some(format) = &overrides.image_format {
+        let mut found = false;
+        for stage in spec.stages.iter_mut().filter(|s| s.kind == "image.encode") {
+            if let toml::Value::Table(table) = &mut stage.config {
+                table.insert("format".into(), toml::Value::String(format.clone()));
+                found = true;
+            }
+        }
+        if !found {
+            bail!("--image-format given, but the pipeline has no `image.encode` stage");
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let plan = Plan::build(spec, &registry::stages(), cores)?;
+    let dataset = pixmo_annotation_schema::Dataset::from_name(&plan.spec.dataset)
+        .with_context(|| format!("Unknown dataset `{}`", plan.spec.dataset))?;
+    pixmo_stages::sink::check_plan(&plan, &dataset.schema()).map_err(|message| {
+        pixmo_dag::Error::InvalidPlan {
+            pipeline: plan.spec.name.clone(),
+            message,
+        }
+    })?;
+    pixmo_stages::OutputConfig::from_table(&plan.spec.output).map_err(|message| {
+        pixmo_dag::Error::InvalidPlan {
+            pipeline: plan.spec.name.clone(),
+            message,
+        }
+    })?;
+    Ok(plan)
+}
+
+/// The dataset folders under `dir`: `dir` itself when it holds a run, else its children
+/// that do.
+pub fn dataset_roots(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if dir.join(".pixmo").join("run.json").is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("Could not read folder `{}`", dir.display()))?;
+    let mut roots: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(".pixmo").join("run.json").is_file())
+        .collect();
+    roots.sort();
+    if roots.is_empty() {
+        bail!("`{}` holds no pixmo dataset (no .pixmo/run.json in it or its sub-folders)", dir.display());
+    }
+    Ok(roots)
+}
+
+/// A multi-threaded tokio runtime with `cores` workers.
+pub fn runtime(cores: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.max(2))
+        .enable_all()
+        .build()
+        .context("Could not start the async runtime")
+}
+
+/// A hint for errors users can fix.
+pub fn hint_for(err: &anyhow::Error) -> Option<String> {
+    if let Some(e) = err.downcast_ref::<pixmo_stages::BuildError>() {
+        return match e {
+            pixmo_stages::BuildError::RunMismatch { .. } => Some(
+                "an output directory holds one run; build into a new --out, or delete the old one".into(),
+            ),
+            pixmo_stages::BuildError::Shards(s) if s.is_disk_full() => Some(
+                "free some space and re-run the same command: committed shards are kept and only the rest is built".into(),
+            ),
+            pixmo_stages::BuildError::Output { .. } => {
+                Some("check that --out exists or can be created and is writable".into())
+            }
+            _ => None,
+        };
+    }
+    if let Some(pixmo_dag::Error::MalformedSpec { .. }) = err.downcast_ref::<pixmo_dag::Error>() {
+        return Some("see `pixmo plan clocks` for a valid spec, or pipelines/*/pipeline.toml".into());
+    }
+    if err.downcast_ref::<pixmo_dag::Error>().is_some() {
+        return Some("`pixmo stages` lists the stage kinds".into());
+    }
+    None
+}
+
+/// Shared by build and bench.
+pub fn plan_arc(plan: Plan) -> Arc<Plan> {
+    Arc::new(plan)
+}

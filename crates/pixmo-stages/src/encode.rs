@@ -1,0 +1,165 @@
+//! `image.encode`: turns an in-memory image into PNG or JPEG bytes with their hash.
+//!
+//! - What it does: encodes column `image` as PNG (lossless) or JPEG (quality from config),
+//!   compositing any transparency over white for JPEG.
+//! - Inputs: `image: image`.
+//! - Outputs: `image_bytes: bytes`, `image_format: str` (`png`/`jpeg`), `image_sha256: str`
+//!   (hex SHA-256 of the bytes), `width: u32`, `height: u32`.
+//! - Failure modes: an empty image or an encoder error rejects the record (`encode_error`).
+//! - Cost: PNG with the fast deflate preset ~3 ms for 448² RGB; JPEG q90 ~2 ms (release).
+
+use std::sync::Arc;
+
+use pixmo_dag::registry::StageConfig;
+use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
+use serde::{Deserialize, Serialize};
+
+/// Image encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    /// Lossless PNG.
+    Png,
+    /// JPEG (baseline, 4:2:0).
+    Jpeg,
+}
+
+/// Config of `image.encode`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncodeConfig {
+    /// `png` or `jpeg`.
+    #[serde(default = "default_format")]
+    pub format: ImageFormat,
+    /// JPEG quality, 1–100.
+    #[serde(default = "default_quality")]
+    pub jpeg_quality: u8,
+    /// Keep an alpha channel in PNGs that have transparency (otherwise RGB over white).
+    #[serde(default)]
+    pub keep_alpha: bool,
+}
+
+fn default_format() -> ImageFormat {
+    ImageFormat::Png
+}
+
+fn default_quality() -> u8 {
+    90
+}
+
+impl StageConfig for EncodeConfig {
+    const KIND: &'static str = "image.encode";
+    const SUMMARY: &'static str = "Encode the `image` column as PNG or JPEG bytes with their SHA-256";
+
+    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+        if !(1..=100).contains(&self.jpeg_quality) {
+            return Err(format!(
+                "`jpeg_quality` is {}; it must be between 1 and 100",
+                self.jpeg_quality
+            ));
+        }
+        Ok(Arc::new(Encode {
+            config: self.clone(),
+        }))
+    }
+}
+
+/// The runtime stage.
+#[derive(Debug)]
+pub struct Encode {
+    config: EncodeConfig,
+}
+
+impl Encode {
+    /// A stage with this config.
+    #[must_use]
+    pub fn new(config: EncodeConfig) -> Encode {
+        Encode { config }
+    }
+}
+
+impl Stage for Encode {
+    fn version(&self) -> &'static str {
+        "1"
+    }
+
+    fn inputs(&self) -> Vec<ColumnDef> {
+        vec![ColumnDef::new("image", ColumnType::Image)]
+    }
+
+    fn outputs(&self) -> Vec<ColumnDef> {
+        vec![
+            ColumnDef::new("image_bytes", ColumnType::Bytes),
+            ColumnDef::new("image_format", ColumnType::Str),
+            ColumnDef::new("image_sha256", ColumnType::Str),
+            ColumnDef::new("width", ColumnType::U32),
+            ColumnDef::new("height", ColumnType::U32),
+        ]
+    }
+
+    fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
+        let image = record
+            .image("image")
+            .map_err(|m| Reject::new("missing_input", m))?
+            .clone();
+        if image.width == 0 || image.height == 0 {
+            return Err(Reject::new("encode_error", "Image is empty"));
+        }
+        let (bytes, format) = match self.config.format {
+            ImageFormat::Png => (encode_png(&image, self.config.keep_alpha)?, "png"),
+            ImageFormat::Jpeg => (encode_jpeg(&image, self.config.jpeg_quality)?, "jpeg"),
+        };
+        record.take("image");
+        record.set("image_sha256", Value::Str(pixmo_core::sha256_hex(&bytes)));
+        record.set("image_bytes", Value::Bytes(Arc::new(bytes)));
+        record.set("image_format", Value::Str(format.into()));
+        record.set("width", Value::U32(image.width));
+        record.set("height", Value::U32(image.height));
+        Ok(())
+    }
+}
+
+/// PNG bytes of an image (RGB unless `keep_alpha` and the image has transparency).
+///
+/// # Errors
+/// An `encode_error` rejection.
+pub fn encode_png(image: &pixmo_core::RgbaImage, keep_alpha: bool) -> Result<Vec<u8>, Reject> {
+    let alpha = keep_alpha && !image.is_opaque();
+    let (color, data) = if alpha {
+        (png::ColorType::Rgba, image.data.clone())
+    } else {
+        (png::ColorType::Rgb, image.to_rgb_over_white())
+    };
+    let mut out = Vec::with_capacity(data.len() / 2);
+    let mut encoder = png::Encoder::new(&mut out, image.width, image.height);
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| Reject::new("encode_error", format!("PNG header: {e}")))?;
+    writer
+        .write_image_data(&data)
+        .map_err(|e| Reject::new("encode_error", format!("PNG data: {e}")))?;
+    writer
+        .finish()
+        .map_err(|e| Reject::new("encode_error", format!("PNG finish: {e}")))?;
+    Ok(out)
+}
+
+/// JPEG bytes of an image (RGB over white).
+///
+/// # Errors
+/// An `encode_error` rejection.
+pub fn encode_jpeg(image: &pixmo_core::RgbaImage, quality: u8) -> Result<Vec<u8>, Reject> {
+    let (Ok(w), Ok(h)) = (u16::try_from(image.width), u16::try_from(image.height)) else {
+        return Err(Reject::new("encode_error", "Image is too large for JPEG"));
+    };
+    let rgb = image.to_rgb_over_white();
+    let mut out = Vec::new();
+    let encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder
+        .encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| Reject::new("encode_error", format!("JPEG: {e}")))?;
+    Ok(out)
+}
