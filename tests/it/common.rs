@@ -1,0 +1,100 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The build time pinned in tests, so separate runs are byte-identical.
+pub const AS_OF: &str = "2026-11-22T00:00:00Z";
+
+/// A command running the `pixmo` binary under test.
+pub fn pixmo() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pixmo"));
+    cmd.env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+/// The default clocks spec with small images, so tests run fast in debug builds.
+pub fn small_spec(dir: &Path, extra: &str) -> PathBuf {
+    let spec = include_str!("../../pipelines/pixmo-clocks/pipeline.toml")
+        .replace("image_size = 448", "image_size = 128")
+        .replace("rows_per_shard = 1000", "rows_per_shard = 10")
+        .replace("row_group_rows = 64", "row_group_rows = 4")
+        + extra;
+    let path = dir.join("clocks-small.toml");
+    std::fs::write(&path, spec).expect("write spec");
+    path
+}
+
+/// Runs `pixmo build clocks` with the small spec; returns the output.
+pub fn build(spec: &Path, out: &Path, count: u64, extra: &[&str]) -> Output {
+    let mut cmd = pixmo();
+    cmd.args(["build", "clocks", "--spec"])
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
+        .args(["--count", &count.to_string(), "--seed", "7", "--as-of", AS_OF])
+        .args(["--progress", "quiet", "--jobs", "2"])
+        .args(extra);
+    cmd.output().expect("run pixmo")
+}
+
+/// Asserts success and returns stdout.
+pub fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "pixmo failed ({:?}):\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// SHA-256 of every data and rejects file of a dataset, by relative path.
+pub fn shard_hashes(dataset_root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    collect(dataset_root, dataset_root, &mut out);
+    out
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if !path.ends_with("quarantine") {
+                collect(root, &path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            let bytes = std::fs::read(&path).expect("read shard");
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            out.insert(rel, pixmo_core::sha256_hex(&bytes));
+        }
+    }
+}
+
+/// Committed markers of a dataset.
+pub fn markers(dataset_root: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for split in ["train", "val"] {
+        let dir = dataset_root.join(".pixmo/commits").join(split);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            out.push(serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap());
+        }
+    }
+    out
+}
+
+/// The JSON summary printed by `--json`.
+pub fn summary(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).expect("json summary")
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `pixmo` binary building real PixMo-Clocks shards.
+//!
+//! One test binary for all cross-crate tests (less linking, one place to look).
+
+mod common;
+
+mod audit;
+mod depcheck;
+mod cli_errors;
+mod determinism;
+mod failures;
+mod python;
