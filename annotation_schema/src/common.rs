@@ -172,7 +172,9 @@ pub fn image_field() -> Field {
             Field::new("bytes", DataType::Binary, true),
             utf8("path", true),
         ])),
-        false,
+        // Nullable like Hugging Face's own `Image` type: `datasets` applies the feature from
+        // the schema metadata only when the Arrow field matches it exactly.
+        true,
     )
 }
 

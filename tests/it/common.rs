@@ -22,6 +22,11 @@ pub fn small_spec(dir: &Path, extra: &str) -> PathBuf {
         .replace("image_size = 448", "image_size = 128")
         .replace("rows_per_shard = 1000", "rows_per_shard = 10")
         .replace("row_group_rows = 64", "row_group_rows = 4")
+        // Crops make some 128 px scenes smaller than PixMo's 128 px gate.
+        .replace(
+            "kind = \"image.validate\"\nafter = [\"render\"]",
+            "kind = \"image.validate\"\nafter = [\"render\"]\n[stages.config]\nmin_side = 64",
+        )
         + extra;
     let path = dir.join("clocks-small.toml");
     std::fs::write(&path, spec).expect("write spec");

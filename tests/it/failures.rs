@@ -125,8 +125,8 @@ fn bad_records_are_rejected_with_reasons_and_the_run_continues() {
     // A strict dominant-colour gate rejects the faces on flat backgrounds.
     let spec = small_spec(tmp.path(), "");
     let strict = std::fs::read_to_string(&spec).unwrap().replace(
-        "kind = \"image.validate\"\nafter = [\"render\"]",
-        "kind = \"image.validate\"\nafter = [\"render\"]\n[stages.config]\nmax_dominant_fraction = 0.35",
+        "min_side = 64",
+        "min_side = 64\nmax_dominant_fraction = 0.35",
     );
     std::fs::write(&spec, strict).unwrap();
     let out_dir = tmp.path().join("out");

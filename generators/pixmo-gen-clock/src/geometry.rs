@@ -26,10 +26,6 @@ impl Pt {
     pub fn scale(self, k: f64) -> Pt {
         Pt::new(self.x * k, self.y * k)
     }
-
-    pub fn len(self) -> f64 {
-        libm::sqrt(self.x * self.x + self.y * self.y)
-    }
 }
 
 /// Sine and cosine of an angle in degrees, via `libm`.
@@ -83,8 +79,6 @@ impl HandFrame {
 pub struct Mat3(pub [f64; 9]);
 
 impl Mat3 {
-    pub const IDENTITY: Mat3 = Mat3([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
-
     pub fn translate(dx: f64, dy: f64) -> Mat3 {
         Mat3([1.0, 0.0, dx, 0.0, 1.0, dy, 0.0, 0.0, 1.0])
     }

@@ -388,15 +388,7 @@ fn glare(layout: &Layout) -> Shape {
         let d = (layout.edge(a) - 4.0) * (1.0 - 0.3 * bulge);
         pts.push(Layout::polar(a, d));
     }
-    let r = layout.r;
-    Shape::polygon(
-        &pts,
-        Fill::Linear {
-            from: CENTER.add(Pt::new(-0.75 * r, -0.75 * r)),
-            to: CENTER.add(Pt::new(0.1 * r, 0.1 * r)),
-            stops: vec![(0.0, Color::WHITE, 0.2), (1.0, Color::WHITE, 0.0)],
-        },
-    )
+    Shape::polygon(&pts, Fill::Solid(Color::WHITE, 0.09))
 }
 
 /// A small static hand for a decorative chronograph sub-dial (part of the static layer).

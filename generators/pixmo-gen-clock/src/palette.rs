@@ -226,9 +226,9 @@ pub(crate) fn brand_word(rng: &mut Rng) -> String {
         let mut w = String::new();
         let n = rng.range_u32(1, 3);
         for _ in 0..n {
-            w.push_str(rng.choose(SYLLABLES));
+            w.push_str(*rng.choose(SYLLABLES));
         }
-        w.push_str(rng.choose(ENDINGS));
+        w.push_str(*rng.choose(ENDINGS));
         let w = w.to_uppercase();
         if (4..=9).contains(&w.len()) && !TAKEN.contains(&w.as_str()) {
             return w;
@@ -240,19 +240,19 @@ pub(crate) fn brand_word(rng: &mut Rng) -> String {
 pub(crate) fn subtitle(rng: &mut Rng, kind: DialKind, family: BodyFamily) -> &'static str {
     match family {
         BodyFamily::Wall | BodyFamily::Alarm => {
-            rng.choose(&["QUARTZ", "SILENT SWEEP", "QUARTZ MOVEMENT", "EST. 1952", "KITCHEN"])
+            *rng.choose(&["QUARTZ", "SILENT SWEEP", "QUARTZ MOVEMENT", "EST. 1952", "KITCHEN"])
         }
-        BodyFamily::Pocket => rng.choose(&["17 JEWELS", "RAILROAD GRADE", "SWISS LEVER", "EST. 1889"]),
+        BodyFamily::Pocket => *rng.choose(&["17 JEWELS", "RAILROAD GRADE", "SWISS LEVER", "EST. 1889"]),
         BodyFamily::Wrist => match kind {
-            DialKind::Diver => rng.choose(&[
+            DialKind::Diver => *rng.choose(&[
                 "WATER RESIST 200M",
                 "DIVER'S 300M",
                 "AUTOMATIC",
                 "200M / 660FT",
                 "PROFESSIONAL",
             ]),
-            DialKind::Chronograph => rng.choose(&["CHRONOGRAPH", "AUTOMATIC", "TACHYMETRE", "QUARTZ"]),
-            _ => rng.choose(&[
+            DialKind::Chronograph => *rng.choose(&["CHRONOGRAPH", "AUTOMATIC", "TACHYMETRE", "QUARTZ"]),
+            _ => *rng.choose(&[
                 "AUTOMATIC",
                 "WATER RESIST 100M",
                 "WATER RESISTANT",

@@ -6,10 +6,7 @@
 
 use std::fmt::Write;
 
-use resvg::tiny_skia::{
-    self, FillRule, GradientStop, LinearGradient, Paint, PathBuilder, Pixmap, Point, SpreadMode,
-    Transform,
-};
+use resvg::tiny_skia::{self, FillRule, Paint, PathBuilder, Pixmap, Transform};
 
 use crate::color::Color;
 use crate::geometry::Pt;
@@ -26,12 +23,6 @@ pub(crate) enum Seg {
 #[derive(Clone, Debug)]
 pub(crate) enum Fill {
     Solid(Color, f32),
-    /// A linear gradient from `from` to `to` through `(offset, colour, alpha)` stops.
-    Linear {
-        from: Pt,
-        to: Pt,
-        stops: Vec<(f32, Color, f32)>,
-    },
 }
 
 #[derive(Clone, Debug)]
@@ -86,8 +77,8 @@ impl Shape {
         }
     }
 
-    /// SVG `<path>` element.
-    pub fn write_svg(&self, out: &mut String, defs: &mut String, id: &mut usize) {
+    /// Writes the shape as an SVG `<path>` element.
+    pub fn write_svg(&self, out: &mut String) {
         let mut d = String::new();
         for s in &self.segs {
             let _ = match *s {
@@ -103,35 +94,12 @@ impl Shape {
             };
         }
         let rule = if self.even_odd { "evenodd" } else { "nonzero" };
-        match &self.fill {
-            Fill::Solid(c, a) => {
-                let _ = writeln!(
-                    out,
-                    r#"<path d="{d}" fill="{}" fill-opacity="{a}" fill-rule="{rule}"/>"#,
-                    c.hex()
-                );
-            }
-            Fill::Linear { from, to, stops } => {
-                *id += 1;
-                let _ = write!(
-                    defs,
-                    r#"<linearGradient id="dyn{id}" gradientUnits="userSpaceOnUse" x1="{:.3}" y1="{:.3}" x2="{:.3}" y2="{:.3}">"#,
-                    from.x, from.y, to.x, to.y
-                );
-                for (o, c, a) in stops {
-                    let _ = write!(
-                        defs,
-                        r#"<stop offset="{o}" stop-color="{}" stop-opacity="{a}"/>"#,
-                        c.hex()
-                    );
-                }
-                defs.push_str("</linearGradient>\n");
-                let _ = writeln!(
-                    out,
-                    r#"<path d="{d}" fill="url(#dyn{id})" fill-rule="{rule}"/>"#
-                );
-            }
-        }
+        let Fill::Solid(c, a) = &self.fill;
+        let _ = writeln!(
+            out,
+            r#"<path d="{d}" fill="{}" fill-opacity="{a}" fill-rule="{rule}"/>"#,
+            c.hex()
+        );
     }
 
     /// Fills the shape onto `pixmap`; `ts` maps dial units to pixels.
@@ -151,46 +119,17 @@ impl Shape {
         let Some(path) = pb.finish() else {
             return;
         };
+        let Fill::Solid(c, a) = &self.fill;
         let mut paint = Paint {
             anti_alias: true,
             ..Paint::default()
         };
-        match &self.fill {
-            Fill::Solid(c, a) => {
-                paint.set_color(tiny_skia::Color::from_rgba8(
-                    c.r,
-                    c.g,
-                    c.b,
-                    (a.clamp(0.0, 1.0) * 255.0).round() as u8,
-                ));
-            }
-            Fill::Linear { from, to, stops } => {
-                let stops = stops
-                    .iter()
-                    .map(|(o, c, a)| {
-                        GradientStop::new(
-                            *o,
-                            tiny_skia::Color::from_rgba8(
-                                c.r,
-                                c.g,
-                                c.b,
-                                (a.clamp(0.0, 1.0) * 255.0).round() as u8,
-                            ),
-                        )
-                    })
-                    .collect();
-                match LinearGradient::new(
-                    Point::from_xy(from.x as f32, from.y as f32),
-                    Point::from_xy(to.x as f32, to.y as f32),
-                    stops,
-                    SpreadMode::Pad,
-                    Transform::identity(),
-                ) {
-                    Some(shader) => paint.shader = shader,
-                    None => return,
-                }
-            }
-        }
+        paint.set_color(tiny_skia::Color::from_rgba8(
+            c.r,
+            c.g,
+            c.b,
+            (a.clamp(0.0, 1.0) * 255.0).round() as u8,
+        ));
         let rule = if self.even_odd {
             FillRule::EvenOdd
         } else {

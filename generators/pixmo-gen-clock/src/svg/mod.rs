@@ -45,7 +45,7 @@ impl Svg {
     /// Appends vector shapes (hands and the like).
     pub fn shapes(&mut self, shapes: &[Shape]) {
         for s in shapes {
-            s.write_svg(&mut self.body, &mut self.defs, &mut self.next_id);
+            s.write_svg(&mut self.body);
         }
     }
 
@@ -87,16 +87,6 @@ impl Svg {
     pub fn clip(&mut self, element: &str) -> String {
         let id = self.id("cp");
         let _ = writeln!(self.defs, r#"<clipPath id="{id}">{element}</clipPath>"#);
-        format!("url(#{id})")
-    }
-
-    /// A pattern definition from raw content; returns `url(#id)`.
-    pub fn pattern(&mut self, w: f64, h: f64, transform: &str, content: &str) -> String {
-        let id = self.id("pt");
-        let _ = writeln!(
-            self.defs,
-            r#"<pattern id="{id}" patternUnits="userSpaceOnUse" width="{w:.1}" height="{h:.1}" patternTransform="{transform}">{content}</pattern>"#
-        );
         format!("url(#{id})")
     }
 

@@ -47,6 +47,20 @@ impl std::fmt::Debug for Render {
     }
 }
 
+/// Identity of the renderer: SHA-256 over the generator version and every bundled font, so
+/// provenance names exactly what drew the pixels.
+pub fn renderer_sha256() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let mut bytes = pixmo_gen_clock::GENERATOR_VERSION.as_bytes().to_vec();
+        for (name, data) in pixmo_gen_clock::FONT_FILES {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.extend_from_slice(pixmo_core::sha256_hex(data).as_bytes());
+        }
+        pixmo_core::sha256_hex(&bytes)
+    })
+}
+
 fn parse<T: serde::de::DeserializeOwned>(record: &Record, name: &str) -> Result<T, Reject> {
     let value = record.json(name).map_err(|m| Reject::new("bad_spec", m))?;
     serde_json::from_value(value.clone())
@@ -78,7 +92,7 @@ impl Stage for Render {
             stage: String::new(),
             kind: "renderer".into(),
             name: format!("{} (resvg)", pixmo_gen_clock::GENERATOR_VERSION),
-            file_sha256: pixmo_gen_clock::assets_sha256(),
+            file_sha256: renderer_sha256().to_string(),
             prompt_template_id: None,
             prompt_template_sha256: None,
             parameters: None,

@@ -1,0 +1,87 @@
+//! Audit errors: run-level failures. A dataset that fails a check is not an error; it is an
+//! [`crate::AuditReport`] whose [`crate::AuditReport::passed`] is `false`.
+
+use std::path::PathBuf;
+
+/// Result with [`AuditError`].
+pub type Result<T, E = AuditError> = std::result::Result<T, E>;
+
+/// What stops an audit or a query from running at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The folder holds no pixmo run.
+    #[error("`{path}` holds no pixmo dataset (no .pixmo/run.json in it or its sub-folders)")]
+    NotADataset {
+        /// The folder given.
+        path: PathBuf,
+    },
+    /// The run state names a dataset this build of pixmo does not know.
+    #[error("`{path}` holds unknown dataset `{name}`")]
+    UnknownDataset {
+        /// The dataset root.
+        path: PathBuf,
+        /// The name in `run.json`.
+        name: String,
+    },
+    /// Reading pixmo state files (run, manifest, markers) failed.
+    #[error("Could not read the pixmo state of `{path}`")]
+    State {
+        /// The dataset root.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: pixmo_shards::Error,
+    },
+    /// A file or folder could not be read.
+    #[error("Could not {action} `{path}`")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// File or folder.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// DataFusion failed to register a table or run a query.
+    #[error("Query failed on `{path}`")]
+    Query {
+        /// The dataset root (or output folder) queried.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// A worker task died.
+    #[error("Audit task for `{path}` failed (likely a bug): {message}")]
+    Task {
+        /// The dataset root.
+        path: PathBuf,
+        /// Panic or cancellation message.
+        message: String,
+    },
+}
+
+impl AuditError {
+    pub(crate) fn query(
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(datafusion::error::DataFusionError) -> AuditError {
+        let path = path.into();
+        move |source| AuditError::Query { path, source }
+    }
+}
+
+/// An error and its causes on one line: `outer: cause: cause`.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,601 @@
+//! [`ClockRenderer`]: static face layers cached per face, hands per time, scene composition.
+
+use resvg::tiny_skia::{Pixmap, Transform};
+use resvg::usvg;
+
+use crate::augment::{self, Mask, Src};
+use crate::background;
+use crate::error::RenderError;
+use crate::face::FaceSpec;
+use crate::geometry::{Mat3, Pt, dial_angle_of};
+use crate::hands::{HandMask, HandSet, dynamic_shapes};
+use crate::layout::{CANVAS, Layout};
+use crate::scene::SceneSpec;
+use crate::time::ClockTime;
+use crate::{fonts, svg};
+
+/// Smallest and largest image side the renderer accepts.
+pub const MIN_SIZE: u32 = 16;
+pub const MAX_SIZE: u32 = 4096;
+
+/// Scenes up to this watch scale share the face layer of their scene size (larger watches
+/// get a larger layer rather than being upscaled further).
+const MAX_UPSCALE: f64 = 1.25;
+
+/// Which hands are drawn and visible in the final image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Visibility {
+    pub hour: bool,
+    pub minute: bool,
+    pub second: bool,
+}
+
+/// Ground truth for one rendered image. Positions are continuous pixel coordinates of the
+/// final image: pixel `(i, j)` covers `[i, i+1) x [j, j+1)`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClockTruth {
+    pub time: ClockTime,
+    /// A hand is visible when it is drawn and the point 60% of the way from its pivot to its
+    /// tip lies inside the image.
+    pub visibility: Visibility,
+    /// The face has a second hand (central or in a sub-dial).
+    pub shows_seconds: bool,
+    /// Dial centre (the hour/minute pivot).
+    pub center: (f32, f32),
+    pub hour_tip: (f32, f32),
+    pub minute_tip: (f32, f32),
+    pub second_tip: Option<(f32, f32)>,
+    /// Pivot of the second hand: the centre, or the small-seconds sub-dial centre.
+    pub second_pivot: Option<(f32, f32)>,
+    /// Hand angles on the dial, degrees clockwise from 12 (see the crate docs for formulas).
+    pub hour_angle_deg: f64,
+    pub minute_angle_deg: f64,
+    pub second_angle_deg: Option<f64>,
+}
+
+/// Pixels plus truth. `rgba` is straight (non-premultiplied) RGBA8, row-major.
+#[derive(Clone, Debug)]
+pub struct RenderedClock {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+    pub truth: ClockTruth,
+}
+
+impl RenderedClock {
+    /// `(width, height, rgba)`, the shape `pixmo-core`'s `RgbaImage` takes.
+    pub fn to_rgba(&self) -> (u32, u32, Vec<u8>) {
+        (self.width, self.height, self.rgba.clone())
+    }
+}
+
+struct CacheEntry {
+    face_id: String,
+    size: u32,
+    base: Pixmap,
+    /// Soft shadow of the static layer, made the first time a scene asks for one.
+    shadow: Option<Mask>,
+    last_used: u64,
+}
+
+/// Renders faces. Holds a small LRU cache of static face layers keyed by
+/// `(face_id, layer size)`; output never depends on whether the cache was warm.
+pub struct ClockRenderer {
+    cache: Vec<CacheEntry>,
+    capacity: usize,
+    clock: u64,
+    scratch: Option<Pixmap>,
+    stats: RenderStats,
+}
+
+/// Cumulative time spent per phase (for benchmarks; not part of any output).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderStats {
+    pub face_layers_rendered: u64,
+    pub cache_hits: u64,
+    pub face_layer_secs: f64,
+    pub hands_secs: f64,
+    pub augment_secs: f64,
+    /// Parts of `face_layer_secs`: SVG parse (text to paths) and rasterisation.
+    pub svg_parse_secs: f64,
+    pub svg_raster_secs: f64,
+    /// Parts of `augment_secs`.
+    pub background_secs: f64,
+    pub composite_secs: f64,
+    pub blur_secs: f64,
+    pub tone_secs: f64,
+}
+
+impl Default for ClockRenderer {
+    fn default() -> Self {
+        ClockRenderer::new()
+    }
+}
+
+/// Size of the face layer for a watch drawn `needed` pixels wide: rounded up to one of about
+/// eight sizes per octave, so nearby scales share a cached layer (the warp then shrinks it by
+/// at most ~12%).
+pub fn layer_size(needed: f64) -> u32 {
+    let n = needed.ceil().max(8.0) as u32;
+    let step = if n <= 64 {
+        8
+    } else {
+        1u32 << (31 - n.leading_zeros() - 3)
+    };
+    n.div_ceil(step) * step
+}
+
+fn check_size(size: u32) -> Result<(), RenderError> {
+    if (MIN_SIZE..=MAX_SIZE).contains(&size) {
+        Ok(())
+    } else {
+        Err(RenderError::InvalidSize { size })
+    }
+}
+
+fn check_time(time: ClockTime) -> Result<(), RenderError> {
+    if time.is_valid() {
+        Ok(())
+    } else {
+        Err(RenderError::InvalidTime { time })
+    }
+}
+
+impl ClockRenderer {
+    pub fn new() -> ClockRenderer {
+        ClockRenderer::with_cache_capacity(32)
+    }
+
+    /// A renderer that keeps at most `capacity` static layers (at least one).
+    pub fn with_cache_capacity(capacity: usize) -> ClockRenderer {
+        ClockRenderer {
+            cache: Vec::new(),
+            capacity: capacity.max(1),
+            clock: 0,
+            scratch: None,
+            stats: RenderStats::default(),
+        }
+    }
+
+    /// Time spent so far, per phase.
+    pub fn stats(&self) -> RenderStats {
+        self.stats
+    }
+
+    /// Drops every cached layer.
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    /// The SVG of the face at this time (static layer and hands), for inspection. Rasterising
+    /// it gives the same picture as [`ClockRenderer::render_face`] up to anti-aliasing.
+    pub fn svg(&self, face: &FaceSpec, time: ClockTime, size: u32) -> String {
+        let layout = Layout::new(face);
+        let set = HandSet::new(face, &layout, time);
+        let shapes = dynamic_shapes(face, &layout, &set, HandMask::ALL);
+        svg::full(face, &layout, &shapes, size)
+    }
+
+    /// Render the face at this time into a `size x size` image (before scene augmentation),
+    /// transparent outside the watch.
+    pub fn render_face(
+        &mut self,
+        face: &FaceSpec,
+        time: ClockTime,
+        size: u32,
+    ) -> Result<RenderedClock, RenderError> {
+        self.render_face_masked(face, time, size, HandMask::ALL)
+    }
+
+    /// As [`ClockRenderer::render_face`], drawing only the hands in `mask`.
+    pub fn render_face_masked(
+        &mut self,
+        face: &FaceSpec,
+        time: ClockTime,
+        size: u32,
+        mask: HandMask,
+    ) -> Result<RenderedClock, RenderError> {
+        check_size(size)?;
+        check_time(time)?;
+        validate_face(face)?;
+        let (layout, set, _) = self.draw_face(face, time, size, mask)?;
+        let pixmap = self.scratch.as_ref().expect("draw_face fills the scratch pixmap");
+        let mut rgba = Vec::with_capacity(pixmap.data().len());
+        for p in pixmap.pixels() {
+            let c = p.demultiply();
+            rgba.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+        }
+        let k = f64::from(size) / CANVAS;
+        let truth = truth(face, time, &layout, &set, mask, |p| p.scale(k), size, size);
+        Ok(RenderedClock {
+            width: size,
+            height: size,
+            rgba,
+            truth,
+        })
+    }
+
+    /// Full image: background + watch placed + augmentation. The output is `scene.size`
+    /// square, or the crop size when the scene has a crop.
+    pub fn render(
+        &mut self,
+        face: &FaceSpec,
+        time: ClockTime,
+        scene: &SceneSpec,
+    ) -> Result<RenderedClock, RenderError> {
+        self.render_masked(face, time, scene, HandMask::ALL)
+    }
+
+    /// As [`ClockRenderer::render`], drawing only the hands in `mask`.
+    pub fn render_masked(
+        &mut self,
+        face: &FaceSpec,
+        time: ClockTime,
+        scene: &SceneSpec,
+        mask: HandMask,
+    ) -> Result<RenderedClock, RenderError> {
+        check_time(time)?;
+        validate_face(face)?;
+        validate_scene(scene)?;
+        let size = f64::from(scene.size);
+        let watch_px = f64::from(scene.watch_scale) * size;
+        // One layer size per scene size (covering the usual scales), so every image of a face
+        // reuses one cached static layer; the warp shrinks it through a mip level.
+        let layer = if watch_px <= MAX_UPSCALE * size {
+            layer_size(size)
+        } else {
+            layer_size(watch_px)
+        };
+        if layer > MAX_SIZE {
+            return Err(RenderError::InvalidScene {
+                reason: format!("the watch would be {watch_px:.0} px wide (at most {MAX_SIZE})"),
+            });
+        }
+        let (layout, set, entry) = self.draw_face(face, time, layer, mask)?;
+
+        let t0 = std::time::Instant::now();
+        let (ow, oh) = scene.output_size();
+        let (cx0, cy0) = scene.crop.map_or((0.0, 0.0), |c| (f64::from(c.x), f64::from(c.y)));
+        let f = f64::from(layer);
+        let fwd = Mat3::translate(-f / 2.0, -f / 2.0)
+            .then(Mat3::scale(watch_px / f))
+            .then(Mat3::rotate_deg(f64::from(scene.rotation_deg)))
+            .then(Mat3::tilt(
+                f64::from(scene.tilt_x_deg),
+                f64::from(scene.tilt_y_deg),
+                f64::from(scene.focal) * size,
+            ))
+            .then(Mat3::translate(
+                f64::from(scene.center.0) * size - cx0,
+                f64::from(scene.center.1) * size - cy0,
+            ));
+        let inv = fwd.inverse().ok_or_else(|| RenderError::InvalidScene {
+            reason: "the placement transform is singular".to_owned(),
+        })?;
+
+        if scene.shadow.is_some() && self.cache[entry].shadow.is_none() {
+            let base = &self.cache[entry].base;
+            let mask = Mask::shadow_of(
+                &Src {
+                    data: base.data(),
+                    w: layer,
+                    h: layer,
+                },
+                (layer / 64).max(1),
+            );
+            self.cache[entry].shadow = Some(mask);
+        }
+
+        let t_bg = std::time::Instant::now();
+        let mut rgba = vec![0u8; ow as usize * oh as usize * 4];
+        background::paint(
+            &scene.background,
+            &mut rgba,
+            ow,
+            oh,
+            cx0 as f32,
+            cy0 as f32,
+            scene.size,
+        );
+        let t_comp = std::time::Instant::now();
+        let shadow_off = scene
+            .shadow
+            .as_ref()
+            .map(|s| Pt::new(f64::from(s.dx) * watch_px, f64::from(s.dy) * watch_px));
+        let quad_of = |off: Pt| {
+            augment::Quad(
+                [Pt::new(0.0, 0.0), Pt::new(f, 0.0), Pt::new(f, f), Pt::new(0.0, f)]
+                    .map(|c| fwd.apply(c).add(off)),
+            )
+        };
+        let face_quad = quad_of(Pt::new(0.0, 0.0));
+        let pixmap = self.scratch.as_ref().expect("draw_face fills the scratch pixmap");
+        // Mip level: shrink by halves until the remaining scale is in (0.7, 1.4].
+        let mut level = 0;
+        while level < 4 && watch_px / f * f64::from(2u32 << level) <= 1.4 {
+            level += 1;
+        }
+        let mut mip: Option<(Vec<u8>, u32, u32)> = None;
+        for _ in 0..level {
+            let src = match &mip {
+                Some((data, w, h)) => Src {
+                    data,
+                    w: *w,
+                    h: *h,
+                },
+                None => Src {
+                    data: pixmap.data(),
+                    w: layer,
+                    h: layer,
+                },
+            };
+            mip = Some(augment::half(&src));
+        }
+        let src = match &mip {
+            Some((data, w, h)) => Src {
+                data,
+                w: *w,
+                h: *h,
+            },
+            None => Src {
+                data: pixmap.data(),
+                w: layer,
+                h: layer,
+            },
+        };
+        let level_scale = f64::from(1u32 << level);
+        let inv_level = inv.then(Mat3::scale(1.0 / level_scale));
+        // The shadow offset in layer pixels, taken at the dial centre (exact for affine
+        // placements, a fine approximation under perspective).
+        let shadow_mask = self.cache[entry].shadow.as_ref();
+        let shadow_pass = scene.shadow.as_ref().zip(shadow_off).zip(shadow_mask).map(|((s, off), mask)| {
+            let c = fwd.apply(Pt::new(f / 2.0, f / 2.0));
+            let moved = inv.apply(c.add(off));
+            augment::ShadowPass {
+                mask,
+                offset: ((moved.x - f / 2.0) as f32, (moved.y - f / 2.0) as f32),
+                opacity: (s.opacity.clamp(0.0, 1.0) * 256.0) as u32,
+                quad: quad_of(off),
+                level_scale: level_scale as f32,
+            }
+        });
+        augment::composite(
+            &mut rgba,
+            (ow, oh),
+            &face_quad,
+            &src,
+            &inv_level,
+            shadow_pass.as_ref(),
+        );
+        let t_blur = std::time::Instant::now();
+        augment::blur(&mut rgba, ow, oh, &scene.blur);
+        let t_tone = std::time::Instant::now();
+        augment::tone(&mut rgba, ow, oh, &scene.lighting, &scene.noise);
+        let t_end = std::time::Instant::now();
+        self.stats.background_secs += (t_comp - t_bg).as_secs_f64();
+        self.stats.composite_secs += (t_blur - t_comp).as_secs_f64();
+        self.stats.blur_secs += (t_tone - t_blur).as_secs_f64();
+        self.stats.tone_secs += (t_end - t_tone).as_secs_f64();
+        let k = f / CANVAS;
+        let truth = truth(face, time, &layout, &set, mask, |p| fwd.apply(p.scale(k)), ow, oh);
+        self.stats.augment_secs += t0.elapsed().as_secs_f64();
+        Ok(RenderedClock {
+            width: ow,
+            height: oh,
+            rgba,
+            truth,
+        })
+    }
+
+    /// Ensures the static layer is cached, copies it into the scratch pixmap and draws the
+    /// hands on top.
+    fn draw_face(
+        &mut self,
+        face: &FaceSpec,
+        time: ClockTime,
+        size: u32,
+        mask: HandMask,
+    ) -> Result<(Layout, HandSet, usize), RenderError> {
+        let layout = Layout::new(face);
+        let id = face.face_id();
+        self.clock += 1;
+        let index = match self
+            .cache
+            .iter()
+            .position(|e| e.size == size && e.face_id == id)
+        {
+            Some(i) => {
+                self.stats.cache_hits += 1;
+                i
+            }
+            None => {
+                let t0 = std::time::Instant::now();
+                let (base, parse, raster) = render_static(face, &layout, size)?;
+                self.stats.svg_parse_secs += parse;
+                self.stats.svg_raster_secs += raster;
+                if self.cache.len() >= self.capacity {
+                    let oldest = (0..self.cache.len())
+                        .min_by_key(|&i| self.cache[i].last_used)
+                        .unwrap_or(0);
+                    self.cache.swap_remove(oldest);
+                }
+                self.cache.push(CacheEntry {
+                    face_id: id,
+                    size,
+                    base,
+                    shadow: None,
+                    last_used: 0,
+                });
+                self.stats.face_layers_rendered += 1;
+                self.stats.face_layer_secs += t0.elapsed().as_secs_f64();
+                self.cache.len() - 1
+            }
+        };
+        self.cache[index].last_used = self.clock;
+
+        let t0 = std::time::Instant::now();
+        let base = &self.cache[index].base;
+        let scratch = match self.scratch.take() {
+            Some(mut p) if p.width() == size && p.height() == size => {
+                p.data_mut().copy_from_slice(base.data());
+                p
+            }
+            _ => base.clone(),
+        };
+        let mut scratch = scratch;
+        let set = HandSet::new(face, &layout, time);
+        let shapes = dynamic_shapes(face, &layout, &set, mask);
+        let k = (f64::from(size) / CANVAS) as f32;
+        let ts = Transform::from_scale(k, k);
+        for s in &shapes {
+            s.draw(&mut scratch, ts);
+        }
+        self.scratch = Some(scratch);
+        self.stats.hands_secs += t0.elapsed().as_secs_f64();
+        Ok((layout, set, index))
+    }
+}
+
+fn render_static(
+    face: &FaceSpec,
+    layout: &Layout,
+    size: u32,
+) -> Result<(Pixmap, f64, f64), RenderError> {
+    let t0 = std::time::Instant::now();
+    let doc = svg::static_layer(face, layout, size);
+    let tree = usvg::Tree::from_str(&doc, fonts::options()).map_err(|e| RenderError::Svg {
+        message: e.to_string(),
+    })?;
+    let t1 = std::time::Instant::now();
+    let mut pixmap = Pixmap::new(size, size).ok_or(RenderError::InvalidSize { size })?;
+    resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+    let t2 = std::time::Instant::now();
+    Ok((pixmap, (t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn truth(
+    face: &FaceSpec,
+    time: ClockTime,
+    layout: &Layout,
+    set: &HandSet,
+    mask: HandMask,
+    map: impl Fn(Pt) -> Pt,
+    w: u32,
+    h: u32,
+) -> ClockTruth {
+    let _ = layout;
+    let inside = |p: Pt| p.x >= 0.0 && p.y >= 0.0 && p.x < f64::from(w) && p.y < f64::from(h);
+    let visible = |g: &crate::hands::HandGeom| {
+        let mid = g.pivot.add(g.tip().sub(g.pivot).scale(0.6));
+        inside(map(mid))
+    };
+    let f32s = |p: Pt| (p.x as f32, p.y as f32);
+    let center = map(crate::layout::CENTER);
+    let has_seconds = face.has_second_hand();
+    ClockTruth {
+        time,
+        visibility: Visibility {
+            hour: mask.hour && visible(&set.hour),
+            minute: mask.minute && visible(&set.minute),
+            second: mask.second && set.second.as_ref().is_some_and(visible),
+        },
+        shows_seconds: has_seconds,
+        center: f32s(center),
+        hour_tip: f32s(map(set.hour.tip())),
+        minute_tip: f32s(map(set.minute.tip())),
+        second_tip: set.second.map(|g| f32s(map(g.tip()))),
+        second_pivot: set.second.map(|g| f32s(map(g.pivot))),
+        hour_angle_deg: time.hour_angle_deg(),
+        minute_angle_deg: time.minute_angle_deg(),
+        second_angle_deg: set.second.map(|_| time.second_angle_deg()),
+    }
+}
+
+fn validate_face(face: &FaceSpec) -> Result<(), RenderError> {
+    let bad = |reason: String| Err(RenderError::InvalidFace { reason });
+    if usize::from(face.body) >= crate::BODY_COUNT {
+        return bad(format!(
+            "unknown body index `{}` (the catalogue has {})",
+            face.body,
+            crate::BODY_COUNT
+        ));
+    }
+    let h = &face.hands;
+    let in_range = |v: f32, lo: f32, hi: f32| v.is_finite() && v >= lo && v <= hi;
+    if !in_range(h.hour_length, 0.05, 1.2) || !in_range(h.minute_length, 0.05, 1.2) {
+        return bad("hand lengths must be in 0.05..=1.2".to_owned());
+    }
+    if !in_range(h.width, 0.1, 4.0) {
+        return bad("hand width must be in 0.1..=4".to_owned());
+    }
+    if !in_range(face.dial.numeral_size, 0.01, 0.4) {
+        return bad("numeral size must be in 0.01..=0.4".to_owned());
+    }
+    if face.dial.subdial_hand_angles.iter().any(|a| !a.is_finite()) {
+        return bad("sub-dial hand angles must be finite".to_owned());
+    }
+    for text in [&face.dial.brand, &face.dial.subtitle].into_iter().flatten() {
+        if text.chars().count() > 40 {
+            return bad(format!("dial text `{text}` is longer than 40 characters"));
+        }
+    }
+    if let Some(d) = &face.dial.date
+        && !(1..=31).contains(&d.day)
+    {
+        return bad(format!("date day `{}` is not in 1..=31", d.day));
+    }
+    Ok(())
+}
+
+fn validate_scene(scene: &SceneSpec) -> Result<(), RenderError> {
+    check_size(scene.size)?;
+    let bad = |reason: String| Err(RenderError::InvalidScene { reason });
+    let finite = [
+        scene.watch_scale,
+        scene.center.0,
+        scene.center.1,
+        scene.rotation_deg,
+        scene.tilt_x_deg,
+        scene.tilt_y_deg,
+        scene.focal,
+        scene.lighting.brightness,
+        scene.lighting.contrast,
+        scene.lighting.gamma,
+        scene.lighting.vignette,
+        scene.noise.sigma,
+    ];
+    if finite.iter().any(|v| !v.is_finite()) || scene.lighting.cast.iter().any(|v| !v.is_finite()) {
+        return bad("all numbers must be finite".to_owned());
+    }
+    if !(0.05..=4.0).contains(&scene.watch_scale) {
+        return bad(format!("`watch_scale` {} is not in 0.05..=4", scene.watch_scale));
+    }
+    if scene.tilt_x_deg.abs() > 70.0 || scene.tilt_y_deg.abs() > 70.0 {
+        return bad("tilts must be within +-70 degrees".to_owned());
+    }
+    if scene.focal < 0.5 {
+        return bad(format!("`focal` {} is below 0.5", scene.focal));
+    }
+    if let Some(c) = scene.crop
+        && (c.width < MIN_SIZE
+            || c.height < MIN_SIZE
+            || u64::from(c.x) + u64::from(c.width) > u64::from(scene.size)
+            || u64::from(c.y) + u64::from(c.height) > u64::from(scene.size))
+    {
+        return bad(format!(
+            "crop {c:?} does not fit in the {0}x{0} scene (or is smaller than {MIN_SIZE} px)",
+            scene.size
+        ));
+    }
+    Ok(())
+}
+
+/// Dial angle of `tip - center` in image coordinates, degrees clockwise from up: a helper for
+/// checking truth against pixels.
+pub fn image_angle_deg(center: (f32, f32), tip: (f32, f32)) -> f64 {
+    dial_angle_of(Pt::new(
+        f64::from(tip.0) - f64::from(center.0),
+        f64::from(tip.1) - f64::from(center.1),
+    ))
+}
