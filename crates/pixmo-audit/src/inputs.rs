@@ -121,7 +121,10 @@ impl DatasetInputs {
 
     /// Absolute paths of the data files of one split.
     pub fn data_files(&self, shards: &[ShardMarker]) -> Vec<PathBuf> {
-        shards.iter().map(|m| self.layout.root.join(&m.file)).collect()
+        shards
+            .iter()
+            .map(|m| self.layout.root.join(&m.file))
+            .collect()
     }
 
     /// Absolute paths of the rejects files of one split that exist.
@@ -134,10 +137,11 @@ impl DatasetInputs {
     }
 }
 
+/// Commit markers by split, and the problems of those that could not be parsed.
+type Markers = (BTreeMap<String, Vec<ShardMarker>>, Vec<String>);
+
 /// Reads `.pixmo/commits/<split>/part-*.json`.
-fn load_markers(
-    layout: &DatasetLayout,
-) -> Result<(BTreeMap<String, Vec<ShardMarker>>, Vec<String>)> {
+fn load_markers(layout: &DatasetLayout) -> Result<Markers> {
     let commits = layout.state_dir().join("commits");
     let mut markers = BTreeMap::new();
     let mut bad = Vec::new();

@@ -89,23 +89,16 @@ pub async fn audit(dataset_root: &Path) -> Result<AuditReport> {
             )
         })
     };
-    let t = std::time::Instant::now();
     let (row_counts, rows, rejects) = checks::manifest::row_counts(&ctx, &inputs).await;
-    eprintln!("rc {:?}", t.elapsed());
     let provenance = checks::provenance::provenance_complete(&ctx, &inputs).await;
-    eprintln!("prov {:?}", t.elapsed());
     let unique_ids = checks::ids::unique_ids(&ctx, &inputs).await;
     let duplicate_images = checks::ids::duplicate_images(&ctx, rows).await;
-    eprintln!("ids {:?}", t.elapsed());
     let vlm_free = checks::provenance::vlm_free(&ctx, &inputs).await;
-    eprintln!("vlm {:?}", t.elapsed());
     let rejects_check = checks::ids::rejects(&ctx).await;
-    eprintln!("rej {:?}", t.elapsed());
-    let (manifest, schema, image_hashes) =
-        file_checks.await.map_err(|e| AuditError::Task {
-            path: dataset_root.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let (manifest, schema, image_hashes) = file_checks.await.map_err(|e| AuditError::Task {
+        path: dataset_root.to_path_buf(),
+        message: e.to_string(),
+    })?;
     Ok(AuditReport {
         dataset_root: dataset_root.to_path_buf(),
         dataset: inputs.run.dataset.clone(),

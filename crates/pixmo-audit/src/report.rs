@@ -103,7 +103,12 @@ impl AuditReport {
         for check in &self.checks {
             let verdict = if check.passed { "PASS" } else { "FAIL" };
             let name = format!("{}:", check.name);
-            let _ = writeln!(out, "  {verdict} {name:<w$} {}", check.detail, w = width + 1);
+            let _ = writeln!(
+                out,
+                "  {verdict} {name:<w$} {}",
+                check.detail,
+                w = width + 1
+            );
         }
         let passed = self.checks.iter().filter(|c| c.passed).count();
         let verdict = if self.passed() { "PASSED" } else { "FAILED" };

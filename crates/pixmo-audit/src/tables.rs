@@ -72,7 +72,8 @@ async fn register(
     let rows = match rows {
         Some(frame) => frame,
         None => {
-            let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            let mut fields: Vec<Field> =
+                schema.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new("split", DataType::Utf8, false));
             let empty = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
             ctx.read_table(Arc::new(MemTable::try_new(empty, vec![vec![]])?))?

@@ -15,7 +15,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Warm the font database so its one-off load is not charged to the first image.
     let mut renderer = ClockRenderer::new();
-    renderer.render(&FaceSpec::sample(u64::MAX), ClockTime::sample(0), &SceneSpec::none(64))?;
+    renderer.render(
+        &FaceSpec::sample(u64::MAX),
+        ClockTime::sample(0),
+        &SceneSpec::none(64),
+    )?;
     let warm = renderer.stats();
 
     let start = Instant::now();

@@ -1,8 +1,10 @@
 //! Renders a grid of sampled faces and writes it as a PNG.
 //!
-//! `cargo run --release -p pixmo-gen-clock --example contact_sheet -- OUT.png [N] [SEED] [SIZE] [plain]`
+//! `cargo run --release -p pixmo-gen-clock --example contact_sheet -- OUT.png [N] [SEED] [SIZE] [plain|bodies]`
+//!
+//! `plain`: no scene augmentation; `bodies`: body `i` for tile `i`, plain.
 
-use pixmo_gen_clock::{ClockRenderer, ClockTime, FaceSpec, SceneSpec};
+use pixmo_gen_clock::{ClockRenderer, ClockTime, DIAL_KINDS, FaceSpec, SceneSpec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -10,7 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: u32 = args.get(2).map_or(Ok(16), |s| s.parse())?;
     let seed0: u64 = args.get(3).map_or(Ok(0), |s| s.parse())?;
     let tile: u32 = args.get(4).map_or(Ok(256), |s| s.parse())?;
-    let plain = args.get(5).is_some_and(|s| s == "plain");
+    let mode = args.get(5).map_or("", |s| s.as_str());
+    let plain = mode == "plain" || mode == "bodies";
     let cols = (f64::from(n).sqrt().ceil() as u32).max(1);
     let rows = n.div_ceil(cols);
     let (w, h) = (cols * tile, rows * tile);
@@ -18,7 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut renderer = ClockRenderer::new();
     for i in 0..n {
         let seed = seed0 + u64::from(i);
-        let face = FaceSpec::sample(seed);
+        let face = if mode == "bodies" {
+            let kind = DIAL_KINDS[(seed % DIAL_KINDS.len() as u64) as usize];
+            FaceSpec::sample_with(seed, i as usize, kind)
+        } else {
+            FaceSpec::sample(seed)
+        };
         let time = ClockTime::sample(seed);
         let scene = if plain {
             SceneSpec::none(tile)

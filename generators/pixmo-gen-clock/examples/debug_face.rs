@@ -23,7 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", face.name());
     let all = r.render_face(&face, time, size)?;
     write(&format!("{out}_all.png"), size, size, &all.rgba)?;
-    let hour = HandMask { hour: true, minute: false, second: false };
+    let hour = HandMask {
+        hour: true,
+        minute: false,
+        second: false,
+    };
     let h = r.render_face_masked(&face, time, size, hour)?;
     write(&format!("{out}_hour.png"), size, size, &h.rgba)?;
     println!("{:?}", h.truth);

@@ -35,19 +35,27 @@ fn load(d: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]])
 }
 
-/// Bilinear sample of a premultiplied raster at continuous pixel coordinates (pixel centres
-/// at `i + 0.5`), transparent outside; returns a packed RGBA8 pixel (R in the low byte).
+/// Fixed point 16.16.
+const ONE: i32 = 1 << 16;
+
+/// A coordinate in 16.16 fixed point, clamped far outside any raster (so it cannot wrap).
 #[inline(always)]
-fn sample(src: &Src<'_>, u: f32, v: f32) -> u32 {
-    let x = u - 0.5;
-    let y = v - 0.5;
-    let (xi, yi) = (ifloor(x), ifloor(y));
+fn to_fixed(v: f64) -> i32 {
+    (v.clamp(-30_000.0, 30_000.0) * f64::from(ONE)) as i32
+}
+
+/// Bilinear sample of a premultiplied raster at a 16.16 fixed-point position measured from
+/// the centre of pixel (0, 0) (that is, continuous coordinates minus one half), transparent
+/// outside; returns a packed RGBA8 pixel (R in the low byte).
+#[inline(always)]
+fn sample(src: &Src<'_>, x: i32, y: i32) -> u32 {
+    let (xi, yi) = (x >> 16, y >> 16);
     let (w, h) = (src.w as i32, src.h as i32);
     if xi < -1 || yi < -1 || xi >= w || yi >= h {
         return 0;
     }
-    let wx = ((x - xi as f32) * 256.0) as u32;
-    let wy = ((y - yi as f32) * 256.0) as u32;
+    let wx = ((x >> 8) & 0xff) as u32;
+    let wy = ((y >> 8) & 0xff) as u32;
     let d = src.data;
     let (p00, p10, p01, p11) = if xi >= 0 && yi >= 0 && xi + 1 < w && yi + 1 < h {
         let i0 = ((yi * w + xi) * 4) as usize;
@@ -68,7 +76,12 @@ fn sample(src: &Src<'_>, u: f32, v: f32) -> u32 {
                 load(d, ((ty * w + tx) * 4) as usize)
             }
         };
-        (at(xi, yi), at(xi + 1, yi), at(xi, yi + 1), at(xi + 1, yi + 1))
+        (
+            at(xi, yi),
+            at(xi + 1, yi),
+            at(xi, yi + 1),
+            at(xi + 1, yi + 1),
+        )
     };
     if (p00 | p10 | p01 | p11) >> 24 == 0 {
         return 0;
@@ -130,25 +143,27 @@ impl Mask {
             box_1d(&tmp, &mut acc, w as usize, h as usize, 1, false);
         }
         Mask {
-            data: acc.iter().map(|v| (v + 0.5).clamp(0.0, 255.0) as u8).collect(),
+            data: acc
+                .iter()
+                .map(|v| (v + 0.5).clamp(0.0, 255.0) as u8)
+                .collect(),
             w,
             h,
             scale: 1.0 / factor as f32,
         }
     }
 
-    /// Coverage in `0..=255` at face-layer coordinates.
+    /// Coverage in `0..=255` at a 16.16 fixed-point mask position measured from the centre of
+    /// mask pixel (0, 0).
     #[inline(always)]
-    fn at(&self, u: f32, v: f32) -> u32 {
-        let x = u * self.scale - 0.5;
-        let y = v * self.scale - 0.5;
-        let (x0, y0) = (ifloor(x), ifloor(y));
+    fn at(&self, x: i32, y: i32) -> u32 {
+        let (x0, y0) = (x >> 16, y >> 16);
         let (w, h) = (self.w as i32, self.h as i32);
         if x0 < -1 || y0 < -1 || x0 >= w || y0 >= h {
             return 0;
         }
-        let fx = ((x - x0 as f32) * 256.0) as u32;
-        let fy = ((y - y0 as f32) * 256.0) as u32;
+        let fx = ((x >> 8) & 0xff) as u32;
+        let fy = ((y >> 8) & 0xff) as u32;
         let get = |tx: i32, ty: i32| -> u32 {
             if tx < 0 || ty < 0 || tx >= w || ty >= h {
                 0
@@ -163,7 +178,11 @@ impl Mask {
 }
 
 fn box_1d(src: &[f32], dst: &mut [f32], w: usize, h: usize, r: usize, horizontal: bool) {
-    let (n, lines, stride, step) = if horizontal { (w, h, w, 1) } else { (h, w, 1, w) };
+    let (n, lines, stride, step) = if horizontal {
+        (w, h, w, 1)
+    } else {
+        (h, w, 1, w)
+    };
     let norm = 1.0 / (2 * r + 1) as f32;
     for line in 0..lines {
         let base = line * stride;
@@ -227,30 +246,26 @@ pub(crate) struct ShadowPass<'a> {
     pub opacity: u32,
     /// Where the shadow falls, in output pixels.
     pub quad: Quad,
-    /// Face-layer pixels per `src` pixel (the mip level factor).
-    pub level_scale: f32,
 }
 
+/// Blends one output pixel: `(x, y)` is the 16.16 position in `src`, `(mx, my)` in the
+/// shadow mask (both measured from the centre of pixel (0, 0)).
 #[inline(always)]
 fn blend_pixel(
     dst: &mut [u8],
     i: usize,
     src: &Src<'_>,
-    u: f32,
-    v: f32,
+    (x, y): (i32, i32),
+    (mx, my): (i32, i32),
     shadow: Option<&ShadowPass<'_>>,
 ) {
-    let s = sample(src, u, v);
+    let s = sample(src, x, y);
     let a = s >> 24;
     let mut d = load(dst, i);
     if a < 255
         && let Some(sh) = shadow
     {
-        let m = sh.mask.at(
-            u * sh.level_scale - sh.offset.0,
-            v * sh.level_scale - sh.offset.1,
-        ) * sh.opacity
-            >> 8;
+        let m = (sh.mask.at(mx, my) * sh.opacity) >> 8;
         if m > 0 {
             d = lerp_px(d, 0xff00_0000, m + (m >> 7)) | 0xff00_0000;
         }
@@ -269,51 +284,77 @@ fn blend_pixel(
     dst[i..i + 4].copy_from_slice(&d.to_le_bytes());
 }
 
+/// Pixels per exactly-mapped step; positions in between are interpolated linearly in fixed
+/// point (exact for affine maps, a sub-pixel approximation under perspective).
+const STEP: u32 = 8;
+
 /// Composites the face raster `src` (through `inv`: output pixel -> `src` pixel) and its
 /// shadow over the opaque background `dst` (`w x h`, RGBA), visiting only the pixels near
-/// `quad` (and the shadow's quad). Affine maps skip the perspective division.
+/// `quad` (and the shadow's quad). `level_scale` is face-layer pixels per `src` pixel.
 pub(crate) fn composite(
     dst: &mut [u8],
     (w, h): (u32, u32),
     quad: &Quad,
     src: &Src<'_>,
     inv: &Mat3,
+    level_scale: f64,
     shadow: Option<&ShadowPass<'_>>,
 ) {
     let m = &inv.0;
-    let affine = m[6] == 0.0 && m[7] == 0.0 && m[8] == 1.0;
+    // Source position (minus one half) and mask position (minus one half) of the centre of
+    // output pixel (x, y).
+    let map = |x: u32, y: u32| -> [i32; 4] {
+        let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let hw = m[6] * px + m[7] * py + m[8];
+        let hw = if hw.abs() < 1e-9 { 1e-9 } else { hw };
+        let u = (m[0] * px + m[1] * py + m[2]) / hw;
+        let v = (m[3] * px + m[4] * py + m[5]) / hw;
+        let (mu, mv) = match shadow {
+            Some(sh) => {
+                let k = level_scale * f64::from(sh.mask.scale);
+                (
+                    u * k - f64::from(sh.offset.0) * f64::from(sh.mask.scale) - 0.5,
+                    v * k - f64::from(sh.offset.1) * f64::from(sh.mask.scale) - 0.5,
+                )
+            }
+            None => (0.0, 0.0),
+        };
+        [
+            to_fixed(u - 0.5),
+            to_fixed(v - 0.5),
+            to_fixed(mu),
+            to_fixed(mv),
+        ]
+    };
     for y in 0..h {
         let span = match (quad.span(y, w), shadow.and_then(|sh| sh.quad.span(y, w))) {
             (Some(a), Some(b)) => (a.0.min(b.0), a.1.max(b.1)),
             (Some(a), None) | (None, Some(a)) => a,
             (None, None) => continue,
         };
-        let py = f64::from(y) + 0.5;
-        let px0 = f64::from(span.0) + 0.5;
-        let hx = m[0] * px0 + m[1] * py + m[2];
-        let hy = m[3] * px0 + m[4] * py + m[5];
         let row = (y * w) as usize * 4;
-        if affine {
-            let (mut u, mut v) = (hx as f32, hy as f32);
-            let (du, dv) = (m[0] as f32, m[3] as f32);
-            for x in span.0..span.1 {
-                blend_pixel(dst, row + x as usize * 4, src, u, v, shadow);
-                u += du;
-                v += dv;
-            }
-        } else {
-            let (mut hx, mut hy) = (hx, hy);
-            let mut hw = m[6] * px0 + m[7] * py + m[8];
-            for x in span.0..span.1 {
-                if hw > 1e-9 {
-                    let inv_w = 1.0 / hw;
-                    let (u, v) = ((hx * inv_w) as f32, (hy * inv_w) as f32);
-                    blend_pixel(dst, row + x as usize * 4, src, u, v, shadow);
+        let mut x = span.0;
+        let mut start = map(x, y);
+        while x < span.1 {
+            let n = STEP.min(span.1 - x);
+            let end = map(x + n, y);
+            let d: [i32; 4] = std::array::from_fn(|k| (end[k] - start[k]) / n as i32);
+            let mut p = start;
+            for k in 0..n {
+                blend_pixel(
+                    dst,
+                    row + (x + k) as usize * 4,
+                    src,
+                    (p[0], p[1]),
+                    (p[2], p[3]),
+                    shadow,
+                );
+                for (pk, dk) in p.iter_mut().zip(d) {
+                    *pk += dk;
                 }
-                hx += m[0];
-                hy += m[3];
-                hw += m[6];
             }
+            x += n;
+            start = end;
         }
     }
 }
@@ -374,7 +415,8 @@ fn box_rows(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize) {
             for c in 0..3 {
                 out[x * 4 + c] = ((sum[c] * recip + 32_768) >> 16).min(255) as u8;
                 if interior {
-                    sum[c] = sum[c] + u32::from(row[add * 4 + c]) - u32::from(row[sub as usize * 4 + c]);
+                    sum[c] =
+                        sum[c] + u32::from(row[add * 4 + c]) - u32::from(row[sub as usize * 4 + c]);
                 } else {
                     sum[c] = sum[c] + px(add as isize, c) - px(sub, c);
                 }

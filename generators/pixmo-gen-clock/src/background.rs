@@ -189,10 +189,20 @@ fn upsample2(src: &[u8], sw: u32, sh: u32, dst: &mut [u8], w: u32, h: u32) {
             *l = lerp_px(pixels[r0 + i], pixels[r1 + i], wy);
         }
         let out = &mut dst[(y * w) as usize * 4..((y + 1) * w) as usize * 4];
-        for (x, o) in out.chunks_exact_mut(4).enumerate() {
-            let (i0, wx) = taps(x as u32);
-            let p = lerp_px(line[i0.min(sw - 1)], line[(i0 + 1).min(sw - 1)], wx) | 0xff00_0000;
-            o.copy_from_slice(&p.to_le_bytes());
+        // Output pixel 0 copies source 0; then pixels 2i+1 and 2i+2 sit between sources i
+        // and i+1 at 1/4 and 3/4.
+        let mut px = out.chunks_exact_mut(4);
+        if let Some(o) = px.next() {
+            o.copy_from_slice(&(line[0] | 0xff00_0000).to_le_bytes());
+        }
+        let mut i = 0;
+        loop {
+            let (a, b) = (line[i.min(sw - 1)], line[(i + 1).min(sw - 1)]);
+            let Some(o) = px.next() else { break };
+            o.copy_from_slice(&(lerp_px(a, b, 64) | 0xff00_0000).to_le_bytes());
+            let Some(o) = px.next() else { break };
+            o.copy_from_slice(&(lerp_px(a, b, 192) | 0xff00_0000).to_le_bytes());
+            i += 1;
         }
     }
 }

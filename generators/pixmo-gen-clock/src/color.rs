@@ -142,8 +142,9 @@ impl Serialize for Color {
 impl<'de> Deserialize<'de> for Color {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Color, D::Error> {
         let s = String::deserialize(deserializer)?;
-        Color::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid colour `{s}`, want `#rrggbb`")))
+        Color::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("invalid colour `{s}`, want `#rrggbb`"))
+        })
     }
 }
 

@@ -540,12 +540,20 @@ fn sample_dial(
             Numerals::RomanQuarters,
         ]),
         K::Railway => *rng.choose(&[Numerals::Arabic, Numerals::Roman, Numerals::None]),
-        K::SmallSeconds | K::Chronograph => *rng.choose(&[
+        K::SmallSeconds => *rng.choose(&[
             Numerals::None,
             Numerals::None,
             Numerals::Arabic,
             Numerals::ArabicQuarters,
             Numerals::Roman,
+        ]),
+        // Sub-dials take the 3, 6 and 9 positions and their neighbours: only 12 (and 11/1)
+        // are left for numerals.
+        K::Chronograph => *rng.choose(&[
+            Numerals::None,
+            Numerals::None,
+            Numerals::ArabicQuarters,
+            Numerals::RomanQuarters,
         ]),
         K::Indices | K::Blank | K::Diver => Numerals::None,
     };
@@ -599,7 +607,9 @@ fn sample_dial(
     let wrist = family == BodyFamily::Wrist;
     let date = if wrist && kind != K::Blank && rng.bool(0.35) {
         let position = match subdials {
-            SubDials::None => *rng.choose(&[DatePosition::At3, DatePosition::At3, DatePosition::At6]),
+            SubDials::None => {
+                *rng.choose(&[DatePosition::At3, DatePosition::At3, DatePosition::At6])
+            }
             SubDials::At6 | SubDials::At9 => DatePosition::At3,
             _ => DatePosition::At4Thirty,
         };
@@ -611,7 +621,9 @@ fn sample_dial(
         None
     };
     let brand = rng.bool(0.8).then(|| palette::brand_word(rng));
-    let subtitle = rng.bool(0.55).then(|| palette::subtitle(rng, kind, family).to_owned());
+    let subtitle = rng
+        .bool(0.55)
+        .then(|| palette::subtitle(rng, kind, family).to_owned());
     let font = match numerals {
         Numerals::Roman | Numerals::RomanQuarters => {
             *rng.choose(&[FontChoice::Serif, FontChoice::SerifBold])

@@ -22,7 +22,10 @@ pub const FONT_FILES: [(&str, &[u8]); 5] = [
         "LiberationSerif-Bold.ttf",
         include_bytes!("../fonts/LiberationSerif-Bold.ttf"),
     ),
-    ("DejaVuSerif.ttf", include_bytes!("../fonts/DejaVuSerif.ttf")),
+    (
+        "DejaVuSerif.ttf",
+        include_bytes!("../fonts/DejaVuSerif.ttf"),
+    ),
     (
         "DejaVuSansCondensed-Bold.ttf",
         include_bytes!("../fonts/DejaVuSansCondensed-Bold.ttf"),
@@ -58,8 +61,16 @@ mod tests {
             .faces()
             .flat_map(|f| f.families.iter().map(|(n, _)| n.clone()))
             .collect();
-        for want in ["Liberation Sans", "Liberation Serif", "DejaVu Serif", "DejaVu Sans"] {
-            assert!(families.iter().any(|f| f == want), "{want} missing from {families:?}");
+        for want in [
+            "Liberation Sans",
+            "Liberation Serif",
+            "DejaVu Serif",
+            "DejaVu Sans",
+        ] {
+            assert!(
+                families.iter().any(|f| f == want),
+                "{want} missing from {families:?}"
+            );
         }
     }
 }

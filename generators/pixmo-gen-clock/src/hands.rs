@@ -63,18 +63,22 @@ impl HandSet {
             angle_deg: time.minute_angle_deg(),
             length: f64::from(face.hands.minute_length) * r,
         };
-        let second = face.hands.second.as_ref().map(|s| match layout.seconds_subdial() {
-            Some((pivot, sub_r)) if s.in_subdial => HandGeom {
-                pivot,
-                angle_deg: time.second_angle_deg(),
-                length: 0.86 * sub_r,
-            },
-            _ => HandGeom {
-                pivot: CENTER,
-                angle_deg: time.second_angle_deg(),
-                length: 0.92 * r,
-            },
-        });
+        let second = face
+            .hands
+            .second
+            .as_ref()
+            .map(|s| match layout.seconds_subdial() {
+                Some((pivot, sub_r)) if s.in_subdial => HandGeom {
+                    pivot,
+                    angle_deg: time.second_angle_deg(),
+                    length: 0.86 * sub_r,
+                },
+                _ => HandGeom {
+                    pivot: CENTER,
+                    angle_deg: time.second_angle_deg(),
+                    length: 0.92 * r,
+                },
+            });
         HandSet {
             hour,
             minute,
@@ -99,7 +103,8 @@ impl Local {
     fn poly(&mut self, pts: &[(f64, f64)]) -> &mut Local {
         for (i, &(a, l)) in pts.iter().enumerate() {
             let p = self.frame.map(a, l);
-            self.segs.push(if i == 0 { Seg::Move(p) } else { Seg::Line(p) });
+            self.segs
+                .push(if i == 0 { Seg::Move(p) } else { Seg::Line(p) });
         }
         self.segs.push(Seg::Close);
         self
@@ -254,10 +259,19 @@ fn main_hand(
             out.push(s);
         }
         HandStyle::Arrow => {
-            h.poly(&[(-0.22 * w, -t), (0.22 * w, -t), (0.22 * w, 0.74 * l), (-0.22 * w, 0.74 * l)]);
+            h.poly(&[
+                (-0.22 * w, -t),
+                (0.22 * w, -t),
+                (0.22 * w, 0.74 * l),
+                (-0.22 * w, 0.74 * l),
+            ]);
             h.poly(&[(-0.85 * w, 0.7 * l), (0.0, l), (0.85 * w, 0.7 * l)]);
             out.push(Shape::new(h.take(), solid(color)));
-            lume_poly = Some(vec![(-0.45 * w, 0.74 * l), (0.0, 0.93 * l), (0.45 * w, 0.74 * l)]);
+            lume_poly = Some(vec![
+                (-0.45 * w, 0.74 * l),
+                (0.0, 0.93 * l),
+                (0.45 * w, 0.74 * l),
+            ]);
         }
         HandStyle::Alpha => {
             h.poly(&[
@@ -271,7 +285,12 @@ fn main_hand(
             out.push(Shape::new(h.take(), solid(color)));
         }
         HandStyle::Spade => {
-            h.poly(&[(-0.2 * w, -t), (0.2 * w, -t), (0.2 * w, 0.62 * l), (-0.2 * w, 0.62 * l)]);
+            h.poly(&[
+                (-0.2 * w, -t),
+                (0.2 * w, -t),
+                (0.2 * w, 0.62 * l),
+                (-0.2 * w, 0.62 * l),
+            ]);
             h.move_to((0.0, 0.56 * l))
                 .cubic((-1.3 * w, 0.6 * l), (-0.7 * w, 0.84 * l), (0.0, l))
                 .cubic((0.7 * w, 0.84 * l), (1.3 * w, 0.6 * l), (0.0, 0.56 * l))
@@ -290,7 +309,11 @@ fn second_hand(style: SecondStyle, g: &HandGeom, ws: f64, color: Color) -> Vec<S
     let l = g.length;
     let t = 0.22 * l;
     let mut h = Local::new(g);
-    let tip_end = if style == SecondStyle::Arrow { 0.9 * l } else { l };
+    let tip_end = if style == SecondStyle::Arrow {
+        0.9 * l
+    } else {
+        l
+    };
     h.poly(&[
         (-ws / 2.0, -t),
         (ws / 2.0, -t),
@@ -364,7 +387,11 @@ pub(crate) fn dynamic_shapes(
         with_shadows(second_hand(style, g, ws, spec.color), &mut out);
     }
     if mask.hour || mask.minute || mask.second {
-        out.push(Shape::circle(CENTER, 0.012 * r, solid(hs.color.darken(0.4))));
+        out.push(Shape::circle(
+            CENTER,
+            0.012 * r,
+            solid(hs.color.darken(0.4)),
+        ));
     }
     if face.crystal_glare {
         out.push(glare(layout));
@@ -392,7 +419,13 @@ fn glare(layout: &Layout) -> Shape {
 }
 
 /// A small static hand for a decorative chronograph sub-dial (part of the static layer).
-pub(crate) fn decorative_hand(pivot: Pt, angle_deg: f64, length: f64, w: f64, color: Color) -> Vec<Shape> {
+pub(crate) fn decorative_hand(
+    pivot: Pt,
+    angle_deg: f64,
+    length: f64,
+    w: f64,
+    color: Color,
+) -> Vec<Shape> {
     let g = HandGeom {
         pivot,
         angle_deg,

@@ -60,15 +60,24 @@
 //!   may change anti-aliasing in the last bit and break golden hashes.
 //! * Bump [`GENERATOR_VERSION`] whenever the pixels for an existing spec change.
 //!
+//! # Hiding hands
+//!
+//! [`ClockRenderer::render_masked`] and [`ClockRenderer::render_face_masked`] draw only the
+//! hands in a [`HandMask`]; [`ClockTruth::visibility`] reports what was drawn and is inside
+//! the image (PixMo-Clocks' `hour_visible` / `minute_visible` / `second_visible`).
+//!
 //! # Cost
 //!
-//! The static layer of a face (everything below the hands) is rasterised once per face and
-//! layer size and kept in a small LRU cache keyed by [`FaceSpec::face_id`]; layer sizes are
-//! rounded to about eight per octave ([`layer_size`]) so scenes with nearby scales share it.
-//! Per image the renderer copies the cached layer, fills the hands, and runs one inverse-
-//! mapping pass (scale, rotation, perspective, crop, bilinear sampling, shadow), an optional
-//! separable box blur and one tone/noise pass. JPEG artefacts are left to the encoder
-//! ([`SceneSpec::jpeg_quality`] is advisory).
+//! The static layer of a face (everything below the hands, text already turned into paths by
+//! `usvg`) is rasterised once per face and layer size and kept in a small LRU cache keyed by
+//! [`FaceSpec::face_id`]. A scene uses the layer size of its scene size ([`layer_size`]), so
+//! every image of a face at one output size shares one layer whatever its placement; smaller
+//! watches are drawn from a 2x box-filtered mip level. Per image the renderer copies the
+//! cached layer, fills the hands (and crystal glare) with `tiny-skia`, paints the background
+//! (at half resolution, upsampled), and runs one inverse-mapping pass (scale, rotation,
+//! perspective, crop, bilinear sampling in fixed point, drop shadow), an optional separable
+//! box blur and one tone/vignette/noise pass. JPEG artefacts are left to the encoder
+//! ([`SceneSpec::jpeg_quality`] is advisory). `examples/bench.rs` prints the cost per phase.
 
 mod augment;
 mod background;

@@ -94,7 +94,11 @@ pub(crate) fn sample(rng: &mut Rng, theme: Theme) -> Colors {
             } else {
                 *rng.choose(&[c(220, 222, 226), c(20, 20, 24), c(214, 180, 100)])
             };
-            let hands = if hands.distance(dial) < 150 { ink } else { hands };
+            let hands = if hands.distance(dial) < 150 {
+                ink
+            } else {
+                hands
+            };
             (dial, ink, hands)
         }
         Theme::LowContrast => {
@@ -145,7 +149,11 @@ pub(crate) fn sample(rng: &mut Rng, theme: Theme) -> Colors {
     if second.distance(dial) < 120 {
         second = hands;
     }
-    let accent = if accent.distance(dial) < 150 { ink } else { accent };
+    let accent = if accent.distance(dial) < 150 {
+        ink
+    } else {
+        accent
+    };
     Colors {
         dial,
         dial2,
@@ -175,7 +183,12 @@ pub(crate) fn strap(rng: &mut Rng, kind: StrapKind) -> (Color, Color) {
         }
         StrapKind::Nato => {
             let a = *rng.choose(&[c(30, 40, 80), c(60, 70, 40), c(20, 20, 22), c(120, 30, 40)]);
-            let b = *rng.choose(&[c(180, 40, 40), c(200, 190, 160), c(60, 110, 60), c(230, 230, 230)]);
+            let b = *rng.choose(&[
+                c(180, 40, 40),
+                c(200, 190, 160),
+                c(60, 110, 60),
+                c(230, 230, 230),
+            ]);
             (a, b)
         }
         StrapKind::Rubber => {
@@ -220,15 +233,20 @@ const TAKEN: &[&str] = &[
     "ZELOS", "LORUS", "ULYSSE",
 ];
 
+/// A uniformly chosen string.
+fn pick(rng: &mut Rng, items: &[&'static str]) -> &'static str {
+    items[rng.index(items.len())]
+}
+
 /// A made-up brand-like word, e.g. "KERION".
 pub(crate) fn brand_word(rng: &mut Rng) -> String {
     loop {
         let mut w = String::new();
         let n = rng.range_u32(1, 3);
         for _ in 0..n {
-            w.push_str(*rng.choose(SYLLABLES));
+            w.push_str(pick(rng, SYLLABLES));
         }
-        w.push_str(*rng.choose(ENDINGS));
+        w.push_str(pick(rng, ENDINGS));
         let w = w.to_uppercase();
         if (4..=9).contains(&w.len()) && !TAKEN.contains(&w.as_str()) {
             return w;
@@ -239,31 +257,49 @@ pub(crate) fn brand_word(rng: &mut Rng) -> String {
 /// A small second line of dial text.
 pub(crate) fn subtitle(rng: &mut Rng, kind: DialKind, family: BodyFamily) -> &'static str {
     match family {
-        BodyFamily::Wall | BodyFamily::Alarm => {
-            *rng.choose(&["QUARTZ", "SILENT SWEEP", "QUARTZ MOVEMENT", "EST. 1952", "KITCHEN"])
-        }
-        BodyFamily::Pocket => *rng.choose(&["17 JEWELS", "RAILROAD GRADE", "SWISS LEVER", "EST. 1889"]),
-        BodyFamily::Wrist => match kind {
-            DialKind::Diver => *rng.choose(&[
-                "WATER RESIST 200M",
-                "DIVER'S 300M",
-                "AUTOMATIC",
-                "200M / 660FT",
-                "PROFESSIONAL",
-            ]),
-            DialKind::Chronograph => *rng.choose(&["CHRONOGRAPH", "AUTOMATIC", "TACHYMETRE", "QUARTZ"]),
-            _ => *rng.choose(&[
-                "AUTOMATIC",
-                "WATER RESIST 100M",
-                "WATER RESISTANT",
+        BodyFamily::Wall | BodyFamily::Alarm => pick(
+            rng,
+            &[
                 "QUARTZ",
-                "CHRONOMETER",
-                "25 JEWELS",
-                "SELF-WINDING",
-                "MECHANICAL",
-                "SAPPHIRE",
-                "GMT",
-            ]),
+                "SILENT SWEEP",
+                "QUARTZ MOVEMENT",
+                "EST. 1952",
+                "KITCHEN",
+            ],
+        ),
+        BodyFamily::Pocket => pick(
+            rng,
+            &["17 JEWELS", "RAILROAD GRADE", "SWISS LEVER", "EST. 1889"],
+        ),
+        BodyFamily::Wrist => match kind {
+            DialKind::Diver => pick(
+                rng,
+                &[
+                    "WATER RESIST 200M",
+                    "DIVER'S 300M",
+                    "AUTOMATIC",
+                    "200M / 660FT",
+                    "PROFESSIONAL",
+                ],
+            ),
+            DialKind::Chronograph => {
+                pick(rng, &["CHRONOGRAPH", "AUTOMATIC", "TACHYMETRE", "QUARTZ"])
+            }
+            _ => pick(
+                rng,
+                &[
+                    "AUTOMATIC",
+                    "WATER RESIST 100M",
+                    "WATER RESISTANT",
+                    "QUARTZ",
+                    "CHRONOMETER",
+                    "25 JEWELS",
+                    "SELF-WINDING",
+                    "MECHANICAL",
+                    "SAPPHIRE",
+                    "GMT",
+                ],
+            ),
         },
     }
 }

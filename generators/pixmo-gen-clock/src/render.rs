@@ -75,6 +75,9 @@ struct CacheEntry {
     base: Pixmap,
     /// Soft shadow of the static layer, made the first time a scene asks for one.
     shadow: Option<Mask>,
+    /// Bounding box `(x0, y0, x1, y1)` of the layer's non-transparent pixels (the hands
+    /// always lie inside the case, so inside it).
+    content: (f64, f64, f64, f64),
     last_used: u64,
 }
 
@@ -199,7 +202,10 @@ impl ClockRenderer {
         check_time(time)?;
         validate_face(face)?;
         let (layout, set, _) = self.draw_face(face, time, size, mask)?;
-        let pixmap = self.scratch.as_ref().expect("draw_face fills the scratch pixmap");
+        let pixmap = self
+            .scratch
+            .as_ref()
+            .expect("draw_face fills the scratch pixmap");
         let mut rgba = Vec::with_capacity(pixmap.data().len());
         for p in pixmap.pixels() {
             let c = p.demultiply();
@@ -255,7 +261,9 @@ impl ClockRenderer {
 
         let t0 = std::time::Instant::now();
         let (ow, oh) = scene.output_size();
-        let (cx0, cy0) = scene.crop.map_or((0.0, 0.0), |c| (f64::from(c.x), f64::from(c.y)));
+        let (cx0, cy0) = scene
+            .crop
+            .map_or((0.0, 0.0), |c| (f64::from(c.x), f64::from(c.y)));
         let f = f64::from(layer);
         let fwd = Mat3::translate(-f / 2.0, -f / 2.0)
             .then(Mat3::scale(watch_px / f))
@@ -302,14 +310,23 @@ impl ClockRenderer {
             .shadow
             .as_ref()
             .map(|s| Pt::new(f64::from(s.dx) * watch_px, f64::from(s.dy) * watch_px));
+        let (bx0, by0, bx1, by1) = self.cache[entry].content;
         let quad_of = |off: Pt| {
             augment::Quad(
-                [Pt::new(0.0, 0.0), Pt::new(f, 0.0), Pt::new(f, f), Pt::new(0.0, f)]
-                    .map(|c| fwd.apply(c).add(off)),
+                [
+                    Pt::new(bx0, by0),
+                    Pt::new(bx1, by0),
+                    Pt::new(bx1, by1),
+                    Pt::new(bx0, by1),
+                ]
+                .map(|c| fwd.apply(c).add(off)),
             )
         };
         let face_quad = quad_of(Pt::new(0.0, 0.0));
-        let pixmap = self.scratch.as_ref().expect("draw_face fills the scratch pixmap");
+        let pixmap = self
+            .scratch
+            .as_ref()
+            .expect("draw_face fills the scratch pixmap");
         // Mip level: shrink by halves until the remaining scale is in (0.7, 1.4].
         let mut level = 0;
         while level < 4 && watch_px / f * f64::from(2u32 << level) <= 1.4 {
@@ -318,11 +335,7 @@ impl ClockRenderer {
         let mut mip: Option<(Vec<u8>, u32, u32)> = None;
         for _ in 0..level {
             let src = match &mip {
-                Some((data, w, h)) => Src {
-                    data,
-                    w: *w,
-                    h: *h,
-                },
+                Some((data, w, h)) => Src { data, w: *w, h: *h },
                 None => Src {
                     data: pixmap.data(),
                     w: layer,
@@ -332,11 +345,7 @@ impl ClockRenderer {
             mip = Some(augment::half(&src));
         }
         let src = match &mip {
-            Some((data, w, h)) => Src {
-                data,
-                w: *w,
-                h: *h,
-            },
+            Some((data, w, h)) => Src { data, w: *w, h: *h },
             None => Src {
                 data: pixmap.data(),
                 w: layer,
@@ -348,23 +357,29 @@ impl ClockRenderer {
         // The shadow offset in layer pixels, taken at the dial centre (exact for affine
         // placements, a fine approximation under perspective).
         let shadow_mask = self.cache[entry].shadow.as_ref();
-        let shadow_pass = scene.shadow.as_ref().zip(shadow_off).zip(shadow_mask).map(|((s, off), mask)| {
-            let c = fwd.apply(Pt::new(f / 2.0, f / 2.0));
-            let moved = inv.apply(c.add(off));
-            augment::ShadowPass {
-                mask,
-                offset: ((moved.x - f / 2.0) as f32, (moved.y - f / 2.0) as f32),
-                opacity: (s.opacity.clamp(0.0, 1.0) * 256.0) as u32,
-                quad: quad_of(off),
-                level_scale: level_scale as f32,
-            }
-        });
+        let shadow_pass =
+            scene
+                .shadow
+                .as_ref()
+                .zip(shadow_off)
+                .zip(shadow_mask)
+                .map(|((s, off), mask)| {
+                    let c = fwd.apply(Pt::new(f / 2.0, f / 2.0));
+                    let moved = inv.apply(c.add(off));
+                    augment::ShadowPass {
+                        mask,
+                        offset: ((moved.x - f / 2.0) as f32, (moved.y - f / 2.0) as f32),
+                        opacity: (s.opacity.clamp(0.0, 1.0) * 256.0) as u32,
+                        quad: quad_of(off),
+                    }
+                });
         augment::composite(
             &mut rgba,
             (ow, oh),
             &face_quad,
             &src,
             &inv_level,
+            level_scale,
             shadow_pass.as_ref(),
         );
         let t_blur = std::time::Instant::now();
@@ -377,7 +392,16 @@ impl ClockRenderer {
         self.stats.blur_secs += (t_tone - t_blur).as_secs_f64();
         self.stats.tone_secs += (t_end - t_tone).as_secs_f64();
         let k = f / CANVAS;
-        let truth = truth(face, time, &layout, &set, mask, |p| fwd.apply(p.scale(k)), ow, oh);
+        let truth = truth(
+            face,
+            time,
+            &layout,
+            &set,
+            mask,
+            |p| fwd.apply(p.scale(k)),
+            ow,
+            oh,
+        );
         self.stats.augment_secs += t0.elapsed().as_secs_f64();
         Ok(RenderedClock {
             width: ow,
@@ -422,6 +446,7 @@ impl ClockRenderer {
                 self.cache.push(CacheEntry {
                     face_id: id,
                     size,
+                    content: content_box(&base),
                     base,
                     shadow: None,
                     last_used: 0,
@@ -454,6 +479,31 @@ impl ClockRenderer {
         self.stats.hands_secs += t0.elapsed().as_secs_f64();
         Ok((layout, set, index))
     }
+}
+
+/// Bounding box of the non-transparent pixels, one pixel wider on each side.
+fn content_box(p: &Pixmap) -> (f64, f64, f64, f64) {
+    let (w, h) = (p.width() as usize, p.height() as usize);
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for (y, row) in p.data().chunks_exact(w * 4).enumerate() {
+        let first = row.chunks_exact(4).position(|px| px[3] != 0);
+        let last = row.chunks_exact(4).rposition(|px| px[3] != 0);
+        if let (Some(first), Some(last)) = (first, last) {
+            x0 = x0.min(first);
+            x1 = x1.max(last + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
+        }
+    }
+    if x0 >= x1 || y0 >= y1 {
+        return (0.0, 0.0, 0.0, 0.0);
+    }
+    (
+        x0.saturating_sub(1) as f64,
+        y0.saturating_sub(1) as f64,
+        (x1 + 1).min(w) as f64,
+        (y1 + 1).min(h) as f64,
+    )
 }
 
 fn render_static(
@@ -535,7 +585,10 @@ fn validate_face(face: &FaceSpec) -> Result<(), RenderError> {
     if face.dial.subdial_hand_angles.iter().any(|a| !a.is_finite()) {
         return bad("sub-dial hand angles must be finite".to_owned());
     }
-    for text in [&face.dial.brand, &face.dial.subtitle].into_iter().flatten() {
+    for text in [&face.dial.brand, &face.dial.subtitle]
+        .into_iter()
+        .flatten()
+    {
         if text.chars().count() > 40 {
             return bad(format!("dial text `{text}` is longer than 40 characters"));
         }
@@ -569,7 +622,10 @@ fn validate_scene(scene: &SceneSpec) -> Result<(), RenderError> {
         return bad("all numbers must be finite".to_owned());
     }
     if !(0.05..=4.0).contains(&scene.watch_scale) {
-        return bad(format!("`watch_scale` {} is not in 0.05..=4", scene.watch_scale));
+        return bad(format!(
+            "`watch_scale` {} is not in 0.05..=4",
+            scene.watch_scale
+        ));
     }
     if scene.tilt_x_deg.abs() > 70.0 || scene.tilt_y_deg.abs() > 70.0 {
         return bad("tilts must be within +-70 degrees".to_owned());

@@ -109,9 +109,13 @@ pub struct Crop {
 pub enum Blur {
     None,
     /// One separable box filter of this radius (pixels).
-    Box { radius: u32 },
+    Box {
+        radius: u32,
+    },
     /// Gaussian approximated by three box filters.
-    Gaussian { sigma: f32 },
+    Gaussian {
+        sigma: f32,
+    },
 }
 
 /// Global tone changes, applied per channel through a lookup table, then a vignette.
@@ -346,7 +350,11 @@ fn sample_background(rng: &mut Rng, s: f64) -> Background {
             let from = any_color(rng);
             Background::LinearGradient {
                 from,
-                to: if rng.bool(0.5) { any_color(rng) } else { from.darken(0.5) },
+                to: if rng.bool(0.5) {
+                    any_color(rng)
+                } else {
+                    from.darken(0.5)
+                },
                 angle_deg: q(rng.range_f64(0.0, 360.0)),
             }
         }
@@ -361,7 +369,11 @@ fn sample_background(rng: &mut Rng, s: f64) -> Background {
             let a = any_color(rng);
             Background::Stripes {
                 a,
-                b: if rng.bool(0.5) { any_color(rng) } else { a.lighten(0.3) },
+                b: if rng.bool(0.5) {
+                    any_color(rng)
+                } else {
+                    a.lighten(0.3)
+                },
                 period: q(s * rng.range_f64(0.03, 0.15)),
                 angle_deg: q(rng.range_f64(0.0, 180.0)),
             }
@@ -370,7 +382,11 @@ fn sample_background(rng: &mut Rng, s: f64) -> Background {
             let a = any_color(rng);
             Background::Checker {
                 a,
-                b: if rng.bool(0.5) { any_color(rng) } else { a.darken(0.35) },
+                b: if rng.bool(0.5) {
+                    any_color(rng)
+                } else {
+                    a.darken(0.35)
+                },
                 cell: q(s * rng.range_f64(0.04, 0.15)),
                 angle_deg: q(rng.range_f64(0.0, 90.0)),
             }
@@ -388,7 +404,11 @@ fn sample_background(rng: &mut Rng, s: f64) -> Background {
             let a = any_color(rng);
             Background::Noise {
                 a,
-                b: if rng.bool(0.6) { a.lighten(0.35) } else { any_color(rng) },
+                b: if rng.bool(0.6) {
+                    a.lighten(0.35)
+                } else {
+                    any_color(rng)
+                },
                 scale: q(s * rng.range_f64(0.02, 0.2)),
                 seed,
             }
@@ -451,8 +471,14 @@ mod tests {
                 let cx = s.center.0 * 448.0;
                 let cy = s.center.1 * 448.0;
                 assert!(c.x + c.width <= 448 && c.y + c.height <= 448, "{c:?}");
-                assert!(cx > c.x as f32 && cx < (c.x + c.width) as f32, "{seed} {c:?} {cx}");
-                assert!(cy > c.y as f32 && cy < (c.y + c.height) as f32, "{seed} {c:?} {cy}");
+                assert!(
+                    cx > c.x as f32 && cx < (c.x + c.width) as f32,
+                    "{seed} {c:?} {cx}"
+                );
+                assert!(
+                    cy > c.y as f32 && cy < (c.y + c.height) as f32,
+                    "{seed} {c:?} {cy}"
+                );
             }
         }
     }
@@ -461,7 +487,8 @@ mod tests {
     fn json_round_trips() {
         for seed in 0..50 {
             let s = SceneSpec::sample(seed, 384);
-            let back: SceneSpec = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+            let back: SceneSpec =
+                serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
             assert_eq!(s, back);
         }
     }

@@ -47,7 +47,9 @@ impl ClockTime {
 
     /// Hour hand: `30 * (h % 12) + 0.5 * m + s / 120` degrees clockwise from 12.
     pub fn hour_angle_deg(&self) -> f64 {
-        30.0 * f64::from(self.hour % 12) + 0.5 * f64::from(self.minute) + f64::from(self.second) / 120.0
+        30.0 * f64::from(self.hour % 12)
+            + 0.5 * f64::from(self.minute)
+            + f64::from(self.second) / 120.0
     }
 
     /// Minute hand: `6 * m + 0.1 * s` degrees clockwise from 12.

@@ -22,7 +22,8 @@ const ACROSS: &str = "across";
 async fn duplicates(ctx: &SessionContext, column: &str) -> Result<(Tally, u64), DataFusionError> {
     let c = ident(column);
     let sql = format!(
-        "SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n, count(DISTINCT split) AS s \
+        "SELECT CAST({c} AS VARCHAR) AS v, count(*) AS n, \
+         CAST(min(split) <> max(split) AS INT) AS s \
          FROM rows GROUP BY {c} HAVING count(*) > 1"
     );
     let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
@@ -33,10 +34,11 @@ async fn duplicates(ctx: &SessionContext, column: &str) -> Result<(Tally, u64), 
         let values = strings(batch.column(0))?;
         let values = values.as_string::<i32>();
         let counts = u64_values(batch.column(1))?;
-        let splits = u64_values(batch.column(2))?;
+        // 1 when the value occurs in more than one split (cheaper than count(DISTINCT)).
+        let across = u64_values(batch.column(2))?;
         for i in 0..batch.num_rows() {
             surplus += counts[i].saturating_sub(1);
-            let label = if splits[i] > 1 { ACROSS } else { WITHIN };
+            let label = if across[i] > 0 { ACROSS } else { WITHIN };
             tally.add(label, values.value(i));
         }
     }
@@ -84,7 +86,6 @@ pub(crate) async fn duplicate_images(ctx: &SessionContext, rows: u64) -> Check {
         Ok(r) => r,
         Err(e) => return could_not_run(NAME, &e),
     };
-    #[allow(clippy::cast_precision_loss)]
     let share = if rows == 0 {
         0.0
     } else {
@@ -133,7 +134,10 @@ pub(crate) async fn rejects(ctx: &SessionContext) -> Check {
         Ok((_, parts)) if parts.is_empty() => Check::pass(NAME, "no records were rejected"),
         Ok((total, parts)) => Check::pass(
             NAME,
-            format!("{total} rejected records by stage/kind: {}", parts.join(", ")),
+            format!(
+                "{total} rejected records by stage/kind: {}",
+                parts.join(", ")
+            ),
         ),
         Err(e) => could_not_run(NAME, &e),
     }

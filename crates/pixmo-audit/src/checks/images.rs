@@ -101,7 +101,11 @@ fn check_batch(batch: &RecordBatch, id_column: &str, tally: &mut Tally) -> Resul
     };
     let (widths, heights) = (sizes("width")?, sizes("height")?);
     for i in 0..batch.num_rows() {
-        let id = if ids.is_null(i) { "<null>" } else { ids.value(i) };
+        let id = if ids.is_null(i) {
+            "<null>"
+        } else {
+            ids.value(i)
+        };
         if bytes.is_null(i) || image.is_null(i) {
             tally.add("without image bytes", id);
             continue;

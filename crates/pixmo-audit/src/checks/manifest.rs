@@ -33,7 +33,10 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
     let on_disk: BTreeMap<(&str, u32), &ShardMarker> = inputs
         .markers
         .iter()
-        .flat_map(|(split, list)| list.iter().map(move |m| ((split.as_str(), m.shard_index), m)))
+        .flat_map(|(split, list)| {
+            list.iter()
+                .map(move |m| ((split.as_str(), m.shard_index), m))
+        })
         .collect();
     match &inputs.manifest {
         Err(problem) => problems.push(problem.clone()),
@@ -88,7 +91,9 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
             }
             for split in inputs.run.counts.keys() {
                 if !manifest.splits.contains_key(split) {
-                    problems.push(format!("split `{split}` of the run is not in manifest.json"));
+                    problems.push(format!(
+                        "split `{split}` of the run is not in manifest.json"
+                    ));
                 }
             }
             for (split, index) in on_disk.keys() {
@@ -127,7 +132,11 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
         Ok(mut list) => problems.append(&mut list),
         Err(e) => return could_not_run(NAME, &e),
     }
-    let splits = shards.iter().map(|m| &m.split).collect::<BTreeSet<_>>().len();
+    let splits = shards
+        .iter()
+        .map(|m| &m.split)
+        .collect::<BTreeSet<_>>()
+        .len();
     Check::from_problems(
         NAME,
         format!(
@@ -280,15 +289,14 @@ pub(crate) async fn row_counts(ctx: &SessionContext, inputs: &DatasetInputs) -> 
                 "split `{split}` has {have_rejects} rejects, its markers say {want_rejects}"
             ));
         }
-        if let Ok(manifest) = &inputs.manifest {
-            if let Some(m) = manifest.splits.get(split) {
-                if m.rows != have_rows || m.rejects != have_rejects {
-                    problems.push(format!(
-                        "split `{split}` has {have_rows} rows and {have_rejects} rejects, manifest.json says {} and {}",
-                        m.rows, m.rejects
-                    ));
-                }
-            }
+        if let Ok(manifest) = &inputs.manifest
+            && let Some(m) = manifest.splits.get(split)
+            && (m.rows != have_rows || m.rejects != have_rejects)
+        {
+            problems.push(format!(
+                "split `{split}` has {have_rows} rows and {have_rejects} rejects, manifest.json says {} and {}",
+                m.rows, m.rejects
+            ));
         }
     }
     for split in rejects.keys() {

@@ -103,7 +103,11 @@ pub(crate) async fn tally_query(ctx: &SessionContext, sql: &str) -> Result<Tally
         let ids = strings(batch.column(1))?;
         let (problems, ids) = (problems.as_string::<i32>(), ids.as_string::<i32>());
         for i in 0..batch.num_rows() {
-            let id = if ids.is_null(i) { "<null>" } else { ids.value(i) };
+            let id = if ids.is_null(i) {
+                "<null>"
+            } else {
+                ids.value(i)
+            };
             tally.add(problems.value(i), id);
         }
     }
@@ -128,7 +132,13 @@ pub(crate) fn u64_values(column: &ArrayRef) -> Result<Vec<u64>, DataFusionError>
     let column = cast(column, &DataType::UInt64)?;
     let column = column.as_primitive::<datafusion::arrow::datatypes::UInt64Type>();
     Ok((0..column.len())
-        .map(|i| if column.is_null(i) { 0 } else { column.value(i) })
+        .map(|i| {
+            if column.is_null(i) {
+                0
+            } else {
+                column.value(i)
+            }
+        })
         .collect())
 }
 
@@ -144,7 +154,10 @@ pub(crate) fn literal(value: &str) -> String {
 
 /// A failed check for a check that could not run.
 pub(crate) fn could_not_run(name: &str, error: &dyn std::error::Error) -> Check {
-    Check::fail(name, format!("could not run: {}", crate::error::chain(error)))
+    Check::fail(
+        name,
+        format!("could not run: {}", crate::error::chain(error)),
+    )
 }
 
 /// Maps `work` over `items` on up to `threads` OS threads, keeping the input order.

@@ -21,14 +21,29 @@ fn ctes(id_column: &str) -> String {
     )
 }
 
-/// `(problem, table, condition)` triples as one `SELECT DISTINCT problem, id` query.
+/// `(problem, table, condition)` triples as one `SELECT DISTINCT problem, id` query that
+/// scans each table once: per row, an array of the problems whose condition holds.
 fn problems_query(id_column: &str, rules: &[(String, &str, String)]) -> String {
-    let branches: Vec<String> = rules
+    let mut tables: Vec<&str> = Vec::new();
+    for (_, table, _) in rules {
+        if !tables.contains(table) {
+            tables.push(table);
+        }
+    }
+    let branches: Vec<String> = tables
         .iter()
-        .map(|(problem, table, condition)| {
+        .map(|table| {
+            let cases: Vec<String> = rules
+                .iter()
+                .filter(|(_, t, _)| t == table)
+                .map(|(problem, _, condition)| {
+                    format!("CASE WHEN {condition} THEN {} END", literal(problem))
+                })
+                .collect();
             format!(
-                "SELECT {} AS problem, id FROM {table} WHERE {condition}",
-                literal(problem)
+                "SELECT problem, id FROM (SELECT id, unnest(make_array({})) AS problem FROM {table}) \
+                 WHERE problem IS NOT NULL",
+                cases.join(", ")
             )
         })
         .collect();
@@ -52,7 +67,13 @@ pub(crate) async fn provenance_complete(ctx: &SessionContext, inputs: &DatasetIn
     const NAME: &str = "provenance_complete";
     let run = &inputs.run;
     let mut rules: Vec<(String, &str, String)> = Vec::new();
-    for field in ["run_id", "code_version", "config_hash", "schema_version", "pipeline"] {
+    for field in [
+        "run_id",
+        "code_version",
+        "config_hash",
+        "schema_version",
+        "pipeline",
+    ] {
         rules.push((
             format!("with an empty provenance.{field}"),
             "r",

@@ -134,10 +134,10 @@ fn compare_field(have: &Field, want: &Field) -> Vec<String> {
             null(want.is_nullable())
         ));
     }
-    if let Some(unit) = want.metadata().get("unit") {
-        if have.metadata().get("unit") != Some(unit) {
-            problems.push(format!("column `{name}` lacks field metadata unit={unit}"));
-        }
+    if let Some(unit) = want.metadata().get("unit")
+        && have.metadata().get("unit") != Some(unit)
+    {
+        problems.push(format!("column `{name}` lacks field metadata unit={unit}"));
     }
     problems
 }

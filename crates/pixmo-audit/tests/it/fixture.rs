@@ -27,6 +27,13 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// Keeps the folder on disk; returns the dataset root.
+    #[allow(dead_code)]
+    pub fn keep(self) -> PathBuf {
+        let _ = self._dir.keep();
+        self.root
+    }
+
     /// The layout of the dataset.
     pub fn layout(&self) -> DatasetLayout {
         DatasetLayout {
@@ -42,6 +49,18 @@ pub fn build() -> Fixture {
 
 /// [`build`] with a hook that may change each row's JSON before it is written.
 pub fn build_with(edit: impl Fn(&str, u64, &mut Value)) -> Fixture {
+    build_sized(10, 3, 4, 8, edit)
+}
+
+/// A dataset of `train` and `val` records, `rows_per_shard` per shard, with images about
+/// `side` pixels wide.
+pub fn build_sized(
+    train: u64,
+    val: u64,
+    rows_per_shard: u64,
+    side: u32,
+    edit: impl Fn(&str, u64, &mut Value),
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let layout = DatasetLayout::new(&out, "clocks");
@@ -54,8 +73,8 @@ pub fn build_with(edit: impl Fn(&str, u64, &mut Value)) -> Fixture {
         schema_version: SCHEMA_VERSION.into(),
         run_id: "a".repeat(64),
         as_of_us: 1_700_000_000_000_000,
-        rows_per_shard: 4,
-        counts: BTreeMap::from([("train".into(), 10), ("val".into(), 3)]),
+        rows_per_shard,
+        counts: BTreeMap::from([("train".into(), train), ("val".into(), val)]),
     };
     run.store(&layout).unwrap();
     let schema = Dataset::Clocks.schema().schema;
@@ -75,7 +94,7 @@ pub fn build_with(edit: impl Fn(&str, u64, &mut Value)) -> Fixture {
                     }));
                     continue;
                 }
-                let mut row = row(&run, &split, record);
+                let mut row = row(&run, &split, record, side);
                 edit(&split, record, &mut row);
                 rows.push(row);
             }
@@ -125,8 +144,8 @@ fn write(
     schema: &datafusion::arrow::datatypes::SchemaRef,
     rows: &[Value],
 ) -> pixmo_shards::writer::WrittenFile {
-    let mut writer = ShardWriter::create(path, Arc::clone(schema), &WriterSettings::default())
-        .unwrap();
+    let mut writer =
+        ShardWriter::create(path, Arc::clone(schema), &WriterSettings::default()).unwrap();
     if !rows.is_empty() {
         writer.write(batch(schema, rows)).unwrap();
     }
@@ -149,8 +168,15 @@ pub fn png(width: u32, height: u32, seed: u64) -> Vec<u8> {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().unwrap();
+    // xorshift noise: distinct, barely compressible images.
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let pixels: Vec<u8> = (0..width * height * 3)
-        .map(|i| (u64::from(i) * 31 + seed * 17) as u8)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 56) as u8
+        })
         .collect();
     writer.write_image_data(&pixels).unwrap();
     writer.finish().unwrap();
@@ -165,32 +191,34 @@ fn hex64(text: &str) -> String {
 const FACES: [&str; 3] = ["Round steel dial", "Square gold dial", "Round roman dial"];
 
 /// One valid row.
-fn row(run: &RunState, split: &str, record: u64) -> Value {
-    let seed = record + if split == "val" { 100 } else { 0 };
-    let image = png(8 + (record % 2) as u32, 6, seed);
+fn row(run: &RunState, split: &str, record: u64, side: u32) -> Value {
+    let seed = record + if split == "val" { 1 << 32 } else { 0 };
+    let (width, height) = (side + (record % 2) as u32, side * 3 / 4);
+    let image = png(width, height, seed);
     let sha = pixmo_core::sha256_hex(&image);
     let (hour, minute, second) = ((record * 5) % 24, (record * 7) % 60, record % 60);
-    let label = format!("{}:{minute:02}:{second:02}", if hour % 12 == 0 { 12 } else { hour % 12 });
-    let stage = |name: &str, kind: &str| {
-        json!({ "name": name, "kind": kind, "version": "1", "config_hash": hex64(kind), "uses_vlm": false })
-    };
+    let label = format!(
+        "{}:{minute:02}:{second:02}",
+        if hour % 12 == 0 { 12 } else { hour % 12 }
+    );
+    let stage = |name: &str, kind: &str| json!({ "name": name, "kind": kind, "version": "1", "config_hash": hex64(kind), "uses_vlm": false });
     json!({
         "example_id": format!("clocks-{split}-{record:06}"),
         "watchface_id": format!("face-{}", record % 3),
         "watchface_name": FACES[(record % 3) as usize],
         "watch_time": format!("{hour:02}:{minute:02}:{second:02}"),
         "time_format": "h:mm:ss",
-        "shows_seconds": record % 2 == 0,
+        "shows_seconds": record.is_multiple_of(2),
         "hour_visible": 1,
         "minute_visible": 1,
-        "second_visible": i32::from(record % 2 == 0),
+        "second_visible": i32::from(record.is_multiple_of(2)),
         "text": label,
         "question": "What time does the watch show?",
         "answer": label,
         "image": { "bytes": hex::encode(&image), "path": format!("{sha}.png") },
         "image_sha256": sha,
-        "width": 8 + record % 2,
-        "height": 6,
+        "width": width,
+        "height": height,
         "provenance": {
             "schema_version": SCHEMA_VERSION,
             "code_version": run.code_version,

@@ -68,7 +68,11 @@ async fn clean_dataset_passes_every_check() {
         "{}",
         report.render()
     );
-    assert!(check(&report, "image_hashes").detail.starts_with("12 images"));
+    assert!(
+        check(&report, "image_hashes")
+            .detail
+            .starts_with("12 images")
+    );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["checks"][0]["name"], "manifest");
     assert_eq!(json["rows"], 12);
@@ -125,7 +129,11 @@ async fn duplicate_id_across_splits_fails_unique_ids() {
     });
     let report = audited(&f.root).await;
     assert_fails(&report, &["unique_ids"], "shared across splits");
-    assert!(check(&report, "unique_ids").detail.contains("`clocks-train-000000`"));
+    assert!(
+        check(&report, "unique_ids")
+            .detail
+            .contains("`clocks-train-000000`")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,7 +165,11 @@ async fn vlm_model_contradicts_the_vlm_free_claim() {
     });
     let report = audited(&f.root).await;
     assert_fails(&report, &["vlm_free"], "`clocks-train-000003`");
-    assert!(check(&report, "vlm_free").detail.contains("a model is a VLM"));
+    assert!(
+        check(&report, "vlm_free")
+            .detail
+            .contains("a model is a VLM")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,8 +186,16 @@ async fn stage_using_a_vlm_or_a_false_claim_fails_vlm_free() {
     eprintln!("{}", report.render());
     assert_fails(&report, &["vlm_free"], "");
     let detail = &check(&report, "vlm_free").detail;
-    assert!(detail.contains("1 row claiming vlm_free although a stage used a VLM (e.g. `clocks-val-000002`)"), "{detail}");
-    assert!(detail.contains("1 row whose provenance.vlm_free is not true (e.g. `clocks-val-000000`)"), "{detail}");
+    assert!(
+        detail.contains(
+            "1 row claiming vlm_free although a stage used a VLM (e.g. `clocks-val-000002`)"
+        ),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("1 row whose provenance.vlm_free is not true (e.g. `clocks-val-000000`)"),
+        "{detail}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,7 +208,10 @@ async fn empty_run_id_fails_provenance() {
     let report = audited(&f.root).await;
     assert_fails(&report, &["provenance_complete"], "`clocks-train-000007`");
     let detail = &check(&report, "provenance_complete").detail;
-    assert!(detail.contains("with an empty provenance.run_id"), "{detail}");
+    assert!(
+        detail.contains("with an empty provenance.run_id"),
+        "{detail}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -261,7 +284,10 @@ async fn not_a_dataset_is_an_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let err = audit(dir.path()).await.unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with('`') && text.contains("holds no pixmo dataset"), "{text}");
+    assert!(
+        text.starts_with('`') && text.contains("holds no pixmo dataset"),
+        "{text}"
+    );
     assert!(text.contains(&dir.path().display().to_string()), "{text}");
 }
 
@@ -298,11 +324,29 @@ async fn sql_groups_rows_by_split_and_sees_every_table() {
     };
     let q = |query: &'static str| sql(&f.root, query);
     assert_eq!(scalar(q("SELECT count(*) FROM shards").await.unwrap()), 4);
-    assert_eq!(scalar(q("SELECT sum(rows) FROM shards WHERE split = 'train'").await.unwrap()), 9);
-    assert_eq!(scalar(q("SELECT count(*) FROM rejects WHERE stage = 'render'").await.unwrap()), 1);
+    assert_eq!(
+        scalar(
+            q("SELECT sum(rows) FROM shards WHERE split = 'train'")
+                .await
+                .unwrap()
+        ),
+        9
+    );
+    assert_eq!(
+        scalar(
+            q("SELECT count(*) FROM rejects WHERE stage = 'render'")
+                .await
+                .unwrap()
+        ),
+        1
+    );
     assert_eq!(scalar(q("SELECT count(*) FROM val").await.unwrap()), 3);
     assert_eq!(
-        scalar(q("SELECT count(DISTINCT provenance['run_id']) FROM rows").await.unwrap()),
+        scalar(
+            q("SELECT count(DISTINCT provenance['run_id']) FROM rows")
+                .await
+                .unwrap()
+        ),
         1
     );
 
@@ -335,5 +379,27 @@ fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }
+    }
+}
+
+/// Scale check, not run by default: `PIXMO_AUDIT_SCALE_ROWS=20000 cargo test -p pixmo-audit
+/// --test it -- --ignored --nocapture audit_at_scale`. With `PIXMO_AUDIT_SCALE_KEEP=1` the
+/// dataset stays on disk (for measuring memory with `/usr/bin/time -v` in a fresh process).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow; a scale check run by hand"]
+async fn audit_at_scale() {
+    let rows: u64 = std::env::var("PIXMO_AUDIT_SCALE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let start = std::time::Instant::now();
+    let f = fixture::build_sized(rows, rows / 32, 1000, 96, |_, _, _| {});
+    eprintln!("built {rows} rows in {:?}", start.elapsed());
+    let start = std::time::Instant::now();
+    let report = audited(&f.root).await;
+    eprintln!("{}audited in {:?}", report.render(), start.elapsed());
+    assert!(report.passed());
+    if std::env::var_os("PIXMO_AUDIT_SCALE_KEEP").is_some() {
+        eprintln!("kept {}", f.keep().display());
     }
 }

@@ -1,6 +1,7 @@
 //! Dial drawing: texture, minute track, hour markers, numerals, sub-dials, date window, text.
 
-use super::case::{ellipse_d, rrect_d, text_radial};
+use super::bezel::text_radial;
+use super::case::{ellipse_d, rrect_d};
 use super::{Svg, esc, radial_poly, radial_poly_at};
 use crate::color::Color;
 use crate::face::{
@@ -62,6 +63,20 @@ fn text_width_em(s: &str) -> f64 {
         .sum()
 }
 
+/// Hour positions next to a sub-dial, where a numeral would touch it (markers, which sit
+/// further out, still fit).
+fn beside_subdials(face: &FaceSpec) -> Vec<usize> {
+    face.dial
+        .subdials
+        .angles()
+        .iter()
+        .flat_map(|a| {
+            let i = (a / 30.0).round() as usize;
+            [(i + 1) % 12, (i + 11) % 12]
+        })
+        .collect()
+}
+
 /// Hour positions (0..12) covered by a date window or sub-dial.
 fn blocked_positions(face: &FaceSpec) -> Vec<usize> {
     let mut out: Vec<usize> = face
@@ -91,6 +106,7 @@ pub(super) fn draw_dial(svg: &mut Svg, face: &FaceSpec, layout: &Layout) {
     let ink = d.ink.hex();
     let track_depth = minute_track(svg, face, layout, k);
     let blocked = blocked_positions(face);
+    let crowded = beside_subdials(face);
     let (family, weight) = d.font.svg();
     let marker_inset = track_depth + 8.0 * k;
     let marker_len = match d.markers {
@@ -107,18 +123,23 @@ pub(super) fn draw_dial(svg: &mut Svg, face: &FaceSpec, layout: &Layout) {
     let cap = f64::from(d.numeral_size) * layout.r;
     let fs = cap / 0.72;
     let mut numeral_dist = [0.0f64; 12];
-    for i in 0..12 {
+    for (i, slot) in numeral_dist.iter_mut().enumerate() {
         if blocked.contains(&i) {
             continue;
         }
         let deg = 30.0 * i as f64;
-        let text = numeral(face, i);
+        let text = numeral(face, i).filter(|_| !crowded.contains(&i));
         let has_marker = d.markers != MarkerStyle::None || (i == 0 && d.triangle_at_12);
         if has_marker {
             marker(svg, face, layout, i, marker_inset, marker_len, k);
         }
         if let Some(text) = text {
-            let mut inset = marker_inset + if has_marker { marker_len + 8.0 * k } else { 0.0 };
+            let mut inset = marker_inset
+                + if has_marker {
+                    marker_len + 8.0 * k
+                } else {
+                    0.0
+                };
             if i == 0 && d.triangle_at_12 && d.markers == MarkerStyle::None {
                 inset = marker_inset + 0.14 * layout.r + 8.0 * k;
             }
@@ -129,7 +150,7 @@ pub(super) fn draw_dial(svg: &mut Svg, face: &FaceSpec, layout: &Layout) {
                 Orientation::Radial => cap,
             };
             let dist = layout.edge(deg) - inset - extent / 2.0;
-            numeral_dist[i] = dist;
+            *slot = dist;
             match d.orientation {
                 Orientation::Upright => {
                     let p = Layout::polar(deg, dist);
@@ -147,13 +168,13 @@ pub(super) fn draw_dial(svg: &mut Svg, face: &FaceSpec, layout: &Layout) {
     }
     if d.inner_24h {
         let fs24 = 0.055 * layout.r / 0.72;
-        for i in 0..12 {
+        for (i, &nd) in numeral_dist.iter().enumerate() {
             if blocked.contains(&i) {
                 continue;
             }
             let deg = 30.0 * i as f64;
-            let base = if numeral_dist[i] > 0.0 {
-                numeral_dist[i] - cap - 0.05 * layout.r
+            let base = if nd > 0.0 {
+                nd - cap - 0.05 * layout.r
             } else {
                 layout.edge(deg) - marker_inset - marker_len - 0.08 * layout.r
             };
@@ -204,7 +225,9 @@ fn texture(svg: &mut Svg, face: &FaceSpec, layout: &Layout, outline: &str) {
                 (0.55, d.color.hex(), 1.0),
                 (
                     1.0,
-                    d.color.darken(if d.color.luma() > 0.6 { 0.25 } else { 0.7 }).hex(),
+                    d.color
+                        .darken(if d.color.luma() > 0.6 { 0.25 } else { 0.7 })
+                        .hex(),
                     1.0,
                 ),
             ],
@@ -228,14 +251,22 @@ fn texture(svg: &mut Svg, face: &FaceSpec, layout: &Layout, outline: &str) {
                 let deg = 5.0 * f64::from(i);
                 let a = layout.at(deg, 0.0);
                 let b = layout.at(deg + 2.5, 0.0);
-                let target = if i % 2 == 0 { &mut d_white } else { &mut d_black };
+                let target = if i % 2 == 0 {
+                    &mut d_white
+                } else {
+                    &mut d_black
+                };
                 target.push_str(&format!(
                     "M500 500 L{:.1} {:.1} L{:.1} {:.1} Z ",
                     a.x, a.y, b.x, b.y
                 ));
             }
-            svg.push(format!(r#"<path d="{d_white}" fill="white" fill-opacity="0.05"/>"#));
-            svg.push(format!(r#"<path d="{d_black}" fill="black" fill-opacity="0.05"/>"#));
+            svg.push(format!(
+                r#"<path d="{d_white}" fill="white" fill-opacity="0.05"/>"#
+            ));
+            svg.push(format!(
+                r#"<path d="{d_black}" fill="black" fill-opacity="0.05"/>"#
+            ));
         }
         DialTexture::Guilloche => {
             let mut rings = String::new();
@@ -307,7 +338,12 @@ fn grid_lines(layout: &Layout, spacing: f64) -> String {
     while t <= layout.b {
         let h = chord(layout, t, layout.a, layout.b) - 1.0;
         if h > 0.0 {
-            d.push_str(&format!("M{:.1} {:.1} H{:.1} ", 500.0 - h, 500.0 + t, 500.0 + h));
+            d.push_str(&format!(
+                "M{:.1} {:.1} H{:.1} ",
+                500.0 - h,
+                500.0 + t,
+                500.0 + h
+            ));
         }
         t += spacing;
     }
@@ -315,7 +351,12 @@ fn grid_lines(layout: &Layout, spacing: f64) -> String {
     while t <= layout.a {
         let h = chord(layout, t, layout.b, layout.a) - 1.0;
         if h > 0.0 {
-            d.push_str(&format!("M{:.1} {:.1} V{:.1} ", 500.0 + t, 500.0 - h, 500.0 + h));
+            d.push_str(&format!(
+                "M{:.1} {:.1} V{:.1} ",
+                500.0 + t,
+                500.0 - h,
+                500.0 + h
+            ));
         }
         t += spacing;
     }
@@ -325,21 +366,33 @@ fn grid_lines(layout: &Layout, spacing: f64) -> String {
 /// Draws the minute track; returns how deep (from the dial edge) it reaches.
 fn minute_track(svg: &mut Svg, face: &FaceSpec, layout: &Layout, k: f64) -> f64 {
     let ink = face.dial.ink.hex();
-    let tick = |svg: &mut Svg, deg: f64, from: f64, len: f64, w: f64| {
+    // All ticks and dots go into one path: one fill instead of sixty.
+    let mut d = String::new();
+    let tick = |d: &mut String, deg: f64, from: f64, len: f64, w: f64| {
         let r0 = layout.edge(deg) - from;
-        svg.push(format!(
-            r#"<path d="{}" fill="{ink}"/>"#,
-            radial_poly(deg, &[(-w / 2.0, r0 - len), (w / 2.0, r0 - len), (w / 2.0, r0), (-w / 2.0, r0)])
+        d.push_str(&radial_poly(
+            deg,
+            &[
+                (-w / 2.0, r0 - len),
+                (w / 2.0, r0 - len),
+                (w / 2.0, r0),
+                (-w / 2.0, r0),
+            ],
         ));
+        d.push(' ');
     };
     let strong = face.dial.markers == MarkerStyle::None && face.dial.numerals == Numerals::None;
-    match face.dial.minute_track {
+    let depth = match face.dial.minute_track {
         MinuteTrack::None => 0.0,
         MinuteTrack::Ticks => {
             for i in 0..60 {
                 let five = i % 5 == 0;
-                let (len, w) = if five { (22.0, if strong { 7.0 } else { 4.5 }) } else { (12.0, 2.4) };
-                tick(svg, 6.0 * f64::from(i), 8.0 * k, len * k, w * k);
+                let (len, w) = if five {
+                    (22.0, if strong { 7.0 } else { 4.5 })
+                } else {
+                    (12.0, 2.4)
+                };
+                tick(&mut d, 6.0 * f64::from(i), 8.0 * k, len * k, w * k);
             }
             32.0 * k
         }
@@ -354,7 +407,7 @@ fn minute_track(svg: &mut Svg, face: &FaceSpec, layout: &Layout, k: f64) -> f64 
             for i in 0..60 {
                 let five = i % 5 == 0;
                 let w = if five { 5.0 } else { 2.2 };
-                tick(svg, 6.0 * f64::from(i), 8.0 * k, 20.0 * k, w * k);
+                tick(&mut d, 6.0 * f64::from(i), 8.0 * k, 20.0 * k, w * k);
             }
             34.0 * k
         }
@@ -363,10 +416,8 @@ fn minute_track(svg: &mut Svg, face: &FaceSpec, layout: &Layout, k: f64) -> f64 
                 let deg = 6.0 * f64::from(i);
                 let r = if i % 5 == 0 { 5.0 * k } else { 2.8 * k };
                 let p = layout.at(deg, 16.0 * k);
-                svg.push(format!(
-                    r#"<circle cx="{:.2}" cy="{:.2}" r="{r:.2}" fill="{ink}"/>"#,
-                    p.x, p.y
-                ));
+                d.push_str(&ellipse_d(p, r, r));
+                d.push(' ');
             }
             26.0 * k
         }
@@ -383,12 +434,16 @@ fn minute_track(svg: &mut Svg, face: &FaceSpec, layout: &Layout, k: f64) -> f64 
                         p.y + 0.36 * fs
                     ));
                 } else {
-                    tick(svg, deg, 10.0 * k, 12.0 * k, 2.4 * k);
+                    tick(&mut d, deg, 10.0 * k, 12.0 * k, 2.4 * k);
                 }
             }
             8.0 * k + fs + 6.0 * k
         }
+    };
+    if !d.is_empty() {
+        svg.push(format!(r#"<path d="{d}" fill="{ink}"/>"#));
     }
+    depth
 }
 
 fn marker(svg: &mut Svg, face: &FaceSpec, layout: &Layout, i: usize, inset: f64, len: f64, k: f64) {
@@ -416,13 +471,33 @@ fn marker(svg: &mut Svg, face: &FaceSpec, layout: &Layout, i: usize, inset: f64,
     match d.markers {
         MarkerStyle::None => {}
         MarkerStyle::Baton => {
-            let w = if i % 3 == 0 { 0.045 * r } else { 0.032 * r };
+            let w = if i.is_multiple_of(3) {
+                0.045 * r
+            } else {
+                0.032 * r
+            };
             if i == 0 {
                 for off in [-0.035 * r, 0.035 * r] {
-                    path(svg, &[(off - w / 2.0, outer), (off + w / 2.0, outer), (off + w / 2.0, outer - len), (off - w / 2.0, outer - len)]);
+                    path(
+                        svg,
+                        &[
+                            (off - w / 2.0, outer),
+                            (off + w / 2.0, outer),
+                            (off + w / 2.0, outer - len),
+                            (off - w / 2.0, outer - len),
+                        ],
+                    );
                 }
             } else {
-                path(svg, &[(-w / 2.0, outer), (w / 2.0, outer), (w / 2.0, outer - len), (-w / 2.0, outer - len)]);
+                path(
+                    svg,
+                    &[
+                        (-w / 2.0, outer),
+                        (w / 2.0, outer),
+                        (w / 2.0, outer - len),
+                        (-w / 2.0, outer - len),
+                    ],
+                );
             }
         }
         MarkerStyle::Wedge => {
@@ -432,11 +507,19 @@ fn marker(svg: &mut Svg, face: &FaceSpec, layout: &Layout, i: usize, inset: f64,
         MarkerStyle::Double => {
             let w = 0.013 * r;
             for off in [-0.022 * r, 0.022 * r] {
-                path(svg, &[(off - w / 2.0, outer), (off + w / 2.0, outer), (off + w / 2.0, outer - len), (off - w / 2.0, outer - len)]);
+                path(
+                    svg,
+                    &[
+                        (off - w / 2.0, outer),
+                        (off + w / 2.0, outer),
+                        (off + w / 2.0, outer - len),
+                        (off - w / 2.0, outer - len),
+                    ],
+                );
             }
         }
         MarkerStyle::Dot => {
-            let rad = len / 2.0 * if i % 3 == 0 { 1.0 } else { 0.8 };
+            let rad = len / 2.0 * if i.is_multiple_of(3) { 1.0 } else { 0.8 };
             let p = Layout::polar(deg, outer - len / 2.0);
             svg.push(format!(
                 r#"<circle cx="{:.2}" cy="{:.2}" r="{rad:.2}" fill="{fill}" stroke="{stroke}" stroke-width="{sw:.1}"/>"#,
@@ -478,23 +561,42 @@ fn subdials(svg: &mut Svg, face: &FaceSpec, layout: &Layout, k: f64) {
         }
         let is_running = running == Some(idx);
         let (n_ticks, labels): (u32, &[(f64, &str)]) = if is_running {
-            (60, &[(0.0, "60"), (90.0, "15"), (180.0, "30"), (270.0, "45")])
+            (
+                60,
+                &[(0.0, "60"), (90.0, "15"), (180.0, "30"), (270.0, "45")],
+            )
         } else {
             match idx % 3 {
                 0 => (30, &[(0.0, "30"), (120.0, "10"), (240.0, "20")]),
-                1 => (24, &[(0.0, "24"), (90.0, "6"), (180.0, "12"), (270.0, "18")]),
+                1 => (
+                    24,
+                    &[(0.0, "24"), (90.0, "6"), (180.0, "12"), (270.0, "18")],
+                ),
                 _ => (12, &[(0.0, "12"), (90.0, "3"), (180.0, "6"), (270.0, "9")]),
             }
         };
+        let mut ticks = String::new();
         for t in 0..n_ticks {
             let deg = 360.0 * f64::from(t) / f64::from(n_ticks);
             let major = t % (n_ticks / 4).max(1) == 0;
-            let (len, w) = if major { (0.16 * rs, 2.6 * k) } else { (0.09 * rs, 1.4 * k) };
-            svg.push(format!(
-                r#"<path d="{}" fill="{ink}"/>"#,
-                radial_poly_at(c, deg, &[(-w / 2.0, rs * 0.95 - len), (w / 2.0, rs * 0.95 - len), (w / 2.0, rs * 0.95), (-w / 2.0, rs * 0.95)])
+            let (len, w) = if major {
+                (0.16 * rs, 2.6 * k)
+            } else {
+                (0.09 * rs, 1.4 * k)
+            };
+            ticks.push_str(&radial_poly_at(
+                c,
+                deg,
+                &[
+                    (-w / 2.0, rs * 0.95 - len),
+                    (w / 2.0, rs * 0.95 - len),
+                    (w / 2.0, rs * 0.95),
+                    (-w / 2.0, rs * 0.95),
+                ],
             ));
+            ticks.push(' ');
         }
+        svg.push(format!(r#"<path d="{ticks}" fill="{ink}"/>"#));
         let fs = 0.2 * rs;
         for &(deg, label) in labels {
             let p = c.add(dial_dir(deg).scale(rs * 0.62));
@@ -518,10 +620,18 @@ fn date_window(svg: &mut Svg, face: &FaceSpec, layout: &Layout, k: f64) {
     };
     let r = layout.r;
     let deg = date.position.angle();
-    let frac = if date.position == DatePosition::At4Thirty { 0.6 } else { 0.66 };
+    let frac = if date.position == DatePosition::At4Thirty {
+        0.6
+    } else {
+        0.66
+    };
     let c = Layout::polar(deg, frac * layout.edge(deg).min(1.2 * r));
     let (w, h) = (0.22 * r, 0.16 * r);
-    let rot = if date.position == DatePosition::At4Thirty { 45.0 } else { 0.0 };
+    let rot = if date.position == DatePosition::At4Thirty {
+        45.0
+    } else {
+        0.0
+    };
     let dark = face.dial.color.luma() < 0.35;
     let (bg, fg) = if dark {
         (Color::rgb(16, 16, 18), Color::rgb(240, 240, 236))
@@ -552,7 +662,9 @@ fn dial_text(svg: &mut Svg, face: &FaceSpec, layout: &Layout, top_room: f64) {
     let angles = d.subdials.angles();
     let top_free = !angles.contains(&0.0);
     let bottom_free = !angles.contains(&180.0)
-        && d.date.as_ref().is_none_or(|w| w.position != DatePosition::At6);
+        && d.date
+            .as_ref()
+            .is_none_or(|w| w.position != DatePosition::At6);
     let brand_fs = 0.1 * r;
     let top_dist = (0.42 * layout.edge(0.0).min(1.2 * r)).min(top_room - 0.36 * brand_fs);
     let top_free = top_free && top_dist > 0.22 * r;
@@ -560,7 +672,13 @@ fn dial_text(svg: &mut Svg, face: &FaceSpec, layout: &Layout, top_room: f64) {
     let bottom_y = 500.0 + 0.42 * layout.edge(180.0).min(1.2 * r);
     let (family, weight) = d.text_font.svg();
     let sub_fs = 0.052 * r;
-    let line = |svg: &mut Svg, y: f64, text: &str, fs: f64, fill: Color, weight: u16, spacing: f64| {
+    let line = |svg: &mut Svg,
+                y: f64,
+                text: &str,
+                fs: f64,
+                fill: Color,
+                weight: u16,
+                spacing: f64| {
         svg.push(format!(
             r#"<text x="500" y="{:.2}" font-family="{family}" font-weight="{weight}" font-size="{fs:.2}" letter-spacing="{:.2}" text-anchor="middle" fill="{}">{}</text>"#,
             y + 0.36 * fs,

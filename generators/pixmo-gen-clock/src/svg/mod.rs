@@ -4,8 +4,10 @@
 //! Coordinates are dial units on a 1000 x 1000 canvas with the dial centre at (500, 500).
 //! Numbers are written with fixed precision so the same face always gives the same bytes.
 
+mod bezel;
 mod case;
 mod dial;
+mod strap;
 
 use std::fmt::Write;
 
@@ -50,7 +52,14 @@ impl Svg {
     }
 
     /// A linear gradient definition; returns `url(#id)`.
-    pub fn linear(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stops: &[(f64, String, f64)]) -> String {
+    pub fn linear(
+        &mut self,
+        x1: f64,
+        y1: f64,
+        x2: f64,
+        y2: f64,
+        stops: &[(f64, String, f64)],
+    ) -> String {
         let id = self.id("lg");
         let _ = write!(
             self.defs,
@@ -102,7 +111,13 @@ impl Svg {
 pub(crate) fn poly_d(points: &[Pt]) -> String {
     let mut d = String::new();
     for (i, p) in points.iter().enumerate() {
-        let _ = write!(d, "{}{:.2} {:.2} ", if i == 0 { 'M' } else { 'L' }, p.x, p.y);
+        let _ = write!(
+            d,
+            "{}{:.2} {:.2} ",
+            if i == 0 { 'M' } else { 'L' },
+            p.x,
+            p.y
+        );
     }
     d.push('Z');
     d

@@ -50,10 +50,16 @@ fn warm_and_cold_caches_give_identical_bytes() {
 fn different_times_differ_and_faces_differ() {
     let mut r = ClockRenderer::new();
     let face = FaceSpec::sample(8);
-    let a = r.render_face(&face, ClockTime::new(1, 2, 3).unwrap(), 96).unwrap();
-    let b = r.render_face(&face, ClockTime::new(4, 5, 6).unwrap(), 96).unwrap();
+    let a = r
+        .render_face(&face, ClockTime::new(1, 2, 3).unwrap(), 96)
+        .unwrap();
+    let b = r
+        .render_face(&face, ClockTime::new(4, 5, 6).unwrap(), 96)
+        .unwrap();
     assert_ne!(a.rgba, b.rgba);
-    let c = r.render_face(&FaceSpec::sample(9), ClockTime::new(1, 2, 3).unwrap(), 96).unwrap();
+    let c = r
+        .render_face(&FaceSpec::sample(9), ClockTime::new(1, 2, 3).unwrap(), 96)
+        .unwrap();
     assert_ne!(a.rgba, c.rgba);
 }
 

@@ -1,8 +1,6 @@
 //! Bad inputs are `Err`, never a panic, and the messages follow the house style.
 
-use pixmo_gen_clock::{
-    ClockRenderer, ClockTime, Crop, FaceSpec, MAX_SIZE, RenderError, SceneSpec,
-};
+use pixmo_gen_clock::{ClockRenderer, ClockTime, Crop, FaceSpec, MAX_SIZE, RenderError, SceneSpec};
 
 fn assert_style(e: &RenderError) {
     let msg = e.to_string();
@@ -133,4 +131,21 @@ fn extreme_but_valid_scenes_render() {
     let img = r.render(&face, time, &scene).unwrap();
     assert_eq!((img.width, img.height), (30, 40));
     assert_eq!(img.rgba.len(), 30 * 40 * 4);
+    let tiny = r
+        .render_face(&face, time, pixmo_gen_clock::MIN_SIZE)
+        .unwrap();
+    assert_eq!(tiny.rgba.len(), 16 * 16 * 4);
+}
+
+#[test]
+fn renderers_can_move_between_threads() {
+    fn is_send<T: Send>() {}
+    is_send::<ClockRenderer>();
+    let handle = std::thread::spawn(|| {
+        let mut r = ClockRenderer::new();
+        r.render_face(&FaceSpec::sample(5), ClockTime::sample(5), 32)
+            .map(|img| img.rgba.len())
+            .unwrap()
+    });
+    assert_eq!(handle.join().unwrap(), 32 * 32 * 4);
 }

@@ -155,6 +155,9 @@ fn golden_images_match() {
 /// The committed PNGs are the images the hashes describe (so a reviewer sees what changed).
 #[test]
 fn golden_pngs_match_their_hashes() {
+    if std::env::var_os("PIXMO_UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        return; // being rewritten by `golden_images_match`
+    }
     let hashes = read_hashes();
     assert_eq!(hashes.len(), cases().len(), "hashes.txt is missing cases");
     for (name, hash) in hashes {

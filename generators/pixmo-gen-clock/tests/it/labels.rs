@@ -26,11 +26,25 @@ const ONLY_SECOND: HandMask = HandMask {
 
 /// Measures each drawn hand's angle in the face render and compares it with the label.
 fn check_face(r: &mut ClockRenderer, face: &FaceSpec, time: ClockTime, size: u32) {
-    let none = r.render_face_masked(face, time, size, HandMask::NONE).unwrap();
+    let none = r
+        .render_face_masked(face, time, size, HandMask::NONE)
+        .unwrap();
     let t = &none.truth;
     let cases = [
-        ("hour", ONLY_HOUR, Some(t.hour_angle_deg), t.center, t.hour_tip),
-        ("minute", ONLY_MINUTE, Some(t.minute_angle_deg), t.center, t.minute_tip),
+        (
+            "hour",
+            ONLY_HOUR,
+            Some(t.hour_angle_deg),
+            t.center,
+            t.hour_tip,
+        ),
+        (
+            "minute",
+            ONLY_MINUTE,
+            Some(t.minute_angle_deg),
+            t.center,
+            t.minute_tip,
+        ),
         (
             "second",
             ONLY_SECOND,
@@ -49,7 +63,8 @@ fn check_face(r: &mut ClockRenderer, face: &FaceSpec, time: ClockTime, size: u32
         let changed = diff(&with, &none);
         // The outer part of the hand: thin and symmetric for every style, so neither the drop
         // shadow nor two-tone facets bias the direction.
-        let (got, n) = hand_angle(&changed, pivot, 0.7 * len, 1.05 * len)
+        let inner = if name == "second" { 0.4 } else { 0.7 };
+        let (got, n) = hand_angle(&changed, pivot, inner * len, 1.05 * len)
             .unwrap_or_else(|| panic!("no {name} hand pixels for {} at {time}", face.name()));
         assert!(n >= 4, "only {n} {name} hand pixels for {}", face.name());
         let tol = if name == "second" { 4.0 } else { 3.0 };
@@ -97,16 +112,24 @@ fn hour_hand_advances_with_minutes() {
         let none = r.render_face_masked(&face, t, 192, HandMask::NONE).unwrap();
         let with = r.render_face_masked(&face, t, 192, ONLY_HOUR).unwrap();
         let len = dist(none.truth.center, none.truth.hour_tip);
-        hand_angle(&diff(&with, &none), none.truth.center, 0.4 * len, 1.05 * len)
-            .unwrap()
-            .0
+        hand_angle(
+            &diff(&with, &none),
+            none.truth.center,
+            0.4 * len,
+            1.05 * len,
+        )
+        .unwrap()
+        .0
     };
     let a = measure(&mut r, ClockTime::new(15, 0, 0).unwrap());
     let b = measure(&mut r, ClockTime::new(15, 30, 0).unwrap());
     let c = measure(&mut r, ClockTime::new(3, 30, 0).unwrap());
     assert!(angle_diff(a, 90.0) < 3.0, "{a}");
     assert!(angle_diff(b, 105.0) < 3.0, "{b}");
-    assert!(angle_diff(b, c) < 0.5, "15:30 and 03:30 look the same on a dial: {b} vs {c}");
+    assert!(
+        angle_diff(b, c) < 0.5,
+        "15:30 and 03:30 look the same on a dial: {b} vs {c}"
+    );
 }
 
 fn flat_scene(size: u32) -> SceneSpec {
@@ -120,13 +143,21 @@ fn flat_scene(size: u32) -> SceneSpec {
 #[test]
 fn rotation_turns_hands_and_truth_together() {
     let mut r = ClockRenderer::new();
-    for (seed, rotation) in [(1u64, 30.0f32), (2, -75.0), (3, 160.0), (4, 0.0), (6, -12.5)] {
+    for (seed, rotation) in [
+        (1u64, 30.0f32),
+        (2, -75.0),
+        (3, 160.0),
+        (4, 0.0),
+        (6, -12.5),
+    ] {
         let face = FaceSpec::sample(seed);
         let time = ClockTime::sample(seed);
         let mut scene = flat_scene(256);
         scene.rotation_deg = rotation;
         scene.watch_scale = 0.9;
-        let none = r.render_masked(&face, time, &scene, HandMask::NONE).unwrap();
+        let none = r
+            .render_masked(&face, time, &scene, HandMask::NONE)
+            .unwrap();
         let with = r.render_masked(&face, time, &scene, ONLY_MINUTE).unwrap();
         let t = &with.truth;
         let want = (t.minute_angle_deg + f64::from(rotation)).rem_euclid(360.0);
@@ -158,8 +189,13 @@ fn truth_tips_sit_on_hand_pixels_after_augmentation() {
             scene.tilt_y_deg = -20.0;
         }
         scene.rotation_deg = (seed as f32 * 37.0) % 360.0 - 180.0;
-        let none = r.render_masked(&face, time, &scene, HandMask::NONE).unwrap();
-        for (mask, tip) in [(ONLY_HOUR, none.truth.hour_tip), (ONLY_MINUTE, none.truth.minute_tip)] {
+        let none = r
+            .render_masked(&face, time, &scene, HandMask::NONE)
+            .unwrap();
+        for (mask, tip) in [
+            (ONLY_HOUR, none.truth.hour_tip),
+            (ONLY_MINUTE, none.truth.minute_tip),
+        ] {
             let with = r.render_masked(&face, time, &scene, mask).unwrap();
             assert_eq!(with.truth.center, none.truth.center);
             let c = none.truth.center;
@@ -193,7 +229,10 @@ fn truth_tips_sit_on_hand_pixels_after_augmentation() {
             }
         }
     }
-    assert!(checked > 50, "too few hands were inside the images: {checked}");
+    assert!(
+        checked > 50,
+        "too few hands were inside the images: {checked}"
+    );
 }
 
 #[test]
@@ -217,7 +256,9 @@ fn plain_scenes_show_every_drawn_hand() {
     let mut r = ClockRenderer::new();
     for seed in 0..20 {
         let face = FaceSpec::sample(seed);
-        let img = r.render(&face, ClockTime::sample(seed), &SceneSpec::none(128)).unwrap();
+        let img = r
+            .render(&face, ClockTime::sample(seed), &SceneSpec::none(128))
+            .unwrap();
         let v = img.truth.visibility;
         assert!(v.hour && v.minute, "{}", face.name());
         assert_eq!(v.second, face.has_second_hand());
@@ -231,7 +272,12 @@ fn hidden_hands_are_not_visible() {
     let mut r = ClockRenderer::new();
     let face = FaceSpec::sample(4);
     let img = r
-        .render_masked(&face, ClockTime::sample(1), &SceneSpec::none(96), ONLY_MINUTE)
+        .render_masked(
+            &face,
+            ClockTime::sample(1),
+            &SceneSpec::none(96),
+            ONLY_MINUTE,
+        )
         .unwrap();
     let v = img.truth.visibility;
     assert!(!v.hour && v.minute && !v.second);

@@ -6,8 +6,17 @@ use pixmo_gen_clock::RenderedClock;
 pub fn diff(a: &RenderedClock, b: &RenderedClock) -> Vec<(f64, f64, f64)> {
     assert_eq!((a.width, a.height), (b.width, b.height));
     let mut out = Vec::new();
-    for (i, (pa, pb)) in a.rgba.chunks_exact(4).zip(b.rgba.chunks_exact(4)).enumerate() {
-        let d: u32 = pa.iter().zip(pb).map(|(x, y)| u32::from(x.abs_diff(*y))).sum();
+    for (i, (pa, pb)) in a
+        .rgba
+        .chunks_exact(4)
+        .zip(b.rgba.chunks_exact(4))
+        .enumerate()
+    {
+        let d: u32 = pa
+            .iter()
+            .zip(pb)
+            .map(|(x, y)| u32::from(x.abs_diff(*y)))
+            .sum();
         if d > 24 {
             let x = (i as u32 % a.width) as f64 + 0.5;
             let y = (i as u32 / a.width) as f64 + 0.5;

@@ -1,0 +1,252 @@
+//! A tiny, real Clocks dataset written through pixmo-shards, without the clock generator:
+//! small PNGs (so hashes and header sizes are real), rows decoded from JSON against the
+//! dataset schema, rejects, commit markers, run state and a finalized manifest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Fields, Schema};
+use pixmo_annotation_schema::{Dataset, SCHEMA_VERSION};
+use pixmo_shards::{
+    DatasetLayout, DatasetManifest, RunState, ShardMarker, ShardWriter, WriterSettings,
+    rejects_schema,
+};
+use serde_json::{Value, json};
+
+/// Record indices rejected in the train split (one per run, by stage `render`).
+pub const REJECTED_TRAIN_INDEX: u64 = 5;
+
+/// A built fixture; the folder is removed on drop.
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    /// `OUT`.
+    pub out: PathBuf,
+    /// `OUT/clocks`.
+    pub root: PathBuf,
+}
+
+impl Fixture {
+    /// The layout of the dataset.
+    pub fn layout(&self) -> DatasetLayout {
+        DatasetLayout {
+            root: self.root.clone(),
+        }
+    }
+}
+
+/// Splits: train 10 records (one rejected), val 3; 4 records per shard.
+pub fn build() -> Fixture {
+    build_with(|_, _, _| {})
+}
+
+/// [`build`] with a hook that may change each row's JSON before it is written.
+pub fn build_with(edit: impl Fn(&str, u64, &mut Value)) -> Fixture {
+    build_dataset(Dataset::Clocks, edit)
+}
+
+/// A dataset of another kind: `edit` must turn each clock row into a row of `dataset`.
+pub fn build_dataset(dataset: Dataset, edit: impl Fn(&str, u64, &mut Value)) -> Fixture {
+    let name = dataset.name();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let layout = DatasetLayout::new(&out, name);
+    let run = RunState {
+        pipeline: name.into(),
+        dataset: name.into(),
+        config_hash: "c".repeat(64),
+        seed: 7,
+        code_version: "pixmo 0.1.0".into(),
+        schema_version: SCHEMA_VERSION.into(),
+        run_id: "a".repeat(64),
+        as_of_us: 1_700_000_000_000_000,
+        rows_per_shard: 4,
+        counts: BTreeMap::from([("train".into(), 10), ("val".into(), 3)]),
+    };
+    run.store(&layout).unwrap();
+    let schema = dataset.schema().schema;
+    for (split, count) in run.counts.clone() {
+        let shards = run.num_shards(&split);
+        for index in 0..shards {
+            let start = u64::from(index) * run.rows_per_shard;
+            let end = (start + run.rows_per_shard).min(count);
+            let mut rows = Vec::new();
+            let mut rejects = Vec::new();
+            for record in start..end {
+                if split == "train" && record == REJECTED_TRAIN_INDEX {
+                    rejects.push(json!({
+                        "record_id": format!("clocks-{split}-{record:06}"),
+                        "split": split, "record_index": record,
+                        "stage": "render", "kind": "panic", "message": "boom",
+                    }));
+                    continue;
+                }
+                let mut row = row(&run, &split, record);
+                edit(&split, record, &mut row);
+                rows.push(row);
+            }
+            let file = DatasetLayout::shard_name(index, shards);
+            let data = write(&layout.shard_path(&split, index, shards), &schema, &rows);
+            let rejected = write(
+                &layout.rejects_path(&split, index, shards),
+                &rejects_schema(),
+                &rejects,
+            );
+            ShardMarker {
+                dataset: name.into(),
+                split: split.clone(),
+                shard_index: index,
+                num_shards: shards,
+                start,
+                end,
+                file: format!("{split}/{file}"),
+                rows: data.rows,
+                bytes: data.bytes,
+                sha256: data.sha256,
+                rejects_file: layout.relative(&rejected.path),
+                rejects: rejected.rows,
+                rejects_sha256: rejected.sha256,
+                seed: run.seed,
+                config_hash: run.config_hash.clone(),
+                code_version: run.code_version.clone(),
+                schema_version: SCHEMA_VERSION.into(),
+                run_id: run.run_id.clone(),
+                committed_at: "2023-11-14T22:13:20Z".into(),
+                seconds: 0.25,
+            }
+            .store(&layout)
+            .unwrap();
+        }
+    }
+    DatasetManifest::finalize(&layout).unwrap().unwrap();
+    Fixture {
+        _dir: dir,
+        root: layout.root.clone(),
+        out,
+    }
+}
+
+fn write(
+    path: &Path,
+    schema: &arrow::datatypes::SchemaRef,
+    rows: &[Value],
+) -> pixmo_shards::writer::WrittenFile {
+    let mut writer =
+        ShardWriter::create(path, Arc::clone(schema), &WriterSettings::default()).unwrap();
+    if !rows.is_empty() {
+        writer.write(batch(schema, rows)).unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+/// Decodes JSON rows. Without arrow's `chrono-tz` feature (which only DataFusion turns on)
+/// arrow-json cannot parse the named zone `UTC`: decode `+00:00` and cast back.
+fn batch(schema: &arrow::datatypes::SchemaRef, rows: &[Value]) -> RecordBatch {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            f.as_ref()
+                .clone()
+                .with_data_type(utc_as_offset(f.data_type()))
+        })
+        .collect();
+    let mut decoder = arrow_json::ReaderBuilder::new(Arc::new(Schema::new(fields)))
+        .with_batch_size(rows.len())
+        .build_decoder()
+        .unwrap();
+    decoder.serialize(rows).unwrap();
+    let decoded = decoder.flush().unwrap().unwrap();
+    let columns = decoded
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+        .collect();
+    RecordBatch::try_new(Arc::clone(schema), columns).unwrap()
+}
+
+fn utc_as_offset(data_type: &DataType) -> DataType {
+    let field = |f: &Field| f.clone().with_data_type(utc_as_offset(f.data_type()));
+    match data_type {
+        DataType::Timestamp(unit, Some(_)) => DataType::Timestamp(*unit, Some("+00:00".into())),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(|f| field(f)).collect::<Fields>())
+        }
+        DataType::List(item) => DataType::List(Arc::new(field(item))),
+        other => other.clone(),
+    }
+}
+
+/// A small RGB PNG whose pixels depend on `seed`.
+pub fn png(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height * 3)
+        .map(|i| (u64::from(i) * 31 + seed * 17) as u8)
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    bytes
+}
+
+fn hex64(text: &str) -> String {
+    pixmo_core::sha256_hex(text.as_bytes())
+}
+
+/// Watch face names by `record % 3`.
+const FACES: [&str; 3] = ["Round steel dial", "Square gold dial", "Round roman dial"];
+
+/// One valid row.
+fn row(run: &RunState, split: &str, record: u64) -> Value {
+    let seed = record + if split == "val" { 100 } else { 0 };
+    let image = png(8 + (record % 2) as u32, 6, seed);
+    let sha = pixmo_core::sha256_hex(&image);
+    let (hour, minute, second) = ((record * 5) % 24, (record * 7) % 60, record % 60);
+    let label = format!(
+        "{}:{minute:02}:{second:02}",
+        if hour % 12 == 0 { 12 } else { hour % 12 }
+    );
+    let stage = |name: &str, kind: &str| json!({ "name": name, "kind": kind, "version": "1", "config_hash": hex64(kind), "uses_vlm": false });
+    json!({
+        "example_id": format!("clocks-{split}-{record:06}"),
+        "watchface_id": format!("face-{}", record % 3),
+        "watchface_name": FACES[(record % 3) as usize],
+        "watch_time": format!("{hour:02}:{minute:02}:{second:02}"),
+        "time_format": "h:mm:ss",
+        "shows_seconds": record.is_multiple_of(2),
+        "hour_visible": 1,
+        "minute_visible": 1,
+        "second_visible": i32::from(record.is_multiple_of(2)),
+        "text": label,
+        "question": "What time does the watch show?",
+        "answer": label,
+        "image": { "bytes": hex::encode(&image), "path": format!("{sha}.png") },
+        "image_sha256": sha,
+        "width": 8 + record % 2,
+        "height": 6,
+        "provenance": {
+            "schema_version": SCHEMA_VERSION,
+            "code_version": run.code_version,
+            "pipeline": run.pipeline,
+            "run_id": run.run_id,
+            "seed": run.seed,
+            "record_seed": record * 1000 + 1,
+            "record_index": record,
+            "config_hash": run.config_hash,
+            "stages": [stage("sample", "clocks.sample"), stage("render", "clocks.render")],
+            "models": [{
+                "stage": "render", "kind": "renderer", "name": "pixmo-gen-clock 1 (resvg)",
+                "file_sha256": hex64("assets"), "prompt_template_id": null,
+                "prompt_template_sha256": null, "parameters": null,
+            }],
+            "sources": [{ "kind": "procedural", "id": format!("face-{}", record % 3), "sha256": hex64("spec") }],
+            "created_at": "2023-11-14T22:13:20Z",
+            "vlm_free": true,
+        },
+    })
+}
