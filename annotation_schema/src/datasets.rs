@@ -534,7 +534,10 @@ mod tests {
             let s = dataset.schema();
             assert!(s.schema.field_with_name(s.id_column).is_ok(), "{dataset}");
             if let Ok(points) = s.schema.field_with_name("points") {
-                assert_eq!(points.metadata().get("unit").map(String::as_str), Some("percent"));
+                assert_eq!(
+                    points.metadata().get("unit").map(String::as_str),
+                    Some("percent")
+                );
             }
             assert_eq!(Dataset::from_name(dataset.name()), Some(dataset));
         }

@@ -9,8 +9,16 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
     let out = tmp.path().join("out");
     ok(&build(&spec, &out, 25, &[]));
     let report = ok(&pixmo().arg("audit").arg(&out).output().unwrap());
-    assert!(report.contains("PASS") && !report.contains("FAIL"), "{report}");
-    let json = ok(&pixmo().arg("audit").arg(&out).arg("--json").output().unwrap());
+    assert!(
+        report.contains("PASS") && !report.contains("FAIL"),
+        "{report}"
+    );
+    let json = ok(&pixmo()
+        .arg("audit")
+        .arg(&out)
+        .arg("--json")
+        .output()
+        .unwrap());
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(parsed.as_array().is_some_and(|a| a.len() == 1), "{json}");
 
@@ -20,13 +28,25 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
         .arg("SELECT split, count(*) AS n, count(DISTINCT example_id) AS ids FROM rows GROUP BY split ORDER BY split")
         .output()
         .unwrap());
-    assert!(table.contains("train") && table.contains("24") && table.contains("val"), "{table}");
+    assert!(
+        table.contains("train") && table.contains("24") && table.contains("val"),
+        "{table}"
+    );
 
     let cards = tmp.path().join("cards");
-    let card_out = pixmo().arg("card").arg(&out).arg("--cards-dir").arg(&cards).output().unwrap();
+    let card_out = pixmo()
+        .arg("card")
+        .arg(&out)
+        .arg("--cards-dir")
+        .arg(&cards)
+        .output()
+        .unwrap();
     ok(&card_out);
     let card = std::fs::read_to_string(cards.join("clocks.md")).unwrap();
-    assert!(card.starts_with("---\n") && card.contains("size_categories"), "{card}");
+    assert!(
+        card.starts_with("---\n") && card.contains("size_categories"),
+        "{card}"
+    );
 
     // Tamper with a committed shard: the audit must fail with exit code 1.
     let victim = out.join("clocks/train/part-00000-of-00003.parquet");
@@ -35,6 +55,11 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
     bytes[n / 3] ^= 0x55;
     std::fs::write(&victim, bytes).unwrap();
     let failed = pixmo().arg("audit").arg(&out).output().unwrap();
-    assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stdout));
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stdout)
+    );
     assert!(String::from_utf8_lossy(&failed.stdout).contains("FAIL"));
 }

@@ -13,8 +13,16 @@ fn fails_with(output: &std::process::Output, needle: &str) {
 fn malformed_toml_names_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = tmp.path().join("bad.toml");
-    std::fs::write(&spec, "name = \"clocks\"\ndataset = \"clocks\"\n[[stages]\n").unwrap();
-    let out = pixmo().args(["plan", "clocks", "--spec"]).arg(&spec).output().unwrap();
+    std::fs::write(
+        &spec,
+        "name = \"clocks\"\ndataset = \"clocks\"\n[[stages]\n",
+    )
+    .unwrap();
+    let out = pixmo()
+        .args(["plan", "clocks", "--spec"])
+        .arg(&spec)
+        .output()
+        .unwrap();
     fails_with(&out, "Malformed pipeline spec");
     fails_with(&out, "line 3");
 }
@@ -23,11 +31,19 @@ fn malformed_toml_names_file_and_line() {
 fn unknown_stage_kind_suggests_the_nearest() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = small_spec(tmp.path(), "");
-    let text = std::fs::read_to_string(&spec).unwrap().replace("kind = \"clocks.render\"", "kind = \"clocks.rendr\"");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("kind = \"clocks.render\"", "kind = \"clocks.rendr\"");
     std::fs::write(&spec, text).unwrap();
     let out = build(&spec, &tmp.path().join("o"), 5, &[]);
-    fails_with(&out, "unknown kind `clocks.rendr`; did you mean `clocks.render`?");
-    assert!(!tmp.path().join("o").exists(), "nothing is written before the plan is valid");
+    fails_with(
+        &out,
+        "unknown kind `clocks.rendr`; did you mean `clocks.render`?",
+    );
+    assert!(
+        !tmp.path().join("o").exists(),
+        "nothing is written before the plan is valid"
+    );
 }
 
 #[test]
@@ -35,13 +51,37 @@ fn stage_config_and_column_errors_are_caught_at_plan_time() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = small_spec(tmp.path(), "");
     let base = std::fs::read_to_string(&spec).unwrap();
-    std::fs::write(&spec, base.replace("examples_per_face = 5", "examples_per_face = 0")).unwrap();
-    fails_with(&build(&spec, &tmp.path().join("o"), 5, &[]), "`examples_per_face` must be at least 1");
-    std::fs::write(&spec, base.replace("examples_per_face = 5", "examples_per_face = 5\nfaces = 3")).unwrap();
-    fails_with(&build(&spec, &tmp.path().join("o"), 5, &[]), "unknown field `faces`");
+    std::fs::write(
+        &spec,
+        base.replace("examples_per_face = 5", "examples_per_face = 0"),
+    )
+    .unwrap();
+    fails_with(
+        &build(&spec, &tmp.path().join("o"), 5, &[]),
+        "`examples_per_face` must be at least 1",
+    );
+    std::fs::write(
+        &spec,
+        base.replace("examples_per_face = 5", "examples_per_face = 5\nfaces = 3"),
+    )
+    .unwrap();
+    fails_with(
+        &build(&spec, &tmp.path().join("o"), 5, &[]),
+        "unknown field `faces`",
+    );
     // Label before render: `truth` is not written upstream.
-    std::fs::write(&spec, base.replace("name = \"label\"\nkind = \"clocks.label\"", "name = \"label\"\nkind = \"clocks.label\"\nafter = [\"sample\"]")).unwrap();
-    fails_with(&build(&spec, &tmp.path().join("o"), 5, &[]), "reads column `truth`");
+    std::fs::write(
+        &spec,
+        base.replace(
+            "name = \"label\"\nkind = \"clocks.label\"",
+            "name = \"label\"\nkind = \"clocks.label\"\nafter = [\"sample\"]",
+        ),
+    )
+    .unwrap();
+    fails_with(
+        &build(&spec, &tmp.path().join("o"), 5, &[]),
+        "reads column `truth`",
+    );
 }
 
 #[test]
@@ -51,11 +91,34 @@ fn unwritable_output_and_bad_flags_are_clear() {
     let file = tmp.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     fails_with(&build(&spec, &file.join("out"), 5, &[]), "is not usable");
-    fails_with(&build(&spec, &tmp.path().join("o"), 5, &["--shard-index", "1"]), "--shard-index needs --num-shards");
-    fails_with(&build(&spec, &tmp.path().join("o"), 5, &["--num-shards", "2", "--shard-index", "2"]), "out of range");
-    fails_with(&build(&spec, &tmp.path().join("o"), 5, &["--num-shards", "2"]), "SLURM_ARRAY_TASK_ID");
-    fails_with(&pixmo().args(["build", "clockz", "--count", "1"]).output().unwrap(), "did you mean `clocks`?");
-    fails_with(&pixmo().args(["bild"]).output().unwrap(), "did you mean `build`?");
+    fails_with(
+        &build(&spec, &tmp.path().join("o"), 5, &["--shard-index", "1"]),
+        "--shard-index needs --num-shards",
+    );
+    fails_with(
+        &build(
+            &spec,
+            &tmp.path().join("o"),
+            5,
+            &["--num-shards", "2", "--shard-index", "2"],
+        ),
+        "out of range",
+    );
+    fails_with(
+        &build(&spec, &tmp.path().join("o"), 5, &["--num-shards", "2"]),
+        "SLURM_ARRAY_TASK_ID",
+    );
+    fails_with(
+        &pixmo()
+            .args(["build", "clockz", "--count", "1"])
+            .output()
+            .unwrap(),
+        "did you mean `clocks`?",
+    );
+    fails_with(
+        &pixmo().args(["bild"]).output().unwrap(),
+        "did you mean `build`?",
+    );
 }
 
 #[test]
@@ -65,24 +128,80 @@ fn a_directory_holds_one_run() {
     let out = tmp.path().join("o");
     crate::common::ok(&build(&spec, &out, 12, &[]));
     let mut cmd = pixmo();
-    cmd.args(["build", "clocks", "--spec"]).arg(&spec).arg("--out").arg(&out)
+    cmd.args(["build", "clocks", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
         .args(["--count", "12", "--seed", "8", "--progress", "quiet"]);
-    fails_with(&cmd.output().unwrap(), "holds a different run (seed 7 vs 8)");
+    fails_with(
+        &cmd.output().unwrap(),
+        "holds a different run (seed 7 vs 8)",
+    );
     fails_with(&build(&spec, &out, 5, &[]), "would shrink");
 }
 
 #[test]
 fn plan_graph_launch_and_train_hint() {
     let plan = crate::common::ok(&pixmo().args(["plan", "clocks"]).output().unwrap());
-    for needle in ["clocks.sample", "clocks.render", "image.validate", "image.encode", "reads:", "renderer"] {
+    for needle in [
+        "clocks.sample",
+        "clocks.render",
+        "image.validate",
+        "image.encode",
+        "reads:",
+        "renderer",
+    ] {
         assert!(plan.contains(needle), "{plan}");
     }
     let dot = crate::common::ok(&pixmo().args(["graph", "clocks"]).output().unwrap());
-    assert!(dot.starts_with("digraph") && dot.contains("\"render\" -> \"validate\""), "{dot}");
-    let sbatch = crate::common::ok(&pixmo().args(["launch", "slurm", "clocks", "--count", "826000", "--out", "/data/pixmo", "--num-shards", "64"]).output().unwrap());
-    assert!(sbatch.contains("#SBATCH --array=0-63%16") && sbatch.contains("--num-shards 64") && sbatch.contains("--as-of"), "{sbatch}");
-    let k8s = crate::common::ok(&pixmo().args(["launch", "k8s", "clocks", "--count", "1000", "--num-shards", "8"]).output().unwrap());
-    assert!(k8s.contains("completionMode: Indexed") && k8s.contains("completions: 8"), "{k8s}");
-    let train = pixmo().args(["train", "pretrain"]).env("PATH", "/nonexistent").output().unwrap();
+    assert!(
+        dot.starts_with("digraph") && dot.contains("\"render\" -> \"validate\""),
+        "{dot}"
+    );
+    let sbatch = crate::common::ok(
+        &pixmo()
+            .args([
+                "launch",
+                "slurm",
+                "clocks",
+                "--count",
+                "826000",
+                "--out",
+                "/data/pixmo",
+                "--num-shards",
+                "64",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        sbatch.contains("#SBATCH --array=0-63%16")
+            && sbatch.contains("--num-shards 64")
+            && sbatch.contains("--as-of"),
+        "{sbatch}"
+    );
+    let k8s = crate::common::ok(
+        &pixmo()
+            .args([
+                "launch",
+                "k8s",
+                "clocks",
+                "--count",
+                "1000",
+                "--num-shards",
+                "8",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        k8s.contains("completionMode: Indexed") && k8s.contains("completions: 8"),
+        "{k8s}"
+    );
+    let train = pixmo()
+        .args(["train", "pretrain"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
     fails_with(&train, "pixmo-train");
 }

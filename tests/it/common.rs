@@ -40,7 +40,14 @@ pub fn build(spec: &Path, out: &Path, count: u64, extra: &[&str]) -> Output {
         .arg(spec)
         .arg("--out")
         .arg(out)
-        .args(["--count", &count.to_string(), "--seed", "7", "--as-of", AS_OF])
+        .args([
+            "--count",
+            &count.to_string(),
+            "--seed",
+            "7",
+            "--as-of",
+            AS_OF,
+        ])
         .args(["--progress", "quiet", "--jobs", "2"])
         .args(extra);
     cmd.output().expect("run pixmo")

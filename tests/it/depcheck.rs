@@ -5,11 +5,21 @@ use std::collections::BTreeMap;
 fn direct_deps() -> BTreeMap<String, Vec<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
         .expect("cargo metadata");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     meta["packages"]
         .as_array()
@@ -34,26 +44,45 @@ fn heavy_and_boundary_dependencies_stay_where_they_belong() {
     for (package, list) in &deps {
         let has = |name: &str| list.iter().any(|d| d == name);
         if package != "pixmo-audit" {
-            assert!(!has("datafusion"), "only pixmo-audit may depend on datafusion, not {package}");
+            assert!(
+                !has("datafusion"),
+                "only pixmo-audit may depend on datafusion, not {package}"
+            );
         }
-        assert!(!has("burn") && !has("pixmo-trainer"), "{package} must not depend on the trainer stack");
+        assert!(
+            !has("burn") && !has("pixmo-trainer"),
+            "{package} must not depend on the trainer stack"
+        );
         if package.starts_with("pixmo-gen-") {
             assert!(
-                list.iter().all(|d| !d.starts_with("pixmo-") || d == "pixmo-core"),
+                list.iter()
+                    .all(|d| !d.starts_with("pixmo-") || d == "pixmo-core"),
                 "generators depend only on pixmo-core: {package} -> {list:?}"
             );
-            assert!(!has("tokio") && !has("parquet"), "generators do no I/O: {package}");
+            assert!(
+                !has("tokio") && !has("parquet"),
+                "generators do no I/O: {package}"
+            );
         }
         if package == "pixmo-annotation-schema" || package == "pixmo-core" {
-            assert!(list.iter().all(|d| !d.starts_with("pixmo-")), "{package} is a leaf: {list:?}");
+            assert!(
+                list.iter().all(|d| !d.starts_with("pixmo-")),
+                "{package} is a leaf: {list:?}"
+            );
         }
         if package == "pixmo-dag" {
             for banned in ["parquet", "arrow", "resvg", "pixmo-shards"] {
-                assert!(!has(banned), "pixmo-dag knows no file format or renderer: {banned}");
+                assert!(
+                    !has(banned),
+                    "pixmo-dag knows no file format or renderer: {banned}"
+                );
             }
         }
         if package == "pixmo-shards" {
-            assert!(!has("pixmo-dag") && !has("tokio"), "pixmo-shards is a plain library");
+            assert!(
+                !has("pixmo-dag") && !has("tokio"),
+                "pixmo-shards is a plain library"
+            );
         }
     }
     assert!(deps.contains_key("pixmo-audit") && deps.contains_key("pixmo-gen-clock"));

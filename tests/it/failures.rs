@@ -16,7 +16,16 @@ fn kill_and_resume_equals_an_uninterrupted_run() {
         .arg(&spec)
         .arg("--out")
         .arg(&killed)
-        .args(["--count", "200", "--seed", "7", "--as-of", AS_OF, "--progress", "quiet"])
+        .args([
+            "--count",
+            "200",
+            "--seed",
+            "7",
+            "--as-of",
+            AS_OF,
+            "--progress",
+            "quiet",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -25,18 +34,27 @@ fn kill_and_resume_equals_an_uninterrupted_run() {
     let deadline = Instant::now() + Duration::from_secs(300);
     while markers(&killed.join("clocks")).len() < 2 {
         assert!(Instant::now() < deadline, "no shard committed in time");
-        assert!(child.try_wait().unwrap().is_none(), "build ended before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "build ended before it could be killed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let committed = markers(&killed.join("clocks")).len();
-    assert!(committed < 21, "killed mid-run ({committed} shards committed)");
+    assert!(
+        committed < 21,
+        "killed mid-run ({committed} shards committed)"
+    );
     let out = ok(&build(&spec, &killed, 200, &["--json"]));
     let s = summary(&out);
     assert!(s["shards_skipped"].as_u64().unwrap() >= 2, "{s}");
     ok(&build(&spec, &clean, 200, &[]));
-    assert_eq!(shard_hashes(&killed.join("clocks")), shard_hashes(&clean.join("clocks")));
+    assert_eq!(
+        shard_hashes(&killed.join("clocks")),
+        shard_hashes(&clean.join("clocks"))
+    );
     // No temporary files survive.
     let leftovers = std::fs::read_dir(killed.join("clocks/train"))
         .unwrap()
@@ -63,9 +81,19 @@ fn corrupted_shard_is_quarantined_and_recomputed() {
     let s = summary(&ok(&result));
     assert_eq!(s["shards_quarantined"], 1, "{s}");
     assert!(String::from_utf8_lossy(&result.stderr).contains("is corrupt"));
-    assert_eq!(shard_hashes(&root), before, "recomputed shard equals the original");
-    let quarantined: Vec<_> = std::fs::read_dir(root.join(".pixmo/quarantine")).unwrap().flatten().collect();
-    assert!(!quarantined.is_empty(), "the corrupt file is kept, not deleted");
+    assert_eq!(
+        shard_hashes(&root),
+        before,
+        "recomputed shard equals the original"
+    );
+    let quarantined: Vec<_> = std::fs::read_dir(root.join(".pixmo/quarantine"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(
+        !quarantined.is_empty(),
+        "the corrupt file is kept, not deleted"
+    );
 }
 
 /// Mounts a tmpfs of `size` at `dir`; false when this machine does not allow it.
@@ -84,7 +112,10 @@ fn full_disk_stops_cleanly_and_resumes() {
     let spec = small_spec(tmp.path(), "");
     let disk = tmp.path().join("disk");
     if !mount_tmpfs(&disk, "160k") {
-        assert!(std::env::var_os("CI").is_none(), "CI runs as root and must be able to mount a tmpfs");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must be able to mount a tmpfs"
+        );
         eprintln!("skipped: mounting a tmpfs needs root");
         return;
     }
@@ -95,10 +126,19 @@ fn full_disk_stops_cleanly_and_resumes() {
         for m in markers(root) {
             let file = root.join(m["file"].as_str().unwrap());
             let bytes = std::fs::read(&file).unwrap();
-            assert_eq!(pixmo_core::sha256_hex(&bytes), m["sha256"].as_str().unwrap(), "{}", file.display());
+            assert_eq!(
+                pixmo_core::sha256_hex(&bytes),
+                m["sha256"].as_str().unwrap(),
+                "{}",
+                file.display()
+            );
         }
     };
-    assert_eq!(result.status.code(), Some(2), "a full disk is a run-level error: {stderr}");
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "a full disk is a run-level error: {stderr}"
+    );
     assert!(stderr.contains("No space left"), "{stderr}");
     assert!(stderr.contains("hint:"), "{stderr}");
     verify_all(&disk.join("clocks"));
@@ -110,7 +150,11 @@ fn full_disk_stops_cleanly_and_resumes() {
         .unwrap();
     assert!(remounted.success());
     let s = summary(&ok(&build(&spec, &disk, 120, &["--json"])));
-    assert_eq!(s["shards_skipped"].as_u64().unwrap(), committed_before.len() as u64, "{s}");
+    assert_eq!(
+        s["shards_skipped"].as_u64().unwrap(),
+        committed_before.len() as u64,
+        "{s}"
+    );
     verify_all(&disk.join("clocks"));
     let clean = tmp.path().join("clean");
     ok(&build(&spec, &clean, 120, &[]));
@@ -135,7 +179,11 @@ fn bad_records_are_rejected_with_reasons_and_the_run_continues() {
     let rows = s["dataset_rows"].as_u64().unwrap();
     assert!(rejects > 0 && rows > 0, "{s}");
     assert_eq!(rejects + rows, 40);
-    assert_eq!(s["rejects_by_reason"]["validate/blank_image"].as_u64(), Some(rejects), "{s}");
+    assert_eq!(
+        s["rejects_by_reason"]["validate/blank_image"].as_u64(),
+        Some(rejects),
+        "{s}"
+    );
     // The rejects table is queryable, with ids and messages.
     let q = pixmo()
         .arg("sql")
@@ -144,6 +192,9 @@ fn bad_records_are_rejected_with_reasons_and_the_run_continues() {
         .output()
         .unwrap();
     let table = ok(&q);
-    assert!(table.contains("blank_image") && table.contains(&rejects.to_string()), "{table}");
+    assert!(
+        table.contains("blank_image") && table.contains(&rejects.to_string()),
+        "{table}"
+    );
     ok(&pixmo().arg("audit").arg(&out_dir).output().unwrap());
 }

@@ -5,8 +5,8 @@
 mod common;
 
 mod audit;
-mod depcheck;
 mod cli_errors;
+mod depcheck;
 mod determinism;
 mod failures;
 mod python;

@@ -11,7 +11,10 @@ fn pyarrow_reads_the_shards_and_images_decode() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_pyarrow {
-        assert!(std::env::var_os("CI").is_none(), "CI installs pyarrow and Pillow (.ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs pyarrow and Pillow (.ci/run)"
+        );
         eprintln!("skipped: {python} lacks pyarrow/Pillow (set PIXMO_PYTHON)");
         return;
     }
@@ -19,7 +22,10 @@ fn pyarrow_reads_the_shards_and_images_decode() {
     let spec = small_spec(tmp.path(), "");
     let out = tmp.path().join("out");
     ok(&build(&spec, &out, 25, &[]));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/python/check_shards.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/python/check_shards.py"
+    );
     let result = std::process::Command::new(&python)
         .arg(script)
         .arg(out.join("clocks"))

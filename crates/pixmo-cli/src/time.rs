@@ -7,16 +7,30 @@ pub fn parse_as_of(text: &str) -> Result<i64, String> {
     if let Ok(secs) = text.parse::<i64>() {
         return Ok(secs * 1_000_000);
     }
-    let bad = || format!("`{text}` is neither Unix seconds nor RFC 3339 UTC (2026-11-22T00:00:00Z)");
+    let bad =
+        || format!("`{text}` is neither Unix seconds nor RFC 3339 UTC (2026-11-22T00:00:00Z)");
     let body = text
         .strip_suffix('Z')
         .or_else(|| text.strip_suffix("+00:00"))
         .ok_or_else(bad)?;
     let (date, clock) = body.split_once('T').ok_or_else(bad)?;
-    let d: Vec<i64> = date.split('-').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
     let (clock, frac) = clock.split_once('.').unwrap_or((clock, ""));
-    let c: Vec<i64> = clock.split(':').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    if d.len() != 3 || c.len() != 3 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) || c[0] > 23 || c[1] > 59 || c[2] > 60 {
+    let c: Vec<i64> = clock
+        .split(':')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if d.len() != 3
+        || c.len() != 3
+        || !(1..=12).contains(&d[1])
+        || !(1..=31).contains(&d[2])
+        || c[0] > 23
+        || c[1] > 59
+        || c[2] > 60
+    {
         return Err(bad());
     }
     let micros = if frac.is_empty() {
@@ -48,8 +62,14 @@ mod tests {
     #[test]
     fn parses_both_forms() {
         assert_eq!(parse_as_of("0").unwrap(), 0);
-        assert_eq!(parse_as_of("2026-11-22T00:00:00Z").unwrap(), 1_795_305_600_000_000);
-        assert_eq!(parse_as_of("2000-02-29T00:00:00.5+00:00").unwrap(), 951_782_400_500_000);
+        assert_eq!(
+            parse_as_of("2026-11-22T00:00:00Z").unwrap(),
+            1_795_305_600_000_000
+        );
+        assert_eq!(
+            parse_as_of("2000-02-29T00:00:00.5+00:00").unwrap(),
+            951_782_400_500_000
+        );
         assert!(parse_as_of("yesterday").is_err());
         assert!(parse_as_of("2026-13-01T00:00:00Z").is_err());
     }

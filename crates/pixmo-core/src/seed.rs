@@ -84,6 +84,9 @@ mod tests {
 
     #[test]
     fn parts_are_length_prefixed() {
-        assert_ne!(derive_seed(1, &[b"ab", b"c"]), derive_seed(1, &[b"a", b"bc"]));
+        assert_ne!(
+            derive_seed(1, &[b"ab", b"c"]),
+            derive_seed(1, &[b"a", b"bc"])
+        );
     }
 }

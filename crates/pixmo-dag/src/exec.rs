@@ -108,7 +108,11 @@ pub fn execute(
                 split: source_unit.split.clone(),
                 record_index: index,
             };
-            if source_tx.send(Ok(Box::new(Record::new(key)))).await.is_err() {
+            if source_tx
+                .send(Ok(Box::new(Record::new(key))))
+                .await
+                .is_err()
+            {
                 break; // Downstream stopped (the caller gave up); nothing more to do.
             }
         }
@@ -172,9 +176,8 @@ async fn run_one(plan: Arc<Plan>, stats: Arc<ExecStats>, stage_index: usize, ite
     let runtime = Arc::clone(&stage.stage);
     let joined = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            runtime.process(&mut record, &cx)
-        }));
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| runtime.process(&mut record, &cx)));
         (record, result, started.elapsed())
     })
     .await;

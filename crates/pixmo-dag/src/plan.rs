@@ -141,14 +141,13 @@ impl Plan {
             let factory = registry
                 .get(&stage_spec.kind)
                 .ok_or_else(|| invalid(format!("unknown kind `{}`", stage_spec.kind)))?;
-            let built_stage =
-                factory
-                    .build(stage_spec.config.clone())
-                    .map_err(|message| Error::StageConfig {
-                        stage: name.clone(),
-                        kind: stage_spec.kind.clone(),
-                        message,
-                    })?;
+            let built_stage = factory
+                .build(stage_spec.config.clone())
+                .map_err(|message| Error::StageConfig {
+                    stage: name.clone(),
+                    kind: stage_spec.kind.clone(),
+                    message,
+                })?;
             let deps = after.get(name.as_str()).cloned().unwrap_or_default();
             let mut anc = BTreeSet::new();
             for dep in &deps {
@@ -315,7 +314,10 @@ impl Plan {
     /// Graphviz DOT of the DAG for `pixmo graph`.
     #[must_use]
     pub fn to_dot(&self) -> String {
-        let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n  source [shape=ellipse];\n", self.spec.name);
+        let mut out = format!(
+            "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];\n  source [shape=ellipse];\n",
+            self.spec.name
+        );
         for s in &self.stages {
             let _ = writeln!(out, "  \"{}\" [label=\"{}\\n{}\"];", s.name, s.name, s.kind);
             if s.after.is_empty() {
@@ -363,10 +365,10 @@ fn topological_order(
         let node = remaining.remove(pos);
         done.push(node.to_string());
         for other in &remaining {
-            if after[other].iter().any(|d| d == node) {
-                if let Some(d) = indegree.get_mut(other) {
-                    *d -= after[other].iter().filter(|x| *x == node).count();
-                }
+            if after[other].iter().any(|d| d == node)
+                && let Some(d) = indegree.get_mut(other)
+            {
+                *d -= after[other].iter().filter(|x| *x == node).count();
             }
         }
     }

@@ -50,7 +50,9 @@ impl std::fmt::Debug for StageFactory {
 }
 
 fn build_typed<C: StageConfig>(config: toml::Value) -> Result<BuiltStage, String> {
-    let config: C = config.try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+    let config: C = config
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
     let resolved_config = pixmo_core::canonical_json(&config);
     Ok(BuiltStage {
         stage: config.build()?,

@@ -139,7 +139,10 @@ mod tests {
             assert!(train >= last.0 && val >= last.1);
             last = (train, val);
         }
-        assert_eq!(spec.split_counts(1000), vec![("train".into(), 970), ("val".into(), 30)]);
+        assert_eq!(
+            spec.split_counts(1000),
+            vec![("train".into(), 970), ("val".into(), 30)]
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::exec::{ExecStats, Outcome};
 use crate::registry::StageConfig;
 use crate::{
-    ColumnDef, ColumnType, Plan, PipelineSpec, Record, Reject, Stage, StageContext,
-    StageRegistry, Value, WorkUnit, execute,
+    ColumnDef, ColumnType, PipelineSpec, Plan, Record, Reject, Stage, StageContext, StageRegistry,
+    Value, WorkUnit, execute,
 };
 
 /// Writes `n: u64` = record index and `draw: u64` from the stage seed.
@@ -32,7 +32,10 @@ impl Stage for Number {
         Vec::new()
     }
     fn outputs(&self) -> Vec<ColumnDef> {
-        vec![ColumnDef::new("n", ColumnType::U64), ColumnDef::new("draw", ColumnType::U64)]
+        vec![
+            ColumnDef::new("n", ColumnType::U64),
+            ColumnDef::new("draw", ColumnType::U64),
+        ]
     }
     fn process(&self, record: &mut Record, cx: &StageContext) -> Result<(), Reject> {
         // Uneven work so that completion order differs from record order.
@@ -81,7 +84,11 @@ impl Stage for Check {
         "1"
     }
     fn inputs(&self) -> Vec<ColumnDef> {
-        let ty = if self.0.input_type == "str" { ColumnType::Str } else { ColumnType::U64 };
+        let ty = if self.0.input_type == "str" {
+            ColumnType::Str
+        } else {
+            ColumnType::U64
+        };
         vec![ColumnDef::new("n", ty)]
     }
     fn outputs(&self) -> Vec<ColumnDef> {
@@ -118,7 +125,10 @@ const HEAD: &str = "name = 't'\ndataset = 'clocks'\n";
 #[test]
 fn unknown_kind_suggests_the_nearest() {
     let err = plan(&format!("{HEAD}[[stages]]\nname='a'\nkind='test.numbr'\n")).unwrap_err();
-    assert!(err.to_string().contains("did you mean `test.number`?"), "{err}");
+    assert!(
+        err.to_string().contains("did you mean `test.number`?"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -128,24 +138,38 @@ fn cycles_are_named() {
     ))
     .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("cycle") && msg.contains("`a`") && msg.contains("`b`"), "{msg}");
+    assert!(
+        msg.contains("cycle") && msg.contains("`a`") && msg.contains("`b`"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn missing_and_mistyped_columns_are_caught() {
     let err = plan(&format!("{HEAD}[[stages]]\nname='c'\nkind='test.check'\n")).unwrap_err();
-    assert!(err.to_string().contains("reads column `n` (u64), which no upstream stage writes"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("reads column `n` (u64), which no upstream stage writes"),
+        "{err}"
+    );
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\n[stages.config]\ninput_type='str'\n"
     ))
     .unwrap_err();
-    assert!(err.to_string().contains("as str, but upstream stage `a` writes it as u64"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("as str, but upstream stage `a` writes it as u64"),
+        "{err}"
+    );
     // A column written by a stage that is not an ancestor does not count.
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\nafter=[]\n"
     ))
     .unwrap_err();
-    assert!(err.to_string().contains("no upstream stage writes"), "{err}");
+    assert!(
+        err.to_string().contains("no upstream stage writes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -164,8 +188,15 @@ fn bad_stage_configs_and_references_are_rejected() {
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\nafter=['aa']\n"
     ))
     .unwrap_err();
-    assert!(err.to_string().contains("unknown stage `aa`; did you mean `a`?"), "{err}");
-    let err = plan(&format!("{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='a'\nkind='test.number'\n")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unknown stage `aa`; did you mean `a`?"),
+        "{err}"
+    );
+    let err = plan(&format!(
+        "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='a'\nkind='test.number'\n"
+    ))
+    .unwrap_err();
     assert!(err.to_string().contains("used twice"), "{err}");
 }
 
@@ -223,10 +254,18 @@ async fn records_keep_order_rejects_and_panics_are_data_and_seeds_ignore_layout(
     assert_eq!(indices, sorted, "records come out in order");
     assert_eq!(rows.len(), 100 - 10 - 1);
     assert_eq!(rejects.len(), 11);
-    let panic = rejects.iter().find(|r| r.kind == "panic").expect("the panic is a rejection");
+    let panic = rejects
+        .iter()
+        .find(|r| r.kind == "panic")
+        .expect("the panic is a rejection");
     assert_eq!(panic.record_index, 33);
     assert!(panic.message.contains("boom at 33"), "{}", panic.message);
-    assert!(rejects.iter().filter(|r| r.kind == "divisible").all(|r| r.record_index % 10 == 0));
+    assert!(
+        rejects
+            .iter()
+            .filter(|r| r.kind == "divisible")
+            .all(|r| r.record_index % 10 == 0)
+    );
     // Two halves give the same rows as the whole: seeds depend on the record, not the layout.
     let (first, _) = run(Arc::clone(&p), 0, 50).await;
     let (second, _) = run(Arc::clone(&p), 50, 100).await;

@@ -9,7 +9,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The disk filled up. Committed shards are untouched; the partial file was removed.
-    #[error("No space left on the device while writing `{path}`; committed shards are intact, free some space and re-run to resume")]
+    #[error(
+        "No space left on the device while writing `{path}`; committed shards are intact, free some space and re-run to resume"
+    )]
     DiskFull {
         /// File being written.
         path: PathBuf,

@@ -116,7 +116,9 @@ impl DatasetManifest {
     ///
     /// # Errors
     /// I/O errors; problems with shards come back as `Ok(Err(problems))`.
-    pub fn finalize(layout: &DatasetLayout) -> Result<std::result::Result<DatasetManifest, Vec<String>>> {
+    pub fn finalize(
+        layout: &DatasetLayout,
+    ) -> Result<std::result::Result<DatasetManifest, Vec<String>>> {
         let Some(run) = RunState::load(layout)? else {
             return Ok(Err(vec![format!(
                 "`{}` holds no pixmo run (no .pixmo/run.json)",

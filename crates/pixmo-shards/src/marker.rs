@@ -111,13 +111,13 @@ fn check_file(path: &Path, bytes: Option<u64>, sha256: &str) -> Result<()> {
         }
         Err(e) => return Err(Error::io("read", path, e)),
     };
-    if let Some(want) = bytes {
-        if data.len() as u64 != want {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-                message: format!("{} bytes, the marker says {want}", data.len()),
-            });
-        }
+    if let Some(want) = bytes
+        && data.len() as u64 != want
+    {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("{} bytes, the marker says {want}", data.len()),
+        });
     }
     let have = pixmo_core::sha256_hex(&data);
     if have != sha256 {

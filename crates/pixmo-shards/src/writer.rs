@@ -115,7 +115,11 @@ impl ShardWriter {
     ///
     /// # Errors
     /// When the folder or file cannot be created.
-    pub fn create(path: &Path, schema: SchemaRef, settings: &WriterSettings) -> Result<ShardWriter> {
+    pub fn create(
+        path: &Path,
+        schema: SchemaRef,
+        settings: &WriterSettings,
+    ) -> Result<ShardWriter> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
         }
@@ -145,11 +149,12 @@ impl ShardWriter {
                 features.clone(),
             )]));
         }
-        let writer = ArrowWriter::try_new(sink, Arc::clone(&schema), Some(props.build()))
-            .map_err(|source| Error::Parquet {
+        let writer = ArrowWriter::try_new(sink, Arc::clone(&schema), Some(props.build())).map_err(
+            |source| Error::Parquet {
                 path: tmp.clone(),
                 source,
-            })?;
+            },
+        )?;
         Ok(ShardWriter {
             path: path.to_path_buf(),
             tmp,
@@ -181,22 +186,31 @@ impl ShardWriter {
     }
 
     fn flush_rows(&mut self, n: usize) -> Result<()> {
-        let all = arrow::compute::concat_batches(&self.schema, &self.pending).map_err(|source| {
-            Error::Arrow {
-                path: self.tmp.clone(),
-                source,
-            }
-        })?;
+        let all =
+            arrow::compute::concat_batches(&self.schema, &self.pending).map_err(|source| {
+                Error::Arrow {
+                    path: self.tmp.clone(),
+                    source,
+                }
+            })?;
         let head = all.slice(0, n);
         let rest = all.slice(n, all.num_rows() - n);
         self.pending_rows = rest.num_rows();
-        self.pending = if rest.num_rows() > 0 { vec![rest] } else { Vec::new() };
+        self.pending = if rest.num_rows() > 0 {
+            vec![rest]
+        } else {
+            Vec::new()
+        };
         let path = self.tmp.clone();
         if let Some(writer) = self.writer.as_mut() {
-            writer.write(&head).map_err(|source| parquet_or_io(&path, source))?;
+            writer
+                .write(&head)
+                .map_err(|source| parquet_or_io(&path, source))?;
             // Hand each row group to the OS as it completes, keeping memory bounded.
             if writer.in_progress_rows() >= self.batch_rows {
-                writer.flush().map_err(|source| parquet_or_io(&path, source))?;
+                writer
+                    .flush()
+                    .map_err(|source| parquet_or_io(&path, source))?;
             }
         }
         self.rows += n as u64;
@@ -248,10 +262,14 @@ impl Drop for ShardWriter {
 }
 
 fn parquet_or_io(path: &Path, source: parquet::errors::ParquetError) -> Error {
-    if let parquet::errors::ParquetError::External(inner) = &source {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            return Error::io("write", path, std::io::Error::new(io.kind(), io.to_string()));
-        }
+    if let parquet::errors::ParquetError::External(inner) = &source
+        && let Some(io) = inner.downcast_ref::<std::io::Error>()
+    {
+        return Error::io(
+            "write",
+            path,
+            std::io::Error::new(io.kind(), io.to_string()),
+        );
     }
     if source.to_string().contains("No space left") {
         return Error::DiskFull {
@@ -310,10 +328,9 @@ pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
         let path = entry.path();
         if path.is_dir() {
             removed += remove_stale_temporaries(&path)?;
-        } else if path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".tmp-"))
-        {
+        } else if path.file_name().is_some_and(|n| {
+            n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".tmp-")
+        }) {
             std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
             removed += 1;
         }

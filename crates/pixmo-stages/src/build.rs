@@ -254,12 +254,12 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
     let schema = dataset.schema();
     check_plan(&plan, &schema).map_err(&config_err)?;
     let output = OutputConfig::from_table(&plan.spec.output).map_err(&config_err)?;
-    if let Some((n, i)) = request.worker {
-        if n == 0 || i >= n {
-            return Err(config_err(format!(
-                "--shard-index {i} is out of range for --num-shards {n}"
-            )));
-        }
+    if let Some((n, i)) = request.worker
+        && (n == 0 || i >= n)
+    {
+        return Err(config_err(format!(
+            "--shard-index {i} is out of range for --num-shards {n}"
+        )));
     }
     let layout = DatasetLayout::new(&request.out, dataset.name());
     check_writable(&layout.state_dir())?;
@@ -515,7 +515,11 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
     Ok(summary)
 }
 
-fn rename_shard(layout: &DatasetLayout, marker: &ShardMarker, job: &ShardJob) -> Result<(), BuildError> {
+fn rename_shard(
+    layout: &DatasetLayout,
+    marker: &ShardMarker,
+    job: &ShardJob,
+) -> Result<(), BuildError> {
     let data = layout.shard_path(&job.split, job.index, job.total);
     let rejects = layout.rejects_path(&job.split, job.index, job.total);
     let io = |e: std::io::Error, p: &Path| pixmo_shards::Error::io("rename", p, e);
@@ -556,7 +560,11 @@ async fn compute_shard(
     progress: &mut Progress,
     summary: &mut BuildSummary,
 ) -> Result<ShardOutcome, BuildError> {
-    let shard_name = format!("{}/{}", job.split, DatasetLayout::shard_name(job.index, job.total));
+    let shard_name = format!(
+        "{}/{}",
+        job.split,
+        DatasetLayout::shard_name(job.index, job.total)
+    );
     let data_path = layout.shard_path(&job.split, job.index, job.total);
     let rejects_path = layout.rejects_path(&job.split, job.index, job.total);
     let mut writer = ShardWriter::create(&data_path, Arc::clone(&schema.schema), settings)?;
@@ -577,14 +585,9 @@ async fn compute_shard(
         start: from,
         end: job.end,
     };
-    let capacity = plan
-        .stages
-        .iter()
-        .map(|s| s.concurrency)
-        .max()
-        .unwrap_or(1)
-        * 2;
-    let (mut outcomes, handle) = pixmo_dag::execute(Arc::clone(plan), unit, Arc::clone(stats), capacity);
+    let capacity = plan.stages.iter().map(|s| s.concurrency).max().unwrap_or(1) * 2;
+    let (mut outcomes, handle) =
+        pixmo_dag::execute(Arc::clone(plan), unit, Arc::clone(stats), capacity);
     let batch_rows = settings.row_group_rows;
     let mut pending: Vec<Record> = Vec::with_capacity(batch_rows);
     let mut new_rejections = Vec::new();
@@ -619,7 +622,9 @@ async fn compute_shard(
     progress.update(stats, &no_done);
     let mut by_reason = BTreeMap::new();
     for r in &new_rejections {
-        *by_reason.entry(format!("{}/{}", r.stage, r.kind)).or_insert(0) += 1;
+        *by_reason
+            .entry(format!("{}/{}", r.stage, r.kind))
+            .or_insert(0) += 1;
     }
     rejections.extend(new_rejections);
     // Rejects first, then data: the marker written afterwards commits both.
@@ -644,10 +649,11 @@ async fn write_records(
 ) -> Result<(), BuildError> {
     // Arrow conversion and Parquet encoding are CPU work: keep them off the async threads.
     tokio::task::block_in_place(|| {
-        let batch = records_to_batch(schema, &records, run).map_err(|message| BuildError::Convert {
-            shard: shard_name.to_string(),
-            message,
-        })?;
+        let batch =
+            records_to_batch(schema, &records, run).map_err(|message| BuildError::Convert {
+                shard: shard_name.to_string(),
+                message,
+            })?;
         writer.write(batch)?;
         Ok(())
     })
@@ -656,10 +662,18 @@ async fn write_records(
 fn rejections_from_batch(batch: &arrow::array::RecordBatch) -> Vec<Rejection> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::UInt64Type;
-    let s = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>().clone());
-    let (Some(id), Some(split), Some(stage), Some(kind), Some(message)) =
-        (s("record_id"), s("split"), s("stage"), s("kind"), s("message"))
-    else {
+    let s = |name: &str| {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_string::<i32>().clone())
+    };
+    let (Some(id), Some(split), Some(stage), Some(kind), Some(message)) = (
+        s("record_id"),
+        s("split"),
+        s("stage"),
+        s("kind"),
+        s("message"),
+    ) else {
         return Vec::new();
     };
     let Some(index) = batch

@@ -49,7 +49,8 @@ fn default_quality() -> u8 {
 
 impl StageConfig for EncodeConfig {
     const KIND: &'static str = "image.encode";
-    const SUMMARY: &'static str = "Encode the `image` column as PNG or JPEG bytes with their SHA-256";
+    const SUMMARY: &'static str =
+        "Encode the `image` column as PNG or JPEG bytes with their SHA-256";
 
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
         if !(1..=100).contains(&self.jpeg_quality) {

@@ -69,8 +69,8 @@ pub fn check_plan(plan: &Plan, schema: &DatasetSchema) -> Result<(), String> {
 /// The provenance of a finished record.
 #[must_use]
 pub fn provenance(record: &Record, run: &RunState) -> Provenance {
-    let vlm_free = !record.stages.iter().any(|s| s.uses_vlm)
-        && !record.models.iter().any(|m| m.kind == "vlm");
+    let vlm_free =
+        !record.stages.iter().any(|s| s.uses_vlm) && !record.models.iter().any(|m| m.kind == "vlm");
     Provenance {
         schema_version: SCHEMA_VERSION.to_string(),
         code_version: run.code_version.clone(),
@@ -126,7 +126,7 @@ macro_rules! scalar_column {
                         r.id,
                         $field.name(),
                         other.ty()
-                    ))
+                    ));
                 }
                 None => return Err(missing($field.name(), r)),
             }
@@ -334,6 +334,9 @@ mod tests {
             rfc3339_micros(1_795_305_600_000_001),
             "2026-11-22T00:00:00.000001Z"
         );
-        assert_eq!(rfc3339_micros(951_782_400_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339_micros(951_782_400_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
     }
 }

@@ -42,7 +42,8 @@ fn default_dominant() -> f64 {
 
 impl StageConfig for ValidateConfig {
     const KIND: &'static str = "image.validate";
-    const SUMMARY: &'static str = "Reject images that are too small, too elongated or nearly one colour";
+    const SUMMARY: &'static str =
+        "Reject images that are too small, too elongated or nearly one colour";
 
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
         if !(0.0..=1.0).contains(&self.max_dominant_fraction) {
@@ -68,7 +69,8 @@ pub struct Validate {
 pub fn dominant_fraction(image: &pixmo_core::RgbaImage) -> f64 {
     let mut counts = vec![0u32; 4096];
     for p in image.data.chunks_exact(4) {
-        let key = (usize::from(p[0] >> 4) << 8) | (usize::from(p[1] >> 4) << 4) | usize::from(p[2] >> 4);
+        let key =
+            (usize::from(p[0] >> 4) << 8) | (usize::from(p[1] >> 4) << 4) | usize::from(p[2] >> 4);
         counts[key] += 1;
     }
     let max = counts.iter().copied().max().unwrap_or(0);
@@ -92,19 +94,27 @@ impl Stage for Validate {
     }
 
     fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
-        let image = record.image("image").map_err(|m| Reject::new("missing_input", m))?;
+        let image = record
+            .image("image")
+            .map_err(|m| Reject::new("missing_input", m))?;
         let (w, h) = (image.width, image.height);
         if w.min(h) < self.config.min_side {
             return Err(Reject::new(
                 "too_small",
-                format!("Image is {w}x{h}; the smaller side must be at least {}", self.config.min_side),
+                format!(
+                    "Image is {w}x{h}; the smaller side must be at least {}",
+                    self.config.min_side
+                ),
             ));
         }
         let aspect = f64::from(w.max(h)) / f64::from(w.min(h).max(1));
         if aspect > self.config.max_aspect {
             return Err(Reject::new(
                 "bad_aspect",
-                format!("Aspect ratio {aspect:.2} exceeds {}", self.config.max_aspect),
+                format!(
+                    "Aspect ratio {aspect:.2} exceeds {}",
+                    self.config.max_aspect
+                ),
             ));
         }
         let fraction = dominant_fraction(image);

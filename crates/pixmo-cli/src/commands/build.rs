@@ -109,11 +109,19 @@ fn print_summary(s: &BuildSummary) {
             s.path
         );
     } else {
-        eprintln!("  this worker is done; run `pixmo finalize {}` after all workers", s.path);
+        eprintln!(
+            "  this worker is done; run `pixmo finalize {}` after all workers",
+            s.path
+        );
     }
 }
 
-pub fn bench(dataset: &str, count: u64, image_format: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn bench(
+    dataset: &str,
+    count: u64,
+    image_format: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let args = PipelineArgs {
         dataset: dataset.to_string(),
         spec: None,
@@ -164,7 +172,10 @@ pub fn bench(dataset: &str, count: u64, image_format: &str, out: Option<&Path>) 
     println!(
         "    (outside stages: {outside:.2} core-s for Arrow conversion, Parquet writing, hashing and idle)"
     );
-    println!("  at this rate 826,000 images take {:.1} min", 826_000.0 / rate.max(1e-9) / 60.0);
+    println!(
+        "  at this rate 826,000 images take {:.1} min",
+        826_000.0 / rate.max(1e-9) / 60.0
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -32,7 +32,9 @@ pub fn finalize(dir: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     if failed {
-        bail!("Some shards are missing or corrupt; re-run the build (or the missing workers) and finalize again");
+        bail!(
+            "Some shards are missing or corrupt; re-run the build (or the missing workers) and finalize again"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -52,7 +54,11 @@ pub fn audit(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
-    Ok(if all_passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub fn sql(dir: &Path, query: &str) -> anyhow::Result<ExitCode> {
@@ -86,7 +92,8 @@ pub fn schema(dataset: Option<&str>, write: Option<&Path>) -> anyhow::Result<Exi
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
                 let path = dir.join(format!("{}.schema.json", d.name()));
-                std::fs::write(&path, text).with_context(|| format!("Could not write `{}`", path.display()))?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("Could not write `{}`", path.display()))?;
             }
             None => print!("{text}"),
         }
@@ -101,7 +108,10 @@ pub fn external(args: &[String]) -> anyhow::Result<ExitCode> {
         bail!("No command given; see `pixmo --help`");
     };
     if name != "train" {
-        let known = ["build", "plan", "graph", "stages", "launch", "finalize", "audit", "sql", "card", "schema", "bench", "train"];
+        let known = [
+            "build", "plan", "graph", "stages", "launch", "finalize", "audit", "sql", "card",
+            "schema", "bench", "train",
+        ];
         let hint = pixmo_dag::registry::nearest(name, known.iter().copied())
             .map(|k| format!("; did you mean `{k}`?"))
             .unwrap_or_default();
@@ -111,9 +121,11 @@ pub fn external(args: &[String]) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join("pixmo-train")))
         .filter(|p| p.is_file());
-    let program = beside.map_or_else(|| std::path::PathBuf::from("pixmo-train"), |p| p);
+    let program = beside.unwrap_or_else(|| std::path::PathBuf::from("pixmo-train"));
     match std::process::Command::new(&program).args(rest).status() {
-        Ok(status) => Ok(ExitCode::from(u8::try_from(status.code().unwrap_or(2)).unwrap_or(2))),
+        Ok(status) => Ok(ExitCode::from(
+            u8::try_from(status.code().unwrap_or(2)).unwrap_or(2),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
             "`pixmo train` needs the `pixmo-train` binary, which is not installed\nhint: the trainer lives in trainer/ (burn); install it with `cargo install --path trainer` (add `--features cuda` for GPUs) once it is built"
         ),

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use pixmo_dag::{Plan, PipelineSpec};
+use pixmo_dag::{PipelineSpec, Plan};
 
 use crate::args::{Command, PipelineArgs};
 use crate::registry;
@@ -42,7 +42,15 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             image,
             pvc,
             write,
-        } => launch::launch(scheduler, &build, parallelism, cpus, &image, &pvc, write.as_deref()),
+        } => launch::launch(
+            scheduler,
+            &build,
+            parallelism,
+            cpus,
+            &image,
+            &pvc,
+            write.as_deref(),
+        ),
         Command::Finalize { dir } => misc::finalize(&dir),
         Command::Audit { dir, json } => misc::audit(&dir, json),
         Command::Sql { dir, query } => misc::sql(&dir, &query),
@@ -78,7 +86,10 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
             path.clone(),
         ),
         None => match registry::default_spec(&args.dataset) {
-            Some(spec) => (spec.to_string(), PathBuf::from(format!("<built-in {}>", args.dataset))),
+            Some(spec) => (
+                spec.to_string(),
+                PathBuf::from(format!("<built-in {}>", args.dataset)),
+            ),
             None => {
                 let names: Vec<&str> = registry::PIPELINES.iter().map(|(n, _)| *n).collect();
                 let hint = pixmo_dag::registry::nearest(&args.dataset, names.iter().copied())
@@ -103,11 +114,17 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
     }
     if let Some(rows) = overrides.shard_rows {
         spec.output.remove("target_shard_bytes");
-        spec.output.insert("rows_per_shard".into(), toml::Value::Integer(i64::try_from(rows)?));
+        spec.output.insert(
+            "rows_per_shard".into(),
+            toml::Value::Integer(i64::try_from(rows)?),
+        );
     }
     if let Some(bytes) = overrides.shard_bytes {
         spec.output.remove("rows_per_shard");
-        spec.output.insert("target_shard_bytes".into(), toml::Value::Integer(i64::try_from(bytes)?));
+        spec.output.insert(
+            "target_shard_bytes".into(),
+            toml::Value::Integer(i64::try_from(bytes)?),
+        );
     }
     if let Some(format) = &overrides.image_format {
         let mut found = false;
@@ -155,7 +172,10 @@ pub fn dataset_roots(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     roots.sort();
     if roots.is_empty() {
-        bail!("`{}` holds no pixmo dataset (no .pixmo/run.json in it or its sub-folders)", dir.display());
+        bail!(
+            "`{}` holds no pixmo dataset (no .pixmo/run.json in it or its sub-folders)",
+            dir.display()
+        );
     }
     Ok(roots)
 }
@@ -186,7 +206,9 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
         };
     }
     if let Some(pixmo_dag::Error::MalformedSpec { .. }) = err.downcast_ref::<pixmo_dag::Error>() {
-        return Some("see `pixmo plan clocks` for a valid spec, or pipelines/*/pipeline.toml".into());
+        return Some(
+            "see `pixmo plan clocks` for a valid spec, or pipelines/*/pipeline.toml".into(),
+        );
     }
     if err.downcast_ref::<pixmo_dag::Error>().is_some() {
         return Some("`pixmo stages` lists the stage kinds".into());

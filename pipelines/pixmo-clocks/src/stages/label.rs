@@ -61,7 +61,8 @@ pub struct LabelConfig {
 
 impl StageConfig for LabelConfig {
     const KIND: &'static str = "clocks.label";
-    const SUMMARY: &'static str = "Write the time text, question and answer in Molmo's clock convention";
+    const SUMMARY: &'static str =
+        "Write the time text, question and answer in Molmo's clock convention";
 
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
         Ok(Arc::new(Label {
@@ -136,8 +137,15 @@ impl Stage for Label {
                 ),
             ));
         }
-        let truth = record.json("truth").map_err(|m| Reject::new("bad_spec", m))?;
-        let flag = |name: &str| truth.get(name).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let truth = record
+            .json("truth")
+            .map_err(|m| Reject::new("bad_spec", m))?;
+        let flag = |name: &str| {
+            truth
+                .get(name)
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+        };
         let (hour, minute, second, shows_seconds) = (
             flag("hour_visible"),
             flag("minute_visible"),
@@ -153,14 +161,24 @@ impl Stage for Label {
         };
         let mut rng = cx.rng();
         let (question, answer) = if self.config.benchmark_format {
-            let answer = if readable { text.clone() } else { DECLINES[0].to_string() };
+            let answer = if readable {
+                text.clone()
+            } else {
+                DECLINES[0].to_string()
+            };
             (QUESTIONS[0].to_string(), answer)
         } else {
             let question = rng.choose(QUESTIONS).copied().unwrap_or(QUESTIONS[0]);
             let answer = if readable {
-                rng.choose(ANSWERS).copied().unwrap_or("{t}").replace("{t}", &text)
+                rng.choose(ANSWERS)
+                    .copied()
+                    .unwrap_or("{t}")
+                    .replace("{t}", &text)
             } else {
-                rng.choose(DECLINES).copied().unwrap_or(DECLINES[0]).to_string()
+                rng.choose(DECLINES)
+                    .copied()
+                    .unwrap_or(DECLINES[0])
+                    .to_string()
             };
             (question.to_string(), answer)
         };

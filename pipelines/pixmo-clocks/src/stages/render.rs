@@ -25,7 +25,8 @@ pub struct RenderConfig {}
 
 impl StageConfig for RenderConfig {
     const KIND: &'static str = "clocks.render";
-    const SUMMARY: &'static str = "Render the watch face (SVG + resvg), place it in its scene and augment it";
+    const SUMMARY: &'static str =
+        "Render the watch face (SVG + resvg), place it in its scene and augment it";
 
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
         Ok(Arc::new(Render {
@@ -108,7 +109,7 @@ impl Stage for Render {
             .lock()
             .ok()
             .and_then(|mut pool| pool.pop())
-            .unwrap_or_else(ClockRenderer::new);
+            .unwrap_or_default();
         let result = renderer.render(&face, time, &scene);
         if let Ok(mut pool) = self.renderers.lock() {
             pool.push(renderer);
