@@ -1,0 +1,321 @@
+//! The client interface every backend implements, and the request/response types.
+//!
+//! A request is plain data (messages, sampling parameters, an optional JSON Schema), so it
+//! can be hashed for the response cache and recorded for provenance. A response carries the
+//! raw reply text; [`ChatResponse::json`] turns it into JSON with the tolerant parser, so a
+//! cached reply is re-parsed the same way a fresh one is.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, JsonFailure, Result};
+use crate::json::parse_lenient;
+
+/// A boxed, sendable future (keeps [`LlmClient`] usable as `dyn LlmClient`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A text-only chat model.
+///
+/// Implemented by [`crate::OpenAiClient`] (any OpenAI-compatible server),
+/// [`crate::EmbeddedClient`] (SmolLM2 in process) and [`crate::CachedClient`] (a response
+/// cache around either).
+pub trait LlmClient: Send + Sync {
+    /// The model's identity: what provenance records and what the cache keys on.
+    fn identity(&self) -> &ModelIdentity;
+
+    /// Runs one chat completion.
+    fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>>;
+}
+
+impl<T: LlmClient + ?Sized> LlmClient for std::sync::Arc<T> {
+    fn identity(&self) -> &ModelIdentity {
+        (**self).identity()
+    }
+
+    fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {
+        (**self).chat(request)
+    }
+}
+
+impl<T: LlmClient + ?Sized> LlmClient for Box<T> {
+    fn identity(&self) -> &ModelIdentity {
+        (**self).identity()
+    }
+
+    fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {
+        (**self).chat(request)
+    }
+}
+
+/// Runs `request` and deserializes the reply as `T` with the tolerant JSON parser.
+///
+/// # Errors
+/// Transport errors of the client, or [`Error::Json`] when the reply is not a `T`.
+pub async fn chat_json<T: DeserializeOwned>(
+    client: &(impl LlmClient + ?Sized),
+    request: ChatRequest,
+) -> Result<T> {
+    let response = client.chat(request).await?;
+    let value = response.json()?;
+    serde_json::from_value(value).map_err(|error| Error::Json {
+        failure: JsonFailure::SchemaMismatch(error.to_string()),
+        text: response.text.clone(),
+    })
+}
+
+/// Who produced a reply: recorded in provenance and part of every cache key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ModelIdentity {
+    /// Model name (for example `SmolLM2-135M-Instruct.Q4_1`).
+    pub name: String,
+    /// SHA-256 of the model file, or of the model's identity string for remote APIs.
+    pub file_sha256: String,
+}
+
+impl ModelIdentity {
+    /// Identity of a remote model known only by name: the hash is of `remote:<name>`.
+    #[must_use]
+    pub fn remote(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            file_sha256: sha256_hex(format!("remote:{name}").as_bytes()),
+        }
+    }
+}
+
+/// Author of a chat message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The user's turn.
+    User,
+    /// A previous model turn (few-shot examples).
+    Assistant,
+}
+
+impl Role {
+    /// The role's name in chat templates and the OpenAI API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+/// One chat message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Message {
+    /// Author.
+    pub role: Role,
+    /// Text.
+    pub content: String,
+}
+
+impl Message {
+    /// A system message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::System,
+            content: content.into(),
+        }
+    }
+
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
+    }
+
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// Sampling parameters. Field order is alphabetical so the serialized form is canonical.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplingParams {
+    /// Upper bound on generated tokens.
+    pub max_tokens: u32,
+    /// Sampling seed; `None` leaves it to the backend (the embedded model then uses 0).
+    pub seed: Option<u64>,
+    /// Sampling temperature; 0 is greedy decoding.
+    pub temperature: f64,
+    /// Nucleus sampling mass; `None` disables it.
+    pub top_p: Option<f64>,
+}
+
+impl Default for SamplingParams {
+    fn default() -> Self {
+        Self {
+            max_tokens: 256,
+            seed: Some(0),
+            temperature: 0.0,
+            top_p: None,
+        }
+    }
+}
+
+impl SamplingParams {
+    /// Canonical JSON of the parameters (what provenance's `parameters` field holds).
+    #[must_use]
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("sampling parameters serialize")
+    }
+}
+
+/// A JSON Schema the reply must follow (`response_format` of type `json_schema`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchema {
+    /// Schema name (letters, digits, `_` and `-`), sent to the server.
+    pub name: String,
+    /// The schema itself.
+    pub schema: serde_json::Value,
+}
+
+impl JsonSchema {
+    /// A named schema.
+    pub fn new(name: impl Into<String>, schema: serde_json::Value) -> Self {
+        Self {
+            name: name.into(),
+            schema,
+        }
+    }
+}
+
+/// One chat completion request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The conversation, oldest first.
+    pub messages: Vec<Message>,
+    /// Sampling parameters.
+    pub params: SamplingParams,
+    /// Structured-output schema, if the reply must be JSON.
+    pub schema: Option<JsonSchema>,
+}
+
+impl ChatRequest {
+    /// A request with default parameters and no schema.
+    #[must_use]
+    pub fn new(messages: Vec<Message>) -> Self {
+        Self {
+            messages,
+            params: SamplingParams::default(),
+            schema: None,
+        }
+    }
+
+    /// Sets the sampling parameters.
+    #[must_use]
+    pub fn with_params(mut self, params: SamplingParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Asks for JSON following `schema`.
+    #[must_use]
+    pub fn with_schema(mut self, schema: JsonSchema) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// SHA-256 identifying this request for `model`: the response-cache key.
+    #[must_use]
+    pub fn cache_key(&self, model: &ModelIdentity) -> String {
+        #[derive(Serialize)]
+        struct Key<'a> {
+            model: &'a ModelIdentity,
+            messages: &'a [Message],
+            params: &'a SamplingParams,
+            schema: Option<&'a JsonSchema>,
+        }
+        let key = Key {
+            model,
+            messages: &self.messages,
+            params: &self.params,
+            schema: self.schema.as_ref(),
+        };
+        sha256_hex(&serde_json::to_vec(&key).expect("request serializes"))
+    }
+}
+
+/// Token counts of one call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub completion_tokens: u64,
+}
+
+/// Why generation stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn.
+    Stop,
+    /// `max_tokens` was reached.
+    Length,
+    /// Anything else the server reported (content filter, tool calls...).
+    Other,
+}
+
+/// One chat completion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The reply text.
+    pub text: String,
+    /// Why generation stopped.
+    pub finish_reason: FinishReason,
+    /// Token counts (as reported by the backend).
+    pub usage: Usage,
+    /// Whether the reply came from the response cache.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+impl ChatResponse {
+    /// The reply as JSON, read with the tolerant parser.
+    ///
+    /// # Errors
+    /// [`Error::Json`] with [`JsonFailure::Truncated`] when generation hit `max_tokens`
+    /// inside the value, otherwise the parser's reason.
+    pub fn json(&self) -> Result<serde_json::Value> {
+        parse_lenient(&self.text).map_err(|failure| {
+            let failure = match failure {
+                JsonFailure::Invalid(_) | JsonFailure::NoJson
+                    if self.finish_reason == FinishReason::Length =>
+                {
+                    JsonFailure::Truncated
+                }
+                other => other,
+            };
+            Error::Json {
+                failure,
+                text: self.text.clone(),
+            }
+        })
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+#[must_use]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
