@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# CI for the trainer (package `pixmo-trainer`, outside `default-members`). Run from anywhere;
+# honours CARGO_TARGET_DIR. Cheapest checks first. Takes ~10 min on 2 cores when cold.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== trainer: fmt"
+cargo fmt -p pixmo-trainer -- --check
+echo "== trainer: clippy"
+cargo clippy -p pixmo-trainer --all-targets --locked -- -D warnings
+echo "== trainer: tests (ndarray CPU backend, tiny sizes)"
+cargo test -p pixmo-trainer --locked
+# The CUDA backend must keep building without a GPU or CUDA toolkit: burn 0.21's needs no
+# download at build time, and the driver and NVRTC are loaded at run time.
+echo "== trainer: cuda feature builds"
+cargo check -p pixmo-trainer --features cuda --locked

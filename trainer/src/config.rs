@@ -1,0 +1,376 @@
+//! Model sizes and vision geometry. A [`ModelConfig`] is saved with every checkpoint and
+//! is all that is needed to rebuild the model.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How images become crops and tokens (Molmo's multi-crop preprocessing).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisionGeometry {
+    /// Side of one square crop in pixels (336 for CLIP ViT-L/14-336).
+    pub crop_size: usize,
+    /// Side of one ViT patch in pixels (14).
+    pub patch_size: usize,
+    /// Most high-resolution crops per image (12 in training).
+    pub max_crops: usize,
+    /// Patches dropped on the overlapping left/top and right/bottom side of a crop (4, 4).
+    pub overlap_margins: [usize; 2],
+    /// Side of the pooling window in patches (2 → 2×2 pooling).
+    pub pool_size: usize,
+}
+
+impl VisionGeometry {
+    /// Molmo's geometry for CLIP ViT-L/14 at 336 px.
+    #[must_use]
+    pub fn molmo() -> VisionGeometry {
+        VisionGeometry {
+            crop_size: 336,
+            patch_size: 14,
+            max_crops: 12,
+            overlap_margins: [4, 4],
+            pool_size: 2,
+        }
+    }
+
+    /// The same algorithm at a small scale for CPU tests: 32 px crops of 4 px patches.
+    #[must_use]
+    pub fn tiny() -> VisionGeometry {
+        VisionGeometry {
+            crop_size: 32,
+            patch_size: 4,
+            max_crops: 4,
+            overlap_margins: [2, 2],
+            pool_size: 2,
+        }
+    }
+
+    /// Patches along one side of a crop (24).
+    #[must_use]
+    pub fn crop_patches(&self) -> usize {
+        self.crop_size / self.patch_size
+    }
+
+    /// Patches per crop (576).
+    #[must_use]
+    pub fn patches_per_crop(&self) -> usize {
+        self.crop_patches() * self.crop_patches()
+    }
+
+    /// Values per flattened patch (14·14·3 = 588).
+    #[must_use]
+    pub fn patch_dim(&self) -> usize {
+        self.patch_size * self.patch_size * 3
+    }
+
+    /// Pooled tokens along one side of a crop (12).
+    #[must_use]
+    pub fn crop_pooled(&self) -> usize {
+        self.crop_patches() / self.pool_size
+    }
+
+    /// Pooled tokens per crop (144).
+    #[must_use]
+    pub fn pooled_per_crop(&self) -> usize {
+        self.crop_pooled() * self.crop_pooled()
+    }
+
+    /// Patches one crop contributes that no neighbour covers (24 − 8 = 16).
+    #[must_use]
+    pub fn window_patches(&self) -> usize {
+        self.crop_patches() - self.overlap_margins[0] - self.overlap_margins[1]
+    }
+
+    /// The same in pixels (224): the stride between crops.
+    #[must_use]
+    pub fn window_px(&self) -> usize {
+        self.window_patches() * self.patch_size
+    }
+
+    /// Both margins in pixels (112).
+    #[must_use]
+    pub fn margin_px(&self) -> usize {
+        (self.overlap_margins[0] + self.overlap_margins[1]) * self.patch_size
+    }
+
+    /// Checks divisibility constraints the algorithm relies on.
+    ///
+    /// # Errors
+    /// When a size does not divide evenly.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |m: String| Err(Error::Config(m));
+        if self.patch_size == 0 || self.pool_size == 0 || self.max_crops == 0 {
+            return fail("`patch_size`, `pool_size` and `max_crops` must be positive".into());
+        }
+        if !self.crop_size.is_multiple_of(self.patch_size) {
+            return fail(format!(
+                "`crop_size` {} is not a multiple of `patch_size` {}",
+                self.crop_size, self.patch_size
+            ));
+        }
+        let [left, right] = self.overlap_margins;
+        if !self.crop_patches().is_multiple_of(self.pool_size)
+            || !left.is_multiple_of(self.pool_size)
+            || !right.is_multiple_of(self.pool_size)
+        {
+            return fail("crop patches and margins must be multiples of `pool_size`".into());
+        }
+        if left + right >= self.crop_patches() {
+            return fail("`overlap_margins` leave no window".into());
+        }
+        Ok(())
+    }
+}
+
+/// CLIP-style ViT sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VitConfig {
+    /// Width (1024 for ViT-L).
+    pub d_model: usize,
+    /// Blocks actually built (23: Molmo drops CLIP's last block).
+    pub layers: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// MLP hidden width.
+    pub mlp_hidden: usize,
+    /// LayerNorm epsilon.
+    pub norm_eps: f64,
+    /// Block outputs whose features are concatenated; negative counts from the end
+    /// (`[-2, -9]` for CLIP).
+    pub feature_layers: Vec<i32>,
+}
+
+/// Connector sizes (pooling attention and projector).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorConfig {
+    /// Heads of the mean-query pooling attention (16 × 64 for ViT-L).
+    pub pool_heads: usize,
+    /// Hidden width of the SwiGLU projector (half the LLM MLP width in Molmo).
+    pub projector_hidden: usize,
+}
+
+/// Qwen2-style decoder sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Width.
+    pub d_model: usize,
+    /// Blocks.
+    pub layers: usize,
+    /// Query heads.
+    pub heads: usize,
+    /// Key/value heads (GQA); divides `heads`.
+    pub kv_heads: usize,
+    /// SwiGLU hidden width.
+    pub mlp_hidden: usize,
+    /// Vocabulary of the base LLM (rows of its embedding and of the output head).
+    pub vocab_size: usize,
+    /// Extra embedding rows for Molmo's special tokens (128); trained with the connector.
+    pub additional_vocab_size: usize,
+    /// RMSNorm epsilon.
+    pub norm_eps: f64,
+    /// RoPE base.
+    pub rope_theta: f64,
+    /// Largest position id.
+    pub max_position: usize,
+}
+
+/// Everything needed to rebuild a Molmo model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Image preprocessing geometry.
+    pub vision: VisionGeometry,
+    /// Vision encoder.
+    pub vit: VitConfig,
+    /// Vision–language connector.
+    pub connector: ConnectorConfig,
+    /// Language model.
+    pub llm: LlmConfig,
+}
+
+impl ModelConfig {
+    /// A few-thousand-parameter model on the tiny geometry: the CPU test configuration.
+    #[must_use]
+    pub fn tiny() -> ModelConfig {
+        ModelConfig {
+            vision: VisionGeometry::tiny(),
+            vit: VitConfig {
+                d_model: 32,
+                layers: 3,
+                heads: 2,
+                mlp_hidden: 64,
+                norm_eps: 1e-5,
+                feature_layers: vec![-1, -2],
+            },
+            connector: ConnectorConfig {
+                pool_heads: 2,
+                projector_hidden: 64,
+            },
+            llm: LlmConfig {
+                d_model: 64,
+                layers: 2,
+                heads: 4,
+                kv_heads: 2,
+                mlp_hidden: 128,
+                vocab_size: crate::tokenizer::BYTE_VOCAB,
+                additional_vocab_size: 8,
+                norm_eps: 1e-6,
+                rope_theta: 10_000.0,
+                max_position: 4096,
+            },
+        }
+    }
+
+    /// A CPU demo size: 64 px crops of 8 px patches (clock hands stay legible at 96 px),
+    /// a 4-block ViT of width 64 and a 3-block LLM of width 128.
+    #[must_use]
+    pub fn small() -> ModelConfig {
+        let mut c = ModelConfig::tiny();
+        c.vision = VisionGeometry {
+            crop_size: 64,
+            patch_size: 8,
+            max_crops: 4,
+            overlap_margins: [2, 2],
+            pool_size: 2,
+        };
+        c.vit.d_model = 64;
+        c.vit.layers = 4;
+        c.vit.heads = 4;
+        c.vit.mlp_hidden = 128;
+        c.vit.feature_layers = vec![-1, -3];
+        c.connector.pool_heads = 4;
+        c.connector.projector_hidden = 128;
+        c.llm.d_model = 128;
+        c.llm.layers = 3;
+        c.llm.mlp_hidden = 256;
+        c
+    }
+
+    /// Molmo-7B-D: CLIP ViT-L/14-336 (23 blocks) and Qwen2-7B.
+    #[must_use]
+    pub fn molmo_7b_d() -> ModelConfig {
+        ModelConfig {
+            vision: VisionGeometry::molmo(),
+            vit: VitConfig {
+                d_model: 1024,
+                layers: 23,
+                heads: 16,
+                mlp_hidden: 4096,
+                norm_eps: 1e-5,
+                feature_layers: vec![-2, -9],
+            },
+            connector: ConnectorConfig {
+                pool_heads: 16,
+                projector_hidden: 18944,
+            },
+            llm: LlmConfig {
+                d_model: 3584,
+                layers: 28,
+                heads: 28,
+                kv_heads: 4,
+                mlp_hidden: 18944,
+                vocab_size: 152_064,
+                additional_vocab_size: 128,
+                norm_eps: 1e-6,
+                rope_theta: 1_000_000.0,
+                max_position: 32_768,
+            },
+        }
+    }
+
+    /// A named preset (`tiny`, `small`, `molmo-7b-d`).
+    ///
+    /// # Errors
+    /// When the name is unknown.
+    pub fn preset(name: &str) -> Result<ModelConfig> {
+        match name {
+            "tiny" => Ok(ModelConfig::tiny()),
+            "small" => Ok(ModelConfig::small()),
+            "molmo-7b-d" => Ok(ModelConfig::molmo_7b_d()),
+            other => Err(Error::Config(format!(
+                "unknown model preset `{other}`; expected `tiny`, `small` or `molmo-7b-d`"
+            ))),
+        }
+    }
+
+    /// Checks the sizes fit together.
+    ///
+    /// # Errors
+    /// When they do not.
+    pub fn validate(&self) -> Result<()> {
+        self.vision.validate()?;
+        let fail = |m: &str| Err(Error::Config(m.to_string()));
+        if !self.vit.d_model.is_multiple_of(self.vit.heads)
+            || !self.vit.d_model.is_multiple_of(self.connector.pool_heads)
+        {
+            return fail("ViT width must divide by its heads and by the pooling heads");
+        }
+        if !self.llm.d_model.is_multiple_of(self.llm.heads)
+            || !self.llm.heads.is_multiple_of(self.llm.kv_heads)
+        {
+            return fail("LLM width must divide by heads, and heads by kv heads");
+        }
+        if !(self.llm.d_model / self.llm.heads).is_multiple_of(2) {
+            return fail("LLM head width must be even for RoPE");
+        }
+        if self.llm.additional_vocab_size < crate::tokenizer::SPECIAL_TOKENS {
+            return fail("`additional_vocab_size` is smaller than the number of image tokens");
+        }
+        if self.vit.feature_layers.is_empty() {
+            return fail("`feature_layers` is empty");
+        }
+        for &l in &self.vit.feature_layers {
+            self.vit_layer_index(l)?;
+        }
+        Ok(())
+    }
+
+    /// The block index a (possibly negative) feature layer refers to.
+    ///
+    /// # Errors
+    /// When it is out of range.
+    pub fn vit_layer_index(&self, layer: i32) -> Result<usize> {
+        let n = i64::try_from(self.vit.layers).unwrap_or(i64::MAX);
+        let i = if layer < 0 {
+            n + i64::from(layer)
+        } else {
+            i64::from(layer)
+        };
+        if (0..n).contains(&i) {
+            Ok(usize::try_from(i).unwrap_or(0))
+        } else {
+            Err(Error::Config(format!(
+                "feature layer {layer} is outside the ViT's {n} blocks"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate() {
+        ModelConfig::tiny().validate().unwrap();
+        ModelConfig::small().validate().unwrap();
+        ModelConfig::molmo_7b_d().validate().unwrap();
+        let g = VisionGeometry::molmo();
+        assert_eq!(
+            (g.window_px(), g.margin_px(), g.crop_pooled()),
+            (224, 112, 12)
+        );
+    }
+
+    #[test]
+    fn bad_geometry_is_refused() {
+        let mut g = VisionGeometry::molmo();
+        g.crop_size = 330;
+        assert!(g.validate().is_err());
+        assert!(ModelConfig::preset("huge").is_err());
+    }
+}

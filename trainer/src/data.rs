@@ -1,0 +1,384 @@
+//! Shards → Molmo examples. Every PixMo dataset's rows become an [`Example`]: the encoded
+//! image, the annotations on it as [`Task`]s, and what an evaluator needs to score it.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
+use arrow::datatypes::{Float64Type, Int32Type};
+use pixmo_annotation_schema::{Dataset, Point};
+
+use crate::error::{Error, Result};
+use crate::format::{Stage, Task};
+use crate::rng::Rng;
+
+/// What an evaluator compares a generated answer with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvalTarget {
+    /// Nothing to score beyond the loss.
+    None,
+    /// A clock's labelled time (`H:MM[:SS]`).
+    Clock {
+        /// The time as Molmo's clock evaluator parses it.
+        text: String,
+        /// Whether seconds are part of the label.
+        shows_seconds: bool,
+    },
+    /// The number of objects.
+    Count(usize),
+}
+
+/// One image with all its annotations.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// Row id.
+    pub id: String,
+    /// Dataset the row came from.
+    pub dataset: Dataset,
+    /// Encoded image bytes (PNG or JPEG).
+    pub image: Vec<u8>,
+    /// Annotations of the image.
+    pub tasks: Vec<Task>,
+    /// PixMo-Cap transcripts (pre-training packs the caption with one of them).
+    pub transcripts: Vec<String>,
+    /// What evaluation compares with.
+    pub target: EvalTarget,
+}
+
+impl Example {
+    /// The tasks packed for this image in `stage`: caption plus one random transcript for
+    /// PixMo-Cap pre-training, every annotation (shuffled) in fine-tuning.
+    #[must_use]
+    pub fn tasks_for(&self, stage: Stage, rng: &mut Rng) -> Vec<Task> {
+        let mut tasks = self.tasks.clone();
+        match stage {
+            Stage::Pretrain => {
+                if !self.transcripts.is_empty() {
+                    tasks.push(Task::Transcript(rng.pick(&self.transcripts).clone()));
+                }
+            }
+            Stage::Finetune => rng.shuffle(&mut tasks),
+        }
+        tasks
+    }
+}
+
+/// The shard files of one dataset split under a pixmo output folder, sorted.
+///
+/// # Errors
+/// When the folder cannot be listed.
+pub fn shard_paths(out: &Path, dataset: Dataset, split: &str) -> Result<Vec<PathBuf>> {
+    let dir = pixmo_shards::DatasetLayout::new(out, dataset.name()).split_dir(split);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| Error::io("list", &dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "parquet")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("part-"))
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Reads every example of a dataset split (at most `limit` when given).
+///
+/// # Errors
+/// When a shard cannot be read or does not have the dataset's columns.
+pub fn load_examples(
+    out: &Path,
+    dataset: Dataset,
+    split: &str,
+    limit: Option<usize>,
+) -> Result<Vec<Example>> {
+    let mut examples = Vec::new();
+    for path in shard_paths(out, dataset, split)? {
+        let batches = pixmo_shards::read_batches(&path, 512).map_err(|source| Error::Shard {
+            path: path.clone(),
+            source,
+        })?;
+        for batch in &batches {
+            let rows = Columns {
+                batch,
+                path: &path,
+                dataset,
+            };
+            for i in 0..batch.num_rows() {
+                if limit.is_some_and(|l| examples.len() >= l) {
+                    return Ok(examples);
+                }
+                examples.push(rows.example(i)?);
+            }
+        }
+    }
+    Ok(examples)
+}
+
+struct Columns<'a> {
+    batch: &'a RecordBatch,
+    path: &'a Path,
+    dataset: Dataset,
+}
+
+impl Columns<'_> {
+    fn err(&self, message: String) -> Error {
+        Error::Schema {
+            path: self.path.to_path_buf(),
+            dataset: self.dataset.name().to_string(),
+            message,
+        }
+    }
+
+    fn col(&self, name: &str) -> Result<&ArrayRef> {
+        self.batch
+            .column_by_name(name)
+            .ok_or_else(|| self.err(format!("missing column `{name}`")))
+    }
+
+    fn string(&self, name: &str, i: usize) -> Result<String> {
+        let c = self.col(name)?;
+        let a = c
+            .as_string_opt::<i32>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not a string")))?;
+        Ok(if a.is_null(i) {
+            String::new()
+        } else {
+            a.value(i).to_string()
+        })
+    }
+
+    fn strings(&self, name: &str, i: usize) -> Result<Vec<String>> {
+        let list = self
+            .col(name)?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not a list")))?;
+        let values = list.value(i);
+        let a = values
+            .as_string_opt::<i32>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not a list of strings")))?;
+        Ok((0..a.len()).map(|j| a.value(j).to_string()).collect())
+    }
+
+    fn int(&self, name: &str, i: usize) -> Result<i32> {
+        let a = self
+            .col(name)?
+            .as_primitive_opt::<Int32Type>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not int32")))?;
+        Ok(a.value(i))
+    }
+
+    fn boolean(&self, name: &str, i: usize) -> Result<bool> {
+        let a = self
+            .col(name)?
+            .as_boolean_opt()
+            .ok_or_else(|| self.err(format!("column `{name}` is not boolean")))?;
+        Ok(a.value(i))
+    }
+
+    fn points_of(&self, name: &str, array: &ArrayRef) -> Result<Vec<Point>> {
+        let s: &StructArray = array
+            .as_struct_opt()
+            .ok_or_else(|| self.err(format!("column `{name}` is not a list of points")))?;
+        let coord = |c: &str| {
+            s.column_by_name(c)
+                .and_then(|a| a.as_primitive_opt::<Float64Type>())
+                .ok_or_else(|| self.err(format!("points of `{name}` lack float64 `{c}`")))
+        };
+        let (xs, ys) = (coord("x")?, coord("y")?);
+        Ok((0..s.len())
+            .map(|j| Point {
+                x: xs.value(j),
+                y: ys.value(j),
+            })
+            .collect())
+    }
+
+    fn points(&self, name: &str, i: usize) -> Result<Vec<Point>> {
+        let list = self
+            .col(name)?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not a list")))?;
+        self.points_of(name, &list.value(i))
+    }
+
+    fn image(&self, i: usize) -> Result<Vec<u8>> {
+        let s = self
+            .col("image")?
+            .as_struct_opt()
+            .ok_or_else(|| self.err("column `image` is not a struct".into()))?;
+        let bytes = s
+            .column_by_name("bytes")
+            .and_then(|a| a.as_binary_opt::<i32>())
+            .ok_or_else(|| self.err("`image.bytes` is not binary".into()))?;
+        Ok(bytes.value(i).to_vec())
+    }
+
+    fn example(&self, i: usize) -> Result<Example> {
+        let qa = |style: &str, question: String, answer: String| Task::Qa {
+            style: style.to_string(),
+            question,
+            answer,
+        };
+        let mut transcripts = Vec::new();
+        let mut target = EvalTarget::None;
+        let (id, tasks) = match self.dataset {
+            Dataset::Cap => {
+                transcripts = self.strings("transcripts", i)?;
+                (
+                    self.string("id", i)?,
+                    vec![Task::Caption(self.string("caption", i)?)],
+                )
+            }
+            Dataset::AskModelAnything => (
+                self.string("id", i)?,
+                vec![qa(
+                    "user_qa",
+                    self.string("question", i)?,
+                    self.string("answer", i)?,
+                )],
+            ),
+            Dataset::CapQa => (
+                self.string("id", i)?,
+                vec![qa(
+                    "synthetic_qa",
+                    self.string("question", i)?,
+                    self.string("answer", i)?,
+                )],
+            ),
+            Dataset::Points | Dataset::Count => {
+                let points = self.points("points", i)?;
+                let label = self.string("label", i)?;
+                let counting = self.dataset == Dataset::Count
+                    || self.string("collection_method", i)? == "counting";
+                let count = usize::try_from(self.int("count", i)?).unwrap_or(0);
+                let task = if counting {
+                    target = EvalTarget::Count(count);
+                    Task::Counting { label, points }
+                } else {
+                    Task::Pointing { label, points }
+                };
+                (self.string("id", i)?, vec![task])
+            }
+            Dataset::PointExplanations => {
+                let answer = self.point_explanation(i)?;
+                (
+                    self.string("id", i)?,
+                    vec![qa("point_qa", self.string("question", i)?, answer)],
+                )
+            }
+            Dataset::Docs => self.docs(i)?,
+            Dataset::Clocks => {
+                target = EvalTarget::Clock {
+                    text: self.string("text", i)?,
+                    shows_seconds: self.boolean("shows_seconds", i)?,
+                };
+                (
+                    self.string("example_id", i)?,
+                    vec![qa(
+                        "clocks",
+                        self.string("question", i)?,
+                        self.string("answer", i)?,
+                    )],
+                )
+            }
+        };
+        Ok(Example {
+            id,
+            dataset: self.dataset,
+            image: self.image(i)?,
+            tasks,
+            transcripts,
+            target,
+        })
+    }
+
+    /// The answer with each `<|POINT|>` replaced by Molmo's markup of its point group.
+    fn point_explanation(&self, i: usize) -> Result<String> {
+        let text = self.string("parsed_response", i)?;
+        let alts = self.strings("alt_text", i)?;
+        let inline = self.strings("inline_text", i)?;
+        let groups = self
+            .col("points")?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| self.err("column `points` is not a list".into()))?
+            .value(i);
+        let groups = groups
+            .as_list_opt::<i32>()
+            .ok_or_else(|| self.err("column `points` is not a list of lists".into()))?;
+        let mut out = String::new();
+        for (k, piece) in text.split("<|POINT|>").enumerate() {
+            if k > 0 {
+                let j = k - 1;
+                let pts = if j < groups.len() {
+                    self.points_of("points", &groups.value(j))?
+                } else {
+                    Vec::new()
+                };
+                let label = inline.get(j).cloned().unwrap_or_default();
+                let alt = alts.get(j).cloned().unwrap_or_else(|| label.clone());
+                if pts.is_empty() {
+                    out.push_str(&label);
+                } else {
+                    out.push_str(&crate::format::points_text(&pts, &label, &alt));
+                }
+            }
+            out.push_str(piece);
+        }
+        Ok(out)
+    }
+
+    fn docs(&self, i: usize) -> Result<(String, Vec<Task>)> {
+        let meta = self
+            .col("metadata")?
+            .as_struct_opt()
+            .ok_or_else(|| self.err("column `metadata` is not a struct".into()))?;
+        let style = meta
+            .column_by_name("style")
+            .and_then(|a| a.as_string_opt::<i32>())
+            .map(|a| a.value(i).to_string())
+            .ok_or_else(|| self.err("`metadata.style` is missing".into()))?;
+        let list = self
+            .col("questions")?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| self.err("column `questions` is not a list".into()))?;
+        let qs = list.value(i);
+        let qs = qs
+            .as_struct_opt()
+            .ok_or_else(|| self.err("`questions` items are not structs".into()))?;
+        let field = |name: &str| {
+            qs.column_by_name(name)
+                .and_then(|a| a.as_string_opt::<i32>())
+                .ok_or_else(|| self.err(format!("`questions.{name}` is missing")))
+        };
+        let (q, a) = (field("question")?, field("answer")?);
+        let tasks = (0..qs.len())
+            .map(|j| Task::Qa {
+                style: style.clone(),
+                question: q.value(j).to_string(),
+                answer: a.value(j).to_string(),
+            })
+            .collect();
+        Ok((self.string("image_id", i)?, tasks))
+    }
+}
+
+/// Decodes an example's image into normalised-later RGB floats.
+///
+/// # Errors
+/// When the bytes are not a PNG or JPEG image.
+pub fn decode_image(example: &Example) -> Result<crate::preprocess::RgbF32> {
+    let img = image::load_from_memory(&example.image).map_err(|source| Error::Image {
+        id: example.id.clone(),
+        source,
+    })?;
+    let rgb = img.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    Ok(crate::preprocess::RgbF32::from_rgb8(
+        w as usize,
+        h as usize,
+        rgb.as_raw(),
+    ))
+}

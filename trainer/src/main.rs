@@ -1,0 +1,424 @@
+//! `pixmo-train`: trains Molmo on pixmo shards (`pixmo train ...` runs this binary).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burn::module::AutodiffModule;
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Args, Parser, Subcommand};
+use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::config::ModelConfig;
+use pixmo_trainer::data::{Example, load_examples};
+use pixmo_trainer::eval::evaluate;
+use pixmo_trainer::format::Stage;
+use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
+use pixmo_trainer::train::{
+    DataSource, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state, validation_loss,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "pixmo-train",
+    version,
+    about = "Train Molmo on pixmo shards (burn)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Caption pre-training (recipe: 22.2k steps × 128, LRs 2e-4/6e-6/2e-5).
+    Pretrain(TrainArgs),
+    /// Multitask fine-tuning on the pixmo mixture (recipe: 30k steps × 256).
+    Finetune(TrainArgs),
+    /// Greedy-decode and score a checkpoint on clock and count examples.
+    Eval(EvalArgs),
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DeviceKind {
+    /// ndarray on the CPU.
+    Cpu,
+    /// burn-cuda (build with `--features cuda`).
+    Cuda,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Output folder of `pixmo build` (holds `<dataset>/<split>/part-*.parquet`).
+    #[arg(long)]
+    data: PathBuf,
+    /// Datasets to train on (default: `cap` for pretrain, every one found for finetune).
+    #[arg(long, value_delimiter = ',')]
+    datasets: Vec<String>,
+    /// Split to train on.
+    #[arg(long, default_value = "train")]
+    split: String,
+    /// Split to evaluate on.
+    #[arg(long, default_value = "val")]
+    eval_split: String,
+    /// Run folder (metrics.jsonl, checkpoints/).
+    #[arg(long, default_value = "runs/molmo")]
+    out: PathBuf,
+    /// Model preset (`molmo-7b-d`, `small`, `tiny`).
+    #[arg(long, default_value = "molmo-7b-d")]
+    model: String,
+    /// Model config JSON (overrides `--model`).
+    #[arg(long)]
+    model_config: Option<PathBuf>,
+    /// Continue from a checkpoint folder.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// CLIP vision tower safetensors to start from.
+    #[arg(long, num_args = 1..)]
+    init_vit: Vec<PathBuf>,
+    /// Qwen2 safetensors (every shard) to start from.
+    #[arg(long, num_args = 1..)]
+    init_llm: Vec<PathBuf>,
+    /// Device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceKind,
+    /// Optimiser steps (default: the recipe's).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Sequences per forward pass.
+    #[arg(long)]
+    micro_batch: Option<usize>,
+    /// Micro-batches per step.
+    #[arg(long)]
+    grad_accum: Option<usize>,
+    /// Longest sequence.
+    #[arg(long)]
+    seq_len: Option<usize>,
+    /// Seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Residual dropout.
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Peak LR of the connector group.
+    #[arg(long)]
+    lr_connector: Option<f64>,
+    /// Peak LR of the ViT group.
+    #[arg(long)]
+    lr_vit: Option<f64>,
+    /// Peak LR of the LLM group.
+    #[arg(long)]
+    lr_llm: Option<f64>,
+    /// Warmup steps of every group.
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Checkpoint every N steps.
+    #[arg(long)]
+    checkpoint_every: Option<u64>,
+    /// Stop (and checkpoint) after this many minutes.
+    #[arg(long)]
+    max_minutes: Option<f64>,
+    /// Evaluate every N steps (0: only at the end).
+    #[arg(long, default_value_t = 0)]
+    eval_every: u64,
+    /// Examples per dataset to evaluate on.
+    #[arg(long, default_value_t = 200)]
+    eval_count: usize,
+    /// Use at most this many examples per dataset.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Checkpoint folder.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Output folder of `pixmo build`.
+    #[arg(long)]
+    data: PathBuf,
+    /// Datasets to score.
+    #[arg(long, value_delimiter = ',', default_value = "clocks")]
+    datasets: Vec<String>,
+    /// Split.
+    #[arg(long, default_value = "val")]
+    split: String,
+    /// Examples per dataset.
+    #[arg(long, default_value_t = 200)]
+    count: usize,
+    /// Device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceKind,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    type CpuTrain = burn::backend::Autodiff<burn::backend::NdArray>;
+    let device = match &cli.command {
+        Command::Pretrain(a) | Command::Finetune(a) => a.device,
+        Command::Eval(a) => a.device,
+    };
+    match device {
+        DeviceKind::Cpu => run::<CpuTrain>(cli, Default::default()),
+        DeviceKind::Cuda => run_cuda(cli),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn run_cuda(cli: Cli) -> anyhow::Result<()> {
+    type CudaTrain = burn::backend::Autodiff<burn::backend::Cuda>;
+    run::<CudaTrain>(cli, burn::backend::cuda::CudaDevice::default())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn run_cuda(_cli: Cli) -> anyhow::Result<()> {
+    bail!(
+        "This `pixmo-train` was built without CUDA\nhint: rebuild with `cargo build --release -p pixmo-trainer --features cuda`"
+    )
+}
+
+fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Pretrain(a) => train::<B>(Stage::Pretrain, &a, device),
+        Command::Finetune(a) => train::<B>(Stage::Finetune, &a, device),
+        Command::Eval(a) => eval::<B::InnerBackend>(&a, &device),
+    }
+}
+
+fn parse_datasets(names: &[String]) -> anyhow::Result<Vec<Dataset>> {
+    names
+        .iter()
+        .map(|n| {
+            Dataset::from_name(n).with_context(|| {
+                let all: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
+                format!("Unknown dataset `{n}`\nhint: one of {}", all.join(", "))
+            })
+        })
+        .collect()
+}
+
+fn load_split(
+    data: &Path,
+    datasets: &[Dataset],
+    split: &str,
+    limit: Option<usize>,
+) -> anyhow::Result<Vec<(Dataset, Vec<Example>)>> {
+    datasets
+        .iter()
+        .map(|&d| Ok((d, load_examples(data, d, split, limit)?)))
+        .collect()
+}
+
+fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> anyhow::Result<()> {
+    let datasets = if a.datasets.is_empty() {
+        match stage {
+            Stage::Pretrain => vec![Dataset::Cap],
+            Stage::Finetune => Dataset::ALL.to_vec(),
+        }
+    } else {
+        parse_datasets(&a.datasets)?
+    };
+    let data = load_split(&a.data, &datasets, &a.split, a.limit)?;
+    let total: usize = data.iter().map(|d| d.1.len()).sum();
+    if total == 0 {
+        bail!(
+            "No `{}` examples of {:?} under `{}`\nhint: build some first, e.g. `pixmo build clocks --count 3000 --out {}`",
+            a.split,
+            datasets.iter().map(|d| d.name()).collect::<Vec<_>>(),
+            a.data.display(),
+            a.data.display()
+        );
+    }
+    let eval_data = load_split(&a.data, &datasets, &a.eval_split, Some(a.eval_count))?;
+
+    let mut trainer = if let Some(dir) = &a.resume {
+        let seed = read_state(dir)?.train.seed;
+        let source = DataSource::new(data, stage, seed)?;
+        Trainer::<B>::resume(dir, source, device.clone())?
+    } else {
+        let model_config = match &a.model_config {
+            Some(path) => serde_json::from_slice(
+                &std::fs::read(path)
+                    .with_context(|| format!("Cannot read `{}`", path.display()))?,
+            )
+            .with_context(|| format!("Bad model config `{}`", path.display()))?,
+            None => ModelConfig::preset(&a.model)?,
+        };
+        let train_config = train_config(stage, a);
+        let source = DataSource::new(data, stage, train_config.seed)?;
+        let mut t = Trainer::<B>::new(model_config, train_config, source, device.clone())?;
+        if !a.init_vit.is_empty() {
+            let mut tensors = HfTensors::load(&a.init_vit)?;
+            let mut model = t.model().clone();
+            model.vit = import_clip(model.vit, &mut tensors)?;
+            t.set_model(model);
+        }
+        if !a.init_llm.is_empty() {
+            let mut tensors = HfTensors::load(&a.init_llm)?;
+            let mut model = t.model().clone();
+            model.llm = import_qwen2(model.llm, &mut tensors)?;
+            t.set_model(model);
+        }
+        t
+    };
+
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("Cannot create `{}`", a.out.display()))?;
+    let config_path = a.out.join("config.json");
+    std::fs::write(
+        &config_path,
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "model": trainer.model_config, "train": trainer.train,
+        }))?,
+    )?;
+    let mut log = MetricsLog::open(&a.out.join("metrics.jsonl"))?;
+    let bar = if a.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(trainer.train.steps)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_position(trainer.step);
+    let start = Instant::now();
+    let deadline = a.max_minutes.map(|m| m * 60.0);
+    let every = trainer.train.checkpoint_every;
+    while trainer.step < trainer.train.steps {
+        let m = trainer.train_step();
+        log.write(&serde_json::to_value(&m)?)?;
+        bar.set_position(trainer.step);
+        bar.set_message(format!("loss {:.4} ce {:.4}", m.loss, m.ce));
+        if every > 0 && trainer.step.is_multiple_of(every) {
+            trainer.save_checkpoint(
+                &a.out
+                    .join("checkpoints")
+                    .join(format!("step-{}", trainer.step)),
+            )?;
+        }
+        if a.eval_every > 0 && trainer.step.is_multiple_of(a.eval_every) {
+            run_eval(&trainer, &eval_data, &mut log, &device)?;
+        }
+        if deadline.is_some_and(|d| start.elapsed().as_secs_f64() >= d) {
+            bar.println(format!("time limit reached at step {}", trainer.step));
+            break;
+        }
+    }
+    bar.finish();
+    let last = a.out.join("checkpoints").join("last");
+    trainer.save_checkpoint(&last)?;
+    let report = run_eval(&trainer, &eval_data, &mut log, &device)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    println!("checkpoint: {}", last.display());
+    Ok(())
+}
+
+fn run_eval<B: AutodiffBackend>(
+    trainer: &Trainer<B>,
+    eval_data: &[(Dataset, Vec<Example>)],
+    log: &mut MetricsLog,
+    device: &B::Device,
+) -> anyhow::Result<serde_json::Value> {
+    let model = trainer.model().valid();
+    let examples: Vec<Example> = eval_data.iter().flat_map(|d| d.1.clone()).collect();
+    let mut report = evaluate(&model, &trainer.model_config, &examples, 16, device);
+    let captions: Vec<_> = eval_data
+        .iter()
+        .filter(|d| d.0 == Dataset::Cap)
+        .flat_map(|d| d.1.iter())
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let mut rng = pixmo_trainer::rng::Rng::derive(trainer.train.seed, i as u64);
+            prepare(
+                e,
+                Stage::Pretrain,
+                &trainer.model_config,
+                trainer.train.seq_len,
+                &mut rng,
+            )
+        })
+        .collect();
+    if !captions.is_empty() {
+        report.caption_loss = Some(validation_loss(
+            &model,
+            &trainer.model_config,
+            &captions,
+            trainer.train.micro_batch,
+            device,
+        ));
+    }
+    let value = serde_json::json!({ "step": trainer.step, "eval": report });
+    log.write(&value)?;
+    Ok(value)
+}
+
+fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
+    let mut c = TrainConfig::recipe(stage);
+    if let Some(s) = a.steps {
+        c.steps = s;
+        c.schedule.total_steps = s;
+    }
+    let set = |dst: &mut usize, v: Option<usize>| {
+        if let Some(v) = v {
+            *dst = v;
+        }
+    };
+    set(&mut c.micro_batch, a.micro_batch);
+    set(&mut c.grad_accum, a.grad_accum);
+    set(&mut c.seq_len, a.seq_len);
+    if let Some(s) = a.seed {
+        c.seed = s;
+    }
+    if let Some(d) = a.dropout {
+        c.dropout = d;
+    }
+    if let Some(lr) = a.lr_connector {
+        c.schedule.connector.peak_lr = lr;
+    }
+    if let Some(lr) = a.lr_vit {
+        c.schedule.vit.peak_lr = lr;
+    }
+    if let Some(lr) = a.lr_llm {
+        c.schedule.llm.peak_lr = lr;
+    }
+    if let Some(w) = a.warmup {
+        c.schedule.connector.warmup = w;
+        c.schedule.vit.warmup = w;
+        c.schedule.llm.warmup = w;
+    }
+    if let Some(n) = a.checkpoint_every {
+        c.checkpoint_every = n;
+    }
+    c
+}
+
+fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
+    let state = read_state(&a.checkpoint)?;
+    let model = load_model::<B>(&a.checkpoint, &state.model, device)?;
+    let datasets = parse_datasets(&a.datasets)?;
+    let examples: Vec<Example> = load_split(&a.data, &datasets, &a.split, Some(a.count))?
+        .into_iter()
+        .flat_map(|d| d.1)
+        .collect();
+    let report = evaluate(&model, &state.model, &examples, 16, device);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

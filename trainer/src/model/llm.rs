@@ -1,0 +1,260 @@
+//! Qwen2-style decoder: GQA with qkv bias, RoPE on explicit position ids (rotate-half),
+//! RMSNorm, SwiGLU, untied output head. Residual dropout is applied through a
+//! [`ResidualDropout`] chosen by the caller.
+
+use burn::module::Param;
+use burn::nn::{Linear, LinearConfig, RmsNorm, RmsNormConfig};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use burn::tensor::activation::{silu, softmax};
+
+use crate::config::LlmConfig;
+use crate::model::normal_param;
+
+/// Where residual dropout applies in a forward pass.
+#[derive(Clone, Debug)]
+pub enum ResidualDropout<B: Backend> {
+    /// No dropout (evaluation).
+    Off,
+    /// Dropout with probability `p` at every position (fine-tuning).
+    All(f64),
+    /// Dropout with probability `p` only where `mask` (`[batch, seq, 1]`) is 1: the
+    /// response tokens of pre-training.
+    Masked(f64, Tensor<B, 3>),
+}
+
+impl<B: Backend> ResidualDropout<B> {
+    /// Applies dropout to a residual branch `[batch, seq, d]`.
+    pub fn apply(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        match self {
+            ResidualDropout::Off => x,
+            ResidualDropout::All(p) | ResidualDropout::Masked(p, _) if *p <= 0.0 => x,
+            ResidualDropout::All(p) => {
+                let keep = Tensor::random(x.shape(), Distribution::Bernoulli(1.0 - p), &x.device());
+                x * keep / (1.0 - p)
+            }
+            ResidualDropout::Masked(p, mask) => {
+                let keep = Tensor::random(x.shape(), Distribution::Bernoulli(1.0 - p), &x.device())
+                    / (1.0 - p);
+                let mask = mask.clone();
+                // keep on response positions, 1 elsewhere.
+                let factor = keep * mask.clone() + mask.neg().add_scalar(1.0);
+                x * factor
+            }
+        }
+    }
+}
+
+/// Precomputed RoPE tables `[max_position, head_dim]` (rotate-half layout).
+#[derive(Module, Debug)]
+pub struct Rope<B: Backend> {
+    cos: Tensor<B, 2>,
+    sin: Tensor<B, 2>,
+}
+
+impl<B: Backend> Rope<B> {
+    fn new(head_dim: usize, max_position: usize, theta: f64, device: &B::Device) -> Self {
+        let half = head_dim / 2;
+        let mut cos = Vec::with_capacity(max_position * head_dim);
+        let mut sin = Vec::with_capacity(max_position * head_dim);
+        for pos in 0..max_position {
+            for i in 0..head_dim {
+                #[allow(clippy::cast_precision_loss)]
+                let inv = theta.powf(-2.0 * ((i % half) as f64) / head_dim as f64);
+                #[allow(clippy::cast_precision_loss)]
+                let angle = pos as f64 * inv;
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    cos.push(angle.cos() as f32);
+                    sin.push(angle.sin() as f32);
+                }
+            }
+        }
+        let shape = [max_position, head_dim];
+        Rope {
+            cos: Tensor::from_data(burn::tensor::TensorData::new(cos, shape), device),
+            sin: Tensor::from_data(burn::tensor::TensorData::new(sin, shape), device),
+        }
+    }
+
+    /// Rotates `[b, h, s, hd]` by positions `[b, s]`.
+    fn apply(&self, x: Tensor<B, 4>, positions: &Tensor<B, 2, Int>) -> Tensor<B, 4> {
+        let [b, h, s, hd] = x.dims();
+        let flat = positions.clone().reshape([b * s]);
+        let cos = self
+            .cos
+            .clone()
+            .select(0, flat.clone())
+            .reshape([b, 1, s, hd]);
+        let sin = self.sin.clone().select(0, flat).reshape([b, 1, s, hd]);
+        let half = hd / 2;
+        let x1 = x.clone().slice([0..b, 0..h, 0..s, 0..half]);
+        let x2 = x.clone().slice([0..b, 0..h, 0..s, half..hd]);
+        let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
+        x * cos + rotated * sin
+    }
+}
+
+/// Grouped-query self-attention with an additive mask.
+#[derive(Module, Debug)]
+pub struct Attention<B: Backend> {
+    /// Query projection (bias).
+    pub q_proj: Linear<B>,
+    /// Key projection (bias).
+    pub k_proj: Linear<B>,
+    /// Value projection (bias).
+    pub v_proj: Linear<B>,
+    /// Output projection (no bias).
+    pub o_proj: Linear<B>,
+    heads: usize,
+    kv_heads: usize,
+}
+
+impl<B: Backend> Attention<B> {
+    fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        rope: &Rope<B>,
+        positions: &Tensor<B, 2, Int>,
+        bias: &Tensor<B, 4>,
+    ) -> Tensor<B, 3> {
+        let [b, s, d] = x.dims();
+        let hd = d / self.heads;
+        let q = self
+            .q_proj
+            .forward(x.clone())
+            .reshape([b, s, self.heads, hd])
+            .swap_dims(1, 2);
+        let k = self
+            .k_proj
+            .forward(x.clone())
+            .reshape([b, s, self.kv_heads, hd])
+            .swap_dims(1, 2);
+        let v = self
+            .v_proj
+            .forward(x)
+            .reshape([b, s, self.kv_heads, hd])
+            .swap_dims(1, 2);
+        let q = rope.apply(q, positions);
+        let k = rope.apply(k, positions);
+        let rep = self.heads / self.kv_heads;
+        let expand = |t: Tensor<B, 4>| {
+            if rep == 1 {
+                t
+            } else {
+                t.unsqueeze_dim::<5>(2)
+                    .expand([
+                        b as i64,
+                        self.kv_heads as i64,
+                        rep as i64,
+                        s as i64,
+                        hd as i64,
+                    ])
+                    .reshape([b, self.heads, s, hd])
+            }
+        };
+        let (k, v) = (expand(k), expand(v));
+        #[allow(clippy::cast_precision_loss)]
+        let scale = 1.0 / (hd as f64).sqrt();
+        let scores = q.matmul(k.swap_dims(2, 3)) * scale + bias.clone();
+        let out = softmax(scores, 3)
+            .matmul(v)
+            .swap_dims(1, 2)
+            .reshape([b, s, d]);
+        self.o_proj.forward(out)
+    }
+}
+
+/// One decoder block.
+#[derive(Module, Debug)]
+pub struct DecoderBlock<B: Backend> {
+    /// Norm before attention.
+    pub input_layernorm: RmsNorm<B>,
+    /// Attention.
+    pub self_attn: Attention<B>,
+    /// Norm before the MLP.
+    pub post_attention_layernorm: RmsNorm<B>,
+    /// SwiGLU gate.
+    pub gate_proj: Linear<B>,
+    /// SwiGLU up.
+    pub up_proj: Linear<B>,
+    /// SwiGLU down.
+    pub down_proj: Linear<B>,
+}
+
+/// The language model.
+#[derive(Module, Debug)]
+pub struct Llm<B: Backend> {
+    /// Token embedding of the base vocabulary `[vocab, d]`.
+    pub embed_tokens: Param<Tensor<B, 2>>,
+    /// Blocks.
+    pub layers: Vec<DecoderBlock<B>>,
+    /// Final norm.
+    pub norm: RmsNorm<B>,
+    /// Output head (base vocabulary only; new tokens are never predicted).
+    pub lm_head: Linear<B>,
+    /// Rotary tables (not trained).
+    pub rope: Rope<B>,
+}
+
+impl<B: Backend> Llm<B> {
+    /// Random init.
+    pub fn new(c: &LlmConfig, device: &B::Device) -> Self {
+        let hd = c.d_model / c.heads;
+        let lin = |i, o, bias| LinearConfig::new(i, o).with_bias(bias).init(device);
+        let norm = || {
+            RmsNormConfig::new(c.d_model)
+                .with_epsilon(c.norm_eps)
+                .init(device)
+        };
+        let layers = (0..c.layers)
+            .map(|_| DecoderBlock {
+                input_layernorm: norm(),
+                self_attn: Attention {
+                    q_proj: lin(c.d_model, c.heads * hd, true),
+                    k_proj: lin(c.d_model, c.kv_heads * hd, true),
+                    v_proj: lin(c.d_model, c.kv_heads * hd, true),
+                    o_proj: lin(c.heads * hd, c.d_model, false),
+                    heads: c.heads,
+                    kv_heads: c.kv_heads,
+                },
+                post_attention_layernorm: norm(),
+                gate_proj: lin(c.d_model, c.mlp_hidden, false),
+                up_proj: lin(c.d_model, c.mlp_hidden, false),
+                down_proj: lin(c.mlp_hidden, c.d_model, false),
+            })
+            .collect();
+        Llm {
+            embed_tokens: normal_param([c.vocab_size, c.d_model], 0.02, device),
+            layers,
+            norm: norm(),
+            lm_head: lin(c.d_model, c.vocab_size, false),
+            rope: Rope::new(hd, c.max_position, c.rope_theta, device),
+        }
+    }
+
+    /// Hidden states `[b, s, d]` → logits `[b, s, vocab]`.
+    pub fn forward(
+        &self,
+        mut x: Tensor<B, 3>,
+        positions: &Tensor<B, 2, Int>,
+        bias: &Tensor<B, 4>,
+        dropout: &ResidualDropout<B>,
+    ) -> Tensor<B, 3> {
+        for layer in &self.layers {
+            let h = layer.self_attn.forward(
+                layer.input_layernorm.forward(x.clone()),
+                &self.rope,
+                positions,
+                bias,
+            );
+            x = x + dropout.apply(h);
+            let n = layer.post_attention_layernorm.forward(x.clone());
+            let h = layer
+                .down_proj
+                .forward(silu(layer.gate_proj.forward(n.clone())) * layer.up_proj.forward(n));
+            x = x + dropout.apply(h);
+        }
+        self.lm_head.forward(self.norm.forward(x))
+    }
+}

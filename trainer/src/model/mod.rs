@@ -1,0 +1,98 @@
+//! The Molmo model: ViT → connector → features added to the embeddings of `<im_patch>`
+//! tokens → decoder-only LLM.
+
+pub mod connector;
+pub mod llm;
+pub mod vit;
+
+use burn::module::Param;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+use crate::batch::Batch;
+use crate::config::ModelConfig;
+pub use connector::Connector;
+pub use llm::{Llm, ResidualDropout};
+pub use vit::Vit;
+
+/// A parameter drawn from N(0, std²).
+pub fn normal_param<B: Backend, const D: usize>(
+    shape: [usize; D],
+    std: f64,
+    device: &B::Device,
+) -> Param<Tensor<B, D>> {
+    Param::from_tensor(Tensor::random(
+        shape,
+        Distribution::Normal(0.0, std),
+        device,
+    ))
+}
+
+/// Molmo.
+#[derive(Module, Debug)]
+pub struct Molmo<B: Backend> {
+    /// Vision encoder (the `vit` parameter group).
+    pub vit: Vit<B>,
+    /// Connector and new-token embeddings (the `connector` parameter group).
+    pub connector: Connector<B>,
+    /// Language model (the `llm` parameter group).
+    pub llm: Llm<B>,
+}
+
+impl<B: Backend> Molmo<B> {
+    /// Random init from a validated config.
+    pub fn new(config: &ModelConfig, device: &B::Device) -> Self {
+        Molmo {
+            vit: Vit::new(config, device),
+            connector: Connector::new(config, device),
+            llm: Llm::new(&config.llm, device),
+        }
+    }
+
+    /// Logits `[batch, seq, vocab]` of a batch.
+    pub fn forward(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 3> {
+        let [b, s] = batch.shape;
+        let table = Tensor::cat(
+            vec![
+                self.llm.embed_tokens.val(),
+                self.connector.new_embedding.val(),
+            ],
+            0,
+        );
+        let d = table.dims()[1];
+        let x = table.select(0, batch.tokens.clone().reshape([b * s]));
+
+        let layers = self.vit.forward(batch.crops.clone());
+        let features = self.connector.forward(&layers, batch.patch_masks.clone());
+        let features = Tensor::cat(vec![features, Tensor::zeros([1, d], &x.device())], 0);
+        let x = x + features.select(0, batch.feature_index.clone());
+
+        self.llm.forward(
+            x.reshape([b, s, d]),
+            &batch.positions,
+            &batch.attention_bias,
+            dropout,
+        )
+    }
+}
+
+/// Loss of one batch: weighted token cross-entropy plus z-loss, both divided by
+/// `divisor` (the loss-weight sum of the whole optimiser step, so accumulated micro-batches
+/// average per token over the global batch). Returns (total, cross-entropy part).
+pub fn loss<B: Backend>(
+    logits: Tensor<B, 3>,
+    batch: &Batch<B>,
+    z_loss: f64,
+    divisor: f32,
+) -> (Tensor<B, 1>, Tensor<B, 1>) {
+    let [b, s, v] = logits.dims();
+    let logits = logits.reshape([b * s, v]);
+    let max = logits.clone().max_dim(1).detach();
+    let lse = (logits.clone() - max.clone()).exp().sum_dim(1).log() + max;
+    let picked = logits.gather(1, batch.targets.clone().reshape([b * s, 1]));
+    let ce = (lse.clone() - picked).reshape([b * s]);
+    let w = batch.weights.clone();
+    let ce_sum = (ce * w.clone()).sum() / f64::from(divisor);
+    let z = (lse.reshape([b * s]).powf_scalar(2.0) * w).sum() * (z_loss / f64::from(divisor));
+    (ce_sum.clone() + z, ce_sum)
+}

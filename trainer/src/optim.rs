@@ -1,0 +1,293 @@
+//! Molmo's optimiser recipe: AdamW (β 0.9/0.95, ε 1e-6, no weight decay), three parameter
+//! groups (connector, ViT, LLM) each with its own peak LR and linear warmup from 0, cosine
+//! decay to 10% of the peak, and gradient-norm clipping computed and applied per group.
+
+use burn::module::{ModuleVisitor, Param, ParamId};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+use crate::format::Stage;
+use crate::model::Molmo;
+
+/// The three parameter groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    /// Pooling, projector, pad embeddings, new-token embeddings.
+    Connector,
+    /// Vision encoder.
+    Vit,
+    /// Language model.
+    Llm,
+}
+
+impl Group {
+    /// All groups in a fixed order.
+    pub const ALL: [Group; 3] = [Group::Connector, Group::Vit, Group::Llm];
+
+    /// Name in metrics.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Connector => "connector",
+            Group::Vit => "vit",
+            Group::Llm => "llm",
+        }
+    }
+}
+
+/// Peak LR and warmup of one group.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSchedule {
+    /// Peak learning rate.
+    pub peak_lr: f64,
+    /// Linear warmup steps from 0.
+    pub warmup: u64,
+}
+
+/// Learning-rate schedules of the three groups.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Connector group.
+    pub connector: GroupSchedule,
+    /// ViT group.
+    pub vit: GroupSchedule,
+    /// LLM group.
+    pub llm: GroupSchedule,
+    /// Total optimiser steps (the end of the cosine).
+    pub total_steps: u64,
+    /// Final LR as a fraction of the peak (0.1).
+    pub alpha_f: f64,
+}
+
+impl Schedule {
+    /// The recipe's schedule for a stage over `total_steps`.
+    #[must_use]
+    pub fn recipe(stage: Stage, total_steps: u64) -> Schedule {
+        let g = |peak_lr, warmup| GroupSchedule { peak_lr, warmup };
+        match stage {
+            Stage::Pretrain => Schedule {
+                connector: g(2e-4, 200),
+                vit: g(6e-6, 2000),
+                llm: g(2e-5, 2000),
+                total_steps,
+                alpha_f: 0.1,
+            },
+            Stage::Finetune => Schedule {
+                connector: g(5e-6, 200),
+                vit: g(5e-6, 200),
+                llm: g(1e-5, 200),
+                total_steps,
+                alpha_f: 0.1,
+            },
+        }
+    }
+
+    /// The schedule of one group.
+    #[must_use]
+    pub fn group(&self, group: Group) -> GroupSchedule {
+        match group {
+            Group::Connector => self.connector,
+            Group::Vit => self.vit,
+            Group::Llm => self.llm,
+        }
+    }
+
+    /// LR of `group` at optimiser step `step` (0-based): `peak·step/warmup` during warmup,
+    /// then `floor + (peak − floor)·(1 + cos(π·t/T))/2` with `floor = alpha_f·peak`,
+    /// `t = step − warmup`, `T = total − warmup` (Molmo's `CosWithWarmup`).
+    #[must_use]
+    pub fn lr(&self, group: Group, step: u64) -> f64 {
+        let GroupSchedule { peak_lr, warmup } = self.group(group);
+        #[allow(clippy::cast_precision_loss)]
+        if step < warmup {
+            return peak_lr * step as f64 / warmup as f64;
+        }
+        let floor = peak_lr * self.alpha_f;
+        let span = self.total_steps.saturating_sub(warmup).max(1);
+        #[allow(clippy::cast_precision_loss)]
+        let t = (step - warmup).min(span) as f64 / span as f64;
+        floor + (peak_lr - floor) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
+    }
+}
+
+/// AdamW with Molmo's settings.
+pub type MolmoOptimizer<B> = OptimizerAdaptor<AdamW, Molmo<B>, B>;
+
+/// AdamW (0.9, 0.95, ε 1e-6, weight decay 0).
+#[must_use]
+pub fn adamw<B: AutodiffBackend>() -> MolmoOptimizer<B> {
+    AdamWConfig::new()
+        .with_beta_1(0.9)
+        .with_beta_2(0.95)
+        .with_epsilon(1e-6)
+        .with_weight_decay(0.0)
+        .init()
+}
+
+/// Moves the gradients of one module's parameters into a new set, summing their squares.
+struct Split<'a, B: AutodiffBackend> {
+    from: &'a mut GradientsParams,
+    to: GradientsParams,
+    sum_sq: Option<Tensor<B::InnerBackend, 1>>,
+    params: usize,
+    with_grad: usize,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Split<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        self.params += 1;
+        if let Some(g) = self.from.remove::<B::InnerBackend, D>(param.id) {
+            self.with_grad += 1;
+            let sq = g.clone().powf_scalar(2.0).sum();
+            self.sum_sq = Some(match self.sum_sq.take() {
+                Some(acc) => acc + sq,
+                None => sq,
+            });
+            self.to.register(param.id, g);
+        }
+    }
+}
+
+/// Scales every gradient of a module's parameters.
+struct Scale<'a, B: AutodiffBackend> {
+    grads: &'a mut GradientsParams,
+    factor: f64,
+    _b: std::marker::PhantomData<B>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Scale<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let id: ParamId = param.id;
+        if let Some(g) = self.grads.remove::<B::InnerBackend, D>(id) {
+            self.grads.register(id, g * self.factor);
+        }
+    }
+}
+
+/// Gradients of one group after clipping.
+pub struct GroupGrads {
+    /// The group.
+    pub group: Group,
+    /// Its gradients.
+    pub grads: GradientsParams,
+    /// Global L2 norm before clipping.
+    pub norm: f64,
+    /// Parameters in the group and how many got a gradient.
+    pub params: (usize, usize),
+}
+
+/// Splits step gradients into the three groups and clips each to `max_norm` (no clipping
+/// when `max_norm` is not positive).
+pub fn split_and_clip<B: AutodiffBackend>(
+    model: &Molmo<B>,
+    mut grads: GradientsParams,
+    max_norm: f64,
+) -> Vec<GroupGrads> {
+    Group::ALL
+        .into_iter()
+        .map(|group| {
+            let mut split = Split::<B> {
+                from: &mut grads,
+                to: GradientsParams::new(),
+                sum_sq: None,
+                params: 0,
+                with_grad: 0,
+            };
+            match group {
+                Group::Connector => model.connector.visit(&mut split),
+                Group::Vit => model.vit.visit(&mut split),
+                Group::Llm => model.llm.visit(&mut split),
+            }
+            let norm = split
+                .sum_sq
+                .take()
+                .map_or(0.0, |t| t.into_scalar().elem::<f64>().sqrt());
+            let (params, with_grad) = (split.params, split.with_grad);
+            let mut out = split.to;
+            if max_norm > 0.0 && norm > max_norm {
+                let mut scale = Scale::<B> {
+                    grads: &mut out,
+                    factor: max_norm / (norm + 1e-6),
+                    _b: std::marker::PhantomData,
+                };
+                match group {
+                    Group::Connector => model.connector.visit(&mut scale),
+                    Group::Vit => model.vit.visit(&mut scale),
+                    Group::Llm => model.llm.visit(&mut scale),
+                }
+            }
+            GroupGrads {
+                group,
+                grads: out,
+                norm,
+                params: (params, with_grad),
+            }
+        })
+        .collect()
+}
+
+/// One optimiser step: each group with its own LR at `step`.
+pub fn apply<B: AutodiffBackend>(
+    optimizer: &mut MolmoOptimizer<B>,
+    mut model: Molmo<B>,
+    groups: Vec<GroupGrads>,
+    schedule: &Schedule,
+    step: u64,
+) -> Molmo<B> {
+    for g in groups {
+        model = optimizer.step(schedule.lr(g.group, step), model, g.grads);
+    }
+    model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 + 1e-9 * b.abs()
+    }
+
+    #[test]
+    fn pretraining_schedule_matches_the_recipe() {
+        let s = Schedule::recipe(Stage::Pretrain, 22_200);
+        assert_eq!(s.lr(Group::Connector, 0), 0.0);
+        assert!(close(s.lr(Group::Connector, 100), 1e-4));
+        assert!(close(s.lr(Group::Connector, 200), 2e-4));
+        assert!(close(s.lr(Group::Vit, 1000), 3e-6));
+        assert!(close(s.lr(Group::Vit, 2000), 6e-6));
+        assert!(close(s.lr(Group::Llm, 2000), 2e-5));
+        assert!(close(s.lr(Group::Llm, 22_200), 2e-6));
+        assert!(close(s.lr(Group::Connector, 22_200), 2e-5));
+        // Halfway through the cosine: floor + (peak − floor)/2.
+        let mid = 2000 + (22_200 - 2000) / 2;
+        assert!(close(s.lr(Group::Vit, mid), 6e-7 + (6e-6 - 6e-7) / 2.0));
+        // Decreasing after warmup, never below 10%.
+        let mut last = f64::MAX;
+        for step in (2000..30_000).step_by(500) {
+            let lr = s.lr(Group::Llm, step);
+            assert!(lr <= last && lr >= 2e-6 - 1e-18);
+            last = lr;
+        }
+    }
+
+    #[test]
+    fn finetuning_schedule_matches_the_recipe() {
+        let s = Schedule::recipe(Stage::Finetune, 30_000);
+        for (g, peak) in [
+            (Group::Connector, 5e-6),
+            (Group::Vit, 5e-6),
+            (Group::Llm, 1e-5),
+        ] {
+            assert!(close(s.lr(g, 100), peak / 2.0));
+            assert!(close(s.lr(g, 200), peak));
+            assert!(close(s.lr(g, 30_000), peak / 10.0));
+        }
+    }
+}

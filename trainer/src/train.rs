@@ -1,0 +1,508 @@
+//! The training loop: micro-batches from the mixture, forward with residual dropout,
+//! weighted CE + z-loss normalised over the optimiser step, gradient accumulation,
+//! per-group clipping and learning rates, JSON-lines metrics and resumable checkpoints.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::{GradientsAccumulator, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use pixmo_annotation_schema::Dataset;
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{Batch, Packed, collate, pack};
+use crate::config::ModelConfig;
+use crate::data::{Example, decode_image};
+use crate::error::{Error, Result};
+use crate::format::{Stage, format_task};
+use crate::mixture::{Sampler, SamplerState, pixmo_groups, rates};
+use crate::model::{Molmo, ResidualDropout, loss};
+use crate::optim::{Group, MolmoOptimizer, Schedule, adamw, apply, split_and_clip};
+use crate::preprocess::preprocess;
+use crate::rng::Rng;
+use crate::tokenizer::Tokenizer;
+
+/// Training settings; saved with every checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Pre-training or fine-tuning (formatting, dropout placement, loss weights).
+    pub stage: Stage,
+    /// Optimiser steps.
+    pub steps: u64,
+    /// Sequences per forward pass.
+    pub micro_batch: usize,
+    /// Micro-batches per optimiser step (global batch = micro_batch × grad_accum).
+    pub grad_accum: usize,
+    /// Longest packed sequence.
+    pub seq_len: usize,
+    /// Seed of data order, formatting choices, dropout and init.
+    pub seed: u64,
+    /// Per-group gradient-norm limit (≤ 0: none).
+    pub max_grad_norm: f64,
+    /// z-loss coefficient.
+    pub z_loss: f64,
+    /// Residual dropout: on response tokens in pre-training, everywhere in fine-tuning.
+    pub dropout: f64,
+    /// Learning-rate schedules.
+    pub schedule: Schedule,
+    /// Save a checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: u64,
+}
+
+impl TrainConfig {
+    /// The recipe: pre-training 22.2k steps of 128 × 2304 tokens; fine-tuning 30k steps of
+    /// 256; micro-batch 4 per device.
+    #[must_use]
+    pub fn recipe(stage: Stage) -> TrainConfig {
+        let (steps, global, seed) = match stage {
+            Stage::Pretrain => (22_200, 128, 95_818),
+            Stage::Finetune => (30_000, 256, 50_189),
+        };
+        TrainConfig {
+            stage,
+            steps,
+            micro_batch: 4,
+            grad_accum: global / 4,
+            seq_len: 2304,
+            seed,
+            max_grad_norm: 1.0,
+            z_loss: 1e-4,
+            dropout: 0.1,
+            schedule: Schedule::recipe(stage, steps),
+            checkpoint_every: 1000,
+        }
+    }
+
+    /// The dropout mode of a batch.
+    pub fn dropout_for<B: Backend>(&self, batch: &Batch<B>) -> ResidualDropout<B> {
+        match self.stage {
+            Stage::Pretrain => ResidualDropout::Masked(self.dropout, batch.response_mask.clone()),
+            Stage::Finetune => ResidualDropout::All(self.dropout),
+        }
+    }
+}
+
+/// Formats, preprocesses and packs one example; `None` when its image cannot be decoded.
+#[must_use]
+pub fn prepare(
+    example: &Example,
+    stage: Stage,
+    config: &ModelConfig,
+    seq_len: usize,
+    rng: &mut Rng,
+) -> Option<Packed> {
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let image = decode_image(example).ok()?;
+    let input = preprocess(&config.vision, &tok, &image);
+    let texts: Vec<_> = example
+        .tasks_for(stage, rng)
+        .iter()
+        .map(|t| format_task(t, stage, rng))
+        .collect();
+    Some(pack(input, &texts, stage, &tok, seq_len))
+}
+
+/// Examples of several datasets and the sampler over them.
+#[derive(Clone, Debug)]
+pub struct DataSource {
+    datasets: Vec<Vec<Example>>,
+    sampler: Sampler,
+    /// Examples skipped because their image could not be decoded.
+    pub skipped: u64,
+}
+
+impl DataSource {
+    /// Fine-tuning draws by the pixmo mixture ([`pixmo_groups`]); pre-training draws
+    /// every example equally often.
+    ///
+    /// # Errors
+    /// When there are no examples.
+    pub fn new(data: Vec<(Dataset, Vec<Example>)>, stage: Stage, seed: u64) -> Result<DataSource> {
+        let data: Vec<(Dataset, Vec<Example>)> =
+            data.into_iter().filter(|(_, e)| !e.is_empty()).collect();
+        if data.is_empty() {
+            return Err(Error::Config("no training examples".into()));
+        }
+        let sizes: Vec<(Dataset, usize)> = data.iter().map(|(d, e)| (*d, e.len())).collect();
+        #[allow(clippy::cast_precision_loss)]
+        let dataset_rates: Vec<(String, f64)> = match stage {
+            Stage::Finetune => {
+                let all = rates(&pixmo_groups(&sizes));
+                sizes
+                    .iter()
+                    .map(|(d, _)| {
+                        let r = all.iter().find(|(n, _)| n == d.name()).map_or(0.0, |x| x.1);
+                        (d.name().to_string(), r)
+                    })
+                    .collect()
+            }
+            Stage::Pretrain => sizes
+                .iter()
+                .map(|(d, n)| (d.name().to_string(), *n as f64))
+                .collect(),
+        };
+        let lens: Vec<usize> = sizes.iter().map(|x| x.1).collect();
+        Ok(DataSource {
+            sampler: Sampler::new(&dataset_rates, &lens, seed),
+            datasets: data.into_iter().map(|(_, e)| e).collect(),
+            skipped: 0,
+        })
+    }
+
+    /// The next `n` packed sequences.
+    pub fn next_packed(
+        &mut self,
+        n: usize,
+        stage: Stage,
+        config: &ModelConfig,
+        seq_len: usize,
+        seed: u64,
+    ) -> Vec<Packed> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let draw = self.sampler.state().drawn;
+            let (d, i) = self.sampler.next_example();
+            let mut rng = Rng::derive(seed ^ 0x5EED, draw);
+            match prepare(&self.datasets[d][i], stage, config, seq_len, &mut rng) {
+                Some(p) => out.push(p),
+                None => self.skipped += 1,
+            }
+        }
+        out
+    }
+
+    /// Sampler position (saved in checkpoints).
+    #[must_use]
+    pub fn state(&self) -> &SamplerState {
+        self.sampler.state()
+    }
+
+    /// Continues from a saved position.
+    pub fn restore(&mut self, state: SamplerState) {
+        self.sampler.restore(state);
+    }
+}
+
+/// What one optimiser step did.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepMetrics {
+    /// Step index (0-based) that was taken.
+    pub step: u64,
+    /// Total loss (CE + z-loss) of the step.
+    pub loss: f64,
+    /// Cross-entropy part.
+    pub ce: f64,
+    /// LR per group.
+    pub lr: [f64; 3],
+    /// Gradient norm per group before clipping.
+    pub grad_norm: [f64; 3],
+    /// (parameters, parameters with a gradient) per group.
+    pub params_with_grad: [(usize, usize); 3],
+    /// Loss tokens (weighted) in the step.
+    pub loss_tokens: f64,
+    /// Wall seconds.
+    pub seconds: f64,
+}
+
+/// Loss and gradients of micro-batches forming one optimiser step.
+pub fn step_gradients<B: AutodiffBackend>(
+    model: &Molmo<B>,
+    batches: &[Batch<B>],
+    train: &TrainConfig,
+    dropout: bool,
+) -> (f64, f64, GradientsParams) {
+    let divisor: f32 = batches.iter().map(|b| b.weight_sum).sum::<f32>().max(1e-6);
+    let mut accumulator = GradientsAccumulator::<Molmo<B>>::new();
+    let (mut total, mut ce_total) = (0.0, 0.0);
+    for batch in batches {
+        let mode = if dropout {
+            train.dropout_for(batch)
+        } else {
+            ResidualDropout::Off
+        };
+        let logits = model.forward(batch, &mode);
+        let (l, ce) = loss(logits, batch, train.z_loss, divisor);
+        total += l.clone().into_scalar().elem::<f64>();
+        ce_total += ce.into_scalar().elem::<f64>();
+        let grads = GradientsParams::from_grads(l.backward(), model);
+        accumulator.accumulate(model, grads);
+    }
+    (total, ce_total, accumulator.grads())
+}
+
+/// Model, optimiser, data and position of a training run.
+pub struct Trainer<B: AutodiffBackend> {
+    /// The model; `None` only while an optimiser step consumes it.
+    model: Option<Molmo<B>>,
+    /// AdamW state.
+    pub optimizer: MolmoOptimizer<B>,
+    /// Model sizes.
+    pub model_config: ModelConfig,
+    /// Training settings.
+    pub train: TrainConfig,
+    /// Next step to take.
+    pub step: u64,
+    /// Training data.
+    pub data: DataSource,
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> Trainer<B> {
+    /// A new run from a freshly initialised model (seeded by `train.seed`).
+    ///
+    /// # Errors
+    /// When the model config is invalid.
+    pub fn new(
+        model_config: ModelConfig,
+        train: TrainConfig,
+        data: DataSource,
+        device: B::Device,
+    ) -> Result<Self> {
+        model_config.validate()?;
+        B::seed(&device, train.seed);
+        let model = Molmo::new(&model_config, &device);
+        Ok(Self::with_model(model, model_config, train, data, device))
+    }
+
+    /// A new run from a given model (imported weights, say).
+    pub fn with_model(
+        model: Molmo<B>,
+        model_config: ModelConfig,
+        train: TrainConfig,
+        data: DataSource,
+        device: B::Device,
+    ) -> Self {
+        Trainer {
+            model: Some(model),
+            optimizer: adamw(),
+            model_config,
+            train,
+            step: 0,
+            data,
+            device,
+        }
+    }
+
+    /// The model.
+    ///
+    /// # Panics
+    /// Never: the model is only taken inside [`Trainer::train_step`].
+    #[must_use]
+    pub fn model(&self) -> &Molmo<B> {
+        self.model.as_ref().expect("model present between steps")
+    }
+
+    /// Replaces the model (after importing weights, say).
+    pub fn set_model(&mut self, model: Molmo<B>) {
+        self.model = Some(model);
+    }
+
+    /// The micro-batches of the next step (advances the data position).
+    pub fn next_batches(&mut self) -> Vec<Batch<B>> {
+        (0..self.train.grad_accum.max(1))
+            .map(|_| {
+                let packed = self.data.next_packed(
+                    self.train.micro_batch,
+                    self.train.stage,
+                    &self.model_config,
+                    self.train.seq_len,
+                    self.train.seed,
+                );
+                collate(&packed, &self.model_config.vision, &self.device)
+            })
+            .collect()
+    }
+
+    /// Takes one optimiser step.
+    pub fn train_step(&mut self) -> StepMetrics {
+        let start = Instant::now();
+        let step = self.step;
+        // Dropout masks depend only on (seed, step), so a resumed run repeats them.
+        B::seed(&self.device, Rng::derive(self.train.seed, step).next_u64());
+        let batches = self.next_batches();
+        let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
+        let (loss, ce, grads) = step_gradients(self.model(), &batches, &self.train, true);
+        let groups = split_and_clip(self.model(), grads, self.train.max_grad_norm);
+        let mut grad_norm = [0.0; 3];
+        let mut params_with_grad = [(0, 0); 3];
+        for (i, g) in groups.iter().enumerate() {
+            grad_norm[i] = g.norm;
+            params_with_grad[i] = g.params;
+        }
+        let lr = Group::ALL.map(|g| self.train.schedule.lr(g, step));
+        let model = self.model.take().expect("model present between steps");
+        self.model = Some(apply(
+            &mut self.optimizer,
+            model,
+            groups,
+            &self.train.schedule,
+            step,
+        ));
+        self.step += 1;
+        StepMetrics {
+            step,
+            loss,
+            ce,
+            lr,
+            grad_norm,
+            params_with_grad,
+            loss_tokens: f64::from(loss_tokens),
+            seconds: start.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// Saves model, optimiser, configs and data position under `dir`.
+    ///
+    /// # Errors
+    /// When a file cannot be written.
+    pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+        let fail = |m: String| Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: m,
+        };
+        self.model()
+            .clone()
+            .save_file(dir.join("model"), &recorder)
+            .map_err(|e| fail(format!("cannot save the model: {e}")))?;
+        recorder
+            .record(self.optimizer.to_record(), dir.join("optimizer"))
+            .map_err(|e| fail(format!("cannot save the optimiser: {e}")))?;
+        let state = CheckpointState {
+            step: self.step,
+            sampler: self.data.state().clone(),
+            model: self.model_config.clone(),
+            train: self.train.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&state).map_err(|e| fail(e.to_string()))?;
+        let path = dir.join("state.json");
+        std::fs::write(&path, json).map_err(|e| Error::io("write", &path, e))
+    }
+
+    /// Continues a run from a checkpoint written by [`Trainer::save_checkpoint`].
+    ///
+    /// # Errors
+    /// When the checkpoint cannot be read or does not fit.
+    pub fn resume(dir: &Path, data: DataSource, device: B::Device) -> Result<Self> {
+        let state = read_state(dir)?;
+        let model = load_model::<B>(dir, &state.model, &device)?;
+        let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+        let record =
+            recorder
+                .load(dir.join("optimizer"), &device)
+                .map_err(|e| Error::Checkpoint {
+                    path: dir.to_path_buf(),
+                    message: format!("cannot load the optimiser: {e}"),
+                })?;
+        let mut trainer = Trainer::with_model(model, state.model, state.train, data, device);
+        trainer.optimizer = trainer.optimizer.load_record(record);
+        trainer.step = state.step;
+        trainer.data.restore(state.sampler);
+        Ok(trainer)
+    }
+}
+
+/// What a checkpoint stores besides the tensors.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckpointState {
+    /// Next step.
+    pub step: u64,
+    /// Data position.
+    pub sampler: SamplerState,
+    /// Model sizes.
+    pub model: ModelConfig,
+    /// Training settings.
+    pub train: TrainConfig,
+}
+
+/// Reads a checkpoint's `state.json`.
+///
+/// # Errors
+/// When it is missing or malformed.
+pub fn read_state(dir: &Path) -> Result<CheckpointState> {
+    let path = dir.join("state.json");
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+        path: dir.to_path_buf(),
+        message: format!("bad `state.json`: {e}"),
+    })
+}
+
+/// Loads a checkpoint's model.
+///
+/// # Errors
+/// When the weights do not match the config.
+pub fn load_model<B: Backend>(
+    dir: &Path,
+    config: &ModelConfig,
+    device: &B::Device,
+) -> Result<Molmo<B>> {
+    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    Molmo::new(config, device)
+        .load_file(dir.join("model"), &recorder, device)
+        .map_err(|e| Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: format!("cannot load the model: {e}"),
+        })
+}
+
+/// Weighted validation cross-entropy (no dropout) over packed sequences, per loss token.
+pub fn validation_loss<B: Backend>(
+    model: &Molmo<B>,
+    config: &ModelConfig,
+    packed: &[Packed],
+    micro_batch: usize,
+    device: &B::Device,
+) -> f64 {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for chunk in packed.chunks(micro_batch.max(1)) {
+        let batch = collate::<B>(chunk, &config.vision, device);
+        let w = batch.weight_sum;
+        let logits = model.forward(&batch, &ResidualDropout::Off);
+        let (_, ce) = loss(logits, &batch, 0.0, 1.0);
+        sum += ce.into_scalar().elem::<f64>();
+        weight += f64::from(w);
+    }
+    if weight > 0.0 { sum / weight } else { f64::NAN }
+}
+
+/// Appends JSON lines to a metrics file.
+#[derive(Debug)]
+pub struct MetricsLog {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl MetricsLog {
+    /// Opens (appending) `path`.
+    ///
+    /// # Errors
+    /// When it cannot be opened.
+    pub fn open(path: &Path) -> Result<MetricsLog> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io("open", path, e))?;
+        Ok(MetricsLog {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Writes one record as a line.
+    ///
+    /// # Errors
+    /// When the write fails.
+    pub fn write(&mut self, record: &serde_json::Value) -> Result<()> {
+        writeln!(self.file, "{record}").map_err(|e| Error::io("write", &self.path, e))
+    }
+}

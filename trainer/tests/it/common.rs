@@ -1,0 +1,96 @@
+//! Shared helpers: tiny configs, generated images and examples.
+
+use burn::backend::{Autodiff, NdArray};
+use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::config::ModelConfig;
+use pixmo_trainer::data::{EvalTarget, Example};
+use pixmo_trainer::format::{Stage, Task};
+use pixmo_trainer::optim::{GroupSchedule, Schedule};
+use pixmo_trainer::train::TrainConfig;
+
+pub type Cpu = NdArray;
+pub type Train = Autodiff<NdArray>;
+
+/// PNG bytes of a `w`×`h` image: a colour plus a bright square at a position.
+pub fn png(w: u32, h: u32, colour: [u8; 3], square_at: (u32, u32)) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let inside =
+            x >= square_at.0 && x < square_at.0 + 6 && y >= square_at.1 && y < square_at.1 + 6;
+        if inside {
+            image::Rgb([255, 255, 255])
+        } else {
+            image::Rgb(colour)
+        }
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .expect("encode png");
+    bytes
+}
+
+/// Four question/answer examples whose answers depend on the image colour; one image is
+/// not square so padding embeddings are exercised.
+pub fn colour_examples() -> Vec<Example> {
+    let items = [
+        ([220, 30, 30], "red", (24, 24)),
+        ([30, 200, 40], "green", (24, 24)),
+        ([30, 40, 220], "blue", (40, 20)),
+        ([20, 20, 20], "black", (24, 24)),
+    ];
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, (c, name, (w, h)))| Example {
+            id: format!("ex{i}"),
+            dataset: Dataset::AskModelAnything,
+            image: png(*w, *h, *c, (2, 2)),
+            tasks: vec![Task::Qa {
+                style: "user_qa".into(),
+                question: "What colour is it?".into(),
+                answer: format!("It is {name}."),
+            }],
+            transcripts: Vec::new(),
+            target: EvalTarget::None,
+        })
+        .collect()
+}
+
+/// A tiny training config with fast schedules.
+pub fn tiny_train(stage: Stage, steps: u64) -> TrainConfig {
+    let g = |peak_lr| GroupSchedule { peak_lr, warmup: 2 };
+    TrainConfig {
+        stage,
+        steps,
+        micro_batch: 4,
+        grad_accum: 1,
+        seq_len: 256,
+        seed: 17,
+        max_grad_norm: 1.0,
+        z_loss: 1e-4,
+        dropout: 0.0,
+        schedule: Schedule {
+            connector: g(3e-3),
+            vit: g(1e-3),
+            llm: g(3e-3),
+            total_steps: steps,
+            alpha_f: 0.1,
+        },
+        checkpoint_every: 0,
+    }
+}
+
+pub fn tiny_model() -> ModelConfig {
+    ModelConfig::tiny()
+}
+
+/// burn's ndarray backend keeps one global random generator (initialisation, dropout), so
+/// tests that draw from it run one at a time to stay reproducible.
+pub fn backend_rng() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

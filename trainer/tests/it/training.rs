@@ -1,0 +1,236 @@
+//! Training on CPU at tiny sizes: loss, gradients, schedules, packing isolation, dropout
+//! placement, checkpoints.
+
+use burn::prelude::*;
+use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::batch::{collate, pack};
+use pixmo_trainer::data::decode_image;
+use pixmo_trainer::format::{FormattedText, Stage};
+use pixmo_trainer::model::{Molmo, ResidualDropout};
+use pixmo_trainer::optim::Group;
+use pixmo_trainer::preprocess::preprocess;
+use pixmo_trainer::tokenizer::Tokenizer;
+use pixmo_trainer::train::{DataSource, Trainer};
+
+use crate::common::{Cpu, Train, backend_rng, colour_examples, tiny_model, tiny_train};
+
+fn trainer(stage: Stage, steps: u64) -> Trainer<Train> {
+    let data = DataSource::new(
+        vec![(Dataset::AskModelAnything, colour_examples())],
+        stage,
+        3,
+    )
+    .unwrap();
+    Trainer::new(
+        tiny_model(),
+        tiny_train(stage, steps),
+        data,
+        Default::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn loss_halves_every_group_gets_gradients_and_lrs_follow_the_schedule() {
+    let _rng = backend_rng();
+    let steps = 14;
+    let mut t = trainer(Stage::Finetune, steps);
+    let mut losses = Vec::new();
+    for step in 0..steps {
+        let m = t.train_step();
+        assert!(m.loss.is_finite(), "step {step}: {}", m.loss);
+        for (i, g) in Group::ALL.into_iter().enumerate() {
+            let (params, with_grad) = m.params_with_grad[i];
+            assert!(
+                params > 0 && with_grad == params,
+                "{g:?}: {with_grad}/{params} with grads"
+            );
+            assert!(m.grad_norm[i] > 0.0, "{g:?} has a zero gradient");
+            let want = t.train.schedule.lr(g, step);
+            assert!((m.lr[i] - want).abs() < 1e-15, "{g:?} lr at {step}");
+        }
+        losses.push(m.ce);
+    }
+    let (first, last) = (losses[0], losses[losses.len() - 1]);
+    assert!(last <= 0.5 * first, "loss {first} → {last}: {losses:?}");
+}
+
+/// Logits of a two-annotation sequence, and the positions of each annotation.
+fn two_annotation_logits(
+    model: &Molmo<Cpu>,
+    first_answer: &str,
+) -> (Vec<f32>, Vec<usize>, Vec<usize>, usize) {
+    let config = tiny_model();
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let ex = &colour_examples()[2];
+    let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
+    let texts = [
+        FormattedText {
+            prompt: " User: first? Assistant:".into(),
+            response: format!(" {first_answer}"),
+        },
+        FormattedText {
+            prompt: " User: second? Assistant:".into(),
+            response: " It is blue.".into(),
+        },
+    ];
+    let packed = pack(image, &texts, Stage::Finetune, &tok, 512);
+    let seg = packed.segments.clone();
+    let batch = collate::<Cpu>(&[packed], &config.vision, &Default::default());
+    let logits = model.forward(&batch, &ResidualDropout::Off);
+    let v = logits.dims()[2];
+    let values: Vec<f32> = logits.into_data().to_vec().unwrap();
+    let pos = |s: i32| (0..seg.len()).filter(|&i| seg[i] == s).collect::<Vec<_>>();
+    (values, pos(1), pos(2), v)
+}
+
+#[test]
+fn changing_one_annotation_does_not_change_another_annotations_logits() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let model = Molmo::<Cpu>::new(&config, &Default::default());
+    let (a, first_a, second_a, v) = two_annotation_logits(&model, "It is red.");
+    let (b, first_b, second_b, _) = two_annotation_logits(&model, "Something much longer here.");
+    assert_eq!(second_a.len(), second_b.len());
+    let row = |x: &[f32], p: usize| x[p * v..(p + 1) * v].to_vec();
+    for (&pa, &pb) in second_a.iter().zip(&second_b) {
+        let (ra, rb) = (row(&a, pa), row(&b, pb));
+        let diff = ra
+            .iter()
+            .zip(&rb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            diff < 1e-5,
+            "annotation 2 logits moved by {diff} at {pa}/{pb}"
+        );
+    }
+    // The edited annotation's own logits do change once its text differs.
+    let last_a = *first_a.last().unwrap();
+    let edited = first_a
+        .iter()
+        .zip(&first_b)
+        .take_while(|(p, _)| **p < last_a)
+        .any(|(&pa, &pb)| row(&a, pa) != row(&b, pb));
+    assert!(edited, "annotation 1 logits should depend on annotation 1");
+}
+
+#[test]
+fn pretraining_dropout_touches_only_response_positions() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let device = Default::default();
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let ex = &colour_examples()[0];
+    let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
+    let texts = [FormattedText {
+        prompt: " long_caption 3:".into(),
+        response: " A red square.".into(),
+    }];
+    let packed = pack(image, &texts, Stage::Pretrain, &tok, 512);
+    let weights = packed.weights.clone();
+    let batch = collate::<Cpu>(&[packed], &config.vision, &device);
+    let model = Molmo::<Cpu>::new(&config, &device);
+    let train = tiny_train(Stage::Pretrain, 1);
+
+    // The residual branch itself: untouched off-response, 0 or 1/(1−p) on responses.
+    <Cpu as Backend>::seed(&device, 5);
+    let ones = Tensor::<Cpu, 3>::ones([1, weights.len(), 8], &device);
+    let dropped: Vec<f32> = ResidualDropout::Masked(0.5, batch.response_mask.clone())
+        .apply(ones)
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let mut zeroed = 0;
+    for (i, w) in weights.iter().enumerate() {
+        for &x in &dropped[i * 8..(i + 1) * 8] {
+            if *w > 0.0 {
+                assert!(x == 0.0 || x == 2.0, "{x}");
+                zeroed += usize::from(x == 0.0);
+            } else {
+                assert_eq!(x, 1.0, "position {i} is not a response position");
+            }
+        }
+    }
+    assert!(zeroed > 0);
+
+    // Whole model: logits before the first response position are unchanged.
+    let clean: Vec<f32> = model
+        .forward(&batch, &ResidualDropout::Off)
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let mut mode = train.dropout_for(&batch);
+    if let ResidualDropout::Masked(p, _) = &mut mode {
+        *p = 0.5;
+    } else {
+        panic!("pre-training uses response-only dropout");
+    }
+    let noisy: Vec<f32> = model.forward(&batch, &mode).into_data().to_vec().unwrap();
+    let v = config.llm.vocab_size;
+    let first_response = weights.iter().position(|&w| w > 0.0).unwrap();
+    for i in 0..first_response {
+        assert_eq!(
+            clean[i * v..(i + 1) * v],
+            noisy[i * v..(i + 1) * v],
+            "position {i}"
+        );
+    }
+    assert_ne!(
+        clean[first_response * v..(first_response + 1) * v],
+        noisy[first_response * v..(first_response + 1) * v]
+    );
+    // Fine-tuning drops everywhere, so the image positions change too.
+    let everywhere: Vec<f32> = model
+        .forward(&batch, &ResidualDropout::All(0.5))
+        .into_data()
+        .to_vec()
+        .unwrap();
+    assert_ne!(clean[v..2 * v], everywhere[v..2 * v]);
+}
+
+#[test]
+fn checkpoint_round_trip_resumes_to_the_same_next_step_loss() {
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    let mut train = tiny_train(Stage::Pretrain, 6);
+    train.dropout = 0.1;
+    train.grad_accum = 2;
+    train.micro_batch = 2;
+    let data = || {
+        DataSource::new(
+            vec![(Dataset::AskModelAnything, colour_examples())],
+            Stage::Pretrain,
+            9,
+        )
+        .unwrap()
+    };
+    let mut a =
+        Trainer::<Train>::new(tiny_model(), train.clone(), data(), Default::default()).unwrap();
+    for _ in 0..3 {
+        a.train_step();
+    }
+    a.save_checkpoint(dir.path()).unwrap();
+    let next = a.train_step();
+    let after = a.train_step();
+
+    let mut b = Trainer::<Train>::resume(dir.path(), data(), Default::default()).unwrap();
+    assert_eq!(b.step, 3);
+    assert_eq!(b.train, train);
+    let resumed = b.train_step();
+    let resumed_after = b.train_step();
+    assert_eq!(resumed.step, next.step);
+    assert!(
+        (resumed.loss - next.loss).abs() < 1e-6,
+        "{} vs {}",
+        resumed.loss,
+        next.loss
+    );
+    // The optimiser state came back too: the step after also matches.
+    assert!(
+        (resumed_after.loss - after.loss).abs() < 1e-5,
+        "{} vs {}",
+        resumed_after.loss,
+        after.loss
+    );
+}
