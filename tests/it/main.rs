@@ -8,5 +8,6 @@ mod audit;
 mod cli_errors;
 mod depcheck;
 mod determinism;
+mod docs;
 mod failures;
 mod python;

@@ -1,0 +1,5 @@
+//! One stage per file.
+
+pub mod qa;
+pub mod render;
+pub mod sample;
