@@ -174,7 +174,30 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Manage the model files pixmo runs in-process (the embedded LLM).
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
     /// Train a Molmo model on pixmo shards (runs the separate `pixmo-train` binary).
     #[command(external_subcommand)]
     External(Vec<String>),
+}
+
+/// `pixmo models ...`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Download the pinned model files (verified by sha256; a no-op when present).
+    Fetch {
+        /// Models folder; default `$PIXMO_MODELS_DIR`, else `$XDG_CACHE_HOME/pixmo/models`,
+        /// else `~/.cache/pixmo/models`.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print where the models folder is and which pinned files it holds.
+    List {
+        /// Models folder (defaults as for `fetch`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }

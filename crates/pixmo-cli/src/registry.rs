@@ -7,11 +7,15 @@ pub fn stages() -> StageRegistry {
     let mut registry = StageRegistry::new();
     pixmo_stages::register(&mut registry);
     pixmo_clocks::register(&mut registry);
+    pixmo_docs::register(&mut registry);
     registry
 }
 
 /// Datasets with a built-in pipeline, and their default specs.
-pub const PIPELINES: &[(&str, &str)] = &[("clocks", pixmo_clocks::DEFAULT_SPEC)];
+pub const PIPELINES: &[(&str, &str)] = &[
+    ("clocks", pixmo_clocks::DEFAULT_SPEC),
+    ("docs", pixmo_docs::DEFAULT_SPEC),
+];
 
 /// The default spec of a dataset.
 pub fn default_spec(dataset: &str) -> Option<&'static str> {

@@ -281,7 +281,7 @@ impl Plan {
             };
             let _ = writeln!(
                 out,
-                "  {}. {} ({} v{}) after: {after}; concurrency {}",
+                "  {}. {} ({}, version {}) after: {after}; concurrency {}",
                 i + 1,
                 s.name,
                 s.kind,

@@ -110,7 +110,7 @@ pub fn external(args: &[String]) -> anyhow::Result<ExitCode> {
     if name != "train" {
         let known = [
             "build", "plan", "graph", "stages", "launch", "finalize", "audit", "sql", "card",
-            "schema", "bench", "train",
+            "schema", "bench", "models", "train",
         ];
         let hint = pixmo_dag::registry::nearest(name, known.iter().copied())
             .map(|k| format!("; did you mean `{k}`?"))
@@ -127,7 +127,7 @@ pub fn external(args: &[String]) -> anyhow::Result<ExitCode> {
             u8::try_from(status.code().unwrap_or(2)).unwrap_or(2),
         )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "`pixmo train` needs the `pixmo-train` binary, which is not installed\nhint: the trainer lives in trainer/ (burn); install it with `cargo install --path trainer` (add `--features cuda` for GPUs) once it is built"
+            "`pixmo train` needs the `pixmo-train` binary, which is not installed\nhint: the trainer lives in trainer/ (burn); install it from a pixmo checkout with `cargo install --locked --path trainer` (add `--features cuda` for GPUs)"
         ),
         Err(e) => Err(e).context("Could not run `pixmo-train`"),
     }

@@ -3,6 +3,7 @@
 mod build;
 mod launch;
 mod misc;
+mod models;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -62,6 +63,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             image_format,
             out,
         } => build::bench(&dataset, count, &image_format, out.as_deref()),
+        Command::Models { action } => models::run(action),
         Command::External(args) => misc::external(&args),
     }
 }
