@@ -1,4 +1,4 @@
-//! PixMo-Docs end to end: `pixmo build docs` on small figures, audited, with the rows'
+//! PixMo-Docs end to end: `pixmo build docs` on small figures and documents, audited, with the rows'
 //! QA forms, metadata and determinism checked through `pixmo sql`.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ fn docs_spec(dir: &Path) -> PathBuf {
     let spec = include_str!("../../pipelines/pixmo-docs/pipeline.toml")
         .replace("min_side = 400", "min_side = 200")
         .replace("max_side = 1000", "max_side = 320")
+        .replace("doc_pixel_per_pt = 1.5", "doc_pixel_per_pt = 1.0")
         .replace("rows_per_shard = 1000", "rows_per_shard = 8")
         .replace("row_group_rows = 64", "row_group_rows = 4");
     let path = dir.join("docs-small.toml");
@@ -85,7 +86,22 @@ fn docs_build_audits_and_rows_carry_both_qa_forms() {
     assert_eq!(
         scalar(
             &out,
-            "SELECT count(*) AS n FROM rows WHERE metadata['category'] NOT IN ('charts', 'diagrams') OR metadata['persona'] = '' OR metadata['topic'] = '' OR metadata['figure_type'] = ''"
+            "SELECT count(*) AS n FROM rows WHERE metadata['category'] NOT IN ('charts', 'diagrams', 'tables', 'other') OR metadata['persona'] = '' OR metadata['topic'] = '' OR metadata['figure_type'] = ''"
+        ),
+        "0"
+    );
+    // All four PixMo-Docs categories, from both generators (plotters/resvg and typst).
+    assert_eq!(
+        scalar(
+            &out,
+            "SELECT count(DISTINCT metadata['category']) AS n FROM rows"
+        ),
+        "4"
+    );
+    assert_eq!(
+        scalar(
+            &out,
+            "SELECT count(*) AS n FROM rows WHERE metadata['category'] IN ('tables', 'other') AND (code NOT LIKE '%#set page%' OR metadata['style'] NOT IN ('pixmo_docs_tables', 'pixmo_docs_other'))"
         ),
         "0"
     );
@@ -104,16 +120,17 @@ fn docs_build_audits_and_rows_carry_both_qa_forms() {
         ),
         "0"
     );
-    // One refusal per figure, and only for unanswerable questions.
+    // At least one refusal per figure or document, in its generator's wording, and only for
+    // unanswerable questions.
     let refusals = scalar(
         &out,
-        "SELECT count(*) AS n FROM (SELECT unnest(qa_pairs) AS p FROM rows) WHERE p['type'] = 'unanswerable' AND p['answer'] = 'Cannot be determined from the figure.'",
+        "SELECT count(DISTINCT image_id) AS n FROM (SELECT image_id, metadata, unnest(qa_pairs) AS p FROM rows) WHERE p['type'] = 'unanswerable' AND p['answer'] = CASE WHEN metadata['category'] IN ('charts', 'diagrams') THEN 'Cannot be determined from the figure.' ELSE 'Cannot be determined from the document.' END",
     );
     assert_eq!(refusals.parse::<u64>().unwrap(), rows);
     assert_eq!(
         scalar(
             &out,
-            "SELECT count(*) AS n FROM (SELECT unnest(qa_pairs) AS p FROM rows) WHERE (p['type'] = 'unanswerable') <> (p['answer'] = 'Cannot be determined from the figure.')"
+            "SELECT count(*) AS n FROM (SELECT unnest(qa_pairs) AS p FROM rows) WHERE (p['type'] = 'unanswerable') <> (p['answer'] IN ('Cannot be determined from the figure.', 'Cannot be determined from the document.'))"
         ),
         "0"
     );

@@ -28,6 +28,20 @@ pub struct ValidateConfig {
     /// Largest allowed share of the most common (quantized) colour.
     #[serde(default = "default_dominant")]
     pub max_dominant_fraction: f64,
+    /// Other limits for some records, chosen by the value of a string column (PixMo-Docs
+    /// used 0.98 or 0.99 for its sparse pipelines: circuits, music, chemistry, SVG).
+    #[serde(default)]
+    pub max_dominant_fraction_by: Option<DominantBy>,
+}
+
+/// Per-record limits on the top colour's share.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DominantBy {
+    /// A string column written by an earlier stage (`figure_category`).
+    pub column: String,
+    /// Limit per value of the column; other values use `max_dominant_fraction`.
+    pub limits: std::collections::BTreeMap<String, f64>,
 }
 
 fn default_min_side() -> u32 {
@@ -48,6 +62,13 @@ impl StageConfig for ValidateConfig {
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
         if !(0.0..=1.0).contains(&self.max_dominant_fraction) {
             return Err("`max_dominant_fraction` must be between 0 and 1".into());
+        }
+        if let Some(by) = &self.max_dominant_fraction_by
+            && let Some((value, _)) = by.limits.iter().find(|(_, l)| !(0.0..=1.0).contains(*l))
+        {
+            return Err(format!(
+                "`max_dominant_fraction_by` limit for `{value}` must be between 0 and 1"
+            ));
         }
         if self.max_aspect < 1.0 {
             return Err("`max_aspect` must be at least 1".into());
@@ -86,7 +107,11 @@ impl Stage for Validate {
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
-        vec![ColumnDef::new("image", ColumnType::Image)]
+        let mut inputs = vec![ColumnDef::new("image", ColumnType::Image)];
+        if let Some(by) = &self.config.max_dominant_fraction_by {
+            inputs.push(ColumnDef::new(&by.column, ColumnType::Str));
+        }
+        inputs
     }
 
     fn outputs(&self) -> Vec<ColumnDef> {
@@ -117,14 +142,26 @@ impl Stage for Validate {
                 ),
             ));
         }
+        let limit = match &self.config.max_dominant_fraction_by {
+            Some(by) => {
+                let value = record
+                    .str(&by.column)
+                    .map_err(|m| Reject::new("missing_input", m))?;
+                by.limits
+                    .get(value)
+                    .copied()
+                    .unwrap_or(self.config.max_dominant_fraction)
+            }
+            None => self.config.max_dominant_fraction,
+        };
         let fraction = dominant_fraction(image);
-        if fraction > self.config.max_dominant_fraction {
+        if fraction > limit {
             return Err(Reject::new(
                 "blank_image",
                 format!(
                     "One colour covers {:.1} % of the image (limit {:.1} %)",
                     fraction * 100.0,
-                    self.config.max_dominant_fraction * 100.0
+                    limit * 100.0
                 ),
             ));
         }
@@ -145,5 +182,45 @@ mod tests {
         }
         let image = pixmo_core::RgbaImage::new(10, 10, data).unwrap();
         assert!((dominant_fraction(&image) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn limits_can_depend_on_a_column() {
+        // 96 % one colour: over the default 95 %, under a 98 % limit for `other`.
+        let mut data = vec![255u8; 10 * 10 * 4];
+        for px in data.chunks_exact_mut(4).take(4) {
+            px[0] = 0;
+        }
+        let image = Arc::new(pixmo_core::RgbaImage::new(10, 10, data).unwrap());
+        let mut config: ValidateConfig = toml::from_str(
+            "min_side = 1\n[max_dominant_fraction_by]\ncolumn = \"category\"\nlimits = { other = 0.98 }",
+        )
+        .unwrap();
+        let stage = config.build().unwrap();
+        assert!(stage.inputs().iter().any(|c| c.name == "category"));
+        let cx = StageContext {
+            stage: "validate".into(),
+            seed: 0,
+        };
+        let run = |category: &str| {
+            let mut record = Record::new(pixmo_core::SeedKey {
+                run_seed: 0,
+                dataset: "docs".into(),
+                split: "train".into(),
+                record_index: 0,
+            });
+            record.set("image", Value::Image(Arc::clone(&image)));
+            record.set("category", Value::Str(category.into()));
+            stage.process(&mut record, &cx)
+        };
+        assert!(run("other").is_ok());
+        assert_eq!(run("charts").unwrap_err().kind, "blank_image");
+        config
+            .max_dominant_fraction_by
+            .as_mut()
+            .unwrap()
+            .limits
+            .insert("x".into(), 2.0);
+        assert!(config.build().is_err());
     }
 }

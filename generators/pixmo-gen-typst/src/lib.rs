@@ -46,4 +46,4 @@ pub use style::{HeaderStyle, PageSize, Palette, Style, TableStyle};
 pub use typ::{NumFormat, lit};
 
 /// Generator version recorded next to outputs; bump when pixels or QA change for a seed.
-pub const GENERATOR_VERSION: &str = "pixmo-gen-typst/1";
+pub const GENERATOR_VERSION: &str = "pixmo-gen-typst/2";

@@ -120,16 +120,16 @@ pub fn generate(rng: &mut Rng, data: &DocData, hints: &QaHints) -> Vec<Qa> {
     for &i in fields.iter().take(nfields) {
         let f = &data.fields[i];
         let label = f.label.trim_end_matches(':');
+        // Labels are quoted as drawn: "What is the open?" is not English, but
+        // `What is written next to "Open"?` is, whatever the label.
         let question = match rng.index(3) {
             0 => format!(
-                "What is the {} on this {}?",
-                label.to_lowercase(),
+                "On this {}, what is written next to \"{label}\"?",
                 hints.doc_noun
             ),
             1 => format!(
-                "According to the {}, what is the {}?",
-                hints.doc_noun,
-                label.to_lowercase()
+                "According to the {}, what is the \"{label}\" entry?",
+                hints.doc_noun
             ),
             _ => format!("What value is given for \"{label}\"?"),
         };
@@ -217,7 +217,14 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
         let c = 1 + rng.index(t.columns.len() - 1);
         let col = &t.columns[c].name;
         out.push(Qa {
-            question: format!("What is the {col} for {}?", label(r)),
+            question: if rng.bool(0.5) {
+                format!("What is the \"{col}\" value for {}?", label(r))
+            } else {
+                format!(
+                    "In the table, what does the \"{col}\" column show for {}?",
+                    label(r)
+                )
+            },
             explanation: format!(
                 "In the row for {}, the {col} column reads {}.",
                 label(r),
@@ -253,7 +260,7 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
         .collect();
     if let (Some(a), Some(&c)) = (rng.choose(&absent), rng.choose(&numeric).or(Some(&1))) {
         out.push(Qa {
-            question: format!("What is the {} for {a}?", t.columns[c].name),
+            question: format!("What is the \"{}\" value for {a}?", t.columns[c].name),
             explanation: format!(
                 "{a} does not appear among the rows, so the value cannot be read from the {}.",
                 hints.doc_noun
@@ -275,7 +282,9 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
     let sum: i64 = vals.iter().sum();
     if n >= 2 {
         out.push(Qa {
-            question: format!("What is the total {col} across all {noun} entries?"),
+            question: format!(
+                "What is the total of the \"{col}\" column across all {noun} entries?"
+            ),
             explanation: format!(
                 "Adding the {col} values {} gives {}.",
                 t.rows
@@ -302,7 +311,7 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
         let mean_text = format_scaled(mean, 2, fmt2.thousands, &fmt2.prefix, &fmt2.suffix);
         out.push(Qa {
             question: format!(
-                "What is the average {} per {noun}, to two decimal places?",
+                "What is the average \"{}\" value per {noun}, to two decimal places?",
                 t.columns[c2].name
             ),
             explanation: format!(
@@ -333,7 +342,7 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
         }
         let word = if max { "highest" } else { "lowest" };
         out.push(Qa {
-            question: format!("Which {noun} has the {word} {col}?"),
+            question: format!("Which {noun} has the {word} \"{col}\" value?"),
             explanation: format!(
                 "Comparing the {col} column, the {word} value is {} for {}.",
                 t.rows[hits[0]][c],
@@ -362,7 +371,7 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
     if let Some(&(a, b)) = rng.choose(&pairs) {
         out.push(Qa {
             question: format!(
-                "How much higher is the {col} of {} than that of {}?",
+                "How much higher is the \"{col}\" value of {} than that of {}?",
                 label(a),
                 label(b)
             ),
@@ -388,7 +397,7 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
         for ((x, y), yes) in order {
             out.push(Qa {
                 question: format!(
-                    "Is the {col} of {} greater than that of {}?",
+                    "Is the \"{col}\" value of {} greater than that of {}?",
                     label(x),
                     label(y)
                 ),
@@ -416,7 +425,7 @@ fn table_qa(rng: &mut Rng, t: &TableData, hints: &QaHints, out: &mut Vec<Qa>) {
         let count = vals.iter().filter(|&&v| v > vals[than]).count();
         out.push(Qa {
             question: format!(
-                "How many {noun} entries have a {col} greater than {}?",
+                "How many {noun} entries have a \"{col}\" value greater than {}?",
                 t.rows[than][c]
             ),
             explanation: format!(

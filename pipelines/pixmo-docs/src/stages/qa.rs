@@ -1,10 +1,13 @@
 //! `docs.qa`: checks the figure's QA and writes it in the PixMo-Docs and CoSyn forms.
 //!
 //! - What it does: keeps the generator's QA pairs (computed from the data, see
-//!   `pixmo_gen_docs` for the answer rule) after checking each one: question, explanation
-//!   and answer are non-empty and free of the `|` that broke PixMo-Docs' parser, the type is
-//!   known, and every extractive answer (a name, label or title, not a number or yes/no) is
-//!   a string that was drawn on the figure. Writes `questions` (`{question, answer}`),
+//!   `pixmo_gen_docs` and `pixmo_gen_typst` for the answer rules) after checking each one:
+//!   question, explanation and answer are non-empty and free of the `|` that broke
+//!   PixMo-Docs' parser, the type is known, unanswerable questions carry the generator's
+//!   refusal, and every extractive answer is visible: on a chart or diagram a name, label or
+//!   title (not a number, yes/no or refusal) must be one of the drawn strings; in a typst
+//!   document a retrieval or comparison answer must occur in the laid-out text (whitespace
+//!   collapsed). Writes `questions` (`{question, answer}`),
 //!   `qa_pairs` (`{question, explanation, answer, type}`) and `metadata` with Molmo's style
 //!   tag (`pixmo_docs_<category>`).
 //! - Inputs: `figure`, `figure_qa` (json).
@@ -17,7 +20,7 @@ use std::sync::Arc;
 
 use pixmo_dag::registry::StageConfig;
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
-use pixmo_gen_docs::{Category, Qa, REFUSAL};
+use pixmo_gen_docs::{Category, Qa};
 use serde::{Deserialize, Serialize};
 
 /// QA types the generator writes.
@@ -66,19 +69,50 @@ pub struct QaStage {
     config: QaConfig,
 }
 
-/// Whether an answer is a name copied from the figure (not a number, yes/no or refusal).
-#[must_use]
-pub fn is_extractive(qa: &Qa) -> bool {
-    let a = qa.answer.as_str();
-    !(a.trim_end_matches('%').parse::<f64>().is_ok()
-        || ["Yes", "No", "Increase", "Decrease", REFUSAL].contains(&a))
+/// What a generator says is visible, for checking extractive answers.
+#[derive(Clone, Debug)]
+pub enum Grounding {
+    /// Every string drawn on a chart or diagram, exactly as drawn.
+    Drawn(Vec<String>),
+    /// A typst document's laid-out text, whitespace collapsed, and its text lines.
+    Layout { text: String, lines: Vec<String> },
 }
 
-/// Checks one QA pair against the drawn strings.
+impl Grounding {
+    fn shows(&self, s: &str) -> bool {
+        match self {
+            Grounding::Drawn(drawn) => drawn.iter().any(|t| t == s),
+            Grounding::Layout { text, lines } => {
+                let s = collapse_spaces(s);
+                text.contains(&s) || lines.iter().any(|l| collapse_spaces(l).contains(&s))
+            }
+        }
+    }
+}
+
+fn collapse_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether an answer must be visible: on a figure, a name (not a number, yes/no or refusal);
+/// in a document, every retrieval or comparison answer.
+#[must_use]
+pub fn is_extractive(qa: &Qa, grounding: &Grounding, refusal: &str) -> bool {
+    match grounding {
+        Grounding::Layout { .. } => matches!(qa.qa_type.as_str(), "retrieval" | "comparison"),
+        Grounding::Drawn(_) => {
+            let a = qa.answer.as_str();
+            !(a.trim_end_matches('%').parse::<f64>().is_ok()
+                || ["Yes", "No", "Increase", "Decrease", refusal].contains(&a))
+        }
+    }
+}
+
+/// Checks one QA pair against what was drawn.
 ///
 /// # Errors
 /// A `bad_qa` or `qa_not_grounded` rejection.
-pub fn check(qa: &Qa, drawn: &[String]) -> Result<(), Reject> {
+pub fn check(qa: &Qa, grounding: &Grounding, refusal: &str) -> Result<(), Reject> {
     for (what, text) in [
         ("question", &qa.question),
         ("explanation", &qa.explanation),
@@ -97,15 +131,25 @@ pub fn check(qa: &Qa, drawn: &[String]) -> Result<(), Reject> {
             format!("Unknown QA type `{}`", qa.qa_type),
         ));
     }
-    if is_extractive(qa) {
+    if (qa.qa_type == "unanswerable") != (qa.answer == refusal) {
+        return Err(Reject::new(
+            "bad_qa",
+            format!(
+                "Question `{}` of type `{}` has answer `{}`; the refusal `{refusal}` is for unanswerable questions only",
+                qa.question, qa.qa_type, qa.answer
+            ),
+        ));
+    }
+    if is_extractive(qa, grounding, refusal) {
         // Histogram bins are answered as "<edge> to <edge>": both edges are drawn.
-        let parts: Vec<&str> = if qa.question.contains("range") {
-            qa.answer.split(" to ").collect()
-        } else {
-            vec![qa.answer.as_str()]
-        };
+        let parts: Vec<&str> =
+            if matches!(grounding, Grounding::Drawn(_)) && qa.question.contains("range") {
+                qa.answer.split(" to ").collect()
+            } else {
+                vec![qa.answer.as_str()]
+            };
         for part in parts {
-            if !drawn.iter().any(|t| t == part) {
+            if !grounding.shows(part) {
                 return Err(Reject::new(
                     "qa_not_grounded",
                     format!(
@@ -119,9 +163,32 @@ pub fn check(qa: &Qa, drawn: &[String]) -> Result<(), Reject> {
     Ok(())
 }
 
+/// Reads the QA list, refusal and grounding that `docs.render` wrote.
+fn parse_figure_qa(raw: &serde_json::Value) -> Result<(Vec<Qa>, String, Grounding), Reject> {
+    let bad = |what: &str, e: serde_json::Error| Reject::new("bad_qa", format!("{what}: {e}"));
+    let qa: Vec<Qa> = serde_json::from_value(raw["qa"].clone()).map_err(|e| bad("QA list", e))?;
+    let refusal = raw["refusal"]
+        .as_str()
+        .ok_or_else(|| Reject::new("bad_qa", "No refusal wording"))?
+        .to_owned();
+    let grounding = if let Some(text) = raw["layout_text"].as_str() {
+        Grounding::Layout {
+            text: collapse_spaces(text),
+            lines: serde_json::from_value(raw["text_lines"].clone())
+                .map_err(|e| bad("Text lines", e))?,
+        }
+    } else {
+        Grounding::Drawn(
+            serde_json::from_value(raw["drawn_text"].clone())
+                .map_err(|e| bad("Drawn text list", e))?,
+        )
+    };
+    Ok((qa, refusal, grounding))
+}
+
 impl Stage for QaStage {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
@@ -149,10 +216,7 @@ impl Stage for QaStage {
                 "Column `figure_qa` is not json",
             ));
         };
-        let qa: Vec<Qa> = serde_json::from_value(raw["qa"].clone())
-            .map_err(|e| Reject::new("bad_qa", format!("QA list: {e}")))?;
-        let drawn: Vec<String> = serde_json::from_value(raw["drawn_text"].clone())
-            .map_err(|e| Reject::new("bad_qa", format!("Drawn text list: {e}")))?;
+        let (qa, refusal, grounding) = parse_figure_qa(&raw)?;
         if qa.len() < self.config.min_qa {
             return Err(Reject::new(
                 "too_few_qa",
@@ -164,7 +228,7 @@ impl Stage for QaStage {
             ));
         }
         for pair in &qa {
-            check(pair, &drawn)?;
+            check(pair, &grounding, &refusal)?;
         }
         let figure = record
             .json("figure")
@@ -220,19 +284,63 @@ mod tests {
 
     #[test]
     fn extractive_answers_must_be_drawn() {
-        let drawn = vec!["Solar".to_owned(), "10".to_owned(), "20".to_owned()];
-        assert!(check(&qa("Which is highest?", "Solar", "comparison"), &drawn).is_ok());
-        assert!(check(&qa("How many?", "4", "count"), &drawn).is_ok());
-        assert!(check(&qa("Which range?", "10 to 20", "comparison"), &drawn).is_ok());
-        let err = check(&qa("Which is highest?", "Wind", "comparison"), &drawn).unwrap_err();
+        let drawn = Grounding::Drawn(vec!["Solar".to_owned(), "10".to_owned(), "20".to_owned()]);
+        let r = pixmo_gen_docs::REFUSAL;
+        assert!(check(&qa("Which is highest?", "Solar", "comparison"), &drawn, r).is_ok());
+        assert!(check(&qa("How many?", "4", "count"), &drawn, r).is_ok());
+        assert!(check(&qa("Which range?", "10 to 20", "comparison"), &drawn, r).is_ok());
+        assert!(check(&qa("Who won?", r, "unanswerable"), &drawn, r).is_ok());
+        let err = check(&qa("Which is highest?", "Wind", "comparison"), &drawn, r).unwrap_err();
         assert_eq!(err.kind, "qa_not_grounded");
         assert_eq!(
-            check(&qa("A | B?", "4", "count"), &drawn).unwrap_err().kind,
+            check(&qa("A | B?", "4", "count"), &drawn, r)
+                .unwrap_err()
+                .kind,
             "bad_qa"
         );
         assert_eq!(
-            check(&qa("Q?", "4", "guess"), &drawn).unwrap_err().kind,
+            check(&qa("Q?", "4", "guess"), &drawn, r).unwrap_err().kind,
             "bad_qa"
+        );
+        // The refusal belongs to unanswerable questions, and they must use it.
+        assert_eq!(
+            check(&qa("Who won?", "Solar", "unanswerable"), &drawn, r)
+                .unwrap_err()
+                .kind,
+            "bad_qa"
+        );
+        assert_eq!(
+            check(&qa("Who won?", r, "retrieval"), &drawn, r)
+                .unwrap_err()
+                .kind,
+            "bad_qa"
+        );
+    }
+
+    #[test]
+    fn document_answers_are_found_in_the_layout() {
+        let layout = Grounding::Layout {
+            text: "Invoice INV-2041 Total $1,204.50 Acme Supply Co.".into(),
+            lines: vec!["Bill to: Jane".into(), "Acme  Supply Co.".into()],
+        };
+        let r = pixmo_gen_typst::REFUSAL;
+        assert!(check(&qa("Invoice number?", "INV-2041", "retrieval"), &layout, r).is_ok());
+        assert!(check(&qa("Seller?", "Acme Supply Co.", "comparison"), &layout, r).is_ok());
+        assert!(check(&qa("Bill to?", "Jane", "retrieval"), &layout, r).is_ok());
+        // Computed answers need not be printed.
+        assert!(
+            check(
+                &qa("Sum of items?", "$9,999.00", "compositional"),
+                &layout,
+                r
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check(&qa("Due date?", "May 3, 2024", "retrieval"), &layout, r)
+                .unwrap_err()
+                .kind,
+            "qa_not_grounded"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! `docs.sample`: picks the figure kind and the figure seed of a record.
 //!
-//! - What it does: draws a figure kind from the configured mix (weights per kind) with the
-//!   stage's seed, and derives the figure seed from the record's seed key, so persona, topic,
+//! - What it does: draws a kind (chart, diagram, table or document; see [`crate::kind`])
+//!   from the configured mix (weights per kind) with the stage's seed, and derives the figure seed from the record's seed key, so persona, topic,
 //!   data and style are fixed by (run seed, dataset, split, record index).
 //! - Inputs: none (the record's seed key).
 //! - Outputs: `image_id`, `figure_kind` (str), `figure_seed` (u64), `figure_options` (json).
@@ -11,18 +11,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::kind::{Kind, RenderSettings};
 use pixmo_annotation_schema::SourceRef;
 use pixmo_dag::registry::StageConfig;
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
-use pixmo_gen_docs::{FigureKind, GenerateOptions};
 use serde::{Deserialize, Serialize};
 
 /// Config of `docs.sample`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SampleConfig {
-    /// Relative weight per figure kind (`bar_chart`, `flowchart`, ...); kinds left out are
-    /// never drawn.
+    /// Relative weight per kind (`bar_chart`, `flowchart`, `invoice`, `typst:menu`, ...);
+    /// kinds left out are never drawn.
     #[serde(default = "default_mix")]
     pub mix: BTreeMap<String, f64>,
     /// Smallest canvas side in pixels.
@@ -31,11 +31,18 @@ pub struct SampleConfig {
     /// Largest canvas side in pixels.
     #[serde(default = "default_max_side")]
     pub max_side: u32,
+    /// Resolution of typst tables and documents, pixels per point.
+    #[serde(default = "default_doc_pixel_per_pt")]
+    pub doc_pixel_per_pt: f32,
+}
+
+fn default_doc_pixel_per_pt() -> f32 {
+    1.5
 }
 
 fn default_mix() -> BTreeMap<String, f64> {
-    FigureKind::ALL
-        .iter()
+    Kind::all()
+        .into_iter()
         .map(|k| (k.name().to_owned(), 1.0))
         .collect()
 }
@@ -56,12 +63,10 @@ impl StageConfig for SampleConfig {
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
         let mut kinds = Vec::new();
         for (name, weight) in &self.mix {
-            let kind = FigureKind::from_name(name).ok_or_else(|| {
-                format!(
-                    "unknown figure kind `{name}` in `mix`; known kinds: {}",
-                    FigureKind::ALL.map(FigureKind::name).join(", ")
-                )
-            })?;
+            let kind = Kind::parse(name).map_err(|e| format!("`mix`: {e}"))?;
+            if kinds.iter().any(|(k, _)| *k == kind) {
+                return Err(format!("`mix` names `{}` twice", kind.name()));
+            }
             if !weight.is_finite() || *weight < 0.0 {
                 return Err(format!("weight of `{name}` must be a non-negative number"));
             }
@@ -72,11 +77,12 @@ impl StageConfig for SampleConfig {
         if kinds.is_empty() {
             return Err("`mix` gives no figure kind a positive weight".into());
         }
-        let options = GenerateOptions {
+        let options = RenderSettings {
             min_side: self.min_side,
             max_side: self.max_side,
+            doc_pixel_per_pt: self.doc_pixel_per_pt,
         };
-        options.validate().map_err(|e| e.to_string())?;
+        options.validate()?;
         Ok(Arc::new(Sample { kinds, options }))
     }
 }
@@ -84,12 +90,12 @@ impl StageConfig for SampleConfig {
 /// The runtime stage.
 #[derive(Debug)]
 pub struct Sample {
-    kinds: Vec<(FigureKind, f64)>,
-    options: GenerateOptions,
+    kinds: Vec<(Kind, f64)>,
+    options: RenderSettings,
 }
 
 impl Sample {
-    fn pick(&self, u: f64) -> FigureKind {
+    fn pick(&self, u: f64) -> Kind {
         let total: f64 = self.kinds.iter().map(|k| k.1).sum();
         let mut x = u * total;
         for (kind, w) in &self.kinds {
@@ -104,7 +110,7 @@ impl Sample {
 
 impl Stage for Sample {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
