@@ -194,3 +194,38 @@ fn docs_builds_are_byte_identical_and_independent_of_worker_split() {
         .unwrap());
     assert_eq!(ha, shard_hashes(&split.join("docs")));
 }
+
+#[test]
+fn near_duplicates_are_recorded_rejects_and_growth_matches_a_fresh_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A loose limit (256 of 1024 bits) so that similar-looking figures count as repeats.
+    let spec = docs_spec(tmp.path());
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("near_duplicate_bits = 24", "near_duplicate_bits = 256")
+        .replace("rows_per_shard = 8", "rows_per_shard = 40");
+    std::fs::write(&spec, text).unwrap();
+    let (grown, fresh) = (tmp.path().join("grown"), tmp.path().join("fresh"));
+    ok(&build_docs(&spec, &grown, 14, &[]));
+    ok(&build_docs(&spec, &grown, 30, &[]));
+    ok(&build_docs(&spec, &fresh, 30, &[]));
+    let dups: u64 = scalar(
+        &fresh,
+        "SELECT count(*) AS n FROM rejects WHERE stage = 'dedup' AND kind = 'near_duplicate' AND message LIKE 'Image nearly repeats %'",
+    )
+    .parse()
+    .unwrap();
+    let rows: u64 = scalar(&fresh, "SELECT count(*) AS n FROM rows")
+        .parse()
+        .unwrap();
+    assert!(
+        dups >= 3 && rows >= 3,
+        "{dups} near duplicates, {rows} rows"
+    );
+    // Rows kept in the first run are hashed again (from their PNGs) when the shard grows,
+    // so growing gives the same shards as building at once.
+    assert_eq!(
+        shard_hashes(&grown.join("docs")),
+        shard_hashes(&fresh.join("docs"))
+    );
+}

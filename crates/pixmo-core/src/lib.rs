@@ -8,7 +8,7 @@ pub mod rng;
 pub mod seed;
 
 pub use hash::{canonical_json, sha256_hex};
-pub use image::RgbaImage;
+pub use image::{RgbaImage, dhash, hamming};
 pub use rng::Rng;
 pub use seed::SeedKey;
 

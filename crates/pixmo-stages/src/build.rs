@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use pixmo_annotation_schema::{Dataset, DatasetSchema, SCHEMA_VERSION};
 use pixmo_dag::exec::{ExecStats, Outcome};
 use pixmo_dag::progress::{Progress, ProgressMode};
-use pixmo_dag::{Plan, Record, Rejection, WorkUnit};
+use pixmo_dag::{ColumnType, Plan, Record, Rejection, Value, WorkUnit};
 use pixmo_shards::manifest::quarantine;
 use pixmo_shards::writer::remove_stale_temporaries;
 use pixmo_shards::{
@@ -89,6 +89,11 @@ pub struct OutputConfig {
     /// zstd level of non-image columns.
     #[serde(default = "default_zstd")]
     pub zstd_level: i32,
+    /// Reject a row as `near_duplicate` when its image's difference hash (`image_dhash`,
+    /// written by `image.validate`) is within this many bits of an earlier row's in the same
+    /// shard. Rows are checked in record order, so the result does not depend on worker
+    /// timing or on how shards are spread over machines. Off when absent.
+    pub near_duplicate_bits: Option<u32>,
 }
 
 fn default_row_group_rows() -> usize {
@@ -116,6 +121,9 @@ impl OutputConfig {
         }
         if config.row_group_rows == 0 {
             return Err("[output]: `row_group_rows` must be positive".into());
+        }
+        if config.near_duplicate_bits.is_some_and(|b| b > 256) {
+            return Err("[output]: `near_duplicate_bits` must be at most 256 (of 1024)".into());
         }
         Ok(config)
     }
@@ -254,6 +262,14 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
     let schema = dataset.schema();
     check_plan(&plan, &schema).map_err(&config_err)?;
     let output = OutputConfig::from_table(&plan.spec.output).map_err(&config_err)?;
+    if output.near_duplicate_bits.is_some()
+        && plan.output_columns().get("image_dhash") != Some(&ColumnType::Bytes)
+    {
+        return Err(config_err(
+            "[output]: `near_duplicate_bits` needs the `image_dhash` column of `image.validate`"
+                .into(),
+        ));
+    }
     if let Some((n, i)) = request.worker
         && (n == 0 || i >= n)
     {
@@ -425,6 +441,7 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
             &layout,
             &run,
             &settings,
+            output.near_duplicate_bits,
             job,
             compute_from,
             carried.as_ref(),
@@ -553,6 +570,7 @@ async fn compute_shard(
     layout: &DatasetLayout,
     run: &RunState,
     settings: &WriterSettings,
+    near_duplicate_bits: Option<u32>,
     job: &ShardJob,
     from: u64,
     carried: Option<&ShardMarker>,
@@ -569,8 +587,12 @@ async fn compute_shard(
     let rejects_path = layout.rejects_path(&job.split, job.index, job.total);
     let mut writer = ShardWriter::create(&data_path, Arc::clone(&schema.schema), settings)?;
     let mut rejections: Vec<Rejection> = Vec::new();
+    let mut dedup = near_duplicate_bits.map(NearDuplicates::new);
     if let Some(old) = carried {
         for batch in read_batches(&layout.root.join(&old.file), settings.row_group_rows)? {
+            if let Some(d) = dedup.as_mut() {
+                d.add_carried(&batch, &run.dataset, &job.split);
+            }
             writer.write(batch)?;
         }
         for batch in read_batches(&layout.root.join(&old.rejects_file), 1024)? {
@@ -600,6 +622,10 @@ async fn compute_shard(
                 summary.records_computed += 1;
                 match outcome {
                     Outcome::Row(record) => {
+                        if let Some(r) = dedup.as_mut().and_then(|d| d.check(&record)) {
+                            new_rejections.push(r);
+                            continue;
+                        }
                         pending.push(*record);
                         if pending.len() >= batch_rows {
                             let records = std::mem::take(&mut pending);
@@ -638,6 +664,96 @@ async fn compute_shard(
     let rejects_file = rejects_writer.finish()?;
     let data_file = tokio::task::block_in_place(|| writer.finish())?;
     Ok((data_file, rejects_file, by_reason))
+}
+
+/// Difference hashes of the rows kept so far in one shard, in record order.
+struct NearDuplicates {
+    max_bits: u32,
+    seen: Vec<(Arc<Vec<u8>>, String)>,
+}
+
+impl NearDuplicates {
+    fn new(max_bits: u32) -> NearDuplicates {
+        NearDuplicates {
+            max_bits,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The rejection of `record` when it nearly repeats a kept row; otherwise remembers it.
+    fn check(&mut self, record: &Record) -> Option<Rejection> {
+        let Some(Value::Bytes(hash)) = record.get("image_dhash") else {
+            return None;
+        };
+        if let Some((bits, id)) = self
+            .seen
+            .iter()
+            .map(|(h, id)| (pixmo_core::hamming(h, hash), id))
+            .find(|(bits, _)| *bits <= self.max_bits)
+        {
+            return Some(Rejection {
+                record_id: record.id.clone(),
+                split: record.key.split.clone(),
+                record_index: record.key.record_index,
+                stage: "dedup".into(),
+                kind: "near_duplicate".into(),
+                message: format!(
+                    "Image nearly repeats {id}'s ({bits} of 1024 difference-hash bits differ; limit {})",
+                    self.max_bits
+                ),
+            });
+        }
+        self.seen.push((Arc::clone(hash), record.id.clone()));
+        None
+    }
+
+    /// Remembers the rows of a carried (committed) batch, hashing their PNG images again.
+    /// JPEG rows are not re-decoded and so are not compared against.
+    fn add_carried(&mut self, batch: &arrow::array::RecordBatch, dataset: &str, split: &str) {
+        use arrow::array::{Array, BinaryArray, StructArray, UInt64Array};
+        let images = batch
+            .column_by_name("image")
+            .and_then(|c| c.as_any().downcast_ref::<StructArray>())
+            .and_then(|s| s.column_by_name("bytes"))
+            .and_then(|c| c.as_any().downcast_ref::<BinaryArray>());
+        let Some(images) = images else { return };
+        let indices = batch
+            .column_by_name("provenance")
+            .and_then(|c| c.as_any().downcast_ref::<StructArray>())
+            .and_then(|s| s.column_by_name("record_index"))
+            .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
+        for row in 0..images.len() {
+            if let Some(image) = decode_png(images.value(row)) {
+                // The record id, as `Record::new` spells it.
+                let id = indices.map_or_else(
+                    || format!("committed row {row}"),
+                    |a| format!("{dataset}-{split}-{:09}", a.value(row)),
+                );
+                self.seen.push((Arc::new(pixmo_core::dhash(&image)), id));
+            }
+        }
+    }
+}
+
+/// An RGBA image from 8-bit RGB or RGBA PNG bytes.
+fn decode_png(bytes: &[u8]) -> Option<pixmo_core::RgbaImage> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    if info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    let data = match info.color_type {
+        png::ColorType::Rgba => buf[..info.buffer_size()].to_vec(),
+        png::ColorType::Rgb => buf[..info.buffer_size()]
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        _ => return None,
+    };
+    pixmo_core::RgbaImage::new(info.width, info.height, data).ok()
 }
 
 async fn write_records(
@@ -733,4 +849,64 @@ async fn probe_rows_per_shard(
     })??;
     let per_row = bytes.checked_div(rows).unwrap_or(2048).max(1);
     Ok((target_bytes / per_row).clamp(1, 1_000_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(seed: u8) -> pixmo_core::RgbaImage {
+        let mut rng = pixmo_core::Rng::new(u64::from(seed));
+        let (w, h) = (64u32, 48u32);
+        let mut data = Vec::new();
+        for _ in 0..w * h {
+            let v = u8::try_from(rng.range_u32(0, 256)).unwrap_or(0);
+            data.extend_from_slice(&[v, v, v, 255]);
+        }
+        pixmo_core::RgbaImage::new(w, h, data).unwrap()
+    }
+
+    fn record(index: u64, img: &pixmo_core::RgbaImage) -> Record {
+        let mut r = Record::new(pixmo_core::SeedKey {
+            run_seed: 1,
+            dataset: "docs".into(),
+            split: "train".into(),
+            record_index: index,
+        });
+        r.set(
+            "image_dhash",
+            Value::Bytes(Arc::new(pixmo_core::dhash(img))),
+        );
+        r
+    }
+
+    #[test]
+    fn near_duplicates_are_rejected_in_record_order() {
+        let (a, b) = (image(1), image(2));
+        let mut a2 = a.clone();
+        a2.data[..40].fill(0); // a few pixels changed
+        let mut d = NearDuplicates::new(24);
+        assert!(d.check(&record(0, &a)).is_none());
+        assert!(d.check(&record(1, &b)).is_none());
+        let r = d.check(&record(2, &a2)).expect("near duplicate");
+        assert_eq!(
+            (r.stage.as_str(), r.kind.as_str()),
+            ("dedup", "near_duplicate")
+        );
+        assert!(r.message.contains("docs-train-000000000"), "{}", r.message);
+        // A rejected row is not remembered; rows without a hash pass.
+        assert_eq!(d.seen.len(), 2);
+        let mut bare = record(3, &b);
+        bare.take("image_dhash");
+        assert!(d.check(&bare).is_none());
+    }
+
+    #[test]
+    fn carried_png_rows_hash_like_fresh_ones() {
+        let a = image(3);
+        let png = crate::encode::encode_png(&a, false).unwrap();
+        let decoded = decode_png(&png).unwrap();
+        assert_eq!(pixmo_core::dhash(&decoded), pixmo_core::dhash(&a));
+        assert!(decode_png(b"not a png").is_none());
+    }
 }

@@ -2,9 +2,12 @@
 //!
 //! - What it does: rejects images whose smaller side is under `min_side`, whose aspect ratio
 //!   exceeds `max_aspect`, or where one colour covers more than `max_dominant_fraction` of
-//!   the pixels (blank or near-blank renders). Colours are quantized to 4 bits per channel.
-//! - Inputs: `image: image`.
-//! - Outputs: `dominant_fraction: f64`.
+//!   the pixels (blank or near-blank renders). Colours are quantized to 4 bits per channel;
+//!   the colour limit may depend on a string column (`max_dominant_fraction_by`). Also
+//!   writes the image's 1024-bit difference hash, which the shard writer uses to reject near
+//!   duplicates when `[output] near_duplicate_bits` is set.
+//! - Inputs: `image: image` (and the `max_dominant_fraction_by` column, if set).
+//! - Outputs: `dominant_fraction: f64`, `image_dhash: bytes`.
 //! - Failure modes: each gate rejects with its own kind: `too_small`, `bad_aspect`,
 //!   `blank_image`.
 //! - Cost: one pass over the pixels (~0.3 ms for 448²).
@@ -115,7 +118,10 @@ impl Stage for Validate {
     }
 
     fn outputs(&self) -> Vec<ColumnDef> {
-        vec![ColumnDef::new("dominant_fraction", ColumnType::F64)]
+        vec![
+            ColumnDef::new("dominant_fraction", ColumnType::F64),
+            ColumnDef::new("image_dhash", ColumnType::Bytes),
+        ]
     }
 
     fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
@@ -165,7 +171,9 @@ impl Stage for Validate {
                 ),
             ));
         }
+        let dhash = pixmo_core::dhash(image);
         record.set("dominant_fraction", Value::F64(fraction));
+        record.set("image_dhash", Value::Bytes(Arc::new(dhash)));
         Ok(())
     }
 }
