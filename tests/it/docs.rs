@@ -202,7 +202,7 @@ fn near_duplicates_are_recorded_rejects_and_growth_matches_a_fresh_build() {
     let spec = docs_spec(tmp.path());
     let text = std::fs::read_to_string(&spec)
         .unwrap()
-        .replace("near_duplicate_bits = 24", "near_duplicate_bits = 256")
+        .replace("near_duplicate_bits = 12", "near_duplicate_bits = 256")
         .replace("rows_per_shard = 8", "rows_per_shard = 40");
     std::fs::write(&spec, text).unwrap();
     let (grown, fresh) = (tmp.path().join("grown"), tmp.path().join("fresh"));

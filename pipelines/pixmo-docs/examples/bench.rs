@@ -36,6 +36,12 @@ fn main() {
         let (mut render_s, mut encode_s, mut bytes, mut pixels, mut gated, mut failed) =
             (0.0, 0.0, 0usize, 0u64, 0u64, 0u64);
         let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+        // The default spec's colour limits: 95 % for charts and diagrams, 98 % for pages.
+        let limit = if matches!(kind, Kind::Doc(_)) {
+            0.98
+        } else {
+            0.95
+        };
         let (mut dom_q, mut dom_x) = (0.0, 0.0);
         for seed in 0..count {
             let t = Instant::now();
@@ -58,7 +64,7 @@ fn main() {
                 Some("small")
             } else if f64::from(w.max(h)) > 5.0 * f64::from(w.min(h)) {
                 Some("aspect")
-            } else if pixmo_stages::validate::dominant_fraction(&g.image) > 0.95 {
+            } else if pixmo_stages::validate::dominant_fraction(&g.image) > limit {
                 Some("one colour")
             } else {
                 None
