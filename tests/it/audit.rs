@@ -32,6 +32,27 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
         table.contains("train") && table.contains("24") && table.contains("val"),
         "{table}"
     );
+    // String functions an auditor reaches for (`substr`, `strpos`) are available.
+    let table = ok(&pixmo()
+        .arg("sql")
+        .arg(out.join("clocks"))
+        .arg("SELECT count(*) AS n, sum(CASE WHEN substr(image_sha256, 1, 2) = left(image_sha256, 2) AND strpos(answer, ':') > 0 THEN 1 ELSE 0 END) AS m FROM rows")
+        .output()
+        .unwrap());
+    let row = table
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .nth(1)
+        .unwrap_or_default();
+    let cells: Vec<&str> = row
+        .split('|')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(
+        cells.len() == 2 && cells[0] == cells[1] && cells[0] != "0",
+        "{table}"
+    );
 
     let cards = tmp.path().join("cards");
     let card_out = pixmo()
