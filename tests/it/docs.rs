@@ -222,6 +222,21 @@ fn near_duplicates_are_recorded_rejects_and_growth_matches_a_fresh_build() {
         dups >= 3 && rows >= 3,
         "{dups} near duplicates, {rows} rows"
     );
+    // Asking for near-duplicate checks without the hashes is a config error, before any work.
+    let no_hash = tmp.path().join("no-hash.toml");
+    std::fs::write(
+        &no_hash,
+        std::fs::read_to_string(&spec)
+            .unwrap()
+            .replace("dhash = true", "dhash = false"),
+    )
+    .unwrap();
+    let failed = build_docs(&no_hash, &tmp.path().join("none"), 4, &[]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        !failed.status.success() && stderr.contains("set `dhash = true`"),
+        "{stderr}"
+    );
     // Rows kept in the first run are hashed again (from their PNGs) when the shard grows,
     // so growing gives the same shards as building at once.
     assert_eq!(

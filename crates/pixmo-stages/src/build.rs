@@ -266,7 +266,7 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
         && plan.output_columns().get("image_dhash") != Some(&ColumnType::Bytes)
     {
         return Err(config_err(
-            "[output]: `near_duplicate_bits` needs the `image_dhash` column of `image.validate`"
+            "[output]: `near_duplicate_bits` needs the `image_dhash` column: set `dhash = true` in the `image.validate` stage"
                 .into(),
         ));
     }

@@ -3,11 +3,11 @@
 //! - What it does: rejects images whose smaller side is under `min_side`, whose aspect ratio
 //!   exceeds `max_aspect`, or where one colour covers more than `max_dominant_fraction` of
 //!   the pixels (blank or near-blank renders). Colours are quantized to 4 bits per channel;
-//!   the colour limit may depend on a string column (`max_dominant_fraction_by`). Also
-//!   writes the image's 1024-bit difference hash, which the shard writer uses to reject near
-//!   duplicates when `[output] near_duplicate_bits` is set.
+//!   the colour limit may depend on a string column (`max_dominant_fraction_by`). With
+//!   `dhash = true` also writes the image's 1024-bit difference hash, which the shard writer
+//!   uses to reject near duplicates when `[output] near_duplicate_bits` is set.
 //! - Inputs: `image: image` (and the `max_dominant_fraction_by` column, if set).
-//! - Outputs: `dominant_fraction: f64`, `image_dhash: bytes`.
+//! - Outputs: `dominant_fraction: f64`, and `image_dhash: bytes` when `dhash` is set.
 //! - Failure modes: each gate rejects with its own kind: `too_small`, `bad_aspect`,
 //!   `blank_image`.
 //! - Cost: one pass over the pixels (~0.3 ms for 448²).
@@ -35,6 +35,9 @@ pub struct ValidateConfig {
     /// used 0.98 or 0.99 for its sparse pipelines: circuits, music, chemistry, SVG).
     #[serde(default)]
     pub max_dominant_fraction_by: Option<DominantBy>,
+    /// Write the image's difference hash (`image_dhash`) for `[output] near_duplicate_bits`.
+    #[serde(default)]
+    pub dhash: bool,
 }
 
 /// Per-record limits on the top colour's share.
@@ -118,10 +121,11 @@ impl Stage for Validate {
     }
 
     fn outputs(&self) -> Vec<ColumnDef> {
-        vec![
-            ColumnDef::new("dominant_fraction", ColumnType::F64),
-            ColumnDef::new("image_dhash", ColumnType::Bytes),
-        ]
+        let mut outputs = vec![ColumnDef::new("dominant_fraction", ColumnType::F64)];
+        if self.config.dhash {
+            outputs.push(ColumnDef::new("image_dhash", ColumnType::Bytes));
+        }
+        outputs
     }
 
     fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
@@ -171,9 +175,11 @@ impl Stage for Validate {
                 ),
             ));
         }
-        let dhash = pixmo_core::dhash(image);
+        if self.config.dhash {
+            let dhash = pixmo_core::dhash(image);
+            record.set("image_dhash", Value::Bytes(Arc::new(dhash)));
+        }
         record.set("dominant_fraction", Value::F64(fraction));
-        record.set("image_dhash", Value::Bytes(Arc::new(dhash)));
         Ok(())
     }
 }
