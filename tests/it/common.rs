@@ -97,7 +97,17 @@ pub fn markers(dataset_root: &Path) -> Vec<serde_json::Value> {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        // Only committed markers (`part-NNNNN.json`): a running build's `.part-*.tmp-PID`
+        // is not a commit yet, and may be renamed away while we list.
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("part-") && n.ends_with(".json"))
+            })
+            .collect();
         paths.sort();
         for p in paths {
             out.push(serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap());
