@@ -163,6 +163,22 @@ fn docs_build_audits_and_rows_carry_both_qa_forms() {
     .parse()
     .unwrap();
     assert!(kinds >= 8, "only {kinds} figure types in {rows} rows");
+    // The data card says how this copy was made, from the rows' recorded models.
+    let cards = tmp.path().join("cards");
+    ok(&pixmo()
+        .arg("card")
+        .arg(&out)
+        .arg("--cards-dir")
+        .arg(&cards)
+        .output()
+        .unwrap());
+    let card = std::fs::read_to_string(cards.join("docs.md")).unwrap();
+    assert!(
+        card.contains("procedural mode: no LLM was used")
+            && !card.contains("Text written by text-only LLMs")
+            && card.contains("pixmo-gen-typst/2 (typst 0.15.1)"),
+        "{card}"
+    );
 }
 
 #[test]

@@ -64,7 +64,8 @@ pub(crate) fn about(dataset: Dataset) -> About {
         Dataset::Docs => About {
             pretty_name: "PixMo-Docs",
             summary: "PixMo-Docs holds charts, tables, documents and diagrams rendered from \
-                code that an LLM wrote, with questions answered from the underlying data.",
+                code (written by an LLM in the original), with questions answered from the \
+                underlying data and code.",
             limitations: &["Figures are rendered, not scanned or photographed."],
         },
         Dataset::Count => About {

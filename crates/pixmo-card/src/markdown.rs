@@ -141,7 +141,28 @@ fn body(out: &mut String, files: &DatasetFiles, stats: &Stats, plots: &[Plot]) {
     let rows = stats.rows();
     let _ = writeln!(out, "# {} (pixmo rebuild)\n", about.pretty_name);
     out.push_str("## Dataset summary\n\n");
+    // Whether a text LLM wrote any field, from the first row's recorded models (LLM stages
+    // record a prompt template); `None` when the lineage could not be read.
+    let llm_used = stats.lineage.as_ref().map(|l| {
+        l.models
+            .iter()
+            .any(|m| m.prompt_template_id.is_some() || m.kind.starts_with("llm"))
+    });
     let _ = writeln!(out, "{}\n", about.summary);
+    if files.dataset == Dataset::Docs {
+        match llm_used {
+            Some(true) => out.push_str(
+                "In this copy a text-only LLM wrote the data, the rendering code and the \
+                 questions (see the models below).\n\n",
+            ),
+            Some(false) => out.push_str(
+                "This copy was built in procedural mode: no LLM was used. Personas, topics and \
+                 data come from seeded banks, the rendering code from parameterised templates, \
+                 and every answer is computed from the data.\n\n",
+            ),
+            None => {}
+        }
+    }
     let images = if files.dataset == Dataset::Clocks {
         "Every image is procedurally rendered"
     } else {
@@ -391,7 +412,7 @@ fn body(out: &mut String, files: &DatasetFiles, stats: &Stats, plots: &[Plot]) {
         let _ = writeln!(out, "- {item}");
     }
     out.push_str("- This is a rebuild in the spirit of the released PixMo data, not the released data itself; sizes and distributions follow the pipeline configuration recorded above.\n");
-    if files.dataset != Dataset::Clocks {
+    if files.dataset != Dataset::Clocks && llm_used != Some(false) {
         out.push_str(
             "- Text written by text-only LLMs can contain errors the image does not support.\n",
         );
