@@ -723,7 +723,7 @@ impl NearDuplicates {
             .and_then(|s| s.column_by_name("record_index"))
             .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
         for row in 0..images.len() {
-            if let Some(image) = decode_png(images.value(row)) {
+            if let Some(image) = crate::encode::decode_png(images.value(row)) {
                 // The record id, as `Record::new` spells it.
                 let id = indices.map_or_else(
                     || format!("committed row {row}"),
@@ -733,27 +733,6 @@ impl NearDuplicates {
             }
         }
     }
-}
-
-/// An RGBA image from 8-bit RGB or RGBA PNG bytes.
-fn decode_png(bytes: &[u8]) -> Option<pixmo_core::RgbaImage> {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-        .read_info()
-        .ok()?;
-    let mut buf = vec![0; reader.output_buffer_size()?];
-    let info = reader.next_frame(&mut buf).ok()?;
-    if info.bit_depth != png::BitDepth::Eight {
-        return None;
-    }
-    let data = match info.color_type {
-        png::ColorType::Rgba => buf[..info.buffer_size()].to_vec(),
-        png::ColorType::Rgb => buf[..info.buffer_size()]
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-        _ => return None,
-    };
-    pixmo_core::RgbaImage::new(info.width, info.height, data).ok()
 }
 
 async fn write_records(
@@ -905,8 +884,8 @@ mod tests {
     fn carried_png_rows_hash_like_fresh_ones() {
         let a = image(3);
         let png = crate::encode::encode_png(&a, false).unwrap();
-        let decoded = decode_png(&png).unwrap();
+        let decoded = crate::encode::decode_png(&png).unwrap();
         assert_eq!(pixmo_core::dhash(&decoded), pixmo_core::dhash(&a));
-        assert!(decode_png(b"not a png").is_none());
+        assert!(crate::encode::decode_png(b"not a png").is_none());
     }
 }

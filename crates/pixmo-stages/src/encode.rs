@@ -148,6 +148,28 @@ pub fn encode_png(image: &pixmo_core::RgbaImage, keep_alpha: bool) -> Result<Vec
     Ok(out)
 }
 
+/// An RGBA image from 8-bit RGB or RGBA PNG bytes (what [`encode_png`] writes); `None`
+/// for anything else.
+pub fn decode_png(bytes: &[u8]) -> Option<pixmo_core::RgbaImage> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    if info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    let data = match info.color_type {
+        png::ColorType::Rgba => buf[..info.buffer_size()].to_vec(),
+        png::ColorType::Rgb => buf[..info.buffer_size()]
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        _ => return None,
+    };
+    pixmo_core::RgbaImage::new(info.width, info.height, data).ok()
+}
+
 /// JPEG bytes of an image (RGB over white).
 ///
 /// # Errors

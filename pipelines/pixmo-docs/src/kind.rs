@@ -56,19 +56,13 @@ impl Kind {
     pub fn parse(name: &str) -> Result<Kind, String> {
         Kind::from_name(name).ok_or_else(|| {
             let bare = name.strip_prefix("typst:").unwrap_or(name);
-            let nearest = Kind::all()
-                .into_iter()
-                .map(|k| (strsim::levenshtein(bare, k.name()), k.name()))
-                .min()
-                .map(|(_, n)| n)
+            let names: Vec<&'static str> = Kind::all().into_iter().map(Kind::name).collect();
+            let hint = pixmo_dag::registry::nearest(bare, names.iter().copied())
+                .map(|n| format!(" (did you mean `{n}`?)"))
                 .unwrap_or_default();
             format!(
-                "unknown figure kind `{name}` (did you mean `{nearest}`?); known kinds: {}",
-                Kind::all()
-                    .into_iter()
-                    .map(Kind::name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "unknown figure kind `{name}`{hint}; known kinds: {}",
+                names.join(", ")
             )
         })
     }

@@ -74,7 +74,7 @@ pub struct QaStage {
 pub enum Grounding {
     /// Every string drawn on a chart or diagram, exactly as drawn.
     Drawn(Vec<String>),
-    /// A typst document's laid-out text, whitespace collapsed, and its text lines.
+    /// A typst document's laid-out text and its text lines, whitespace collapsed.
     Layout { text: String, lines: Vec<String> },
 }
 
@@ -84,7 +84,7 @@ impl Grounding {
             Grounding::Drawn(drawn) => drawn.iter().any(|t| t == s),
             Grounding::Layout { text, lines } => {
                 let s = collapse_spaces(s);
-                text.contains(&s) || lines.iter().any(|l| collapse_spaces(l).contains(&s))
+                text.contains(&s) || lines.iter().any(|l| l.contains(&s))
             }
         }
     }
@@ -174,8 +174,11 @@ fn parse_figure_qa(raw: &serde_json::Value) -> Result<(Vec<Qa>, String, Groundin
     let grounding = if let Some(text) = raw["layout_text"].as_str() {
         Grounding::Layout {
             text: collapse_spaces(text),
-            lines: serde_json::from_value(raw["text_lines"].clone())
-                .map_err(|e| bad("Text lines", e))?,
+            lines: serde_json::from_value::<Vec<String>>(raw["text_lines"].clone())
+                .map_err(|e| bad("Text lines", e))?
+                .iter()
+                .map(|l| collapse_spaces(l))
+                .collect(),
         }
     } else {
         Grounding::Drawn(
@@ -321,7 +324,7 @@ mod tests {
     fn document_answers_are_found_in_the_layout() {
         let layout = Grounding::Layout {
             text: "Invoice INV-2041 Total $1,204.50 Acme Supply Co.".into(),
-            lines: vec!["Bill to: Jane".into(), "Acme  Supply Co.".into()],
+            lines: vec!["Bill to: Jane".into(), "Acme Supply Co.".into()],
         };
         let r = pixmo_gen_typst::REFUSAL;
         assert!(check(&qa("Invoice number?", "INV-2041", "retrieval"), &layout, r).is_ok());
@@ -342,5 +345,20 @@ mod tests {
                 .kind,
             "qa_not_grounded"
         );
+    }
+
+    #[test]
+    fn parsed_layouts_collapse_whitespace_once() {
+        let raw = serde_json::json!({
+            "qa": [],
+            "refusal": pixmo_gen_typst::REFUSAL,
+            "layout_text": "Total\n $1,204.50",
+            "text_lines": ["Acme  Supply\tCo."],
+        });
+        let (_, refusal, grounding) = parse_figure_qa(&raw).unwrap();
+        assert_eq!(refusal, pixmo_gen_typst::REFUSAL);
+        assert!(grounding.shows("Acme Supply Co."));
+        assert!(grounding.shows("Total $1,204.50"));
+        assert!(!grounding.shows("Acme Co."));
     }
 }
