@@ -65,28 +65,3 @@ pub fn dist(a: (f32, f32), b: (f32, f32)) -> f64 {
     let (dx, dy) = (f64::from(a.0 - b.0), f64::from(a.1 - b.1));
     (dx * dx + dy * dy).sqrt()
 }
-
-/// Encodes RGBA8 as PNG bytes.
-pub fn png_bytes(width: u32, height: u32, rgba: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, width, height);
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::High);
-        let mut w = enc.write_header().expect("png header");
-        w.write_image_data(rgba).expect("png data");
-    }
-    out
-}
-
-/// Decodes a PNG into `(width, height, rgba)`.
-pub fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let dec = png::Decoder::new(std::io::Cursor::new(bytes));
-    let mut reader = dec.read_info().expect("png info");
-    let mut buf = vec![0; reader.output_buffer_size().expect("png size")];
-    let info = reader.next_frame(&mut buf).expect("png frame");
-    buf.truncate(info.buffer_size());
-    assert_eq!(info.color_type, png::ColorType::Rgba);
-    (info.width, info.height, buf)
-}
