@@ -7,6 +7,7 @@
 //! autodiff, the `pixmo-train` binary can pick CUDA (`--features cuda`).
 
 pub mod batch;
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -10,6 +10,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand};
 use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::bench::BenchSpec;
 use pixmo_trainer::config::ModelConfig;
 use pixmo_trainer::data::{Example, load_examples};
 use pixmo_trainer::eval::evaluate;
@@ -38,6 +39,59 @@ enum Command {
     Finetune(TrainArgs),
     /// Greedy-decode and score a checkpoint on clock and count examples.
     Eval(EvalArgs),
+    /// Training throughput on synthetic batches: tokens/s, TFLOP/s and MFU (JSON).
+    Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Dtype {
+    /// 32-bit floats everywhere (what `pretrain`/`finetune` use).
+    F32,
+    /// bfloat16 everywhere (CUDA only; weights and optimiser state too, no f32 master copy).
+    Bf16,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Model preset (`molmo-7b-d`, `small`, `tiny`).
+    #[arg(long, default_value = "molmo-7b-d")]
+    model: String,
+    /// Model config JSON (overrides `--model`).
+    #[arg(long)]
+    model_config: Option<PathBuf>,
+    /// Keep only this many LLM blocks (a layer-sliced proxy at full width).
+    #[arg(long)]
+    llm_layers: Option<usize>,
+    /// Keep only this many ViT blocks.
+    #[arg(long)]
+    vit_layers: Option<usize>,
+    /// Device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceKind,
+    /// Float type.
+    #[arg(long, value_enum, default_value = "f32")]
+    dtype: Dtype,
+    /// Sequences per micro-batch.
+    #[arg(long, default_value_t = 4)]
+    micro_batch: usize,
+    /// Micro-batches per step.
+    #[arg(long, default_value_t = 1)]
+    grad_accum: usize,
+    /// Sequence length.
+    #[arg(long, default_value_t = 2304)]
+    seq_len: usize,
+    /// Side of the square synthetic images (1008 px gives Molmo's 12 crops + global).
+    #[arg(long, default_value_t = 1008)]
+    image_px: usize,
+    /// Untimed warm-up steps.
+    #[arg(long, default_value_t = 2)]
+    warmup_steps: usize,
+    /// Timed steps.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Peak dense TFLOP/s for MFU (989: H100/H200 SXM bf16 dense).
+    #[arg(long, default_value_t = 989.0)]
+    peak_tflops: f64,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -174,7 +228,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let device = match &cli.command {
         Command::Pretrain(a) | Command::Finetune(a) => a.device,
         Command::Eval(a) => a.device,
+        Command::Bench(a) => a.device,
     };
+    if let Command::Bench(a) = &cli.command
+        && a.dtype == Dtype::Bf16
+    {
+        return match device {
+            DeviceKind::Cpu => bail!(
+                "`--dtype bf16` runs on CUDA only\nhint: add `--device cuda`, or drop `--dtype`"
+            ),
+            DeviceKind::Cuda => bench_cuda_bf16(a),
+        };
+    }
     match device {
         DeviceKind::Cpu => run::<CpuTrain>(cli, Default::default()),
         DeviceKind::Cuda => run_cuda(cli),
@@ -187,8 +252,24 @@ fn run_cuda(cli: Cli) -> anyhow::Result<()> {
     run::<CudaTrain>(cli, burn::backend::cuda::CudaDevice::default())
 }
 
+#[cfg(feature = "cuda")]
+fn bench_cuda_bf16(a: &BenchArgs) -> anyhow::Result<()> {
+    type CudaBf16 = burn::backend::Autodiff<burn::backend::Cuda<burn::tensor::bf16>>;
+    bench::<CudaBf16>(a, &burn::backend::cuda::CudaDevice::default())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn bench_cuda_bf16(_a: &BenchArgs) -> anyhow::Result<()> {
+    run_cuda_missing()
+}
+
 #[cfg(not(feature = "cuda"))]
 fn run_cuda(_cli: Cli) -> anyhow::Result<()> {
+    run_cuda_missing()
+}
+
+#[cfg(not(feature = "cuda"))]
+fn run_cuda_missing() -> anyhow::Result<()> {
     bail!(
         "This `pixmo-train` was built without CUDA\nhint: rebuild with `cargo build --release -p pixmo-trainer --features cuda`"
     )
@@ -199,6 +280,7 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
         Command::Pretrain(a) => train::<B>(Stage::Pretrain, &a, device),
         Command::Finetune(a) => train::<B>(Stage::Finetune, &a, device),
         Command::Eval(a) => eval::<B::InnerBackend>(&a, &device),
+        Command::Bench(a) => bench::<B>(&a, &device),
     }
 }
 
@@ -408,6 +490,42 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
         c.checkpoint_every = n;
     }
     c
+}
+
+fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Result<()> {
+    let mut model = match &a.model_config {
+        Some(path) => serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("Cannot read `{}`", path.display()))?,
+        )
+        .with_context(|| format!("Bad model config `{}`", path.display()))?,
+        None => ModelConfig::preset(&a.model)?,
+    };
+    if let Some(n) = a.llm_layers {
+        model.llm.layers = n;
+    }
+    if let Some(n) = a.vit_layers {
+        model.vit.layers = n;
+    }
+    let spec = BenchSpec {
+        model,
+        micro_batch: a.micro_batch,
+        grad_accum: a.grad_accum,
+        seq_len: a.seq_len,
+        image_px: a.image_px,
+        warmup_steps: a.warmup_steps,
+        steps: a.steps,
+        peak_tflops: a.peak_tflops,
+    };
+    let report = pixmo_trainer::bench::run::<B>(&spec, device)?;
+    println!(
+        "{}",
+        serde_json::to_string(&serde_json::json!({
+            "dtype": format!("{:?}", a.dtype).to_lowercase(),
+            "spec": spec,
+            "report": report,
+        }))?
+    );
+    Ok(())
 }
 
 fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {

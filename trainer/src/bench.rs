@@ -1,0 +1,350 @@
+//! Training-throughput benchmark at any model size: synthetic packed batches (noise images
+//! through the real preprocessing, byte text through the real packing) pushed through the
+//! real training step (forward, loss, backward, per-group clipping, AdamW), timed after
+//! warm-up, with model FLOPs counted from the config to give achieved TFLOP/s and MFU.
+
+use std::time::Instant;
+
+use burn::tensor::backend::AutodiffBackend;
+use serde::Serialize;
+
+use crate::batch::{Batch, Packed, collate, pack};
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+use crate::format::{FormattedText, Stage};
+use crate::model::Molmo;
+use crate::optim::{Schedule, adamw, apply, split_and_clip};
+use crate::preprocess::{RgbF32, preprocess};
+use crate::rng::Rng;
+use crate::tokenizer::Tokenizer;
+use crate::train::{TrainConfig, step_gradients};
+
+/// Parameters per group, counted from the config (matches `Module::num_params`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamCounts {
+    /// Vision encoder.
+    pub vit: usize,
+    /// Connector and new-token embeddings.
+    pub connector: usize,
+    /// Language model (embeddings and head included).
+    pub llm: usize,
+}
+
+impl ParamCounts {
+    /// All parameters.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.vit + self.connector + self.llm
+    }
+}
+
+/// Counts the parameters a [`Molmo`] built from `c` has.
+#[must_use]
+pub fn param_counts(c: &ModelConfig) -> ParamCounts {
+    let (v, g) = (&c.vit, &c.vision);
+    let ln = 2 * v.d_model;
+    let vit_block = 2 * ln + 4 * (v.d_model * v.d_model + v.d_model)
+        + (v.d_model * v.mlp_hidden + v.mlp_hidden)
+        + (v.mlp_hidden * v.d_model + v.d_model);
+    let vit = g.patch_dim() * v.d_model
+        + v.d_model
+        + (g.patches_per_crop() + 1) * v.d_model
+        + ln
+        + v.layers * vit_block;
+
+    let features = v.d_model * v.feature_layers.len();
+    let (h, d) = (c.connector.projector_hidden, c.llm.d_model);
+    let pooling = 3 * (features * v.d_model + v.d_model) + v.d_model * v.d_model + v.d_model;
+    let connector =
+        2 * features + pooling + 2 * v.d_model * h + h * d + c.llm.additional_vocab_size * d;
+
+    let l = &c.llm;
+    let hd = l.d_model / l.heads;
+    let (q, kv) = (l.heads * hd, l.kv_heads * hd);
+    let llm_block = 2 * l.d_model
+        + (l.d_model * q + q)
+        + 2 * (l.d_model * kv + kv)
+        + q * l.d_model
+        + 3 * l.d_model * l.mlp_hidden;
+    let llm = 2 * l.vocab_size * l.d_model + l.layers * llm_block + l.d_model;
+    ParamCounts {
+        vit,
+        connector,
+        llm,
+    }
+}
+
+/// Forward FLOPs of one micro-batch (matrix products only, 2 per multiply-add), by part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Flops {
+    /// ViT over every crop.
+    pub vit: f64,
+    /// Pooling attention and projector over every pooling window.
+    pub connector: f64,
+    /// Decoder blocks and output head over the padded sequences.
+    pub llm: f64,
+}
+
+impl Flops {
+    /// Forward total.
+    #[must_use]
+    pub fn forward(&self) -> f64 {
+        self.vit + self.connector + self.llm
+    }
+
+    /// A training step's FLOPs: forward plus a backward of twice the forward.
+    #[must_use]
+    pub fn train(&self) -> f64 {
+        3.0 * self.forward()
+    }
+}
+
+/// Forward FLOPs for `crops` crops and `batch` sequences of `seq` tokens. Attention counts
+/// every score computed (the masks are additive, so masked scores are computed too).
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn forward_flops(c: &ModelConfig, crops: usize, batch: usize, seq: usize) -> Flops {
+    let f = |x: usize| x as f64;
+    let (v, g) = (&c.vit, &c.vision);
+    let (n, p) = (f(crops), f(g.patches_per_crop()));
+    let s = p + 1.0;
+    let dv = f(v.d_model);
+    let vit = 2.0 * n * p * f(g.patch_dim()) * dv
+        + f(v.layers)
+            * (2.0 * n * s * (4.0 * dv * dv + 2.0 * dv * f(v.mlp_hidden)) + 4.0 * n * s * s * dv);
+
+    let side = g.crop_patches() / g.pool_size;
+    let windows = n * f(side * side);
+    let k = f(g.pool_size * g.pool_size);
+    let feat = dv * f(v.feature_layers.len());
+    let (h, d) = (f(c.connector.projector_hidden), f(c.llm.d_model));
+    let connector = 2.0 * windows * (feat * dv + 2.0 * k * feat * dv + dv * dv + 2.0 * k * dv)
+        + 2.0 * windows * (2.0 * dv * h + h * d);
+
+    let l = &c.llm;
+    let hd = f(l.d_model / l.heads);
+    let (q, kv) = (f(l.heads) * hd, f(l.kv_heads) * hd);
+    let tokens = f(batch) * f(seq);
+    let block = 2.0 * tokens * (d * q + 2.0 * d * kv + q * d + 3.0 * d * f(l.mlp_hidden))
+        + 4.0 * f(batch) * f(seq) * f(seq) * q;
+    let llm = f(l.layers) * block + 2.0 * tokens * d * f(l.vocab_size);
+    Flops {
+        vit,
+        connector,
+        llm,
+    }
+}
+
+/// One synthetic sequence: a seeded noise image of `image_px`² (tiled by the real
+/// preprocessing) and a caption that fills the sequence to `seq_len`.
+#[must_use]
+pub fn synthetic_packed(config: &ModelConfig, seq_len: usize, image_px: usize, seed: u64) -> Packed {
+    let mut rng = Rng::derive(seed, 0);
+    let bytes: Vec<u8> = (0..image_px * image_px * 3)
+        .map(|_| u8::try_from(rng.next_u64() % 256).unwrap_or(0))
+        .collect();
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let input = preprocess(
+        &config.vision,
+        &tok,
+        &RgbF32::from_rgb8(image_px, image_px, &bytes),
+    );
+    const WORDS: [&str; 12] = [
+        "the", "clock", "shows", "a", "red", "chart", "with", "three", "bars", "and", "text",
+        "below",
+    ];
+    let mut caption = String::new();
+    while caption.len() < seq_len {
+        caption.push(' ');
+        caption.push_str(WORDS[usize::try_from(rng.next_u64() % 12).unwrap_or(0)]);
+    }
+    let text = FormattedText {
+        prompt: " long_caption 500:".into(),
+        response: caption,
+    };
+    pack(input, &[text], Stage::Pretrain, &tok, seq_len)
+}
+
+/// What to benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchSpec {
+    /// Model sizes.
+    pub model: ModelConfig,
+    /// Sequences per micro-batch.
+    pub micro_batch: usize,
+    /// Micro-batches per step.
+    pub grad_accum: usize,
+    /// Sequence length (each sequence is filled to it).
+    pub seq_len: usize,
+    /// Side of the square synthetic images, in pixels (sets the number of crops).
+    pub image_px: usize,
+    /// Untimed steps first (kernel compilation, autotuning, allocation).
+    pub warmup_steps: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// Peak dense TFLOP/s of the device, for MFU.
+    pub peak_tflops: f64,
+}
+
+/// Measured throughput.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// Backend name.
+    pub backend: String,
+    /// Parameters per group.
+    pub params: ParamCounts,
+    /// Crops per sequence (global crop included).
+    pub crops_per_sequence: usize,
+    /// LLM tokens per step (padded sequence length × sequences).
+    pub tokens_per_step: usize,
+    /// Training FLOPs per step (3 × forward, matrix products only).
+    pub flops_per_step: f64,
+    /// Forward FLOPs per micro-batch by part.
+    pub forward_flops: Flops,
+    /// Seconds of each timed step.
+    pub step_seconds: Vec<f64>,
+    /// Median step time.
+    pub median_step_seconds: f64,
+    /// LLM tokens per second at the median step time.
+    pub tokens_per_second: f64,
+    /// Achieved model TFLOP/s at the median step time.
+    pub tflops: f64,
+    /// `tflops / peak_tflops`.
+    pub mfu: f64,
+    /// Seconds of the warm-up steps.
+    pub warmup_seconds: f64,
+    /// Loss of the last step (finite if the step computed something sensible).
+    pub last_loss: f64,
+}
+
+/// Runs the benchmark on `device`.
+///
+/// # Errors
+/// When the config is invalid, sizes are zero, or the device fails to synchronise.
+#[allow(clippy::cast_precision_loss)]
+pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<BenchReport> {
+    spec.model.validate()?;
+    if spec.micro_batch == 0 || spec.grad_accum == 0 || spec.steps == 0 || spec.seq_len < 16 {
+        return Err(Error::Config(
+            "bench needs micro-batch, grad-accum and steps ≥ 1 and seq-len ≥ 16".into(),
+        ));
+    }
+    let mut train = TrainConfig::recipe(Stage::Pretrain);
+    train.micro_batch = spec.micro_batch;
+    train.grad_accum = spec.grad_accum;
+    train.seq_len = spec.seq_len;
+    let total_steps = (spec.warmup_steps + spec.steps) as u64;
+    let schedule = Schedule::recipe(Stage::Pretrain, total_steps);
+
+    let packed: Vec<Packed> = (0..spec.micro_batch)
+        .map(|i| synthetic_packed(&spec.model, spec.seq_len, spec.image_px, i as u64))
+        .collect();
+    let crops = packed[0].image.crop_count();
+    let batches: Vec<Batch<B>> = (0..spec.grad_accum)
+        .map(|_| collate(&packed, &spec.model.vision, device))
+        .collect();
+    let [b, s] = batches[0].shape;
+    let fwd = forward_flops(&spec.model, crops * b, b, s);
+    let flops_per_step = fwd.train() * spec.grad_accum as f64;
+
+    B::seed(device, 17);
+    let mut model = Molmo::<B>::new(&spec.model, device);
+    let mut optimizer = adamw::<B>();
+    let sync = |device: &B::Device| {
+        B::sync(device).map_err(|e| Error::Config(format!("device sync failed: {e:?}")))
+    };
+    let mut times = Vec::with_capacity(spec.steps);
+    let mut warmup_seconds = 0.0;
+    let mut last_loss = f64::NAN;
+    for step in 0..total_steps {
+        let start = Instant::now();
+        let (loss, _, grads) = step_gradients(&model, &batches, &train, true);
+        let groups = split_and_clip(&model, grads, train.max_grad_norm);
+        model = apply(&mut optimizer, model, groups, &schedule, step);
+        sync(device)?;
+        let dt = start.elapsed().as_secs_f64();
+        last_loss = loss;
+        if step < spec.warmup_steps as u64 {
+            warmup_seconds += dt;
+        } else {
+            times.push(dt);
+        }
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let tokens_per_step = b * s * spec.grad_accum;
+    let tflops = flops_per_step / median / 1e12;
+    Ok(BenchReport {
+        backend: B::name(device),
+        params: param_counts(&spec.model),
+        crops_per_sequence: crops,
+        tokens_per_step,
+        flops_per_step,
+        forward_flops: fwd,
+        step_seconds: times,
+        median_step_seconds: median,
+        tokens_per_second: tokens_per_step as f64 / median,
+        tflops,
+        mfu: tflops / spec.peak_tflops,
+        warmup_seconds,
+        last_loss,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+
+    type B = burn::backend::Autodiff<burn::backend::NdArray>;
+
+    #[test]
+    fn parameter_count_matches_the_built_model() {
+        for config in [ModelConfig::tiny(), ModelConfig::small()] {
+            let model = Molmo::<B>::new(&config, &Default::default());
+            let counted = param_counts(&config);
+            assert_eq!(counted.vit, model.vit.num_params());
+            assert_eq!(counted.connector, model.connector.num_params());
+            assert_eq!(counted.llm, model.llm.num_params());
+        }
+        // Molmo-7B-D: ~0.3B ViT-L (23 blocks), ~7.6B Qwen2-7B.
+        let p = param_counts(&ModelConfig::molmo_7b_d());
+        assert!((290e6..310e6).contains(&(p.vit as f64)), "{p:?}");
+        assert!((7.5e9..7.7e9).contains(&(p.llm as f64)), "{p:?}");
+    }
+
+    #[test]
+    fn llm_flops_follow_six_n_t_when_attention_is_small() {
+        let c = ModelConfig::molmo_7b_d();
+        let f = forward_flops(&c, 0, 1, 1);
+        // Training FLOPs per token ≈ 6 × (non-embedding parameters + head).
+        let p = param_counts(&c);
+        let matmul_params = p.llm - c.llm.vocab_size * c.llm.d_model;
+        let ratio = f.train() / (6.0 * matmul_params as f64);
+        assert!((0.99..1.01).contains(&ratio), "{ratio}");
+        // Doubling the sequence more than doubles the LLM's cost (quadratic attention).
+        let a = forward_flops(&c, 0, 1, 2048).llm;
+        let b = forward_flops(&c, 0, 1, 4096).llm;
+        assert!(b > 2.0 * a);
+    }
+
+    #[test]
+    fn tiny_bench_runs_on_cpu() {
+        let spec = BenchSpec {
+            model: ModelConfig::tiny(),
+            micro_batch: 2,
+            grad_accum: 1,
+            seq_len: 96,
+            image_px: 40,
+            warmup_steps: 1,
+            steps: 2,
+            peak_tflops: 1.0,
+        };
+        let r = run::<B>(&spec, &Default::default()).unwrap();
+        assert_eq!(r.step_seconds.len(), 2);
+        assert!(r.last_loss.is_finite() && r.last_loss > 0.0);
+        assert_eq!(r.tokens_per_step, 2 * 96);
+        assert!(r.tflops > 0.0 && r.mfu > 0.0);
+    }
+}
