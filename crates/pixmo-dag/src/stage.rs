@@ -26,6 +26,11 @@ pub trait Stage: Send + Sync + 'static {
     fn uses_vlm(&self) -> bool {
         false
     }
+    /// Counters for the run summary (calls, cache hits, tokens, dropped items), read once
+    /// after the run; `None` for stages with nothing to add.
+    fn summary(&self) -> Option<serde_json::Value> {
+        None
+    }
     /// Processes one record in place.
     ///
     /// # Errors

@@ -81,6 +81,22 @@ pub fn models_dir() -> Result<PathBuf> {
     ))
 }
 
+/// Where LLM replies are cached: `PIXMO_LLM_CACHE`, else `$XDG_CACHE_HOME/pixmo/llm-cache`,
+/// else `~/.cache/pixmo/llm-cache`. Keys cover model, messages and parameters, so one cache
+/// serves every run and output folder.
+///
+/// # Errors
+/// When none of those variables is set.
+pub fn cache_dir() -> Result<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(dir) = var("PIXMO_LLM_CACHE") {
+        return Ok(PathBuf::from(dir));
+    }
+    Ok(models_dir()
+        .map_err(|_| Error::Config("cannot locate the LLM cache: set `PIXMO_LLM_CACHE`".into()))?
+        .with_file_name("llm-cache"))
+}
+
 /// Options of a fetch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FetchOptions {

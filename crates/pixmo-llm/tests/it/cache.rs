@@ -4,7 +4,7 @@ use pixmo_llm::{
     CacheCounts, CachedClient, ChatRequest, LlmClient, Message, OpenAiConfig, SamplingParams,
 };
 
-use crate::support::{Reply, TestServer};
+use pixmo_llm_testkit::{Reply, TestServer};
 
 fn requests() -> Vec<ChatRequest> {
     ["a dog", "a cat", "a clock"]

@@ -14,7 +14,7 @@ use pixmo_llm::{
 async fn embedded_smollm2_generates_deterministic_text() {
     let path = SMOLLM2_135M_INSTRUCT_Q4_1.path_in(&models_dir().unwrap());
     if !path.is_file() {
-        crate::support::missing(&format!("model `{}` is not fetched", path.display()));
+        pixmo_llm_testkit::missing(&format!("model `{}` is not fetched", path.display()));
         return;
     }
     let loaded = Instant::now();
@@ -71,7 +71,7 @@ async fn embedded_smollm2_generates_deterministic_text() {
 async fn requantized_q8_0_model_is_labelled_and_bounded_by_max_tokens() {
     let path = SMOLLM2_135M_INSTRUCT_Q4_1.path_in(&models_dir().unwrap());
     if !path.is_file() {
-        crate::support::missing(&format!("model `{}` is not fetched", path.display()));
+        pixmo_llm_testkit::missing(&format!("model `{}` is not fetched", path.display()));
         return;
     }
     let client = EmbeddedConfig {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pixmo_llm::{Error, FetchOptions, ModelSpec, fetch_model, sha256_hex};
 
-use crate::support::{Reply, TestServer};
+use pixmo_llm_testkit::{Reply, TestServer};
 
 const MEMBER: &str = "tiny_model/tiny.gguf";
 

@@ -5,4 +5,3 @@ mod embedded;
 mod fetch;
 mod openai;
 mod server;
-mod support;

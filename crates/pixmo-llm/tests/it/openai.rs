@@ -9,7 +9,7 @@ use pixmo_llm::{
 };
 use serde_json::json;
 
-use crate::support::{Reply, TestServer};
+use pixmo_llm_testkit::{Reply, TestServer};
 
 fn config(server: &TestServer) -> OpenAiConfig {
     let mut config = OpenAiConfig::new(format!("{}/v1", server.url()), "test-model");

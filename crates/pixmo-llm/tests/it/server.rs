@@ -1,123 +1,20 @@
 //! End to end against a real OpenAI-compatible server: llama.cpp's server from the PyPI
-//! `xllamacpp` package, serving the pinned SmolLM2 GGUF on 127.0.0.1 with one thread.
-//!
-//! Needs `PIXMO_PYTHON` (a Python with `xllamacpp`) and the model in the models directory
-//! (`crates/pixmo-llm/ci-setup.sh` installs both). Without them the test fails under `CI`
-//! and is skipped otherwise.
+//! `xllamacpp` package, serving the pinned SmolLM2 GGUF on 127.0.0.1 with one thread
+//! (`pixmo_llm_testkit::LlamaServer`).
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use pixmo_llm::{
     CachedClient, ChatRequest, FinishReason, GgufTokenizer, JsonSchema, LlmClient, Message,
     OpenAiConfig, SMOLLM2_135M_INSTRUCT_Q4_1, SamplingParams, models_dir,
 };
+use pixmo_llm_testkit::LlamaServer;
 use serde_json::json;
-
-use crate::support::missing;
-
-/// A running `xserve.py`; killed on drop.
-struct LlamaServer {
-    child: Child,
-    base_url: String,
-}
-
-impl LlamaServer {
-    /// Starts the server, or reports (see [`missing`]) why it cannot and returns `None`.
-    fn start() -> Option<Self> {
-        let Some(python) = std::env::var_os("PIXMO_PYTHON") else {
-            missing("`PIXMO_PYTHON` is not set (a Python with `xllamacpp`)");
-            return None;
-        };
-        let has_package = Command::new(&python)
-            .args(["-c", "import xllamacpp"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !has_package {
-            missing(&format!(
-                "`{}` cannot import `xllamacpp`",
-                PathBuf::from(&python).display()
-            ));
-            return None;
-        }
-        let model = SMOLLM2_135M_INSTRUCT_Q4_1.path_in(&models_dir().ok()?);
-        if !model.is_file() {
-            missing(&format!("model `{}` is not fetched", model.display()));
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/xserve.py");
-        let mut child = Command::new(&python)
-            .arg(script)
-            .arg(&model)
-            .arg(port.to_string())
-            .arg("1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start xserve.py");
-        // Drain stdout so the server never blocks on a full pipe.
-        let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                eprintln!("xserve: {line}");
-            }
-        });
-        let server = Self {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-        };
-        server.wait_ready(Duration::from_secs(180));
-        Some(server)
-    }
-
-    /// Polls `GET /health` until it answers 200, the process dies, or the deadline passes.
-    fn wait_ready(&self, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        let url = format!("{}/health", self.base_url);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let http = reqwest::Client::new();
-        loop {
-            let ready = rt.block_on(async {
-                http.get(&url)
-                    .timeout(Duration::from_secs(2))
-                    .send()
-                    .await
-                    .is_ok_and(|response| response.status().is_success())
-            });
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "xserve.py not ready after {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for LlamaServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn smollm2_on_llama_cpp_server_end_to_end() {
     let startup = Instant::now();
-    let Some(server) = LlamaServer::start() else {
+    let Some(server) = LlamaServer::start(1) else {
         return;
     };
     eprintln!("xserve.py ready in {:.1?}", startup.elapsed());
@@ -126,7 +23,7 @@ fn smollm2_on_llama_cpp_server_end_to_end() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let mut config = OpenAiConfig::new(format!("{}/v1", server.base_url), "smollm2");
+        let mut config = OpenAiConfig::new(format!("{}/v1", server.base_url()), "smollm2");
         config.model_sha256 = Some(SMOLLM2_135M_INSTRUCT_Q4_1.sha256.into());
         config.max_concurrency = 1;
         config.timeout_s = 120.0;
@@ -209,7 +106,7 @@ fn smollm2_on_llama_cpp_server_end_to_end() {
             vec![Message::system("Be terse."), Message::user("Hi."), Message::assistant("Hello."), Message::user("Bye.")],
         ] {
             let reply: serde_json::Value = http
-                .post(format!("{}/apply-template", server.base_url))
+                .post(format!("{}/apply-template", server.base_url()))
                 .json(&json!({"messages": messages}))
                 .send()
                 .await
@@ -225,7 +122,7 @@ fn smollm2_on_llama_cpp_server_end_to_end() {
             "naïve café — 3.14159 {\"json\": [1,2]}",
         ] {
             let reply: serde_json::Value = http
-                .post(format!("{}/tokenize", server.base_url))
+                .post(format!("{}/tokenize", server.base_url()))
                 .json(&json!({"content": text, "add_special": false, "parse_special": true}))
                 .send()
                 .await

@@ -1,5 +1,4 @@
-//! Test support: a small real HTTP/1.1 server on loopback with scripted replies, and the
-//! skip-unless-CI rule for tests that need installed assets.
+//! A small real HTTP/1.1 server on loopback with scripted replies.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,14 +7,6 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// Reports a missing asset: panics under `CI`, otherwise prints why the test is skipped.
-pub fn missing(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} (required when `CI` is set)");
-    }
-    eprintln!("skipping: {what}");
-}
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
