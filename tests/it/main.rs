@@ -9,5 +9,6 @@ mod cli_errors;
 mod depcheck;
 mod determinism;
 mod docs;
+mod docs_llm;
 mod failures;
 mod python;

@@ -1,5 +1,5 @@
-//! PixMo-Docs (procedural mode): charts, diagrams, tables and documents with exact QA, end
-//! to end.
+//! PixMo-Docs: charts, diagrams, tables and documents with checked QA, end to end, in two
+//! modes: procedural (the default, no LLM) and LLM-written (`pipeline-llm.toml`).
 //!
 //! Stages: `docs.sample` (kind by the configured mix, figure seed) -> `docs.render`
 //! (persona, topic, data, code and pixels from `pixmo-gen-docs` for charts and diagrams or
@@ -7,17 +7,29 @@
 //! QA pair and writes the PixMo-Docs `questions` and CoSyn `qa_pairs` forms with the
 //! `metadata` struct), plus the generic `image.validate` (PixMo-Docs' render gates) and
 //! `image.encode`. The default spec is [`DEFAULT_SPEC`] (`pipeline.toml`).
+//!
+//! LLM mode replaces `docs.render` by `docs.llm_figure` (persona -> topics -> data -> code ->
+//! sandboxed render, failed renders sent back with the error) and adds `docs.llm_qa` (QA
+//! written from data and code, numeric answers recomputed with [`verify`]) before the same
+//! `docs.qa` checks; prompts are in [`llm::prompts`]. Its spec is [`LLM_SPEC`].
 
 pub mod crop;
 pub mod kind;
+pub mod llm;
 pub mod stages;
+pub mod verify;
 
 /// The default pipeline spec.
 pub const DEFAULT_SPEC: &str = include_str!("../pipeline.toml");
+
+/// The LLM-mode spec (`pixmo build docs --spec pipelines/pixmo-docs/pipeline-llm.toml`).
+pub const LLM_SPEC: &str = include_str!("../pipeline-llm.toml");
 
 /// Registers the docs stages.
 pub fn register(registry: &mut pixmo_dag::StageRegistry) {
     registry.register::<stages::sample::SampleConfig>();
     registry.register::<stages::render::RenderConfig>();
     registry.register::<stages::qa::QaConfig>();
+    registry.register::<stages::llm_figure::LlmFigureConfig>();
+    registry.register::<stages::llm_qa::LlmQaConfig>();
 }

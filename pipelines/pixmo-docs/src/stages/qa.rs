@@ -171,7 +171,17 @@ fn parse_figure_qa(raw: &serde_json::Value) -> Result<(Vec<Qa>, String, Groundin
         .as_str()
         .ok_or_else(|| Reject::new("bad_qa", "No refusal wording"))?
         .to_owned();
-    let grounding = if let Some(text) = raw["layout_text"].as_str() {
+    Ok((qa, refusal, grounding_of(raw)?))
+}
+
+/// What is visible, from `{"layout_text", "text_lines"}` (a typst document) or
+/// `{"drawn_text"}` (a chart or diagram).
+///
+/// # Errors
+/// A `bad_qa` rejection when neither form is there.
+pub fn grounding_of(raw: &serde_json::Value) -> Result<Grounding, Reject> {
+    let bad = |what: &str, e: serde_json::Error| Reject::new("bad_qa", format!("{what}: {e}"));
+    Ok(if let Some(text) = raw["layout_text"].as_str() {
         Grounding::Layout {
             text: collapse_spaces(text),
             lines: serde_json::from_value::<Vec<String>>(raw["text_lines"].clone())
@@ -185,8 +195,7 @@ fn parse_figure_qa(raw: &serde_json::Value) -> Result<(Vec<Qa>, String, Groundin
             serde_json::from_value(raw["drawn_text"].clone())
                 .map_err(|e| bad("Drawn text list", e))?,
         )
-    };
-    Ok((qa, refusal, grounding))
+    })
 }
 
 impl Stage for QaStage {

@@ -112,6 +112,46 @@ pub struct Generated {
     pub qa: serde_json::Value,
 }
 
+/// The seeded margin (25-50 pt, in pixels) left around a typst page's content when it is
+/// cropped.
+#[must_use]
+pub fn crop_margin_px(seed: u64, settings: &RenderSettings) -> u32 {
+    let margin_pt = pixmo_core::Rng::new(pixmo_core::seed::derive_seed(
+        seed,
+        &[b"pixmo-docs", b"crop-margin"],
+    ))
+    .range_u32(25, 51);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let margin = (margin_pt as f32 * settings.doc_pixel_per_pt).round() as u32;
+    margin
+}
+
+/// Reads a record's kind, seed and render settings (validated).
+///
+/// # Errors
+/// A `bad_spec` rejection naming the bad column.
+pub fn read_inputs(record: &Record) -> Result<(Kind, u64, RenderSettings), Reject> {
+    let name = record
+        .str("figure_kind")
+        .map_err(|m| Reject::new("bad_spec", m))?;
+    let kind = Kind::parse(name).map_err(|m| Reject::new("bad_spec", m))?;
+    let seed = match record.get("figure_seed") {
+        Some(Value::U64(s)) => *s,
+        _ => return Err(Reject::new("bad_spec", "Column `figure_seed` is missing")),
+    };
+    let settings: RenderSettings = serde_json::from_value(
+        record
+            .json("figure_options")
+            .map_err(|m| Reject::new("bad_spec", m))?
+            .clone(),
+    )
+    .map_err(|e| Reject::new("bad_spec", format!("Column `figure_options`: {e}")))?;
+    settings
+        .validate()
+        .map_err(|m| Reject::new("bad_spec", format!("Column `figure_options`: {m}")))?;
+    Ok((kind, seed, settings))
+}
+
 /// Runs the generator of `kind` for `seed`: the work of `docs.render` for one record.
 ///
 /// # Errors
@@ -144,14 +184,7 @@ pub fn generate(kind: Kind, seed: u64, settings: &RenderSettings) -> Result<Gene
                 .map_err(|e| e.to_string())?;
             // Like PixMo-Docs' LaTeX path: crop the page to its content plus a random margin
             // (25-50 pt), so empty page area does not dominate the image.
-            let margin_pt = pixmo_core::Rng::new(pixmo_core::seed::derive_seed(
-                seed,
-                &[b"pixmo-docs", b"crop-margin"],
-            ))
-            .range_u32(25, 51);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let margin = (margin_pt as f32 * settings.doc_pixel_per_pt).round() as u32;
-            let image = crate::crop::crop_to_content(&s.image, margin);
+            let image = crate::crop::crop_to_content(&s.image, crop_margin_px(seed, settings));
             let qa: Vec<pixmo_gen_docs::Qa> =
                 s.qa.iter()
                     .map(|q| pixmo_gen_docs::Qa {
@@ -233,24 +266,7 @@ impl Stage for Render {
     }
 
     fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
-        let name = record
-            .str("figure_kind")
-            .map_err(|m| Reject::new("bad_spec", m))?;
-        let kind = Kind::parse(name).map_err(|m| Reject::new("bad_spec", m))?;
-        let seed = match record.get("figure_seed") {
-            Some(Value::U64(s)) => *s,
-            _ => return Err(Reject::new("bad_spec", "Column `figure_seed` is missing")),
-        };
-        let settings: RenderSettings = serde_json::from_value(
-            record
-                .json("figure_options")
-                .map_err(|m| Reject::new("bad_spec", m))?
-                .clone(),
-        )
-        .map_err(|e| Reject::new("bad_spec", format!("Column `figure_options`: {e}")))?;
-        settings
-            .validate()
-            .map_err(|m| Reject::new("bad_spec", format!("Column `figure_options`: {m}")))?;
+        let (kind, seed, settings) = read_inputs(record)?;
         let g = generate(kind, seed, &settings).map_err(|m| Reject::new("render_error", m))?;
         let category = g.figure["category"].as_str().unwrap_or_default().to_owned();
         record.set("image", Value::Image(Arc::new(g.image)));

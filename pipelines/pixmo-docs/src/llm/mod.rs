@@ -1,0 +1,316 @@
+//! What the LLM-mode stages share: the cached client, its counters, calling it from a stage,
+//! turning its failures into recorded rejections, and pulling code out of a reply.
+
+pub mod prompts;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use pixmo_annotation_schema::ModelUse;
+use pixmo_dag::Reject;
+use pixmo_llm::{
+    CacheStats, ChatRequest, ChatResponse, Error, FinishReason, JsonSchema, LlmClient, LlmConfig,
+    LlmProvenance, Message, PromptTemplate, SamplingParams,
+};
+
+pub use prompts::{Language, Preset, Prompts};
+
+/// Runs `future` from a stage worker: stages run on the runtime's blocking pool, where
+/// blocking on the runtime's handle is allowed; outside a runtime (unit tests) a small one is
+/// made.
+///
+/// # Panics
+/// If no runtime can be created.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.block_on(future),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(future),
+    }
+}
+
+/// A cached client plus the counters the run summary shows.
+pub struct LlmHandle {
+    client: Arc<dyn LlmClient>,
+    cache: Arc<CacheStats>,
+    failures: Mutex<BTreeMap<String, u64>>,
+}
+
+impl std::fmt::Debug for LlmHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmHandle")
+            .field("model", self.client.identity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LlmHandle {
+    /// Builds the configured backend behind the on-disk reply cache in `cache_dir` (default
+    /// [`pixmo_llm::cache_dir`]).
+    ///
+    /// # Errors
+    /// A message with a hint when the model or server configuration is unusable.
+    pub fn build(
+        config: &LlmConfig,
+        cache_dir: Option<&std::path::Path>,
+    ) -> Result<LlmHandle, String> {
+        let dir = match cache_dir {
+            Some(dir) => dir.to_path_buf(),
+            None => pixmo_llm::cache_dir().map_err(|e| e.to_string())?,
+        };
+        let (client, cache) = config.build_cached(&dir).map_err(|e| {
+            let hint = match config {
+                LlmConfig::Embedded(_) => "\nhint: run `pixmo models fetch` first",
+                LlmConfig::OpenAi(_) => "",
+            };
+            format!("{e}{hint}")
+        })?;
+        Ok(LlmHandle {
+            client,
+            cache,
+            failures: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// Provenance entries for `templates` with `params` (the per-record seed is recorded as
+    /// `null`: it is the stage's record seed).
+    #[must_use]
+    pub fn model_uses(
+        &self,
+        templates: &[&PromptTemplate],
+        params: &SamplingParams,
+        schema_of: impl Fn(&PromptTemplate) -> Option<serde_json::Value>,
+    ) -> Vec<ModelUse> {
+        let params = SamplingParams {
+            seed: None,
+            ..params.clone()
+        };
+        templates
+            .iter()
+            .map(|t| {
+                LlmProvenance::from_parts(self.client.identity(), t, &params, schema_of(t).as_ref())
+                    .to_model_use("")
+            })
+            .collect()
+    }
+
+    /// One chat call. Transport failures that survived the client's retries, truncated
+    /// replies and refusals become rejections (and are counted).
+    ///
+    /// # Errors
+    /// `llm_error`, `llm_truncated` or `llm_refusal`.
+    pub fn chat(
+        &self,
+        messages: Vec<Message>,
+        params: &SamplingParams,
+        schema: Option<JsonSchema>,
+    ) -> Result<ChatResponse, Reject> {
+        let mut request = ChatRequest::new(messages).with_params(params.clone());
+        if let Some(schema) = schema {
+            request = request.with_schema(schema);
+        }
+        let reply = block_on(self.client.chat(request)).map_err(|e| {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(": ");
+                message.push_str(&s.to_string());
+                source = s.source();
+            }
+            self.fail(Reject::new("llm_error", message))
+        })?;
+        if let Some(phrase) = refusal_phrase(&reply.text) {
+            return Err(self.fail(Reject::new(
+                "llm_refusal",
+                format!("The model declined (`{phrase}`): {}", clip(&reply.text)),
+            )));
+        }
+        Ok(reply)
+    }
+
+    /// A JSON reply parsed with the tolerant parser.
+    ///
+    /// # Errors
+    /// As [`LlmHandle::chat`], plus `llm_truncated` and `llm_bad_json`.
+    pub fn chat_json(
+        &self,
+        messages: Vec<Message>,
+        params: &SamplingParams,
+        schema: JsonSchema,
+    ) -> Result<(ChatResponse, serde_json::Value), Reject> {
+        let reply = self.chat(messages, params, Some(schema))?;
+        match reply.json() {
+            Ok(v) => Ok((reply, v)),
+            Err(Error::Json { failure, text }) => {
+                let kind = if reply.finish_reason == FinishReason::Length {
+                    "llm_truncated"
+                } else {
+                    "llm_bad_json"
+                };
+                Err(self.fail(Reject::new(kind, format!("{failure}: {}", clip(&text)))))
+            }
+            Err(e) => Err(self.fail(Reject::new("llm_bad_json", e.to_string()))),
+        }
+    }
+
+    /// Counts a failure by kind and hands it back.
+    pub fn fail(&self, reject: Reject) -> Reject {
+        if let Ok(mut f) = self.failures.lock() {
+            *f.entry(reject.kind.clone()).or_default() += 1;
+        }
+        reject
+    }
+
+    /// Calls, cache hits, tokens and failures so far.
+    #[must_use]
+    pub fn summary(&self) -> serde_json::Value {
+        let c = self.cache.snapshot();
+        let failures = self.failures.lock().map(|f| f.clone()).unwrap_or_default();
+        serde_json::json!({
+            "model": self.client.identity().name,
+            "llm_calls": c.misses,
+            "cache_hits": c.hits,
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "completion_tokens_saved_by_cache": c.saved_completion_tokens,
+            "failures": failures,
+        })
+    }
+}
+
+/// The first 300 characters of a reply, for messages.
+#[must_use]
+pub fn clip(text: &str) -> String {
+    let t: String = text.chars().take(300).collect();
+    if t.len() < text.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
+/// The refusal a reply opens with, if it is one (a reply with code or JSON in it is not).
+#[must_use]
+pub fn refusal_phrase(text: &str) -> Option<&'static str> {
+    const OPENINGS: [&str; 8] = [
+        "i'm sorry",
+        "i am sorry",
+        "i can't",
+        "i cannot",
+        "i can not",
+        "i won't",
+        "i will not",
+        "as an ai",
+    ];
+    let head = text.trim_start().to_lowercase();
+    if text.contains('{') || text.contains('<') || text.contains("```") {
+        return None;
+    }
+    OPENINGS.into_iter().find(|o| head.starts_with(o))
+}
+
+/// The code in a reply: the first fenced block (preferring one tagged `tag`), else the
+/// whole reply, trimmed.
+#[must_use]
+pub fn extract_code<'a>(reply: &'a str, tag: &str) -> &'a str {
+    let blocks: Vec<(&str, &str)> = reply
+        .split("```")
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter_map(|pair| pair.get(1).copied())
+        .map(|block| {
+            let (info, body) = block.split_once('\n').unwrap_or(("", block));
+            (info.trim(), body)
+        })
+        .collect();
+    blocks
+        .iter()
+        .find(|(info, _)| info.eq_ignore_ascii_case(tag))
+        .or_else(|| blocks.first())
+        .map_or(reply, |(_, body)| body)
+        .trim()
+}
+
+/// The text of every `<text>` element of an SVG (tags inside removed, entities decoded,
+/// whitespace collapsed): what a diagram's extractive answers must match.
+#[must_use]
+pub fn svg_texts(svg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(start) = rest.find("<text") {
+        let after = &rest[start + 5..];
+        // `<textPath` and other names starting with `text` are not text elements.
+        if !after.starts_with(['>', ' ', '\n', '\t', '\r']) {
+            rest = after;
+            continue;
+        }
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let body_start = &after[open_end + 1..];
+        let Some(close) = body_start.find("</text>") else {
+            break;
+        };
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in body_start[..close].chars() {
+            match c {
+                '<' => {
+                    in_tag = true;
+                    text.push(' ');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let text = text
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() {
+            out.push(text);
+        }
+        rest = &body_start[close + 7..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_is_taken_from_the_tagged_block() {
+        let reply = "Here:\n```json\n{}\n```\nand\n```typst\n#set page(width: 10cm)\nHi\n```\n";
+        assert_eq!(extract_code(reply, "typst"), "#set page(width: 10cm)\nHi");
+        assert_eq!(extract_code(reply, "svg"), "{}");
+        assert_eq!(extract_code("  <svg/>  ", "svg"), "<svg/>");
+    }
+
+    #[test]
+    fn refusals_are_recognised_but_code_is_not_a_refusal() {
+        assert_eq!(
+            refusal_phrase("I'm sorry, but I can't help with that."),
+            Some("i'm sorry")
+        );
+        assert_eq!(refusal_phrase("I cannot {\"topics\": []}"), None);
+        assert_eq!(refusal_phrase("Sure: ..."), None);
+    }
+
+    #[test]
+    fn svg_text_elements_are_read_back() {
+        let svg = r#"<svg><text x="1">Start &amp; <tspan>end</tspan></text><textPath>no</textPath>
+            <text
+              y="2">Review</text><text></text></svg>"#;
+        assert_eq!(svg_texts(svg), vec!["Start & end", "Review"]);
+    }
+}

@@ -1,0 +1,453 @@
+//! `docs.llm_figure`: persona -> topics -> data -> code -> pixels, written by an LLM.
+//!
+//! - What it does: draws the record's persona (and, for charts, the canvas size and style)
+//!   from the procedural generator with the record's seed, asks the LLM for topics (JSON),
+//!   picks one with the seed, asks for the data (JSON) and then for code in the renderer's
+//!   language: a chart spec for charts (plotters), SVG for diagrams (resvg), typst for tables
+//!   and documents. The code is untrusted input to the same sandboxed renderers as the
+//!   procedural mode (bounded size, time and canvas; no files, network or system fonts). A
+//!   code that fails to render goes back to the LLM with the error, up to
+//!   `max_render_attempts` times in all. Writes the same columns as `docs.render`, plus
+//!   `figure_visible` (what `docs.llm_qa` checks answers against).
+//! - Inputs: `figure_kind` (str), `figure_seed` (u64), `figure_options` (json).
+//! - Outputs: `image`, `figure`, `figure_category`, `data`, `code`, `figure_visible`.
+//! - Failure modes: transport errors after the client's retries (`llm_error`), refusals
+//!   (`llm_refusal`), non-JSON or truncated replies (`llm_bad_json`, `llm_truncated`),
+//!   unusable topics or data (`llm_bad_reply`), code that never rendered (`render_error`,
+//!   with the last renderer error and the attempt count).
+//! - Cost: three LLM calls plus one per failed render; the render itself is milliseconds.
+
+use std::sync::Arc;
+
+use pixmo_annotation_schema::ModelUse;
+use pixmo_dag::registry::StageConfig;
+use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
+use pixmo_gen_docs::Category;
+use pixmo_llm::{JsonSchema, LlmConfig, Message, SamplingParams};
+use serde::{Deserialize, Serialize};
+
+use crate::kind::{Kind, RenderSettings};
+use crate::llm::prompts::data_contract;
+use crate::llm::{Language, LlmHandle, Preset, Prompts, clip, extract_code, svg_texts};
+use crate::stages::render::{Generated, generate};
+
+/// Config of `docs.llm_figure`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmFigureConfig {
+    /// Which model writes (default: the embedded SmolLM2).
+    #[serde(default)]
+    pub llm: LlmConfig,
+    /// Prompt wording.
+    #[serde(default)]
+    pub preset: Preset,
+    /// Reply cache folder (default: `PIXMO_LLM_CACHE`, else the user cache folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Topics asked for per persona (one is kept, chosen by the seed).
+    #[serde(default = "default_topics")]
+    pub topics: u32,
+    /// Code attempts in all: the first plus corrections after failed renders.
+    #[serde(default = "default_attempts")]
+    pub max_render_attempts: u32,
+    /// Sampling temperature (the original used 1.0).
+    #[serde(default = "default_temperature")]
+    pub temperature: f64,
+    /// Longest reply, in tokens.
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: u32,
+}
+
+fn default_topics() -> u32 {
+    5
+}
+fn default_attempts() -> u32 {
+    3
+}
+fn default_temperature() -> f64 {
+    1.0
+}
+fn default_max_tokens() -> u32 {
+    2048
+}
+
+impl StageConfig for LlmFigureConfig {
+    const KIND: &'static str = "docs.llm_figure";
+    const SUMMARY: &'static str = "LLM writes topic, data and code (chart spec, SVG or typst); rendered in the sandbox, failed renders sent back with the error";
+
+    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+        if self.topics == 0 || self.max_render_attempts == 0 || self.max_tokens == 0 {
+            return Err(
+                "`topics`, `max_render_attempts` and `max_tokens` must be at least 1".into(),
+            );
+        }
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(format!(
+                "`temperature` must be in 0..=2, got {}",
+                self.temperature
+            ));
+        }
+        Ok(Arc::new(LlmFigure {
+            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())?,
+            prompts: Prompts::of(self.preset),
+            config: self.clone(),
+        }))
+    }
+}
+
+/// The runtime stage.
+#[derive(Debug)]
+pub struct LlmFigure {
+    llm: LlmHandle,
+    prompts: Prompts,
+    config: LlmFigureConfig,
+}
+
+/// The renderer language of a kind.
+#[must_use]
+pub fn language_of(kind: Kind) -> Language {
+    match kind {
+        Kind::Figure(k) if k.category() == Category::Charts => Language::ChartSpec,
+        Kind::Figure(_) => Language::Svg,
+        Kind::Doc(_) => Language::Typst,
+    }
+}
+
+/// A rendered figure and what is visible on it.
+#[derive(Debug)]
+pub struct Drawn {
+    /// Pixels.
+    pub image: pixmo_core::RgbaImage,
+    /// The code as rendered (a chart spec with its canvas and style filled in).
+    pub code: String,
+    /// `{"drawn_text": [...]}` or `{"layout_text": ..., "text_lines": [...]}`.
+    pub visible: serde_json::Value,
+}
+
+/// Renders LLM-written code in `language`. `base` is the procedural sample of the same seed:
+/// a chart spec without `width`, `height` or `style` gets them from it, and a typst page is
+/// cropped with its margin rule.
+///
+/// # Errors
+/// The renderer's message (sent back to the LLM).
+pub fn render_code(
+    language: Language,
+    reply: &str,
+    base: &Generated,
+    seed: u64,
+    settings: &RenderSettings,
+) -> Result<Drawn, String> {
+    match language {
+        Language::ChartSpec => {
+            let mut spec = pixmo_llm::parse_lenient(extract_code(reply, "json"))
+                .map_err(|e| format!("the chart spec is not JSON ({e})"))?;
+            let base_spec: serde_json::Value =
+                serde_json::from_str(&base.code).map_err(|e| e.to_string())?;
+            let object = spec
+                .as_object_mut()
+                .ok_or("the chart spec must be a JSON object")?;
+            for key in ["width", "height", "style"] {
+                if !object.contains_key(key) {
+                    object.insert(key.to_owned(), base_spec[key].clone());
+                }
+            }
+            for key in ["x_label", "y_label"] {
+                object.entry(key).or_insert_with(|| "".into());
+            }
+            let code = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?;
+            let chart = pixmo_gen_docs::ChartSpec::from_json(&code).map_err(|e| e.to_string())?;
+            let r = pixmo_gen_docs::render_chart(&chart).map_err(|e| e.to_string())?;
+            let image = pixmo_core::RgbaImage::new(r.width, r.height, r.rgba)?;
+            Ok(Drawn {
+                image,
+                code,
+                visible: serde_json::json!({ "drawn_text": r.texts }),
+            })
+        }
+        Language::Svg => {
+            let code = extract_code(reply, "svg");
+            let svg = match (code.find("<svg"), code.rfind("</svg>")) {
+                (Some(a), Some(b)) if a < b => &code[a..b + 6],
+                _ => return Err("the reply holds no <svg>...</svg> document".into()),
+            };
+            let limits = pixmo_gen_docs::SvgLimits {
+                min_side: settings.min_side.min(400),
+                ..pixmo_gen_docs::SvgLimits::default()
+            };
+            let image = pixmo_gen_docs::render_svg(svg, &limits).map_err(|e| e.to_string())?;
+            let texts = svg_texts(svg);
+            if texts.is_empty() {
+                return Err("the SVG draws no <text>: label every item".into());
+            }
+            Ok(Drawn {
+                image,
+                code: svg.to_owned(),
+                visible: serde_json::json!({ "drawn_text": texts }),
+            })
+        }
+        Language::Typst => {
+            let code = extract_code(reply, "typst");
+            let options = settings.doc_options();
+            let doc =
+                pixmo_gen_typst::render_typst(code, &options.render).map_err(|e| e.to_string())?;
+            let margin = crate::stages::render::crop_margin_px(seed, settings);
+            Ok(Drawn {
+                image: crate::crop::crop_to_content(&doc.image, margin),
+                code: code.to_owned(),
+                visible: serde_json::json!({
+                    "layout_text": doc.layout_text(),
+                    "text_lines": doc.text_lines(),
+                }),
+            })
+        }
+    }
+}
+
+fn topics_schema() -> JsonSchema {
+    JsonSchema::new(
+        "topics",
+        serde_json::json!({
+            "type": "object",
+            "properties": {"topics": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+            "required": ["topics"]
+        }),
+    )
+}
+
+fn data_schema() -> JsonSchema {
+    JsonSchema::new("data", serde_json::json!({"type": "object"}))
+}
+
+impl LlmFigure {
+    fn params(&self, seed: u64) -> SamplingParams {
+        SamplingParams {
+            max_tokens: self.config.max_tokens,
+            seed: Some(seed),
+            temperature: self.config.temperature,
+            top_p: Some(1.0),
+        }
+    }
+
+    fn write(
+        &self,
+        record: &mut Record,
+        kind: Kind,
+        seed: u64,
+        settings: &RenderSettings,
+    ) -> Result<(), Reject> {
+        let base = generate(kind, seed, settings).map_err(|m| Reject::new("render_error", m))?;
+        let persona = base.figure["persona"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let figure_type = base.figure["figure_type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let language = language_of(kind);
+        let params = self.params(seed);
+        let bad = |m: String| self.llm.fail(Reject::new("llm_bad_reply", m));
+        let render = |m: pixmo_llm::Error| self.llm.fail(Reject::new("llm_error", m.to_string()));
+
+        // Topics.
+        let prompt = self
+            .prompts
+            .topics
+            .render(&[
+                ("persona", &persona),
+                ("figure_type", &figure_type),
+                ("count", &self.config.topics.to_string()),
+            ])
+            .map_err(render)?;
+        let (_, topics) =
+            self.llm
+                .chat_json(vec![Message::user(prompt)], &params, topics_schema())?;
+        let topics: Vec<String> = topics["topics"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str())
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty() && t.len() <= 300)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if topics.is_empty() {
+            return Err(bad("The topics reply has no usable `topics` strings".into()));
+        }
+        let mut rng = pixmo_core::Rng::new(pixmo_core::seed::derive_seed(
+            seed,
+            &[b"pixmo-docs", b"llm-topic"],
+        ));
+        let topic = topics[rng.index(topics.len())].clone();
+
+        // Data.
+        let prompt = self
+            .prompts
+            .data
+            .render(&[
+                ("persona", &persona),
+                ("topic", &topic),
+                ("figure_type", &figure_type),
+                ("contract", data_contract(language)),
+            ])
+            .map_err(render)?;
+        let (_, data) = self
+            .llm
+            .chat_json(vec![Message::user(prompt)], &params, data_schema())?;
+        if data.as_object().is_none_or(serde_json::Map::is_empty) {
+            return Err(bad(format!(
+                "The data reply is not a non-empty JSON object: {}",
+                clip(&data.to_string())
+            )));
+        }
+        let data_text = serde_json::to_string_pretty(&data).unwrap_or_default();
+
+        // Code, rendered; failures go back to the model.
+        let fonts = pixmo_gen_typst::FontFamily::BODY
+            .iter()
+            .map(|f| format!("\"{}\"", f.typst_name()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let prompt = self
+            .prompts
+            .code(language)
+            .render(
+                &[
+                    ("persona", persona.as_str()),
+                    ("topic", &topic),
+                    ("figure_type", &figure_type),
+                    ("data", &data_text),
+                    ("fonts", &fonts),
+                ][..if language == Language::Typst { 5 } else { 4 }],
+            )
+            .map_err(render)?;
+        let mut messages = vec![Message::user(prompt)];
+        let mut errors = Vec::new();
+        for attempt in 1..=self.config.max_render_attempts {
+            let reply = self.llm.chat(messages.clone(), &params, None)?;
+            match render_code(language, &reply.text, &base, seed, settings) {
+                Ok(drawn) => {
+                    set_columns(
+                        record, &base, &persona, &topic, language, &data, drawn, attempt, &errors,
+                    );
+                    return Ok(());
+                }
+                Err(error) => {
+                    let fix = self
+                        .prompts
+                        .fix
+                        .render(&[("language", language.name()), ("error", &clip(&error))])
+                        .map_err(render)?;
+                    messages.push(Message::assistant(reply.text));
+                    messages.push(Message::user(fix));
+                    errors.push(error);
+                }
+            }
+        }
+        Err(self.llm.fail(Reject::new(
+            "render_error",
+            format!(
+                "{} code did not render in {} attempts; last error: {}",
+                language.name(),
+                self.config.max_render_attempts,
+                clip(errors.last().map_or("", String::as_str))
+            ),
+        )))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn set_columns(
+    record: &mut Record,
+    base: &Generated,
+    persona: &str,
+    topic: &str,
+    language: Language,
+    data: &serde_json::Value,
+    drawn: Drawn,
+    attempts: u32,
+    errors: &[String],
+) {
+    let category = base.figure["category"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    record.set("image", Value::Image(Arc::new(drawn.image)));
+    record.set(
+        "figure",
+        Value::Json(serde_json::json!({
+            "figure_type": base.figure["figure_type"],
+            "category": category,
+            "persona": persona,
+            "topic": topic,
+            "generator": format!("llm/{}", language.name()),
+            "render_attempts": attempts,
+            "render_errors": errors,
+        })),
+    );
+    record.set("figure_category", Value::Str(category));
+    record.set("data", Value::Str(pixmo_core::canonical_json(data)));
+    record.set("code", Value::Str(drawn.code));
+    record.set("figure_visible", Value::Json(drawn.visible));
+}
+
+impl Stage for LlmFigure {
+    fn version(&self) -> &'static str {
+        "1"
+    }
+
+    fn inputs(&self) -> Vec<ColumnDef> {
+        vec![
+            ColumnDef::new("figure_kind", ColumnType::Str),
+            ColumnDef::new("figure_seed", ColumnType::U64),
+            ColumnDef::new("figure_options", ColumnType::Json),
+        ]
+    }
+
+    fn outputs(&self) -> Vec<ColumnDef> {
+        vec![
+            ColumnDef::new("image", ColumnType::Image),
+            ColumnDef::new("figure", ColumnType::Json),
+            ColumnDef::new("figure_category", ColumnType::Str),
+            ColumnDef::new("data", ColumnType::Str),
+            ColumnDef::new("code", ColumnType::Str),
+            ColumnDef::new("figure_visible", ColumnType::Json),
+        ]
+    }
+
+    fn models(&self) -> Vec<ModelUse> {
+        let p = &self.prompts;
+        let mut uses = self.llm.model_uses(
+            &[
+                &p.topics,
+                &p.data,
+                &p.code_chart,
+                &p.code_svg,
+                &p.code_typst,
+                &p.fix,
+            ],
+            &self.params(0),
+            |t| {
+                if t.id() == p.topics.id() {
+                    Some(topics_schema().schema)
+                } else if t.id() == p.data.id() {
+                    Some(data_schema().schema)
+                } else {
+                    None
+                }
+            },
+        );
+        uses.extend(crate::stages::render::Render.models());
+        uses
+    }
+
+    fn summary(&self) -> Option<serde_json::Value> {
+        Some(self.llm.summary())
+    }
+
+    fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
+        let (kind, seed, settings) = crate::stages::render::read_inputs(record)?;
+        self.write(record, kind, seed, &settings)
+    }
+}
