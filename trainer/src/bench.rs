@@ -43,7 +43,8 @@ impl ParamCounts {
 pub fn param_counts(c: &ModelConfig) -> ParamCounts {
     let (v, g) = (&c.vit, &c.vision);
     let ln = 2 * v.d_model;
-    let vit_block = 2 * ln + 4 * (v.d_model * v.d_model + v.d_model)
+    let vit_block = 2 * ln
+        + 4 * (v.d_model * v.d_model + v.d_model)
         + (v.d_model * v.mlp_hidden + v.mlp_hidden)
         + (v.mlp_hidden * v.d_model + v.d_model);
     let vit = g.patch_dim() * v.d_model
@@ -138,7 +139,12 @@ pub fn forward_flops(c: &ModelConfig, crops: usize, batch: usize, seq: usize) ->
 /// One synthetic sequence: a seeded noise image of `image_px`² (tiled by the real
 /// preprocessing) and a caption that fills the sequence to `seq_len`.
 #[must_use]
-pub fn synthetic_packed(config: &ModelConfig, seq_len: usize, image_px: usize, seed: u64) -> Packed {
+pub fn synthetic_packed(
+    config: &ModelConfig,
+    seq_len: usize,
+    image_px: usize,
+    seed: u64,
+) -> Packed {
     let mut rng = Rng::derive(seed, 0);
     let bytes: Vec<u8> = (0..image_px * image_px * 3)
         .map(|_| u8::try_from(rng.next_u64() % 256).unwrap_or(0))
