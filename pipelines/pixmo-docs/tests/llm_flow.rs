@@ -46,6 +46,7 @@ fn llm(server: &TestServer) -> LlmConfig {
 
 fn figure_stage(server: &TestServer, cache: &tempfile::TempDir) -> Arc<dyn Stage> {
     LlmFigureConfig {
+        render_timeout_ms: 1_000,
         llm: llm(server),
         preset: Preset::PixmoDocs,
         cache_dir: Some(cache.path().to_path_buf()),
@@ -247,6 +248,20 @@ async fn a_failed_render_goes_back_with_its_error_and_qa_is_checked() {
 async fn documents_and_diagrams_render_from_typst_and_svg() {
     const TYPST: &str = "```typst\n#set page(width: 12cm, height: auto, margin: 1cm)\n#set text(font: \"Liberation Sans\")\n= Invoice 1042\n#table(columns: 2, [Item], [Price], [Bread], [3.50], [Milk], [1.20])\nTotal: 4.70\n```";
     const SVG: &str = "```svg\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"500\" height=\"400\"><rect width=\"500\" height=\"400\" fill=\"#f8f8f0\"/><rect x=\"40\" y=\"40\" width=\"120\" height=\"50\" fill=\"#9cf\"/><text x=\"50\" y=\"70\" font-family=\"sans-serif\" font-size=\"16\">Order</text><line x1=\"160\" y1=\"65\" x2=\"300\" y2=\"65\" stroke=\"black\"/><text x=\"310\" y=\"70\" font-family=\"sans-serif\" font-size=\"16\">Ship &amp; bill</text></svg>\n```";
+    // Typst that never finishes meets the render deadline, and the deadline goes back to
+    // the model like any other render error.
+    const LOOP: &str = "```typst\n#set page(width: 10cm, height: auto)\n#for i in range(100000) { for j in range(100000) { } }\n```";
+    let server = TestServer::start(scripted_figure(&[LOOP, TYPST])).await;
+    let cache = tempfile::tempdir().unwrap();
+    let (r, result) = run(figure_stage(&server, &cache), record("receipt", 2)).await;
+    result.unwrap();
+    assert_eq!(r.json("figure").unwrap()["render_attempts"], 2);
+    let (fix, _) = prompt(&server.requests()[3]);
+    assert!(
+        fix.to_lowercase().contains("time") || fix.contains("deadline"),
+        "{fix}"
+    );
+
     for (kind, code, visible_key) in [
         ("invoice", TYPST, "layout_text"),
         ("flowchart", SVG, "drawn_text"),

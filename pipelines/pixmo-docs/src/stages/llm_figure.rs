@@ -50,6 +50,9 @@ pub struct LlmFigureConfig {
     /// Code attempts in all: the first plus corrections after failed renders.
     #[serde(default = "default_attempts")]
     pub max_render_attempts: u32,
+    /// Deadline of one typst render, in milliseconds (PixMo-Docs allowed 20 s per render).
+    #[serde(default = "default_render_timeout_ms")]
+    pub render_timeout_ms: u64,
     /// Sampling temperature (the original used 1.0).
     #[serde(default = "default_temperature")]
     pub temperature: f64,
@@ -63,6 +66,9 @@ fn default_topics() -> u32 {
 }
 fn default_attempts() -> u32 {
     3
+}
+fn default_render_timeout_ms() -> u64 {
+    20_000
 }
 fn default_temperature() -> f64 {
     1.0
@@ -136,6 +142,7 @@ pub fn render_code(
     base: &Generated,
     seed: u64,
     settings: &RenderSettings,
+    typst_timeout: std::time::Duration,
 ) -> Result<Drawn, String> {
     match language {
         Language::ChartSpec => {
@@ -187,7 +194,8 @@ pub fn render_code(
         }
         Language::Typst => {
             let code = extract_code(reply, "typst");
-            let options = settings.doc_options();
+            let mut options = settings.doc_options();
+            options.render.timeout = typst_timeout;
             let doc =
                 pixmo_gen_typst::render_typst(code, &options.render).map_err(|e| e.to_string())?;
             let margin = crate::stages::render::crop_margin_px(seed, settings);
@@ -326,7 +334,8 @@ impl LlmFigure {
         let mut errors = Vec::new();
         for attempt in 1..=self.config.max_render_attempts {
             let reply = self.llm.chat(messages.clone(), &params, None)?;
-            match render_code(language, &reply.text, &base, seed, settings) {
+            let timeout = std::time::Duration::from_millis(self.config.render_timeout_ms);
+            match render_code(language, &reply.text, &base, seed, settings, timeout) {
                 Ok(drawn) => {
                     set_columns(
                         record, &base, &persona, &topic, language, &data, drawn, attempt, &errors,
