@@ -246,15 +246,39 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Checks that a CUDA device answers (a one-element tensor round trip), turning the
+/// backend's panic on a machine without a driver or GPU into an error.
+#[cfg(feature = "cuda")]
+fn probe_cuda() -> anyhow::Result<()> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe = std::panic::catch_unwind(|| {
+        let device = burn::backend::cuda::CudaDevice::default();
+        Tensor::<burn::backend::Cuda, 1>::zeros([1], &device)
+            .into_data()
+            .to_vec::<f32>()
+            .map(|v| v.len())
+    });
+    std::panic::set_hook(previous);
+    match probe {
+        Ok(Ok(1)) => Ok(()),
+        _ => bail!(
+            "No usable CUDA device: the CUDA driver (libcuda), NVRTC or a GPU is missing\nhint: run on a machine with an NVIDIA GPU and driver, with NVRTC on `LD_LIBRARY_PATH`, or use `--device cpu`"
+        ),
+    }
+}
+
 #[cfg(feature = "cuda")]
 fn run_cuda(cli: Cli) -> anyhow::Result<()> {
     type CudaTrain = burn::backend::Autodiff<burn::backend::Cuda>;
+    probe_cuda()?;
     run::<CudaTrain>(cli, burn::backend::cuda::CudaDevice::default())
 }
 
 #[cfg(feature = "cuda")]
 fn bench_cuda_bf16(a: &BenchArgs) -> anyhow::Result<()> {
     type CudaBf16 = burn::backend::Autodiff<burn::backend::Cuda<burn::tensor::bf16>>;
+    probe_cuda()?;
     bench::<CudaBf16>(a, &burn::backend::cuda::CudaDevice::default())
 }
 
