@@ -33,6 +33,44 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// Default sampling temperature of the LLM stages (the original generators used 1.0).
+#[must_use]
+pub fn default_temperature() -> f64 {
+    1.0
+}
+
+/// Default longest reply of the LLM stages, in tokens.
+#[must_use]
+pub fn default_max_tokens() -> u32 {
+    2048
+}
+
+/// Checks an LLM stage's sampling settings.
+///
+/// # Errors
+/// A message naming the bad setting.
+pub fn check_sampling(temperature: f64, max_tokens: u32) -> Result<(), String> {
+    if max_tokens == 0 {
+        return Err("`max_tokens` must be at least 1".into());
+    }
+    if !(0.0..=2.0).contains(&temperature) {
+        return Err(format!("`temperature` must be in 0..=2, got {temperature}"));
+    }
+    Ok(())
+}
+
+/// Sampling parameters of one record's calls: the record's stage seed makes a re-run ask
+/// the same question (and so hit the cache).
+#[must_use]
+pub fn sampling(temperature: f64, max_tokens: u32, seed: u64) -> SamplingParams {
+    SamplingParams {
+        max_tokens,
+        seed: Some(seed),
+        temperature,
+        top_p: Some(1.0),
+    }
+}
+
 /// A cached client plus the counters the run summary shows.
 pub struct LlmHandle {
     client: Arc<dyn LlmClient>,

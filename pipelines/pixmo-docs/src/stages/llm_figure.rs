@@ -54,10 +54,10 @@ pub struct LlmFigureConfig {
     #[serde(default = "default_render_timeout_ms")]
     pub render_timeout_ms: u64,
     /// Sampling temperature (the original used 1.0).
-    #[serde(default = "default_temperature")]
+    #[serde(default = "crate::llm::default_temperature")]
     pub temperature: f64,
     /// Longest reply, in tokens.
-    #[serde(default = "default_max_tokens")]
+    #[serde(default = "crate::llm::default_max_tokens")]
     pub max_tokens: u32,
 }
 
@@ -70,28 +70,17 @@ fn default_attempts() -> u32 {
 fn default_render_timeout_ms() -> u64 {
     20_000
 }
-fn default_temperature() -> f64 {
-    1.0
-}
-fn default_max_tokens() -> u32 {
-    2048
-}
 
 impl StageConfig for LlmFigureConfig {
     const KIND: &'static str = "docs.llm_figure";
     const SUMMARY: &'static str = "LLM writes topic, data and code (chart spec, SVG or typst); rendered in the sandbox, failed renders sent back with the error";
 
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
-        if self.topics == 0 || self.max_render_attempts == 0 || self.max_tokens == 0 {
+        crate::llm::check_sampling(self.temperature, self.max_tokens)?;
+        if self.topics == 0 || self.max_render_attempts == 0 || self.render_timeout_ms == 0 {
             return Err(
-                "`topics`, `max_render_attempts` and `max_tokens` must be at least 1".into(),
+                "`topics`, `max_render_attempts` and `render_timeout_ms` must be at least 1".into(),
             );
-        }
-        if !(0.0..=2.0).contains(&self.temperature) {
-            return Err(format!(
-                "`temperature` must be in 0..=2, got {}",
-                self.temperature
-            ));
         }
         Ok(Arc::new(LlmFigure {
             llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())?,
@@ -228,12 +217,7 @@ fn data_schema() -> JsonSchema {
 
 impl LlmFigure {
     fn params(&self, seed: u64) -> SamplingParams {
-        SamplingParams {
-            max_tokens: self.config.max_tokens,
-            seed: Some(seed),
-            temperature: self.config.temperature,
-            top_p: Some(1.0),
-        }
+        crate::llm::sampling(self.config.temperature, self.config.max_tokens, seed)
     }
 
     fn write(
@@ -407,22 +391,13 @@ impl Stage for LlmFigure {
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
-        vec![
-            ColumnDef::new("figure_kind", ColumnType::Str),
-            ColumnDef::new("figure_seed", ColumnType::U64),
-            ColumnDef::new("figure_options", ColumnType::Json),
-        ]
+        crate::stages::render::figure_inputs()
     }
 
     fn outputs(&self) -> Vec<ColumnDef> {
-        vec![
-            ColumnDef::new("image", ColumnType::Image),
-            ColumnDef::new("figure", ColumnType::Json),
-            ColumnDef::new("figure_category", ColumnType::Str),
-            ColumnDef::new("data", ColumnType::Str),
-            ColumnDef::new("code", ColumnType::Str),
-            ColumnDef::new("figure_visible", ColumnType::Json),
-        ]
+        let mut columns = crate::stages::render::figure_outputs();
+        columns.push(ColumnDef::new("figure_visible", ColumnType::Json));
+        columns
     }
 
     fn models(&self) -> Vec<ModelUse> {

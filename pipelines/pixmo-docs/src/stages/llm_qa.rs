@@ -46,18 +46,11 @@ pub struct LlmQaConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_dir: Option<std::path::PathBuf>,
     /// Sampling temperature.
-    #[serde(default = "default_temperature")]
+    #[serde(default = "crate::llm::default_temperature")]
     pub temperature: f64,
     /// Longest reply, in tokens.
-    #[serde(default = "default_max_tokens")]
+    #[serde(default = "crate::llm::default_max_tokens")]
     pub max_tokens: u32,
-}
-
-fn default_temperature() -> f64 {
-    1.0
-}
-fn default_max_tokens() -> u32 {
-    2048
 }
 
 impl StageConfig for LlmQaConfig {
@@ -65,9 +58,7 @@ impl StageConfig for LlmQaConfig {
     const SUMMARY: &'static str = "LLM writes QA from data and code (never the image); numeric answers recomputed from the data, extractive answers checked against what was drawn";
 
     fn build(&self) -> Result<Arc<dyn Stage>, String> {
-        if self.max_tokens == 0 || !(0.0..=2.0).contains(&self.temperature) {
-            return Err("`max_tokens` must be at least 1 and `temperature` in 0..=2".into());
-        }
+        crate::llm::check_sampling(self.temperature, self.max_tokens)?;
         Ok(Arc::new(LlmQa {
             llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())?,
             prompts: Prompts::of(self.preset),
@@ -203,12 +194,7 @@ pub fn vet(
 
 impl LlmQa {
     fn params(&self, seed: u64) -> SamplingParams {
-        SamplingParams {
-            max_tokens: self.config.max_tokens,
-            seed: Some(seed),
-            temperature: self.config.temperature,
-            top_p: Some(1.0),
-        }
+        crate::llm::sampling(self.config.temperature, self.config.max_tokens, seed)
     }
 }
 

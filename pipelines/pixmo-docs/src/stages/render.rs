@@ -126,6 +126,28 @@ pub fn crop_margin_px(seed: u64, settings: &RenderSettings) -> u32 {
     margin
 }
 
+/// What a figure stage (`docs.render`, `docs.llm_figure`) reads: kind, seed, options.
+#[must_use]
+pub fn figure_inputs() -> Vec<ColumnDef> {
+    vec![
+        ColumnDef::new("figure_kind", ColumnType::Str),
+        ColumnDef::new("figure_seed", ColumnType::U64),
+        ColumnDef::new("figure_options", ColumnType::Json),
+    ]
+}
+
+/// What every figure stage writes (each adds what its QA step needs).
+#[must_use]
+pub fn figure_outputs() -> Vec<ColumnDef> {
+    vec![
+        ColumnDef::new("image", ColumnType::Image),
+        ColumnDef::new("figure", ColumnType::Json),
+        ColumnDef::new("figure_category", ColumnType::Str),
+        ColumnDef::new("data", ColumnType::Str),
+        ColumnDef::new("code", ColumnType::Str),
+    ]
+}
+
 /// Reads a record's kind, seed and render settings (validated).
 ///
 /// # Errors
@@ -222,22 +244,13 @@ impl Stage for Render {
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
-        vec![
-            ColumnDef::new("figure_kind", ColumnType::Str),
-            ColumnDef::new("figure_seed", ColumnType::U64),
-            ColumnDef::new("figure_options", ColumnType::Json),
-        ]
+        figure_inputs()
     }
 
     fn outputs(&self) -> Vec<ColumnDef> {
-        vec![
-            ColumnDef::new("image", ColumnType::Image),
-            ColumnDef::new("figure", ColumnType::Json),
-            ColumnDef::new("figure_category", ColumnType::Str),
-            ColumnDef::new("data", ColumnType::Str),
-            ColumnDef::new("code", ColumnType::Str),
-            ColumnDef::new("figure_qa", ColumnType::Json),
-        ]
+        let mut columns = figure_outputs();
+        columns.push(ColumnDef::new("figure_qa", ColumnType::Json));
+        columns
     }
 
     fn models(&self) -> Vec<ModelUse> {
