@@ -40,7 +40,7 @@ fn build_docs(spec: &Path, out: &Path, count: u64, extra: &[&str]) -> Output {
 }
 
 /// The single value of a one-row, one-column query.
-fn scalar(out: &Path, query: &str) -> String {
+pub(crate) fn scalar(out: &Path, query: &str) -> String {
     let table = ok(&pixmo()
         .arg("sql")
         .arg(out.join("docs"))
