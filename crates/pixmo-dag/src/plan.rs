@@ -301,9 +301,14 @@ impl Plan {
             let _ = writeln!(out, "       reads:  {}", fmt_cols(s.stage.inputs()));
             let _ = writeln!(out, "       writes: {}", fmt_cols(s.stage.outputs()));
             for m in &s.models {
+                let prompt = m
+                    .prompt_template_id
+                    .as_ref()
+                    .map(|id| format!(", prompt {id}"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "       model:  {} {} (sha256 {})",
+                    "       model:  {} {} (sha256 {}{prompt})",
                     m.kind, m.name, m.file_sha256
                 );
             }
