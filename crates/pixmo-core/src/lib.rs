@@ -2,11 +2,13 @@
 //! deterministic seeds and RNG, content hashing, the in-memory image type and the code
 //! version stamped into provenance.
 
+pub mod error;
 pub mod hash;
 pub mod image;
 pub mod rng;
 pub mod seed;
 
+pub use error::error_chain;
 pub use hash::{canonical_json, sha256_hex};
 pub use image::{RgbaImage, dhash, hamming};
 pub use rng::Rng;

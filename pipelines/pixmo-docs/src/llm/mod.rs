@@ -71,6 +71,23 @@ pub fn sampling(temperature: f64, max_tokens: u32, seed: u64) -> SamplingParams 
     }
 }
 
+/// Renders a built-in template with those of `variables` it uses (the presets' wordings need
+/// different ones).
+///
+/// # Errors
+/// `llm_error` if the template wants a variable that is not given (a bug).
+pub fn fill(template: &PromptTemplate, variables: &[(&str, &str)]) -> Result<String, Reject> {
+    let wanted = template.variables();
+    let used: Vec<(&str, &str)> = variables
+        .iter()
+        .copied()
+        .filter(|(name, _)| wanted.contains(name))
+        .collect();
+    template
+        .render(&used)
+        .map_err(|e| Reject::new("llm_error", e.to_string()))
+}
+
 /// A cached client plus the counters the run summary shows.
 pub struct LlmHandle {
     client: Arc<dyn LlmClient>,
@@ -151,16 +168,8 @@ impl LlmHandle {
         if let Some(schema) = schema {
             request = request.with_schema(schema);
         }
-        let reply = block_on(self.client.chat(request)).map_err(|e| {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                message.push_str(": ");
-                message.push_str(&s.to_string());
-                source = s.source();
-            }
-            self.fail(Reject::new("llm_error", message))
-        })?;
+        let reply = block_on(self.client.chat(request))
+            .map_err(|e| self.fail(Reject::new("llm_error", pixmo_core::error_chain(&e))))?;
         if let Some(phrase) = refusal_phrase(&reply.text) {
             return Err(self.fail(Reject::new(
                 "llm_refusal",

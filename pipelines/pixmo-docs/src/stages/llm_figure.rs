@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kind::{Kind, RenderSettings};
 use crate::llm::prompts::data_contract;
-use crate::llm::{Language, LlmHandle, Preset, Prompts, clip, extract_code, svg_texts};
+use crate::llm::{Language, LlmHandle, Preset, Prompts, clip, extract_code, fill, svg_texts};
 use crate::stages::render::{Generated, generate};
 
 /// Config of `docs.llm_figure`.
@@ -239,18 +239,16 @@ impl LlmFigure {
         let language = language_of(kind);
         let params = self.params(seed);
         let bad = |m: String| self.llm.fail(Reject::new("llm_bad_reply", m));
-        let render = |m: pixmo_llm::Error| self.llm.fail(Reject::new("llm_error", m.to_string()));
 
         // Topics.
-        let prompt = self
-            .prompts
-            .topics
-            .render(&[
+        let prompt = fill(
+            &self.prompts.topics,
+            &[
                 ("persona", &persona),
                 ("figure_type", &figure_type),
                 ("count", &self.config.topics.to_string()),
-            ])
-            .map_err(render)?;
+            ],
+        )?;
         let (_, topics) =
             self.llm
                 .chat_json(vec![Message::user(prompt)], &params, topics_schema())?;
@@ -274,16 +272,15 @@ impl LlmFigure {
         let topic = topics[rng.index(topics.len())].clone();
 
         // Data.
-        let prompt = self
-            .prompts
-            .data
-            .render(&[
+        let prompt = fill(
+            &self.prompts.data,
+            &[
                 ("persona", &persona),
                 ("topic", &topic),
                 ("figure_type", &figure_type),
                 ("contract", data_contract(language)),
-            ])
-            .map_err(render)?;
+            ],
+        )?;
         let (_, data) = self
             .llm
             .chat_json(vec![Message::user(prompt)], &params, data_schema())?;
@@ -301,24 +298,21 @@ impl LlmFigure {
             .map(|f| format!("\"{}\"", f.typst_name()))
             .collect::<Vec<_>>()
             .join(", ");
-        let prompt = self
-            .prompts
-            .code(language)
-            .render(
-                &[
-                    ("persona", persona.as_str()),
-                    ("topic", &topic),
-                    ("figure_type", &figure_type),
-                    ("data", &data_text),
-                    ("fonts", &fonts),
-                ][..if language == Language::Typst { 5 } else { 4 }],
-            )
-            .map_err(render)?;
+        let prompt = fill(
+            self.prompts.code(language),
+            &[
+                ("persona", &persona),
+                ("topic", &topic),
+                ("figure_type", &figure_type),
+                ("data", &data_text),
+                ("fonts", &fonts),
+            ],
+        )?;
+        let timeout = std::time::Duration::from_millis(self.config.render_timeout_ms);
         let mut messages = vec![Message::user(prompt)];
         let mut errors = Vec::new();
         for attempt in 1..=self.config.max_render_attempts {
             let reply = self.llm.chat(messages.clone(), &params, None)?;
-            let timeout = std::time::Duration::from_millis(self.config.render_timeout_ms);
             match render_code(language, &reply.text, &base, seed, settings, timeout) {
                 Ok(drawn) => {
                     set_columns(
@@ -327,11 +321,10 @@ impl LlmFigure {
                     return Ok(());
                 }
                 Err(error) => {
-                    let fix = self
-                        .prompts
-                        .fix
-                        .render(&[("language", language.name()), ("error", &clip(&error))])
-                        .map_err(render)?;
+                    let fix = fill(
+                        &self.prompts.fix,
+                        &[("language", language.name()), ("error", &clip(&error))],
+                    )?;
                     messages.push(Message::assistant(reply.text));
                     messages.push(Message::user(fix));
                     errors.push(error);

@@ -28,7 +28,7 @@ use pixmo_llm::{JsonSchema, LlmConfig, Message, SamplingParams};
 use serde::{Deserialize, Serialize};
 
 use crate::kind::Kind;
-use crate::llm::{LlmHandle, Preset, Prompts};
+use crate::llm::{LlmHandle, Preset, Prompts, fill};
 use crate::stages::qa::{QA_TYPES, check, grounding_of};
 use crate::verify::{derivation, parse_number};
 
@@ -247,23 +247,16 @@ impl Stage for LlmQa {
 
         let field = |k: &str| figure[k].as_str().unwrap_or_default().to_owned();
         let (figure_type, topic) = (field("figure_type"), field("topic"));
-        let variables = [
-            ("figure_type", figure_type.as_str()),
-            ("topic", topic.as_str()),
-            ("data", data_text.as_str()),
-            ("code", code.as_str()),
-            ("refusal", refusal),
-        ];
-        let wanted = self.prompts.qa.variables();
-        let variables: Vec<(&str, &str)> = variables
-            .into_iter()
-            .filter(|(k, _)| wanted.contains(k))
-            .collect();
-        let prompt = self
-            .prompts
-            .qa
-            .render(&variables)
-            .map_err(|e| Reject::new("llm_error", e.to_string()))?;
+        let prompt = fill(
+            &self.prompts.qa,
+            &[
+                ("figure_type", &figure_type),
+                ("topic", &topic),
+                ("data", &data_text),
+                ("code", &code),
+                ("refusal", refusal),
+            ],
+        )?;
         let (_, reply) = self.llm.chat_json(
             vec![Message::user(prompt)],
             &self.params(cx.seed),
