@@ -1,6 +1,6 @@
 //! `pixmo audit`, `pixmo sql` and `pixmo card` on a real build.
 
-use crate::common::{build, ok, pixmo, small_spec};
+use crate::common::{build, card, ok, pixmo, small_spec, sql};
 
 #[test]
 fn audit_passes_on_a_build_and_fails_on_tampering() {
@@ -22,23 +22,19 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(parsed.as_array().is_some_and(|a| a.len() == 1), "{json}");
 
-    let table = ok(&pixmo()
-        .arg("sql")
-        .arg(out.join("clocks"))
-        .arg("SELECT split, count(*) AS n, count(DISTINCT example_id) AS ids FROM rows GROUP BY split ORDER BY split")
-        .output()
-        .unwrap());
+    let table = sql(
+        &out.join("clocks"),
+        "SELECT split, count(*) AS n, count(DISTINCT example_id) AS ids FROM rows GROUP BY split ORDER BY split",
+    );
     assert!(
         table.contains("train") && table.contains("24") && table.contains("val"),
         "{table}"
     );
     // String functions an auditor reaches for (`substr`, `strpos`) are available.
-    let table = ok(&pixmo()
-        .arg("sql")
-        .arg(out.join("clocks"))
-        .arg("SELECT count(*) AS n, sum(CASE WHEN substr(image_sha256, 1, 2) = left(image_sha256, 2) AND strpos(answer, ':') > 0 THEN 1 ELSE 0 END) AS m FROM rows")
-        .output()
-        .unwrap());
+    let table = sql(
+        &out.join("clocks"),
+        "SELECT count(*) AS n, sum(CASE WHEN substr(image_sha256, 1, 2) = left(image_sha256, 2) AND strpos(answer, ':') > 0 THEN 1 ELSE 0 END) AS m FROM rows",
+    );
     let row = table
         .lines()
         .filter(|l| l.starts_with('|'))
@@ -54,16 +50,7 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
         "{table}"
     );
 
-    let cards = tmp.path().join("cards");
-    let card_out = pixmo()
-        .arg("card")
-        .arg(&out)
-        .arg("--cards-dir")
-        .arg(&cards)
-        .output()
-        .unwrap();
-    ok(&card_out);
-    let card = std::fs::read_to_string(cards.join("clocks.md")).unwrap();
+    let card = card(&out, &tmp.path().join("cards"), "clocks");
     assert!(
         card.starts_with("---\n") && card.contains("size_categories"),
         "{card}"

@@ -89,6 +89,28 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
     }
 }
 
+/// `pixmo sql DATASET_ROOT QUERY`, asserted to succeed; the printed table.
+pub fn sql(dataset_root: &Path, query: &str) -> String {
+    ok(&pixmo()
+        .arg("sql")
+        .arg(dataset_root)
+        .arg(query)
+        .output()
+        .unwrap())
+}
+
+/// `pixmo card OUT --cards-dir CARDS`, asserted to succeed; the text of `CARDS/DATASET.md`.
+pub fn card(out: &Path, cards: &Path, dataset: &str) -> String {
+    ok(&pixmo()
+        .arg("card")
+        .arg(out)
+        .arg("--cards-dir")
+        .arg(cards)
+        .output()
+        .unwrap());
+    std::fs::read_to_string(cards.join(format!("{dataset}.md"))).unwrap()
+}
+
 /// Committed markers of a dataset.
 pub fn markers(dataset_root: &Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{AS_OF, ok, pixmo, shard_hashes};
+use crate::common::{AS_OF, card, ok, pixmo, shard_hashes, sql};
 
 /// The default docs spec with small canvases and shards, so debug builds stay fast.
 fn docs_spec(dir: &Path) -> PathBuf {
@@ -41,12 +41,7 @@ fn build_docs(spec: &Path, out: &Path, count: u64, extra: &[&str]) -> Output {
 
 /// The single value of a one-row, one-column query.
 pub(crate) fn scalar(out: &Path, query: &str) -> String {
-    let table = ok(&pixmo()
-        .arg("sql")
-        .arg(out.join("docs"))
-        .arg(query)
-        .output()
-        .unwrap());
+    let table = sql(&out.join("docs"), query);
     let rows: Vec<&str> = table.lines().filter(|l| l.starts_with('|')).collect();
     assert_eq!(rows.len(), 2, "expected a header and one row:\n{table}");
     rows[1].trim_matches('|').trim().to_owned()
@@ -164,15 +159,7 @@ fn docs_build_audits_and_rows_carry_both_qa_forms() {
     .unwrap();
     assert!(kinds >= 8, "only {kinds} figure types in {rows} rows");
     // The data card says how this copy was made, from the rows' recorded models.
-    let cards = tmp.path().join("cards");
-    ok(&pixmo()
-        .arg("card")
-        .arg(&out)
-        .arg("--cards-dir")
-        .arg(&cards)
-        .output()
-        .unwrap());
-    let card = std::fs::read_to_string(cards.join("docs.md")).unwrap();
+    let card = card(&out, &tmp.path().join("cards"), "docs");
     assert!(
         card.contains("procedural mode: no LLM was used")
             && !card.contains("Text written by text-only LLMs")

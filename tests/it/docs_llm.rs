@@ -13,7 +13,7 @@ use std::path::Path;
 use pixmo_llm_testkit::{LlamaServer, Recorded, Reply, TestServer};
 use serde_json::{Value, json};
 
-use crate::common::{AS_OF, ok, pixmo, shard_hashes, summary};
+use crate::common::{AS_OF, card, ok, pixmo, shard_hashes, sql, summary};
 use crate::docs::scalar;
 
 /// The LLM spec pointed at `base_url`, with the given mix, reply length and small shards.
@@ -218,12 +218,10 @@ fn llm_rows_audit_and_record_their_prompts() {
     ok(&pixmo().arg("audit").arg(&out).output().unwrap());
 
     // Every row keeps the four checked pairs, in both released forms, with its persona.
-    let table = ok(&pixmo()
-        .arg("sql")
-        .arg(out.join("docs"))
-        .arg("SELECT cardinality(qa_pairs) AS q, metadata['figure_type'] AS t, qa_pairs FROM rows")
-        .output()
-        .unwrap());
+    let table = sql(
+        &out.join("docs"),
+        "SELECT cardinality(qa_pairs) AS q, metadata['figure_type'] AS t, qa_pairs FROM rows",
+    );
     assert_eq!(
         scalar(
             &out,
@@ -233,12 +231,7 @@ fn llm_rows_audit_and_record_their_prompts() {
         "{table}"
     );
     // Provenance names the prompt templates and the model; the card says an LLM wrote it.
-    let provenance = ok(&pixmo()
-        .arg("sql")
-        .arg(out.join("docs"))
-        .arg("SELECT provenance FROM rows LIMIT 1")
-        .output()
-        .unwrap());
+    let provenance = sql(&out.join("docs"), "SELECT provenance FROM rows LIMIT 1");
     for id in [
         "docs.pixmo_docs.topics.v1",
         "docs.pixmo_docs.code_chart_spec.v1",
@@ -247,14 +240,6 @@ fn llm_rows_audit_and_record_their_prompts() {
     ] {
         assert!(provenance.contains(id), "{id} missing from {provenance}");
     }
-    let cards = tmp.path().join("cards");
-    ok(&pixmo()
-        .arg("card")
-        .arg(&out)
-        .arg("--cards-dir")
-        .arg(&cards)
-        .output()
-        .unwrap());
-    let card = std::fs::read_to_string(cards.join("docs.md")).unwrap();
+    let card = card(&out, &tmp.path().join("cards"), "docs");
     assert!(card.contains("a text-only LLM wrote the data"), "{card}");
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{AS_OF, build, markers, ok, pixmo, shard_hashes, small_spec, summary};
+use crate::common::{AS_OF, build, markers, ok, pixmo, shard_hashes, small_spec, sql, summary};
 
 #[test]
 fn kill_and_resume_equals_an_uninterrupted_run() {
@@ -185,13 +185,10 @@ fn bad_records_are_rejected_with_reasons_and_the_run_continues() {
         "{s}"
     );
     // The rejects table is queryable, with ids and messages.
-    let q = pixmo()
-        .arg("sql")
-        .arg(out_dir.join("clocks"))
-        .arg("SELECT stage, kind, count(*) AS n FROM rejects GROUP BY stage, kind")
-        .output()
-        .unwrap();
-    let table = ok(&q);
+    let table = sql(
+        &out_dir.join("clocks"),
+        "SELECT stage, kind, count(*) AS n FROM rejects GROUP BY stage, kind",
+    );
     assert!(
         table.contains("blank_image") && table.contains(&rejects.to_string()),
         "{table}"
