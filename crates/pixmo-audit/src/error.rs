@@ -52,6 +52,15 @@ pub enum AuditError {
         #[source]
         source: datafusion::error::DataFusionError,
     },
+    /// The query would write, change the catalog or change the session: `pixmo sql` only
+    /// reads (see [`crate::read_only`]). Nothing ran.
+    #[error("pixmo sql is read-only: `{statement}` is refused ({kind})")]
+    ReadOnly {
+        /// The statement as written (`COPY`, `CREATE EXTERNAL TABLE`, `SET`).
+        statement: String,
+        /// Which class of statement it is.
+        kind: Refused,
+    },
     /// A worker task died.
     #[error("Audit task for `{path}` failed (likely a bug): {message}")]
     Task {
@@ -60,6 +69,27 @@ pub enum AuditError {
         /// Panic or cancellation message.
         message: String,
     },
+}
+
+/// The classes of SQL that [`crate::read_only`] refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Creates or drops tables, views, schemas (`CREATE EXTERNAL TABLE` reads any file).
+    Ddl,
+    /// Writes data or files (`COPY ... TO`, `INSERT`).
+    Dml,
+    /// Changes the session (`SET`, transactions, `PREPARE`).
+    Statement,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refused::Ddl => "DDL",
+            Refused::Dml => "DML",
+            Refused::Statement => "statement",
+        })
+    }
 }
 
 impl AuditError {

@@ -56,6 +56,7 @@
 mod checks;
 mod error;
 mod inputs;
+pub mod read_only;
 mod report;
 mod tables;
 
@@ -66,7 +67,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
 pub use checks::ids::MAX_DUPLICATE_IMAGE_SHARE;
-pub use error::{AuditError, Result};
+pub use error::{AuditError, Refused, Result};
 pub use report::{AuditReport, Check};
 
 use inputs::DatasetInputs;
@@ -153,7 +154,9 @@ pub async fn session(dataset_root: &Path) -> Result<SessionContext> {
 /// several they are prefixed `<dataset>_`.
 ///
 /// # Errors
-/// When `dir` holds no dataset, or the query fails (the message says why).
+/// When `dir` holds no dataset, the query is not read-only ([`AuditError::ReadOnly`]:
+/// `COPY`, `CREATE EXTERNAL TABLE`, `SET`... are refused before anything runs), or it fails
+/// (the message says why).
 pub async fn sql(dir: &Path, query: &str) -> Result<Vec<RecordBatch>> {
     let roots = find_datasets(dir);
     let ctx = match roots.as_slice() {
@@ -165,7 +168,9 @@ pub async fn sql(dir: &Path, query: &str) -> Result<Vec<RecordBatch>> {
         [root] => session(root).await?,
         many => tables::multi_session(dir, many).await?,
     };
-    let frame = ctx.sql(query).await.map_err(AuditError::query(dir))?;
+    let frame = read_only::query(&ctx, query)
+        .await
+        .map_err(|e| read_only::refusal(query, &e).unwrap_or_else(|| AuditError::query(dir)(e)))?;
     frame.collect().await.map_err(AuditError::query(dir))
 }
 

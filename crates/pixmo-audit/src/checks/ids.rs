@@ -26,7 +26,10 @@ async fn duplicates(ctx: &SessionContext, column: &str) -> Result<(Tally, u64), 
          CAST(min(split) <> max(split) AS INT) AS s \
          FROM rows GROUP BY {c} HAVING count(*) > 1"
     );
-    let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+    let mut stream = crate::read_only::query(ctx, &sql)
+        .await?
+        .execute_stream()
+        .await?;
     let mut tally = Tally::default();
     let mut surplus = 0;
     while let Some(batch) = stream.next().await {

@@ -95,7 +95,10 @@ impl Tally {
 
 /// Runs a query whose first two columns are `(problem, id)` and tallies its rows, streaming.
 pub(crate) async fn tally_query(ctx: &SessionContext, sql: &str) -> Result<Tally, DataFusionError> {
-    let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+    let mut stream = crate::read_only::query(ctx, sql)
+        .await?
+        .execute_stream()
+        .await?;
     let mut tally = Tally::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
@@ -119,7 +122,7 @@ pub(crate) async fn collect(
     ctx: &SessionContext,
     sql: &str,
 ) -> Result<Vec<datafusion::arrow::array::RecordBatch>, DataFusionError> {
-    ctx.sql(sql).await?.collect().await
+    crate::read_only::query(ctx, sql).await?.collect().await
 }
 
 /// Any column as `Utf8`.

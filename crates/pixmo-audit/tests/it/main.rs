@@ -369,6 +369,87 @@ async fn sql_prefixes_tables_when_a_folder_holds_several_datasets() {
     assert!(sql(&f.out, "SELECT * FROM rows").await.is_err());
 }
 
+/// `pixmo sql` only reads: statements that write files, read arbitrary files through a new
+/// table, or change the session are refused by name before anything runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_is_read_only() {
+    let f = fixture::build();
+    let scratch = tempfile::tempdir().unwrap();
+    let target = scratch.path().join("x.csv");
+    let refused = |query: String, statement: &'static str, kind: pixmo_audit::Refused| {
+        let root = f.root.clone();
+        async move {
+            let err = sql(&root, &query).await.unwrap_err();
+            match &err {
+                pixmo_audit::AuditError::ReadOnly {
+                    statement: s,
+                    kind: k,
+                } => assert_eq!((s.as_str(), *k), (statement, kind), "{err}"),
+                other => panic!("`{query}` was not refused as read-only: {other:?}"),
+            }
+            let text = err.to_string();
+            assert!(
+                text.starts_with("pixmo sql is read-only:") && text.contains(statement),
+                "{text}"
+            );
+            text
+        }
+    };
+    let text = refused(
+        format!("COPY (SELECT 1) TO '{}' STORED AS CSV", target.display()),
+        "COPY",
+        pixmo_audit::Refused::Dml,
+    )
+    .await;
+    assert!(text.contains("(DML)"), "{text}");
+    assert!(
+        !target.exists(),
+        "a refused COPY wrote `{}`",
+        target.display()
+    );
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+    refused(
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'".into(),
+        "CREATE EXTERNAL TABLE",
+        pixmo_audit::Refused::Ddl,
+    )
+    .await;
+    refused(
+        "SET datafusion.execution.batch_size = 1".into(),
+        "SET",
+        pixmo_audit::Refused::Statement,
+    )
+    .await;
+    refused(
+        "CREATE VIEW v AS SELECT 1".into(),
+        "CREATE VIEW",
+        pixmo_audit::Refused::Ddl,
+    )
+    .await;
+    // A refused statement inside EXPLAIN is named by DataFusion's plan name.
+    let err = sql(
+        &f.root,
+        &format!(
+            "EXPLAIN COPY (SELECT 1) TO '{}' STORED AS CSV",
+            target.display()
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, pixmo_audit::AuditError::ReadOnly { .. }),
+        "{err:?}"
+    );
+    assert!(!target.exists());
+    // Reading still works, including SHOW TABLES and DESCRIBE.
+    let batches = sql(&f.root, "SELECT count(*) AS n FROM rows")
+        .await
+        .unwrap();
+    assert_eq!(pixmo_audit::pretty(&batches).lines().nth(3), Some("| 12 |"));
+    assert!(sql(&f.root, "SHOW TABLES").await.is_ok());
+    assert!(sql(&f.root, "DESCRIBE rows").await.is_ok());
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
