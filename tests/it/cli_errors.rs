@@ -205,3 +205,144 @@ fn plan_graph_launch_and_train_hint() {
         .unwrap();
     fails_with(&train, "pixmo-train");
 }
+
+/// `pixmo plan clocks --spec` on the default clocks spec with `edit` applied: exit 2, the
+/// error names the mistake and the `hint:` line is the one for its variant.
+fn plan_hint(edit: impl Fn(&str) -> String, error: &str, hint: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("spec.toml");
+    std::fs::write(
+        &spec,
+        edit(include_str!("../../pipelines/pixmo-clocks/pipeline.toml")),
+    )
+    .unwrap();
+    let out = pixmo()
+        .args(["plan", "clocks", "--spec"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    fails_with(&out, error);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let hints: Vec<&str> = stderr.lines().filter(|l| l.starts_with("hint: ")).collect();
+    assert_eq!(hints.len(), 1, "one hint line expected:\n{stderr}");
+    assert!(
+        hints[0].contains(hint),
+        "expected hint `{hint}` in:\n{stderr}"
+    );
+}
+
+#[test]
+fn each_plan_error_gets_the_hint_for_its_variant() {
+    // MalformedSpec: the hint names the built-in datasets, not only clocks.
+    plan_hint(
+        |s| {
+            s.replace(
+                "[[stages]]\nname = \"render\"",
+                "[[stages]\nname = \"render\"",
+            )
+        },
+        "Malformed pipeline spec",
+        "`pixmo plan <dataset>` (built in: clocks, docs)",
+    );
+    plan_hint(
+        |s| format!("stages = []\n{}", s.split("[[stages]]").next().unwrap()),
+        "the pipeline has no stages",
+        "add at least one `[[stages]]` table",
+    );
+    plan_hint(
+        |s| s.replace("val = 0.031", "val = 1.5"),
+        "split `val` has fraction 1.5",
+        "give each split a fraction between 0 and 1",
+    );
+    plan_hint(
+        |s| s.replace("name = \"label\"", "name = \"render\""),
+        "stage name `render` is used twice",
+        "give every `[[stages]]` table its own `name`",
+    );
+    plan_hint(
+        |s| s.replace("kind = \"clocks.label\"", "kind = \"clocks.labl\""),
+        "unknown kind `clocks.labl`; did you mean `clocks.label`?",
+        "`pixmo stages` lists every registered stage kind",
+    );
+    plan_hint(
+        |s| s.replace("kind = \"clocks.label\"", "kind = \"nothing.like.it\""),
+        "unknown kind `nothing.like.it`",
+        "`pixmo stages` lists every registered stage kind; a pipeline crate registers",
+    );
+    plan_hint(
+        |s| s.replace("after = [\"validate\"]", "after = [\"validat\"]"),
+        "runs after unknown stage `validat`; did you mean `validate`?",
+        "`after` takes stage names from this spec, not stage kinds",
+    );
+    plan_hint(
+        |s| {
+            s.replace(
+                "name = \"sample\"\nkind = \"clocks.sample\"",
+                "name = \"sample\"\nkind = \"clocks.sample\"\nafter = [\"render\"]",
+            )
+        },
+        "stages form a cycle: `render` -> `sample` -> `render`",
+        "remove one `after` entry on the cycle",
+    );
+    plan_hint(
+        |s| {
+            s.replace(
+                "name = \"label\"\nkind = \"clocks.label\"",
+                "name = \"label\"\nkind = \"clocks.label\"\nafter = [\"sample\"]",
+            )
+        },
+        "reads column `truth`",
+        "put a stage that writes `truth` upstream of `label`",
+    );
+    plan_hint(
+        |s| {
+            s.replace(
+                "[[stages]]\nname = \"label\"\nkind = \"clocks.label\"\n",
+                "",
+            )
+        },
+        "for dataset `clocks`",
+        "`pixmo schema clocks` lists the columns the dataset needs",
+    );
+    plan_hint(
+        |s| {
+            s.replace(
+                "row_group_rows = 64",
+                "row_group_rows = 64\nrows_per_shards = 3",
+            )
+        },
+        "[output]",
+        "see the `[output]` table of the built-in specs",
+    );
+    plan_hint(
+        |s| s.replace("examples_per_face = 5", "examples_per_face = 5\nfaces = 3"),
+        "unknown field `faces`",
+        "check the field names and types of `clocks.sample`",
+    );
+    plan_hint(
+        |s| s.replace("image_size = 448", "image_size = 10"),
+        "`image_size` is 10; it must be between 64 and 2048",
+        "change `image_size` in this stage's `[stages.config]` table",
+    );
+}
+
+#[test]
+fn sql_refuses_writes_with_a_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = small_spec(tmp.path(), "");
+    let out = tmp.path().join("o");
+    crate::common::ok(&build(&spec, &out, 3, &[]));
+    let target = tmp.path().join("x.csv");
+    let query = format!("COPY (SELECT 1) TO '{}' STORED AS CSV", target.display());
+    let refused = pixmo().arg("sql").arg(&out).arg(&query).output().unwrap();
+    fails_with(&refused, "pixmo sql is read-only: `COPY` is refused (DML)");
+    fails_with(&refused, "hint: pixmo sql only reads");
+    assert!(!target.exists(), "a refused COPY wrote a file");
+    let refused = pixmo()
+        .arg("sql")
+        .arg(&out)
+        .arg("SET datafusion.execution.batch_size = 1")
+        .output()
+        .unwrap();
+    fails_with(&refused, "`SET` is refused (statement)");
+}

@@ -24,3 +24,8 @@ pub fn default_spec(dataset: &str) -> Option<&'static str> {
         .find(|(name, _)| *name == dataset)
         .map(|(_, spec)| *spec)
 }
+
+/// The datasets with a built-in pipeline, in registry order.
+pub fn names() -> Vec<&'static str> {
+    PIPELINES.iter().map(|(name, _)| *name).collect()
+}

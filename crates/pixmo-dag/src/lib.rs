@@ -26,7 +26,7 @@ pub mod value;
 pub use error::{Error, Result};
 pub use exec::{ExecStats, StageStats, WorkUnit, execute};
 pub use plan::{Plan, PlannedStage};
-pub use registry::{StageFactory, StageRegistry};
+pub use registry::{ConfigError, StageFactory, StageRegistry};
 pub use spec::PipelineSpec;
 pub use stage::{Reject, Rejection, Stage, StageContext};
 pub use value::{ColumnDef, ColumnType, Record, Value};

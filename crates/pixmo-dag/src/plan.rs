@@ -62,38 +62,40 @@ impl Plan {
     /// `after` references, stage config errors, and columns that no upstream stage writes or
     /// that it writes with another type.
     pub fn build(spec: PipelineSpec, registry: &StageRegistry, cores: usize) -> Result<Plan> {
-        let invalid = |message: String| Error::InvalidPlan {
-            pipeline: spec.name.clone(),
-            message,
-        };
+        let pipeline = || spec.name.clone();
         if spec.stages.is_empty() {
-            return Err(invalid("the pipeline has no stages".into()));
+            return Err(Error::NoStages {
+                pipeline: pipeline(),
+            });
         }
-        for (fraction_name, fraction) in &spec.splits {
+        for (split, fraction) in &spec.splits {
             if !(0.0..=1.0).contains(fraction) {
-                return Err(invalid(format!(
-                    "split `{fraction_name}` has fraction {fraction}; fractions are between 0 and 1"
-                )));
+                return Err(Error::BadSplit {
+                    pipeline: pipeline(),
+                    split: split.clone(),
+                    fraction: *fraction,
+                });
             }
         }
         let names: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
         let mut seen = BTreeSet::new();
         for name in &names {
             if !seen.insert(*name) {
-                return Err(invalid(format!("stage name `{name}` is used twice")));
+                return Err(Error::DuplicateStage {
+                    pipeline: pipeline(),
+                    stage: (*name).to_string(),
+                });
             }
         }
         // Resolve kinds before anything else: the most common mistake is a typo.
         for stage in &spec.stages {
             if registry.get(&stage.kind).is_none() {
-                let hint = registry
-                    .nearest(&stage.kind)
-                    .map(|k| format!("; did you mean `{k}`?"))
-                    .unwrap_or_default();
-                return Err(invalid(format!(
-                    "stage `{}` has unknown kind `{}`{hint}",
-                    stage.name, stage.kind
-                )));
+                return Err(Error::UnknownKind {
+                    pipeline: pipeline(),
+                    stage: stage.name.clone(),
+                    kind: stage.kind.clone(),
+                    suggestion: registry.nearest(&stage.kind).map(str::to_string),
+                });
             }
         }
         // Edges.
@@ -106,26 +108,19 @@ impl Plan {
             };
             for dep in &deps {
                 if !names.contains(&dep.as_str()) {
-                    let hint = nearest(dep, names.iter().copied())
-                        .map(|k| format!("; did you mean `{k}`?"))
-                        .unwrap_or_default();
-                    return Err(invalid(format!(
-                        "stage `{}` runs after unknown stage `{dep}`{hint}",
-                        stage.name
-                    )));
+                    return Err(Error::UnknownDependency {
+                        pipeline: pipeline(),
+                        stage: stage.name.clone(),
+                        dependency: dep.clone(),
+                        suggestion: nearest(dep, names.iter().copied()).map(str::to_string),
+                    });
                 }
             }
             after.insert(stage.name.as_str(), deps);
         }
-        let order = topological_order(&names, &after).map_err(|cycle| {
-            invalid(format!(
-                "stages form a cycle: {}",
-                cycle
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(" -> ")
-            ))
+        let order = topological_order(&names, &after).map_err(|cycle| Error::Cycle {
+            pipeline: pipeline(),
+            cycle,
         })?;
 
         // Build stages in execution order and check columns against ancestors.
@@ -133,21 +128,26 @@ impl Plan {
         let mut ancestors: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut resolved = Vec::new();
         for name in &order {
+            let internal = |message: String| Error::Internal {
+                stage: name.clone(),
+                message,
+            };
             let stage_spec = spec
                 .stages
                 .iter()
                 .find(|s| &s.name == name)
-                .ok_or_else(|| invalid(format!("stage `{name}` vanished (likely a bug)")))?;
+                .ok_or_else(|| internal("the stage vanished from the spec".into()))?;
             let factory = registry
                 .get(&stage_spec.kind)
-                .ok_or_else(|| invalid(format!("unknown kind `{}`", stage_spec.kind)))?;
-            let built_stage = factory
-                .build(stage_spec.config.clone())
-                .map_err(|message| Error::StageConfig {
-                    stage: name.clone(),
-                    kind: stage_spec.kind.clone(),
-                    message,
-                })?;
+                .ok_or_else(|| internal(format!("kind `{}` vanished", stage_spec.kind)))?;
+            let built_stage =
+                factory
+                    .build(stage_spec.config.clone())
+                    .map_err(|error| Error::StageConfig {
+                        stage: name.clone(),
+                        kind: stage_spec.kind.clone(),
+                        error,
+                    })?;
             let deps = after.get(name.as_str()).cloned().unwrap_or_default();
             let mut anc = BTreeSet::new();
             for dep in &deps {
@@ -166,21 +166,23 @@ impl Plan {
                 match available.get(&col) {
                     Some((have, _)) if *have == ty => {}
                     Some((have, writer)) => {
-                        return Err(invalid(format!(
-                            "stage `{name}` reads column `{col}` as {ty}, but upstream stage `{writer}` writes it as {have}"
-                        )));
+                        return Err(Error::ColumnType {
+                            pipeline: pipeline(),
+                            stage: name.clone(),
+                            column: col,
+                            wants: ty,
+                            writer: writer.clone(),
+                            has: *have,
+                        });
                     }
                     None => {
-                        let upstream: Vec<String> =
-                            available.keys().map(|c| format!("`{c}`")).collect();
-                        let upstream = if upstream.is_empty() {
-                            "none".to_string()
-                        } else {
-                            upstream.join(", ")
-                        };
-                        return Err(invalid(format!(
-                            "stage `{name}` reads column `{col}` ({ty}), which no upstream stage writes (upstream columns: {upstream})"
-                        )));
+                        return Err(Error::MissingColumn {
+                            pipeline: pipeline(),
+                            stage: name.clone(),
+                            column: col,
+                            ty,
+                            upstream: available.keys().cloned().collect(),
+                        });
                     }
                 }
             }

@@ -17,8 +17,72 @@ pub trait StageConfig: DeserializeOwned + serde::Serialize + 'static {
     /// Validates the config and builds the stage.
     ///
     /// # Errors
-    /// A message naming the bad field.
-    fn build(&self) -> Result<Arc<dyn Stage>, String>;
+    /// A [`ConfigError`] naming the bad field (`Err("`x` must be at least 1".into())`).
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError>;
+}
+
+/// Why a stage refused its configuration. Messages name the field in backticks and read
+/// as a user mistake: "`image_size` is 10; it must be between 64 and 2048".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML table does not fit the config type: an unknown or missing field, a wrong
+    /// type (serde's message).
+    #[error("{message}")]
+    Shape {
+        /// The deserializer's message, naming the field.
+        message: String,
+    },
+    /// The stage refused a value.
+    #[error("{message}")]
+    Value {
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// The stage could not set up what it needs (a model file, a cache folder, a client).
+    #[error("{message}")]
+    Setup {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// A refused value.
+    pub fn value(message: impl Into<String>) -> ConfigError {
+        ConfigError::Value {
+            message: message.into(),
+        }
+    }
+
+    /// A failed setup (model, cache, client).
+    pub fn setup(message: impl Into<String>) -> ConfigError {
+        ConfigError::Setup {
+            message: message.into(),
+        }
+    }
+
+    /// The field the message names (its first `` `identifier` ``), if any.
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
+        let (ConfigError::Shape { message }
+        | ConfigError::Value { message }
+        | ConfigError::Setup { message }) = self;
+        let rest = &message[message.find('`')? + 1..];
+        Some(&rest[..rest.find('`')?])
+    }
+}
+
+/// Stages write `Err("...".into())` and `Err(format!(...).into())`: a refused value.
+impl From<String> for ConfigError {
+    fn from(message: String) -> ConfigError {
+        ConfigError::value(message)
+    }
+}
+
+impl From<&str> for ConfigError {
+    fn from(message: &str) -> ConfigError {
+        ConfigError::value(message)
+    }
 }
 
 /// A built stage with its resolved configuration (defaults filled in) as canonical JSON.
@@ -29,7 +93,7 @@ pub struct BuiltStage {
     pub resolved_config: String,
 }
 
-type BuildFn = fn(toml::Value) -> Result<BuiltStage, String>;
+type BuildFn = fn(toml::Value) -> Result<BuiltStage, ConfigError>;
 
 /// How to build one stage kind.
 #[derive(Clone, Copy)]
@@ -49,10 +113,12 @@ impl std::fmt::Debug for StageFactory {
     }
 }
 
-fn build_typed<C: StageConfig>(config: toml::Value) -> Result<BuiltStage, String> {
+fn build_typed<C: StageConfig>(config: toml::Value) -> Result<BuiltStage, ConfigError> {
     let config: C = config
         .try_into()
-        .map_err(|e: toml::de::Error| e.message().to_string())?;
+        .map_err(|e: toml::de::Error| ConfigError::Shape {
+            message: e.message().to_string(),
+        })?;
     let resolved_config = pixmo_core::canonical_json(&config);
     Ok(BuiltStage {
         stage: config.build()?,
@@ -75,7 +141,7 @@ impl StageFactory {
     ///
     /// # Errors
     /// When the config does not deserialize or the stage refuses it.
-    pub fn build(&self, config: toml::Value) -> Result<BuiltStage, String> {
+    pub fn build(&self, config: toml::Value) -> Result<BuiltStage, ConfigError> {
         (self.build)(config)
     }
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
 use crate::exec::{ExecStats, Outcome};
-use crate::registry::StageConfig;
+use crate::registry::{ConfigError, StageConfig};
 use crate::{
     ColumnDef, ColumnType, PipelineSpec, Plan, Record, Reject, Stage, StageContext, StageRegistry,
     Value, WorkUnit, execute,
@@ -20,7 +21,7 @@ struct Number;
 impl StageConfig for NumberConfig {
     const KIND: &'static str = "test.number";
     const SUMMARY: &'static str = "index and a seeded draw";
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         Ok(Arc::new(Number))
     }
 }
@@ -68,7 +69,7 @@ struct Check(CheckConfig);
 impl StageConfig for CheckConfig {
     const KIND: &'static str = "test.check";
     const SUMMARY: &'static str = "rejects some records";
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         if self.reject_every == 1 {
             return Err("`reject_every` = 1 would reject everything".into());
         }
@@ -129,6 +130,10 @@ fn unknown_kind_suggests_the_nearest() {
         err.to_string().contains("did you mean `test.number`?"),
         "{err}"
     );
+    assert!(
+        matches!(&err, Error::UnknownKind { suggestion: Some(s), .. } if s == "test.number"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -142,6 +147,10 @@ fn cycles_are_named() {
         msg.contains("cycle") && msg.contains("`a`") && msg.contains("`b`"),
         "{msg}"
     );
+    assert!(
+        matches!(&err, Error::Cycle { cycle, .. } if cycle.len() == 3),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -152,6 +161,10 @@ fn missing_and_mistyped_columns_are_caught() {
             .contains("reads column `n` (u64), which no upstream stage writes"),
         "{err}"
     );
+    assert!(
+        matches!(&err, Error::MissingColumn { column, .. } if column == "n"),
+        "{err:?}"
+    );
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\n[stages.config]\ninput_type='str'\n"
     ))
@@ -161,6 +174,7 @@ fn missing_and_mistyped_columns_are_caught() {
             .contains("as str, but upstream stage `a` writes it as u64"),
         "{err}"
     );
+    assert!(matches!(err, Error::ColumnType { .. }), "{err:?}");
     // A column written by a stage that is not an ancestor does not count.
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\nafter=[]\n"
@@ -179,11 +193,28 @@ fn bad_stage_configs_and_references_are_rejected() {
     ))
     .unwrap_err();
     assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+    assert!(
+        matches!(
+            &err,
+            Error::StageConfig {
+                error: ConfigError::Shape { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\n[stages.config]\nreject_every=1\n"
     ))
     .unwrap_err();
     assert!(err.to_string().contains("would reject everything"), "{err}");
+    match &err {
+        Error::StageConfig {
+            error: error @ ConfigError::Value { .. },
+            ..
+        } => assert_eq!(error.field(), Some("reject_every")),
+        other => panic!("{other:?}"),
+    }
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='c'\nkind='test.check'\nafter=['aa']\n"
     ))
@@ -193,11 +224,23 @@ fn bad_stage_configs_and_references_are_rejected() {
             .contains("unknown stage `aa`; did you mean `a`?"),
         "{err}"
     );
+    assert!(matches!(err, Error::UnknownDependency { .. }), "{err:?}");
     let err = plan(&format!(
         "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n[[stages]]\nname='a'\nkind='test.number'\n"
     ))
     .unwrap_err();
     assert!(err.to_string().contains("used twice"), "{err}");
+    assert!(matches!(err, Error::DuplicateStage { .. }), "{err:?}");
+    let err = plan(&format!(
+        "{HEAD}[splits]\ntrain=1.5\n[[stages]]\nname='a'\nkind='test.number'\n"
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadSplit { split, .. } if split == "train"),
+        "{err:?}"
+    );
+    let err = plan(&format!("{HEAD}stages = []\n")).unwrap_err();
+    assert!(matches!(err, Error::NoStages { .. }), "{err:?}");
 }
 
 #[test]

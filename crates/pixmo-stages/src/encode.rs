@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use serde::{Deserialize, Serialize};
 
@@ -52,12 +52,12 @@ impl StageConfig for EncodeConfig {
     const SUMMARY: &'static str =
         "Encode the `image` column as PNG or JPEG bytes with their SHA-256";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         if !(1..=100).contains(&self.jpeg_quality) {
             return Err(format!(
                 "`jpeg_quality` is {}; it must be between 1 and 100",
                 self.jpeg_quality
-            ));
+            ).into());
         }
         Ok(Arc::new(Encode {
             config: self.clone(),

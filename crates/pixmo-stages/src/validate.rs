@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,7 @@ impl StageConfig for ValidateConfig {
     const SUMMARY: &'static str =
         "Reject images that are too small, too elongated or nearly one colour";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         if !(0.0..=1.0).contains(&self.max_dominant_fraction) {
             return Err("`max_dominant_fraction` must be between 0 and 1".into());
         }
@@ -74,7 +74,7 @@ impl StageConfig for ValidateConfig {
         {
             return Err(format!(
                 "`max_dominant_fraction_by` limit for `{value}` must be between 0 and 1"
-            ));
+            ).into());
         }
         if self.max_aspect < 1.0 {
             return Err("`max_aspect` must be at least 1".into());

@@ -1,6 +1,7 @@
 //! One function per subcommand.
 
 mod build;
+mod hints;
 mod launch;
 mod misc;
 mod models;
@@ -145,13 +146,14 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
     let dataset = pixmo_annotation_schema::Dataset::from_name(&plan.spec.dataset)
         .with_context(|| format!("Unknown dataset `{}`", plan.spec.dataset))?;
     pixmo_stages::sink::check_plan(&plan, &dataset.schema()).map_err(|message| {
-        pixmo_dag::Error::InvalidPlan {
+        pixmo_dag::Error::DatasetColumns {
             pipeline: plan.spec.name.clone(),
+            dataset: plan.spec.dataset.clone(),
             message,
         }
     })?;
     pixmo_stages::OutputConfig::from_table(&plan.spec.output).map_err(|message| {
-        pixmo_dag::Error::InvalidPlan {
+        pixmo_dag::Error::Output {
             pipeline: plan.spec.name.clone(),
             message,
         }
@@ -207,13 +209,11 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
             _ => None,
         };
     }
-    if let Some(pixmo_dag::Error::MalformedSpec { .. }) = err.downcast_ref::<pixmo_dag::Error>() {
-        return Some(
-            "see `pixmo plan clocks` for a valid spec, or pipelines/*/pipeline.toml".into(),
-        );
+    if let Some(e) = err.downcast_ref::<pixmo_dag::Error>() {
+        return Some(hints::plan(e));
     }
-    if err.downcast_ref::<pixmo_dag::Error>().is_some() {
-        return Some("`pixmo stages` lists the stage kinds".into());
+    if let Some(e) = err.downcast_ref::<pixmo_audit::AuditError>() {
+        return hints::audit(e);
     }
     None
 }

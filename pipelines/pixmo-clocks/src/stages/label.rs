@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_clock::ClockTime;
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,7 @@ impl StageConfig for LabelConfig {
     const SUMMARY: &'static str =
         "Write the time text, question and answer in Molmo's clock convention";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         Ok(Arc::new(Label {
             config: self.clone(),
         }))

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use pixmo_annotation_schema::ModelUse;
 use pixmo_core::RgbaImage;
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_clock::{ClockRenderer, ClockTime, FaceSpec, SceneSpec};
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ impl StageConfig for RenderConfig {
     const SUMMARY: &'static str =
         "Render the watch face (SVG + resvg), place it in its scene and augment it";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         Ok(Arc::new(Render {
             renderers: Mutex::new(Vec::new()),
         }))

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use pixmo_annotation_schema::SourceRef;
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_clock::{ClockTime, FaceSpec, SceneSpec};
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ impl StageConfig for SampleConfig {
     const KIND: &'static str = "clocks.sample";
     const SUMMARY: &'static str = "Draw a watch face, a time and a scene from the record's seeds";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         if self.examples_per_face == 0 {
             return Err("`examples_per_face` must be at least 1".into());
         }
@@ -50,7 +50,7 @@ impl StageConfig for SampleConfig {
             return Err(format!(
                 "`image_size` is {}; it must be between 64 and 2048",
                 self.image_size
-            ));
+            ).into());
         }
         Ok(Arc::new(Sample {
             config: self.clone(),

@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use pixmo_annotation_schema::ModelUse;
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_docs::Category;
 use pixmo_llm::{JsonSchema, LlmConfig, Message, SamplingParams};
@@ -75,7 +75,7 @@ impl StageConfig for LlmFigureConfig {
     const KIND: &'static str = "docs.llm_figure";
     const SUMMARY: &'static str = "LLM writes topic, data and code (chart spec, SVG or typst); rendered in the sandbox, failed renders sent back with the error";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         crate::llm::check_sampling(self.temperature, self.max_tokens)?;
         if self.topics == 0 || self.max_render_attempts == 0 || self.render_timeout_ms == 0 {
             return Err(
@@ -83,7 +83,7 @@ impl StageConfig for LlmFigureConfig {
             );
         }
         Ok(Arc::new(LlmFigure {
-            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())?,
+            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref()).map_err(ConfigError::setup)?,
             prompts: Prompts::of(self.preset),
             config: self.clone(),
         }))

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use pixmo_annotation_schema::ModelUse;
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_docs::Qa;
 use pixmo_llm::{JsonSchema, LlmConfig, Message, SamplingParams};
@@ -57,10 +57,10 @@ impl StageConfig for LlmQaConfig {
     const KIND: &'static str = "docs.llm_qa";
     const SUMMARY: &'static str = "LLM writes QA from data and code (never the image); numeric answers recomputed from the data, extractive answers checked against what was drawn";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         crate::llm::check_sampling(self.temperature, self.max_tokens)?;
         Ok(Arc::new(LlmQa {
-            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())?,
+            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref()).map_err(ConfigError::setup)?,
             prompts: Prompts::of(self.preset),
             config: self.clone(),
             dropped: Mutex::new(BTreeMap::new()),

@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_docs::{Category, Qa};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,7 @@ impl StageConfig for QaConfig {
     const SUMMARY: &'static str =
         "Check each QA pair against what was drawn and write the PixMo-Docs and CoSyn QA forms";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         if self.min_qa == 0 {
             return Err("`min_qa` must be at least 1".into());
         }

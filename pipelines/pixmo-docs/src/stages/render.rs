@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use pixmo_annotation_schema::ModelUse;
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_typst::QaKind;
 
@@ -36,7 +36,7 @@ impl StageConfig for RenderConfig {
     const KIND: &'static str = "docs.render";
     const SUMMARY: &'static str = "Generate persona, topic, data and code, and render the chart (plotters), diagram (resvg) or document (typst)";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         Ok(Arc::new(Render))
     }
 }

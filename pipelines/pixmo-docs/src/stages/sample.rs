@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::kind::{Kind, RenderSettings};
 use pixmo_annotation_schema::SourceRef;
-use pixmo_dag::registry::StageConfig;
+use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use serde::{Deserialize, Serialize};
 
@@ -60,15 +60,15 @@ impl StageConfig for SampleConfig {
     const SUMMARY: &'static str =
         "Pick a figure kind from the configured mix and the figure's seed";
 
-    fn build(&self) -> Result<Arc<dyn Stage>, String> {
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         let mut kinds = Vec::new();
         for (name, weight) in &self.mix {
             let kind = Kind::parse(name).map_err(|e| format!("`mix`: {e}"))?;
             if kinds.iter().any(|(k, _)| *k == kind) {
-                return Err(format!("`mix` names `{}` twice", kind.name()));
+                return Err(format!("`mix` names `{}` twice", kind.name()).into());
             }
             if !weight.is_finite() || *weight < 0.0 {
-                return Err(format!("weight of `{name}` must be a non-negative number"));
+                return Err(format!("weight of `{name}` must be a non-negative number").into());
             }
             if *weight > 0.0 {
                 kinds.push((kind, *weight));
