@@ -57,7 +57,7 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
     );
 
     // Tamper with a committed shard: the audit must fail with exit code 1.
-    let victim = out.join("clocks/train/part-00000-of-00003.parquet");
+    let victim = out.join("clocks/train/part-00000-00000.parquet");
     let mut bytes = std::fs::read(&victim).unwrap();
     let n = bytes.len();
     bytes[n / 3] ^= 0x55;

@@ -142,3 +142,24 @@ pub fn markers(dataset_root: &Path) -> Vec<serde_json::Value> {
 pub fn summary(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).expect("json summary")
 }
+
+/// Every row of a split, one single-row batch each, in file-name order (generation, then
+/// shard): record order.
+pub fn rows_in_order(dataset_root: &Path, split: &str) -> Vec<impl PartialEq + std::fmt::Debug + use<>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dataset_root.join(split))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    for file in files {
+        for batch in pixmo_shards::read_batches(&file, 64).unwrap() {
+            for i in 0..batch.num_rows() {
+                rows.push(batch.slice(i, 1));
+            }
+        }
+    }
+    rows
+}

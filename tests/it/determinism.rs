@@ -1,6 +1,6 @@
 //! Byte-identical reruns, shard splits, incremental growth.
 
-use crate::common::{build, ok, pixmo, shard_hashes, small_spec, summary};
+use crate::common::{build, ok, pixmo, rows_in_order, shard_hashes, small_spec, summary};
 
 #[test]
 fn same_command_twice_gives_byte_identical_shards() {
@@ -76,23 +76,60 @@ fn four_workers_give_the_same_shards_as_one_run() {
 }
 
 #[test]
-fn raising_count_computes_only_new_records() {
+fn raising_count_appends_and_never_touches_committed_files() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = small_spec(tmp.path(), "");
     let grown = tmp.path().join("grown");
     let fresh = tmp.path().join("fresh");
     ok(&build(&spec, &grown, 45, &[]));
+    let root = grown.join("clocks");
+    let before = shard_hashes(&root);
+    let before_times = modified_times(&root, &before);
     let out = ok(&build(&spec, &grown, 75, &["--json"]));
     let s = summary(&out);
     assert_eq!(s["records_computed"], 30, "{s}");
+    assert_eq!(s["records_appended"], 30, "{s}");
+    assert_eq!(s["records_skipped"], 45, "{s}");
+    assert_eq!(s["generation_created"], 1, "{s}");
+    assert_eq!(s["shards_skipped"], before.len() as u64 / 2, "{s}");
+    // Committed files keep their names, bytes and modification times; growth only adds.
+    let after = shard_hashes(&root);
+    for (file, hash) in &before {
+        assert_eq!(after.get(file), Some(hash), "{file} changed");
+    }
+    assert_eq!(modified_times(&root, &before), before_times);
+    assert!(after.len() > before.len());
     assert!(
-        s["shards_skipped"].as_u64().unwrap() + s["shards_renamed"].as_u64().unwrap() >= 4,
-        "{s}"
+        after
+            .keys()
+            .filter(|f| !before.contains_key(*f))
+            .all(|f| f.contains("part-00001-")),
+        "new files belong to generation 1: {after:?}"
     );
-    assert!(s["shards_extended"].as_u64().unwrap() >= 1, "{s}");
+    // The rows, in record order, are those of one build of 75.
     ok(&build(&spec, &fresh, 75, &[]));
-    assert_eq!(
-        shard_hashes(&grown.join("clocks")),
-        shard_hashes(&fresh.join("clocks"))
-    );
+    for split in ["train", "val"] {
+        assert_eq!(
+            rows_in_order(&root, split),
+            rows_in_order(&fresh.join("clocks"), split),
+            "{split}"
+        );
+    }
+    // The same count again is a no-op; a smaller one is refused.
+    let s = summary(&ok(&build(&spec, &grown, 75, &["--json"])));
+    assert_eq!((s["records_computed"].as_u64(), s["generation_created"].is_null()), (Some(0), true), "{s}");
+    let shrink = build(&spec, &grown, 50, &[]);
+    assert_eq!(shrink.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&shrink.stderr).contains("counts only grow"));
+    ok(&pixmo().arg("audit").arg(&root).output().unwrap());
+}
+
+fn modified_times(
+    root: &std::path::Path,
+    files: &std::collections::BTreeMap<String, String>,
+) -> Vec<std::time::SystemTime> {
+    files
+        .keys()
+        .map(|f| std::fs::metadata(root.join(f)).unwrap().modified().unwrap())
+        .collect()
 }

@@ -65,35 +65,67 @@ fn kill_and_resume_equals_an_uninterrupted_run() {
 }
 
 #[test]
-fn corrupted_shard_is_quarantined_and_recomputed() {
+fn corrupted_shards_and_markers_are_quarantined_and_recomputed() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = small_spec(tmp.path(), "");
     let out_dir = tmp.path().join("out");
     ok(&build(&spec, &out_dir, 30, &[]));
     let root = out_dir.join("clocks");
     let before = shard_hashes(&root);
-    let victim = root.join("train/part-00001-of-00003.parquet");
+    let quarantined = || {
+        std::fs::read_dir(root.join(".pixmo/quarantine"))
+            .map(|d| d.flatten().count())
+            .unwrap_or(0)
+    };
+
+    // A truncated shard: resume sees the size differ from the marker.
+    let victim = root.join("train/part-00000-00001.parquet");
+    let bytes = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &bytes[..bytes.len() - 7]).unwrap();
+    let result = build(&spec, &out_dir, 30, &["--json"]);
+    let s = summary(&ok(&result));
+    assert_eq!(s["shards_quarantined"], 1, "{s}");
+    assert_eq!(s["records_computed"], 10, "{s}");
+    assert!(String::from_utf8_lossy(&result.stderr).contains("bytes, the marker says"));
+    assert_eq!(shard_hashes(&root), before, "recomputed shard equals the original");
+    assert_eq!(quarantined(), 3, "data, rejects and marker kept, not deleted");
+
+    // A flipped bit keeps the size: resume does not re-read data, `pixmo verify` does.
     let mut bytes = std::fs::read(&victim).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xFF;
     std::fs::write(&victim, &bytes).unwrap();
+    let s = summary(&ok(&build(&spec, &out_dir, 30, &["--json"])));
+    assert_eq!(s["records_computed"], 0, "resume trusts sizes: {s}");
+    let verify = pixmo().arg("verify").arg(&root).output().unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&verify.stderr);
+    assert!(text.contains("train/part-00000-00001") && text.contains("sha256"), "{text}");
+    let verify = pixmo().args(["verify", "--quarantine"]).arg(&root).output().unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    let s = summary(&ok(&build(&spec, &out_dir, 30, &["--json"])));
+    assert_eq!(s["records_computed"], 10, "{s}");
+    assert_eq!(shard_hashes(&root), before);
+    ok(&pixmo().arg("verify").arg(&root).output().unwrap());
+
+    // A tampered marker naming a file outside the root: refused, that file never touched.
+    let outside = tmp.path().join("precious.parquet");
+    std::fs::write(&outside, b"not yours").unwrap();
+    let marker_path = root.join(".pixmo/commits/train/part-00000-00002.json");
+    let mut marker: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&marker_path).unwrap()).unwrap();
+    marker["file"] = outside.display().to_string().into();
+    marker["bytes"] = 1.into(); // also "corrupt", to tempt a quarantine of the named file
+    std::fs::write(&marker_path, serde_json::to_vec(&marker).unwrap()).unwrap();
+    // And a marker that is not JSON at all.
+    std::fs::write(root.join(".pixmo/commits/val/part-00000-00000.json"), b"{garbage").unwrap();
     let result = build(&spec, &out_dir, 30, &["--json"]);
     let s = summary(&ok(&result));
-    assert_eq!(s["shards_quarantined"], 1, "{s}");
-    assert!(String::from_utf8_lossy(&result.stderr).contains("is corrupt"));
-    assert_eq!(
-        shard_hashes(&root),
-        before,
-        "recomputed shard equals the original"
-    );
-    let quarantined: Vec<_> = std::fs::read_dir(root.join(".pixmo/quarantine"))
-        .unwrap()
-        .flatten()
-        .collect();
-    assert!(
-        !quarantined.is_empty(),
-        "the corrupt file is kept, not deleted"
-    );
+    assert_eq!(s["shards_quarantined"], 2, "{s}");
+    assert_eq!(std::fs::read(&outside).unwrap(), b"not yours");
+    assert_eq!(shard_hashes(&root), before);
+    ok(&pixmo().arg("verify").arg(&root).output().unwrap());
+    ok(&pixmo().arg("audit").arg(&root).output().unwrap());
 }
 
 /// Mounts a tmpfs of `size` at `dir`; false when this machine does not allow it.

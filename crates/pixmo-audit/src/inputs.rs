@@ -43,9 +43,9 @@ impl DatasetInputs {
                 path: root.to_path_buf(),
             })?;
         let dataset =
-            Dataset::from_name(&run.dataset).ok_or_else(|| AuditError::UnknownDataset {
+            Dataset::from_name(&run.identity.dataset).ok_or_else(|| AuditError::UnknownDataset {
                 path: root.to_path_buf(),
-                name: run.dataset.clone(),
+                name: run.identity.dataset.clone(),
             })?;
         let manifest = if layout.manifest_path().is_file() {
             DatasetManifest::load(&layout).map_err(|e| crate::error::chain(&e))
@@ -80,16 +80,16 @@ impl DatasetInputs {
     }
 
     /// Every shard the run knows of, by split: the on-disk markers plus manifest entries
-    /// whose marker is gone, deduplicated by shard index (the on-disk marker wins).
+    /// whose marker is gone, deduplicated by (generation, shard index) (the on-disk marker wins).
     pub fn all_shards(&self) -> BTreeMap<String, Vec<ShardMarker>> {
-        let mut by_split: BTreeMap<String, BTreeMap<u32, ShardMarker>> = BTreeMap::new();
+        let mut by_split: BTreeMap<String, BTreeMap<(u32, u32), ShardMarker>> = BTreeMap::new();
         if let Ok(manifest) = &self.manifest {
             for (split, m) in &manifest.splits {
                 for shard in &m.shards {
                     by_split
                         .entry(split.clone())
                         .or_default()
-                        .insert(shard.shard_index, shard.clone());
+                        .insert((shard.generation, shard.shard_index), shard.clone());
                 }
             }
         }
@@ -98,7 +98,7 @@ impl DatasetInputs {
                 by_split
                     .entry(split.clone())
                     .or_default()
-                    .insert(marker.shard_index, marker.clone());
+                    .insert((marker.generation, marker.shard_index), marker.clone());
             }
         }
         self.splits
@@ -162,7 +162,7 @@ fn load_markers(layout: &DatasetLayout) -> Result<Markers> {
                 Err(e) => bad.push(crate::error::chain(&e)),
             }
         }
-        list.sort_by_key(|m| m.shard_index);
+        list.sort_by_key(|m| (m.generation, m.shard_index));
         markers.insert(split, list);
     }
     Ok((markers, bad))

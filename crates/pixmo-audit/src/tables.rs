@@ -124,7 +124,7 @@ fn shards_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         utf8("split"),
         u32f("shard_index"),
-        u32f("num_shards"),
+        u32f("generation"),
         u64f("record_start"),
         u64f("record_end"),
         utf8("file"),
@@ -174,7 +174,7 @@ fn shards_batch(markers: &[&ShardMarker]) -> Result<RecordBatch, DataFusionError
     let columns = vec![
         strings(|m| &m.split),
         u32s(|m| m.shard_index),
-        u32s(|m| m.num_shards),
+        u32s(|m| m.generation),
         u64s(|m| m.start),
         u64s(|m| m.end),
         strings(|m| &m.file),

@@ -63,13 +63,13 @@ impl DatasetFiles {
         } else {
             let mut splits = BTreeMap::new();
             for split in run.counts.keys() {
-                let mut shards = Vec::new();
-                for index in 0..run.num_shards(split) {
-                    let marker =
-                        ShardMarker::load(&layout.marker_path(split, index)).map_err(state)?;
-                    shards.extend(marker);
+                splits.insert(split.clone(), Vec::new());
+            }
+            for id in run.shards() {
+                let marker = ShardMarker::load(&layout.marker_path(&id)).map_err(state)?;
+                if let (Some(marker), Some(list)) = (marker, splits.get_mut(&id.split)) {
+                    list.push(marker);
                 }
-                splits.insert(split.clone(), shards);
             }
             splits
         };

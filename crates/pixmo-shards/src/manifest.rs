@@ -1,5 +1,9 @@
-//! The run state (what a directory's shards belong to) and the dataset manifest written by
-//! finalize after every shard is verified.
+//! The run (what a directory's shards belong to), its generations (each build that added
+//! records), the shard list they imply, and the dataset manifest written by finalize.
+//!
+//! Every state file here is written **once** (created under its final name only if absent,
+//! see [`create_once`]): concurrent workers that start the same run race to write the same
+//! content, one wins, the others read it and check that they agree.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,14 +11,15 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::layout::DatasetLayout;
-use crate::marker::ShardMarker;
-use crate::writer::atomic_write;
+use crate::layout::{DatasetLayout, ShardId};
+use crate::marker::{Check, ShardMarker};
+use crate::writer::{atomic_write, create_once};
 
-/// Identity of the run an output directory holds. Every worker of a sharded run writes the
-/// same content; a worker whose config or seed differs refuses to mix its rows in.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunState {
+/// Identity of the run an output directory holds (`.pixmo/run.json`, written once). Every
+/// worker of a sharded run has the same identity; a worker whose config or seed differs
+/// refuses to mix its rows in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunIdentity {
     /// Pipeline name.
     pub pipeline: String,
     /// Dataset name.
@@ -29,47 +34,188 @@ pub struct RunState {
     pub schema_version: String,
     /// Run id (hash of config hash, seed and code version).
     pub run_id: String,
-    /// Build time written into every row (microseconds since the epoch, UTC).
-    pub as_of_us: i64,
     /// Records per shard.
     pub rows_per_shard: u64,
-    /// Records per split requested by the latest run.
+}
+
+/// One build that added records (`.pixmo/generations/GGGGG.json`, written once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generation {
+    /// 0, 1, 2...
+    pub index: u32,
+    /// Records per split after this generation (cumulative; never smaller than before).
     pub counts: BTreeMap<String, u64>,
+    /// Build time stamped into the rows of this generation (µs since the epoch, UTC).
+    pub as_of_us: i64,
+}
+
+/// A run as read from disk: its identity and every generation so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    /// Identity.
+    #[serde(flatten)]
+    pub identity: RunIdentity,
+    /// Build time of the first generation (µs since the epoch, UTC).
+    pub as_of_us: i64,
+    /// Records per split after the latest generation.
+    pub counts: BTreeMap<String, u64>,
+    /// Every generation, oldest first.
+    pub generations: Vec<Generation>,
 }
 
 impl RunState {
-    /// Reads the run state; `Ok(None)` when the directory holds no run yet.
+    /// Reads the run identity and its generations; `Ok(None)` when the directory holds no
+    /// run yet.
     ///
     /// # Errors
-    /// When the file exists but cannot be read or parsed.
+    /// When a file exists but cannot be read or parsed, or generations are not contiguous.
     pub fn load(layout: &DatasetLayout) -> Result<Option<RunState>> {
-        let path = layout.run_state_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Error::BadJson {
-                    path,
-                    message: e.to_string(),
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("read", path, e)),
+        let Some(identity) = read_json::<RunIdentity>(&layout.run_state_path())? else {
+            return Ok(None);
+        };
+        let generations = load_generations(layout)?;
+        Ok(Some(RunState::new(identity, generations)))
+    }
+
+    /// A run from its parts.
+    #[must_use]
+    pub fn new(identity: RunIdentity, generations: Vec<Generation>) -> RunState {
+        RunState {
+            as_of_us: generations.first().map_or(0, |g| g.as_of_us),
+            counts: generations.last().map(|g| g.counts.clone()).unwrap_or_default(),
+            identity,
+            generations,
         }
     }
 
-    /// Writes the run state atomically.
-    ///
-    /// # Errors
-    /// On I/O failure.
-    pub fn store(&self, layout: &DatasetLayout) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).unwrap_or_default();
-        atomic_write(&layout.run_state_path(), &json)
+    /// Every shard of the run in its fixed order: by generation, then split, then index.
+    /// Worker `i` of `N` builds the shards at positions `i, i+N, ...` of this list.
+    #[must_use]
+    pub fn shards(&self) -> Vec<ShardId> {
+        shard_list(self.identity.rows_per_shard, &self.generations)
     }
 
-    /// Shards of a split.
-    #[must_use]
-    pub fn num_shards(&self, split: &str) -> u32 {
-        let count = self.counts.get(split).copied().unwrap_or(0);
-        u32::try_from(count.div_ceil(self.rows_per_shard.max(1))).unwrap_or(u32::MAX)
+    /// The splits of the run.
+    pub fn splits(&self) -> impl Iterator<Item = &str> {
+        self.counts.keys().map(String::as_str)
+    }
+}
+
+/// A run reads like its identity: `run.seed`, `run.config_hash`...
+impl std::ops::Deref for RunState {
+    type Target = RunIdentity;
+
+    fn deref(&self) -> &RunIdentity {
+        &self.identity
+    }
+}
+
+/// The shards of a list of generations (see [`RunState::shards`]).
+#[must_use]
+pub fn shard_list(rows_per_shard: u64, generations: &[Generation]) -> Vec<ShardId> {
+    let rows = rows_per_shard.max(1);
+    let mut shards = Vec::new();
+    let mut before: BTreeMap<&str, u64> = BTreeMap::new();
+    for generation in generations {
+        for (split, &count) in &generation.counts {
+            let from = before.get(split.as_str()).copied().unwrap_or(0);
+            let mut start = from;
+            let mut index = 0u32;
+            while start < count {
+                let end = (start + rows).min(count);
+                shards.push(ShardId {
+                    split: split.clone(),
+                    generation: generation.index,
+                    index,
+                    start,
+                    end,
+                });
+                start = end;
+                index += 1;
+            }
+            before.insert(split.as_str(), count.max(from));
+        }
+    }
+    shards
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::BadJson {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+fn load_generations(layout: &DatasetLayout) -> Result<Vec<Generation>> {
+    let mut generations = Vec::new();
+    loop {
+        let index = u32::try_from(generations.len()).unwrap_or(u32::MAX);
+        let path = layout.generation_path(index);
+        let Some(generation) = read_json::<Generation>(&path)? else {
+            break;
+        };
+        if generation.index != index {
+            return Err(Error::BadJson {
+                path,
+                message: format!("holds generation {}, expected {index}", generation.index),
+            });
+        }
+        generations.push(generation);
+    }
+    Ok(generations)
+}
+
+/// The outcome of creating a write-once state file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created<T> {
+    /// This process wrote it.
+    Written,
+    /// It existed already (written by another worker or an earlier build) with this content.
+    Existing(T),
+}
+
+/// Writes the run identity unless one exists; returns the existing one otherwise.
+///
+/// # Errors
+/// On I/O failure or an unreadable existing file.
+pub fn create_identity(
+    layout: &DatasetLayout,
+    identity: &RunIdentity,
+) -> Result<Created<RunIdentity>> {
+    create_json_once(&layout.run_state_path(), identity)
+}
+
+/// Writes generation `generation.index` unless it exists; returns the existing one otherwise.
+///
+/// # Errors
+/// On I/O failure or an unreadable existing file.
+pub fn create_generation(
+    layout: &DatasetLayout,
+    generation: &Generation,
+) -> Result<Created<Generation>> {
+    create_json_once(&layout.generation_path(generation.index), generation)
+}
+
+fn create_json_once<T: Serialize + serde::de::DeserializeOwned>(
+    path: &Path,
+    value: &T,
+) -> Result<Created<T>> {
+    let json = serde_json::to_vec_pretty(value).unwrap_or_default();
+    if create_once(path, &json)? {
+        return Ok(Created::Written);
+    }
+    match read_json(path)? {
+        Some(existing) => Ok(Created::Existing(existing)),
+        None => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            message: "vanished right after another process created it".into(),
+        }),
     }
 }
 
@@ -80,11 +226,11 @@ pub struct SplitManifest {
     pub rows: u64,
     /// Rejected records over all shards.
     pub rejects: u64,
-    /// Every shard's marker.
+    /// Every shard's marker, in the run's order.
     pub shards: Vec<ShardMarker>,
 }
 
-/// The dataset manifest: every shard verified, with totals.
+/// The dataset manifest: every shard checked, with totals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatasetManifest {
     /// The run.
@@ -95,6 +241,73 @@ pub struct DatasetManifest {
     pub total_rows: u64,
     /// Rejects over all splits.
     pub total_rejects: u64,
+}
+
+/// What is wrong with one shard of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardProblem {
+    /// The shard.
+    pub shard: ShardId,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ShardProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.shard.label(), self.message)
+    }
+}
+
+/// Checks every shard of the run (`check` decides whether files are re-hashed) and returns
+/// the markers of the good ones with the problems of the others. Never moves or deletes.
+///
+/// # Errors
+/// When the run state cannot be read.
+pub fn check_run(
+    layout: &DatasetLayout,
+    run: &RunState,
+    check: Check,
+) -> Result<(Vec<ShardMarker>, Vec<ShardProblem>)> {
+    let mut good = Vec::new();
+    let mut problems = Vec::new();
+    for id in run.shards() {
+        let problem = |message: String| ShardProblem {
+            shard: id.clone(),
+            message,
+        };
+        let marker = match ShardMarker::load(&layout.marker_path(&id)) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                problems.push(problem("not committed".into()));
+                continue;
+            }
+            Err(e) => {
+                problems.push(problem(format!("unreadable marker: {e}")));
+                continue;
+            }
+        };
+        if let Err(message) =
+            marker.check_identity(layout, &id, &run.identity.config_hash, run.identity.seed)
+        {
+            problems.push(problem(message));
+            continue;
+        }
+        if let Err(e) = marker.verify(layout, check) {
+            problems.push(problem(crate::error_chain(&e)));
+            continue;
+        }
+        if marker.rows + marker.rejects != id.records() {
+            problems.push(problem(format!(
+                "{} rows and {} rejects for {} records",
+                marker.rows,
+                marker.rejects,
+                id.records()
+            )));
+            continue;
+        }
+        good.push(marker);
+    }
+    Ok((good, problems))
 }
 
 impl DatasetManifest {
@@ -111,8 +324,9 @@ impl DatasetManifest {
         })
     }
 
-    /// Checks every shard of the run and, when all are committed and intact, writes
-    /// `manifest.json`. Returns the manifest, or the list of problems.
+    /// Checks every shard of the run by its marker (sizes; no re-reading of data) and, when
+    /// all are committed and intact, writes `manifest.json` atomically. Returns the
+    /// manifest, or the list of problems. Committed files are never touched.
     ///
     /// # Errors
     /// I/O errors; problems with shards come back as `Ok(Err(problems))`.
@@ -125,69 +339,45 @@ impl DatasetManifest {
                 layout.root.display()
             )]));
         };
-        let mut problems = Vec::new();
-        let mut splits = BTreeMap::new();
-        for (split, count) in &run.counts {
-            let n = run.num_shards(split);
-            let mut manifest = SplitManifest {
-                rows: 0,
-                rejects: 0,
-                shards: Vec::new(),
+        let (good, shard_problems) = check_run(layout, &run, Check::Quick)?;
+        let mut problems: Vec<String> = shard_problems.iter().map(ToString::to_string).collect();
+        let mut splits: BTreeMap<String, SplitManifest> = run
+            .splits()
+            .map(|s| {
+                (
+                    s.to_string(),
+                    SplitManifest {
+                        rows: 0,
+                        rejects: 0,
+                        shards: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        for marker in good {
+            if let Some(split) = splits.get_mut(&marker.split) {
+                split.rows += marker.rows;
+                split.rejects += marker.rejects;
+                split.shards.push(marker);
+            }
+        }
+        // Stray files would be read by Hugging Face loaders; report them.
+        for (split, manifest) in &splits {
+            let Ok(entries) = std::fs::read_dir(layout.split_dir(split)) else {
+                continue;
             };
-            let mut expected_files = Vec::new();
-            for index in 0..n {
-                let start = u64::from(index) * run.rows_per_shard;
-                let end = (start + run.rows_per_shard).min(*count);
-                let marker_path = layout.marker_path(split, index);
-                let Some(marker) = ShardMarker::load(&marker_path)? else {
-                    problems.push(format!("{split} shard {index} of {n} is not committed"));
-                    continue;
-                };
-                if marker.num_shards != n || marker.start != start || marker.end != end {
-                    problems.push(format!(
-                        "{split} shard {index} covers records {}..{} of {} shards, the run needs {start}..{end} of {n}",
-                        marker.start, marker.end, marker.num_shards
-                    ));
-                    continue;
-                }
-                if marker.config_hash != run.config_hash || marker.seed != run.seed {
-                    problems.push(format!("{split} shard {index} belongs to another run"));
-                    continue;
-                }
-                if let Err(e) = marker.verify(layout) {
-                    problems.push(e.to_string());
-                    continue;
-                }
-                if marker.rows + marker.rejects != end - start {
-                    problems.push(format!(
-                        "{split} shard {index} has {} rows and {} rejects for {} records",
-                        marker.rows,
-                        marker.rejects,
-                        end - start
-                    ));
-                }
-                expected_files.push(marker.file.clone());
-                manifest.rows += marker.rows;
-                manifest.rejects += marker.rejects;
-                manifest.shards.push(marker);
-            }
-            // Stray shard files (for example from an older, larger layout) would be read by
-            // Hugging Face loaders; report them.
-            if let Ok(entries) = std::fs::read_dir(layout.split_dir(split)) {
-                let mut names: Vec<String> = entries
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".parquet"))
-                    .collect();
-                names.sort();
-                for name in names {
-                    let rel = format!("{split}/{name}");
-                    if !expected_files.contains(&rel) {
-                        problems.push(format!("stray file `{rel}` is not part of the run"));
-                    }
+            let mut names: Vec<String> = entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".parquet") && !n.starts_with('.'))
+                .collect();
+            names.sort();
+            for name in names {
+                let rel = format!("{split}/{name}");
+                if !manifest.shards.iter().any(|m| m.file == rel) {
+                    problems.push(format!("stray file `{rel}` is not part of the run"));
                 }
             }
-            splits.insert(split.clone(), manifest);
         }
         if !problems.is_empty() {
             return Ok(Err(problems));
@@ -207,7 +397,7 @@ impl DatasetManifest {
 }
 
 /// Moves a file into the quarantine folder (never deletes committed data). Returns the new
-/// path.
+/// path. The name carries this process's token, so concurrent workers never collide.
 ///
 /// # Errors
 /// On I/O failure.
@@ -215,12 +405,50 @@ pub fn quarantine(layout: &DatasetLayout, path: &Path) -> Result<std::path::Path
     let dir = layout.quarantine_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, e))?;
     let name = layout.relative(path).replace('/', "__");
-    let mut target = dir.join(&name);
+    let token = crate::lease::process_token();
+    let mut target = dir.join(format!("{name}.{token}"));
     let mut n = 1;
     while target.exists() {
-        target = dir.join(format!("{name}.{n}"));
+        target = dir.join(format!("{name}.{token}.{n}"));
         n += 1;
     }
     std::fs::rename(path, &target).map_err(|e| Error::io("quarantine", path, e))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generation(index: u32, counts: &[(&str, u64)]) -> Generation {
+        Generation {
+            index,
+            counts: counts.iter().map(|(s, n)| ((*s).to_string(), *n)).collect(),
+            as_of_us: 0,
+        }
+    }
+
+    #[test]
+    fn growth_appends_shards_and_keeps_old_ones() {
+        let g0 = generation(0, &[("train", 25), ("val", 3)]);
+        let g1 = generation(1, &[("train", 41), ("val", 3)]);
+        let before = shard_list(10, std::slice::from_ref(&g0));
+        let after = shard_list(10, &[g0, g1]);
+        assert_eq!(&after[..before.len()], &before[..], "old shards unchanged");
+        let ranges: Vec<_> = after
+            .iter()
+            .map(|s| (s.split.as_str(), s.generation, s.index, s.start, s.end))
+            .collect();
+        assert_eq!(
+            ranges,
+            [
+                ("train", 0, 0, 0, 10),
+                ("train", 0, 1, 10, 20),
+                ("train", 0, 2, 20, 25),
+                ("val", 0, 0, 0, 3),
+                ("train", 1, 0, 25, 35),
+                ("train", 1, 1, 35, 41),
+            ]
+        );
+    }
 }

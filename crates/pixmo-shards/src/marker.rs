@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::layout::DatasetLayout;
+use crate::layout::{DatasetLayout, ShardId};
 use crate::writer::atomic_write;
 
 /// Written after a shard's files are in place; a shard without one is not committed.
@@ -15,10 +15,10 @@ pub struct ShardMarker {
     pub dataset: String,
     /// Split name.
     pub split: String,
-    /// Shard index within the split.
+    /// Generation that added the shard's records.
+    pub generation: u32,
+    /// Shard index within the generation's records of the split.
     pub shard_index: u32,
-    /// Number of shards of the split when committed.
-    pub num_shards: u32,
     /// First record index covered.
     pub start: u64,
     /// One past the last record index covered.
@@ -29,12 +29,14 @@ pub struct ShardMarker {
     pub rows: u64,
     /// Size of the data file in bytes.
     pub bytes: u64,
-    /// SHA-256 of the data file.
+    /// SHA-256 of the data file, computed once while writing it.
     pub sha256: String,
     /// Rejects file, relative to the dataset root.
     pub rejects_file: String,
     /// Rows in the rejects file.
     pub rejects: u64,
+    /// Size of the rejects file in bytes.
+    pub rejects_bytes: u64,
     /// SHA-256 of the rejects file.
     pub rejects_sha256: String,
     /// Run seed.
@@ -52,6 +54,16 @@ pub struct ShardMarker {
     pub committed_at: String,
     /// Seconds spent producing the shard.
     pub seconds: f64,
+}
+
+/// How thoroughly to check a committed shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Both files exist as regular files inside the root with the marker's sizes: what a
+    /// resume or finalize does, without reading the data.
+    Quick,
+    /// Also re-hash every byte (`pixmo verify`).
+    Full,
 }
 
 impl ShardMarker {
@@ -72,59 +84,119 @@ impl ShardMarker {
         }
     }
 
+    /// The logical shard this marker commits.
+    #[must_use]
+    pub fn id(&self) -> ShardId {
+        ShardId {
+            split: self.split.clone(),
+            generation: self.generation,
+            index: self.shard_index,
+            start: self.start,
+            end: self.end,
+        }
+    }
+
     /// Writes the marker atomically. This is the commit point of a shard.
     ///
     /// # Errors
     /// On I/O failure.
     pub fn store(&self, layout: &DatasetLayout) -> Result<()> {
-        let path = layout.marker_path(&self.split, self.shard_index);
+        let path = layout.marker_path(&self.id());
         let json = serde_json::to_vec_pretty(self).unwrap_or_default();
         atomic_write(&path, &json)
     }
 
-    /// Checks the data and rejects files against the marker (size and SHA-256).
+    /// Checks that the marker commits exactly `id` of the run `(config_hash, seed)` and
+    /// names the files where that shard must live. A marker that names any other file (an
+    /// absolute path, `..`, another shard's file) is refused without touching that file.
+    ///
+    /// # Errors
+    /// A message saying what does not match.
+    pub fn check_identity(
+        &self,
+        layout: &DatasetLayout,
+        id: &ShardId,
+        config_hash: &str,
+        seed: u64,
+    ) -> std::result::Result<(), String> {
+        if &self.id() != id {
+            return Err(format!(
+                "marker of {} describes {} (records {}..{})",
+                id.label(),
+                self.id().label(),
+                self.start,
+                self.end
+            ));
+        }
+        let want_data = layout.relative(&layout.data_path(id));
+        let want_rejects = layout.relative(&layout.rejects_path(id));
+        if self.file != want_data || self.rejects_file != want_rejects {
+            return Err(format!(
+                "marker of {} names `{}` and `{}`, not `{want_data}` and `{want_rejects}`",
+                id.label(),
+                self.file,
+                self.rejects_file
+            ));
+        }
+        if self.config_hash != config_hash || self.seed != seed {
+            return Err(format!("marker of {} belongs to another run", id.label()));
+        }
+        Ok(())
+    }
+
+    /// Checks the data and rejects files against the marker. Paths are confined to the
+    /// root (no links followed).
     ///
     /// # Errors
     /// [`Error::Corrupt`] naming the mismatch, or an I/O error.
-    pub fn verify(&self, layout: &DatasetLayout) -> Result<()> {
+    pub fn verify(&self, layout: &DatasetLayout, check: Check) -> Result<()> {
+        check_file(layout, &self.file, self.bytes, &self.sha256, check)?;
         check_file(
-            &layout.root.join(&self.file),
-            Some(self.bytes),
-            &self.sha256,
-        )?;
-        check_file(
-            &layout.root.join(&self.rejects_file),
-            None,
+            layout,
+            &self.rejects_file,
+            self.rejects_bytes,
             &self.rejects_sha256,
+            check,
         )
     }
 }
 
-fn check_file(path: &Path, bytes: Option<u64>, sha256: &str) -> Result<()> {
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-                message: "the file is missing".into(),
-            });
-        }
-        Err(e) => return Err(Error::io("read", path, e)),
+fn check_file(
+    layout: &DatasetLayout,
+    relative: &str,
+    bytes: u64,
+    sha256: &str,
+    check: Check,
+) -> Result<()> {
+    let path = layout.confine(relative).map_err(|message| Error::Corrupt {
+        path: layout.root.join("<refused>"),
+        message,
+    })?;
+    let corrupt = |message: String| Error::Corrupt {
+        path: path.clone(),
+        message,
     };
-    if let Some(want) = bytes
-        && data.len() as u64 != want
-    {
-        return Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            message: format!("{} bytes, the marker says {want}", data.len()),
-        });
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(corrupt("the file is missing".into()));
+        }
+        Err(e) => return Err(Error::io("stat", &path, e)),
+    };
+    if !meta.is_file() {
+        return Err(corrupt("not a regular file".into()));
     }
-    let have = pixmo_core::sha256_hex(&data);
-    if have != sha256 {
-        return Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            message: format!("sha256 {have}, the marker says {sha256}"),
-        });
+    if meta.len() != bytes {
+        return Err(corrupt(format!(
+            "{} bytes, the marker says {bytes}",
+            meta.len()
+        )));
+    }
+    if check == Check::Full {
+        let have = crate::hash_file(&path)?;
+        if have != sha256 {
+            return Err(corrupt(format!("sha256 {have}, the marker says {sha256}")));
+        }
     }
     Ok(())
 }

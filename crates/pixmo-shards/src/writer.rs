@@ -15,6 +15,7 @@ use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::lease::tmp_path;
 
 /// Parquet settings of the shards. Fixed values make reruns byte-identical.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,14 +101,6 @@ impl std::fmt::Debug for ShardWriter {
             .field("rows", &self.rows)
             .finish_non_exhaustive()
     }
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 impl ShardWriter {
@@ -315,25 +308,32 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-/// Removes temporary files left by killed writers in a folder tree.
+/// Creates `path` with `bytes` only if it does not exist yet, atomically: the content is
+/// written and fsynced under this process's temporary name, then hard-linked to the final
+/// name, which fails when another process created it first. Returns whether this process
+/// wrote it. Readers never see a partial file.
 ///
 /// # Errors
-/// On I/O failure while listing.
-pub fn remove_stale_temporaries(root: &Path) -> Result<usize> {
-    let mut removed = 0;
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return Ok(0);
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            removed += remove_stale_temporaries(&path)?;
-        } else if path.file_name().is_some_and(|n| {
-            n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".tmp-")
-        }) {
-            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-            removed += 1;
-        }
+/// On I/O failure; the temporary file is removed.
+pub fn create_once(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
     }
-    Ok(removed)
+    let tmp = tmp_path(path);
+    let result = (|| {
+        let mut file = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+        file.write_all(bytes)
+            .map_err(|e| Error::io("write", &tmp, e))?;
+        file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => {
+                sync_dir(path)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(Error::io("link", path, e)),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
 }

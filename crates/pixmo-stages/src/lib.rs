@@ -1,13 +1,10 @@
-//! Dataset-agnostic stages and the shard sink: `image.encode`, `image.validate`, turning records into Arrow
-//! batches of a dataset schema with provenance, and the build loop that plans shards,
-//! resumes, grows and commits them.
+//! Dataset-agnostic stages and the shard sink: `image.encode`, `image.validate`, and turning
+//! records into Arrow batches of a dataset schema with provenance. The build loop that plans,
+//! resumes, grows and commits shards lives in `pixmo-build`.
 
-pub mod build;
 pub mod encode;
 pub mod sink;
 pub mod validate;
-
-pub use build::{BuildError, BuildRequest, BuildSummary, OutputConfig, build};
 
 /// Registers the generic stages.
 pub fn register(registry: &mut pixmo_dag::StageRegistry) {

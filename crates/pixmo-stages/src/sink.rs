@@ -10,7 +10,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema};
 use pixmo_annotation_schema::{DatasetSchema, Provenance, SCHEMA_VERSION};
 use pixmo_dag::{ColumnType, Plan, Record, Value};
-use pixmo_shards::RunState;
+use pixmo_shards::RunIdentity;
 
 /// The column type a stage must write for a dataset field.
 fn expected_type(data_type: &DataType) -> ColumnType {
@@ -68,7 +68,7 @@ pub fn check_plan(plan: &Plan, schema: &DatasetSchema) -> Result<(), String> {
 
 /// The provenance of a finished record.
 #[must_use]
-pub fn provenance(record: &Record, run: &RunState) -> Provenance {
+pub fn provenance(record: &Record, run: &RunIdentity, as_of_us: i64) -> Provenance {
     let vlm_free =
         !record.stages.iter().any(|s| s.uses_vlm) && !record.models.iter().any(|m| m.kind == "vlm");
     Provenance {
@@ -83,7 +83,7 @@ pub fn provenance(record: &Record, run: &RunState) -> Provenance {
         stages: record.stages.clone(),
         models: record.models.clone(),
         sources: record.sources.clone(),
-        created_at: run.as_of_us,
+        created_at: as_of_us,
         vlm_free,
     }
 }
@@ -143,7 +143,8 @@ macro_rules! scalar_column {
 pub fn records_to_batch(
     schema: &DatasetSchema,
     records: &[Record],
-    run: &RunState,
+    run: &RunIdentity,
+    as_of_us: i64,
 ) -> Result<RecordBatch, String> {
     let mut columns: Vec<ArrayRef> = Vec::new();
     for field in schema.schema.fields() {
@@ -179,11 +180,11 @@ pub fn records_to_batch(
                 let values: Vec<serde_json::Value> = records
                     .iter()
                     .map(|r| {
-                        let mut v = serde_json::to_value(provenance(r, run))
+                        let mut v = serde_json::to_value(provenance(r, run, as_of_us))
                             .unwrap_or(serde_json::Value::Null);
                         // arrow-json reads timestamps from RFC 3339 strings.
                         if let Some(obj) = v.as_object_mut() {
-                            obj.insert("created_at".into(), rfc3339_micros(run.as_of_us).into());
+                            obj.insert("created_at".into(), rfc3339_micros(as_of_us).into());
                         }
                         v
                     })

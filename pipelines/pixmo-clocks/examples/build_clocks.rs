@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pixmo_clocks::register(&mut registry);
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let plan = pixmo_dag::Plan::build(spec, &registry, cores)?;
-    let request = pixmo_stages::BuildRequest {
+    let request = pixmo_build::BuildRequest {
         out: PathBuf::from(out),
         count: count.parse()?,
         seed,
@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker_threads(cores.max(2))
         .enable_all()
         .build()?
-        .block_on(pixmo_stages::build(Arc::new(plan), request))?;
+        .block_on(pixmo_build::build(Arc::new(plan), request))?;
     println!(
         "{}: {} rows, {} rejected, {:.1} s ({:.0} records/s on {cores} cores)",
         summary.path,

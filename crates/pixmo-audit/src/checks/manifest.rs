@@ -30,12 +30,12 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
         .iter()
         .map(|e| format!("unreadable marker: {e}"))
         .collect();
-    let on_disk: BTreeMap<(&str, u32), &ShardMarker> = inputs
+    let on_disk: BTreeMap<(&str, u32, u32), &ShardMarker> = inputs
         .markers
         .iter()
         .flat_map(|(split, list)| {
             list.iter()
-                .map(move |m| ((split.as_str(), m.shard_index), m))
+                .map(move |m| ((split.as_str(), m.generation, m.shard_index), m))
         })
         .collect();
     match &inputs.manifest {
@@ -58,22 +58,33 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
                     ));
                 }
                 for shard in &m.shards {
-                    listed.insert((split.as_str(), shard.shard_index));
-                    match on_disk.get(&(split.as_str(), shard.shard_index)) {
+                    listed.insert((split.as_str(), shard.generation, shard.shard_index));
+                    match on_disk.get(&(split.as_str(), shard.generation, shard.shard_index)) {
                         None => problems.push(format!(
                             "`{split}` shard {} is in manifest.json but has no commit marker",
-                            shard.shard_index
+                            shard.id().stem()
                         )),
                         Some(marker) if !same_marker(marker, shard) => problems.push(format!(
                             "the commit marker of `{split}` shard {} differs from manifest.json",
-                            shard.shard_index
+                            shard.id().stem()
                         )),
                         Some(_) => {}
                     }
                 }
-                let want = inputs.run.num_shards(split);
-                let missing = (0..want)
-                    .filter(|i| !m.shards.iter().any(|s| s.shard_index == *i))
+                let run_shards: Vec<_> = inputs
+                    .run
+                    .shards()
+                    .into_iter()
+                    .filter(|s| &s.split == split)
+                    .collect();
+                let want = run_shards.len();
+                let missing = run_shards
+                    .iter()
+                    .filter(|id| {
+                        !m.shards
+                            .iter()
+                            .any(|s| s.generation == id.generation && s.shard_index == id.index)
+                    })
                     .count();
                 if missing > 0 {
                     problems.push(format!(
@@ -96,16 +107,16 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
                     ));
                 }
             }
-            for (split, index) in on_disk.keys() {
-                if !listed.contains(&(*split, *index)) {
+            for (split, generation, index) in on_disk.keys() {
+                if !listed.contains(&(*split, *generation, *index)) {
                     problems.push(format!(
-                        "committed `{split}` shard {index} is not in manifest.json"
+                        "committed `{split}` shard part-{generation:05}-{index:05} is not in manifest.json"
                     ));
                 }
             }
         }
     }
-    let run = &inputs.run;
+    let run = &inputs.run.identity;
     for marker in on_disk.values() {
         if marker.dataset != run.dataset
             || marker.seed != run.seed
@@ -114,7 +125,8 @@ pub(crate) fn manifest(inputs: &DatasetInputs) -> Check {
         {
             problems.push(format!(
                 "`{}` shard {} belongs to another run (dataset, seed, config hash or run id differ from run.json)",
-                marker.split, marker.shard_index
+                marker.split,
+                marker.id().stem()
             ));
         }
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use pixmo_annotation_schema::{Dataset, SCHEMA_VERSION};
 use pixmo_shards::{
-    DatasetLayout, DatasetManifest, RunState, ShardMarker, ShardWriter, WriterSettings,
+    DatasetLayout, DatasetManifest, Generation, RunIdentity, RunState, ShardMarker, ShardWriter, WriterSettings,
     rejects_schema,
 };
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ pub fn build_sized(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let layout = DatasetLayout::new(&out, "clocks");
-    let run = RunState {
+    let identity = RunIdentity {
         pipeline: "clocks".into(),
         dataset: "clocks".into(),
         config_hash: "c".repeat(64),
@@ -72,17 +72,20 @@ pub fn build_sized(
         code_version: "pixmo 0.1.0".into(),
         schema_version: SCHEMA_VERSION.into(),
         run_id: "a".repeat(64),
-        as_of_us: 1_700_000_000_000_000,
         rows_per_shard,
-        counts: BTreeMap::from([("train".into(), train), ("val".into(), val)]),
     };
-    run.store(&layout).unwrap();
+    let generation = Generation {
+        index: 0,
+        counts: BTreeMap::from([("train".into(), train), ("val".into(), val)]),
+        as_of_us: 1_700_000_000_000_000,
+    };
+    pixmo_shards::create_identity(&layout, &identity).unwrap();
+    pixmo_shards::create_generation(&layout, &generation).unwrap();
+    let run = RunState::new(identity, vec![generation]);
     let schema = Dataset::Clocks.schema().schema;
-    for (split, count) in run.counts.clone() {
-        let shards = run.num_shards(&split);
-        for index in 0..shards {
-            let start = u64::from(index) * run.rows_per_shard;
-            let end = (start + run.rows_per_shard).min(count);
+    for (split, _) in run.counts.clone() {
+        for id in run.shards().into_iter().filter(|s| s.split == split) {
+            let (index, start, end) = (id.index, id.start, id.end);
             let mut rows = Vec::new();
             let mut rejects = Vec::new();
             for record in start..end {
@@ -98,10 +101,10 @@ pub fn build_sized(
                 edit(&split, record, &mut row);
                 rows.push(row);
             }
-            let file = DatasetLayout::shard_name(index, shards);
-            let data = write(&layout.shard_path(&split, index, shards), &schema, &rows);
+            let file = format!("{}.parquet", id.stem());
+            let data = write(&layout.data_path(&id), &schema, &rows);
             let rejected = write(
-                &layout.rejects_path(&split, index, shards),
+                &layout.rejects_path(&id),
                 &rejects_schema(),
                 &rejects,
             );
@@ -109,7 +112,7 @@ pub fn build_sized(
                 dataset: "clocks".into(),
                 split: split.clone(),
                 shard_index: index,
-                num_shards: shards,
+                generation: 0,
                 start,
                 end,
                 file: format!("{split}/{file}"),
@@ -118,6 +121,7 @@ pub fn build_sized(
                 sha256: data.sha256,
                 rejects_file: layout.relative(&rejected.path),
                 rejects: rejected.rows,
+                rejects_bytes: rejected.bytes,
                 rejects_sha256: rejected.sha256,
                 seed: run.seed,
                 config_hash: run.config_hash.clone(),

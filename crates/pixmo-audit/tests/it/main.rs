@@ -81,7 +81,7 @@ async fn clean_dataset_passes_every_check() {
 #[tokio::test(flavor = "multi_thread")]
 async fn flipped_byte_in_a_shard_fails_the_manifest() {
     let f = fixture::build();
-    let path = f.root.join("train/part-00001-of-00003.parquet");
+    let path = f.root.join("train/part-00000-00001.parquet");
     let mut bytes = std::fs::read(&path).unwrap();
     // Inside the first page of image bytes (uncompressed), not the footer.
     bytes[200] ^= 0x01;
@@ -92,7 +92,7 @@ async fn flipped_byte_in_a_shard_fails_the_manifest() {
     assert!(
         manifest
             .detail
-            .contains("`train/part-00001-of-00003.parquet` has sha256"),
+            .contains("`train/part-00000-00001.parquet` has sha256"),
         "{}",
         report.render()
     );
@@ -243,12 +243,19 @@ async fn llm_without_prompt_template_and_bad_source_hash_fail_provenance() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deleted_marker_fails_the_manifest() {
     let f = fixture::build();
-    std::fs::remove_file(f.layout().marker_path("train", 2)).unwrap();
+    let id = pixmo_shards::ShardId {
+        split: "train".into(),
+        generation: 0,
+        index: 2,
+        start: 8,
+        end: 10,
+    };
+    std::fs::remove_file(f.layout().marker_path(&id)).unwrap();
     let report = audited(&f.root).await;
     assert_fails(
         &report,
         &["manifest"],
-        "`train` shard 2 is in manifest.json but has no commit marker",
+        "`train` shard part-00000-00002 is in manifest.json but has no commit marker",
     );
 }
 
@@ -256,15 +263,15 @@ async fn deleted_marker_fails_the_manifest() {
 async fn stray_parquet_fails_the_manifest() {
     let f = fixture::build();
     std::fs::copy(
-        f.root.join("val/part-00000-of-00001.parquet"),
-        f.root.join("val/part-00000-of-00002.parquet"),
+        f.root.join("val/part-00000-00000.parquet"),
+        f.root.join("val/part-00001-00000.parquet"),
     )
     .unwrap();
     let report = audited(&f.root).await;
     assert_fails(
         &report,
         &["manifest"],
-        "stray file `val/part-00000-of-00002.parquet`",
+        "stray file `val/part-00001-00000.parquet`",
     );
     // Stray files are not read: counts stay those of the run.
     assert_eq!(report.rows, 12);

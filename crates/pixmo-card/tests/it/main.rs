@@ -117,11 +117,11 @@ fn missing_dataset_is_an_error_naming_the_path() {
 #[test]
 fn missing_shard_is_an_error_naming_the_file() {
     let f = fixture::build();
-    std::fs::remove_file(f.root.join("val/part-00000-of-00001.parquet")).unwrap();
+    std::fs::remove_file(f.root.join("val/part-00000-00000.parquet")).unwrap();
     let err = write_card(&f.root, &f.out.join("cards")).unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("Could not open `"), "{text}");
-    assert!(text.contains("part-00000-of-00001.parquet"), "{text}");
+    assert!(text.contains("part-00000-00000.parquet"), "{text}");
 }
 
 #[test]

@@ -1,0 +1,128 @@
+//! Many worker processes on one output directory: started together and staggered, killed
+//! with SIGKILL and restarted, a duplicate of a running worker started beside it. Together
+//! they must produce exactly the shards of one uninterrupted process, with no failed task.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{AS_OF, build, markers, ok, pixmo, shard_hashes, small_spec};
+
+const COUNT: &str = "160";
+const WORKERS: u32 = 4;
+
+fn worker(spec: &Path, out: &Path, index: u32) -> Child {
+    pixmo()
+        .args(["build", "clocks", "--spec"])
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
+        .args(["--count", COUNT, "--seed", "7", "--as-of", AS_OF])
+        .args(["--progress", "quiet", "--jobs", "1", "--num-shards"])
+        .arg(WORKERS.to_string())
+        .args(["--shard-index", &index.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start worker")
+}
+
+/// Temporary files (of anyone) under the dataset root right now.
+fn temporaries(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if name != "quarantine" {
+                    stack.push(entry.path());
+                }
+            } else if name.starts_with('.') && name.contains(".tmp-") {
+                found.push(entry.path().display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Waits (polling, with a deadline) until `ready` holds.
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn finish(child: Child, who: &str) {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{who} failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn concurrent_staggered_killed_and_duplicated_workers_equal_one_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = small_spec(tmp.path(), "");
+    let (shared, single) = (tmp.path().join("shared"), tmp.path().join("single"));
+    let root = shared.join("clocks");
+
+    // Workers 0 and 1 start at the same moment: both race to write the run's state files.
+    let w0 = worker(&spec, &shared, 0);
+    let mut w1 = worker(&spec, &shared, 1);
+    // Staggered: worker 2 starts while others are mid-shard (their temporary files exist).
+    // A start that cleaned every temporary file would break their commits.
+    wait_for("a shard in progress", || !temporaries(&root).is_empty());
+    let w2 = worker(&spec, &shared, 2);
+    // Worker 1 is killed mid-run (after committing something) and requeued.
+    wait_for("a first commit", || !markers(&root).is_empty());
+    wait_for("worker 1 mid-shard", || {
+        temporaries(&root).iter().any(|t| t.contains(&format!("-{}-", w1.id())))
+    });
+    w1.kill().unwrap(); // SIGKILL: its temporary files and lease stay behind
+    w1.wait().unwrap();
+    let orphans: Vec<String> = temporaries(&root)
+        .into_iter()
+        .filter(|t| t.contains(&format!("-{}-", w1.id())))
+        .collect();
+    assert!(!orphans.is_empty(), "the killed worker left temporary files");
+    wait_for("another shard in progress", || !temporaries(&root).is_empty());
+    let w3 = worker(&spec, &shared, 3);
+    let w1_again = worker(&spec, &shared, 1);
+    // A duplicate of worker 2 (a requeue whose first instance still runs) computes the same
+    // shards at the same time.
+    let w2_twin = worker(&spec, &shared, 2);
+    for (child, who) in [
+        (w0, "worker 0"),
+        (w2, "worker 2"),
+        (w3, "worker 3"),
+        (w1_again, "requeued worker 1"),
+        (w2_twin, "duplicate worker 2"),
+    ] {
+        finish(child, who);
+    }
+    assert!(
+        orphans.iter().all(|o| !Path::new(o).exists()),
+        "a later worker removed the dead worker's temporary files"
+    );
+    ok(&pixmo().arg("finalize").arg(&root).output().unwrap());
+    assert!(temporaries(&root).is_empty(), "{:?}", temporaries(&root));
+    let leases = std::fs::read_dir(root.join(".pixmo/leases"))
+        .map(|d| d.flatten().count())
+        .unwrap_or(0);
+    assert_eq!(leases, 0, "finalize removed the dead worker's lease");
+
+    ok(&build(&spec, &single, 160, &[]));
+    let (a, b) = (shard_hashes(&root), shard_hashes(&single.join("clocks")));
+    assert!(a.len() >= 30, "{a:?}");
+    assert_eq!(a, b);
+    ok(&pixmo().arg("verify").arg(&root).output().unwrap());
+}
