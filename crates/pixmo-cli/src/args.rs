@@ -83,10 +83,57 @@ pub struct BuildArgs {
 /// Scheduler for `pixmo launch`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Scheduler {
-    /// An sbatch array script.
+    /// An sbatch array, a dependent finalize job and `submit.sh`.
     Slurm,
-    /// A Kubernetes Indexed Job manifest.
+    /// A Kubernetes Indexed Job, a finalize Job and `apply.sh`.
     K8s,
+}
+
+/// Arguments of `pixmo launch`.
+#[derive(Debug, Args, Clone)]
+pub struct LaunchArgs {
+    /// Scheduler.
+    #[arg(value_enum)]
+    pub scheduler: Scheduler,
+    /// The build to launch (`--num-shards` is the number of array tasks / completions).
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Tasks running at once.
+    #[arg(long, default_value_t = 16)]
+    pub parallelism: u32,
+    /// CPUs per task (also each task's `--jobs`).
+    #[arg(long, default_value_t = 8)]
+    pub cpus: u32,
+    /// Memory per task: a number with an optional K, M, G or T suffix, as Slurm's
+    /// `--mem` (`16G` is `16Gi` on Kubernetes).
+    #[arg(long, default_value = "16G")]
+    pub mem: String,
+    /// Time limit per task, as Slurm's `--time` (`MINUTES`, `HH:MM:SS`, `D-HH:MM:SS`);
+    /// the pods' `activeDeadlineSeconds` on Kubernetes.
+    #[arg(long, default_value = "24:00:00")]
+    pub time: String,
+    /// The `pixmo` executable the tasks run: a name on the nodes' PATH or an absolute path.
+    #[arg(long, default_value = "pixmo")]
+    pub pixmo_bin: String,
+    /// Slurm partition (default: the cluster's default).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm: folder for the tasks' logs (default `<out>/logs`; submit.sh creates it).
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// Container image (k8s).
+    #[arg(long, default_value = "pixmo:latest")]
+    pub image: String,
+    /// ReadWriteMany PersistentVolumeClaim holding the output, mounted at `/data` (k8s).
+    #[arg(long, default_value = "pixmo-data")]
+    pub pvc: String,
+    /// Secret holding the LLM API key under the name of the spec's `api_key_env` (k8s).
+    #[arg(long, default_value = "pixmo-llm")]
+    pub api_key_secret: String,
+    /// Write all files (scripts, finalize step) into this folder instead of printing the
+    /// main one.
+    #[arg(long)]
+    pub write: Option<PathBuf>,
 }
 
 /// The commands.
@@ -101,29 +148,7 @@ pub enum Command {
     /// List the registered stage kinds.
     Stages,
     /// Write a Slurm array script or a Kubernetes Indexed Job for a sharded build.
-    Launch {
-        /// Scheduler.
-        #[arg(value_enum)]
-        scheduler: Scheduler,
-        /// The build to launch (`--num-shards` is the number of array tasks / completions).
-        #[command(flatten)]
-        build: BuildArgs,
-        /// Tasks running at once.
-        #[arg(long, default_value_t = 16)]
-        parallelism: u32,
-        /// CPUs per task.
-        #[arg(long, default_value_t = 8)]
-        cpus: u32,
-        /// Container image (k8s).
-        #[arg(long, default_value = "pixmo:latest")]
-        image: String,
-        /// PersistentVolumeClaim holding the output directory (k8s).
-        #[arg(long, default_value = "pixmo-data")]
-        pvc: String,
-        /// Write the script here instead of stdout.
-        #[arg(long)]
-        write: Option<PathBuf>,
-    },
+    Launch(Box<LaunchArgs>),
     /// Verify every shard of a dataset and write its manifest.
     Finalize {
         /// Dataset folder (`<out>/<dataset>`) or an output folder holding one dataset.

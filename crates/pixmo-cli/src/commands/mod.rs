@@ -36,23 +36,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Launch {
-            scheduler,
-            build,
-            parallelism,
-            cpus,
-            image,
-            pvc,
-            write,
-        } => launch::launch(
-            scheduler,
-            &build,
-            parallelism,
-            cpus,
-            &image,
-            &pvc,
-            write.as_deref(),
-        ),
+        Command::Launch(args) => launch::launch(&args),
         Command::Finalize { dir } => misc::finalize(&dir),
         Command::Audit { dir, json } => misc::audit(&dir, json),
         Command::Sql { dir, query } => misc::sql(&dir, &query),
