@@ -11,4 +11,6 @@ mod determinism;
 mod docs;
 mod docs_llm;
 mod failures;
+mod launch;
 mod python;
+mod slurm;
