@@ -95,8 +95,8 @@ fn field(job: &str, key: &str) -> Option<String> {
 fn slurm_array_with_a_requeued_task_equals_one_process() {
     if !slurm_available() {
         assert!(
-            std::env::var_os("CI").is_none(),
-            "CI starts a single-node Slurm (.ci/slurm-setup.sh); `sinfo` found none"
+            std::env::var_os("CI").is_none() && std::env::var_os("PIXMO_SLURM").is_none(),
+            "CI starts a single-node Slurm (.ci/slurm-setup.sh sets PIXMO_SLURM); `sinfo` found none"
         );
         eprintln!("skipped: no Slurm (`source .ci/slurm-setup.sh` starts one as root)");
         return;
