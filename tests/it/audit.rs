@@ -50,11 +50,28 @@ fn audit_passes_on_a_build_and_fails_on_tampering() {
         "{table}"
     );
 
-    let card = card(&out, &tmp.path().join("cards"), "clocks");
+    // The card: generic sections plus what pixmo-clocks declares (prose, dial statistics,
+    // plots) through its PipelineInfo.
+    let cards = tmp.path().join("cards");
+    let card = card(&out, &cards, "clocks");
     assert!(
         card.starts_with("---\n") && card.contains("size_categories"),
         "{card}"
     );
+    for needle in [
+        "pretty_name: PixMo-Clocks (pixmo rebuild)",
+        "Every image is procedurally rendered, and **no vision-language model",
+        "### Clocks\n\n| | rows | share |",
+        "| Face shows seconds |",
+        "distinct watch faces (",
+        "(clocks/hours.png)",
+        "(clocks/minutes.png)",
+        "- Watch face designs come from a finite set of procedural styles",
+    ] {
+        assert!(card.contains(needle), "missing {needle:?} in\n{card}");
+    }
+    assert!(!card.contains("### Columns") && !card.contains("Text written by text-only LLMs"));
+    assert!(cards.join("clocks/hours.png").is_file());
 
     // Tamper with a committed shard: the audit must fail with exit code 1.
     let victim = out.join("clocks/train/part-00000-00000.parquet");

@@ -38,6 +38,12 @@ fn direct_deps() -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// Packages under `pipelines/`: one crate per dataset.
+fn is_pipeline(package: &str) -> bool {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../pipelines/");
+    std::path::Path::new(dir).join(package).is_dir()
+}
+
 #[test]
 fn heavy_and_boundary_dependencies_stay_where_they_belong() {
     let deps = direct_deps();
@@ -108,6 +114,32 @@ fn heavy_and_boundary_dependencies_stay_where_they_belong() {
                     "pixmo-dag knows no file format or renderer: {banned}"
                 );
             }
+        }
+        // The engine knows no dataset: only the CLI (the one registry list) depends on
+        // pipeline crates; they plug in through pixmo-pipeline.
+        if package != "pixmo-cli" && !is_pipeline(package) {
+            let pipelines: Vec<&String> = list.iter().filter(|d| is_pipeline(d)).collect();
+            assert!(
+                pipelines.is_empty(),
+                "{package} must not depend on a pipeline crate: {pipelines:?}"
+            );
+        }
+        if matches!(
+            package.as_str(),
+            "pixmo-card" | "pixmo-dag" | "pixmo-shards" | "pixmo-audit" | "pixmo-build"
+        ) {
+            assert!(
+                !has("pixmo-pipeline"),
+                "{package} is below the plug-in API and must not depend on pixmo-pipeline"
+            );
+        }
+        if package == "pixmo-pipeline" {
+            assert!(
+                list.iter()
+                    .filter(|d| d.starts_with("pixmo-"))
+                    .all(|d| d == "pixmo-dag" || d == "pixmo-card"),
+                "the plug-in API stays small: {list:?}"
+            );
         }
         if package == "pixmo-shards" {
             assert!(

@@ -7,9 +7,13 @@
 //! seed, hashes, stages and models from the provenance), statistics, provenance and audit,
 //! limitations and citation. PNG plots go to `CARDS/<dataset>/` and are linked relatively.
 //!
+//! The card knows no dataset: what a dataset is (an [`About`]) and what its card adds
+//! (statistics, plots, paragraphs and limitations, a [`CardExtension`]) come from its
+//! pipeline crate, through `pixmo-pipeline`'s `PipelineInfo`.
+//!
 //! Reading streams batches of the small columns only (`width`, `height`,
-//! `provenance.vlm_free` and the dataset's statistics columns, never `image`), so large
-//! shards are read quickly in bounded memory. The card is a function of the shards and the
+//! `provenance.vlm_free`, the columns summarised and those the extension asks for, never
+//! `image`), so large shards are read quickly in bounded memory. The card is a function of the shards and the
 //! run: it carries no time other than the run's own build time, and rewriting it from the
 //! same shards gives the same bytes.
 //!
@@ -18,135 +22,158 @@
 
 mod about;
 mod error;
+mod extension;
 mod markdown;
 mod plot;
 mod read;
 mod stats;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+pub use about::About;
 pub use error::{CardError, Result};
+pub use extension::{
+    CardContext, CardExtension, LLM_TEXT_LIMITATION, NoExtension, Plot, column, pct, ratio,
+    strings, wrong,
+};
+pub use plot::BarChart;
 
-use markdown::Plot;
-use plot::{BarChart, write_bar_chart};
 use read::DatasetFiles;
 use stats::Stats;
 
-/// Plot files a card may own; those not drawn this time are removed, so a card never links
-/// a plot from an older build.
-const PLOT_FILES: [&str; 5] = [
-    "rows_per_split.png",
-    "image_sizes.png",
-    "rejects.png",
-    "hours.png",
-    "minutes.png",
-];
-
-/// Writes the data card of the dataset at `dataset_root` to `cards_dir/<dataset>.md`, and its
-/// plots to `cards_dir/<dataset>/`. Returns the card's path.
+/// The dataset name recorded in the run of `dataset_root` (`OUT/<dataset>`), to find its
+/// pipeline's [`About`] and [`CardExtension`].
 ///
 /// # Errors
-/// When the folder holds no pixmo run, a shard cannot be read, or a file cannot be written.
-pub fn write_card(dataset_root: &Path, cards_dir: &Path) -> Result<PathBuf> {
+/// When the folder holds no pixmo run.
+pub fn dataset_name(dataset_root: &Path) -> Result<String> {
+    Ok(DatasetFiles::load(dataset_root)?.dataset.name().to_string())
+}
+
+/// Writes the data card of the dataset at `dataset_root` to `cards_dir/<dataset>.md`, and its
+/// plots to `cards_dir/<dataset>/`, with the prose of `about` and the additions of
+/// `extension` (use [`NoExtension`] for none). Returns the card's path. PNG files in
+/// `cards_dir/<dataset>/` that this card did not draw are removed, so a card never links a
+/// plot from an older build.
+///
+/// # Errors
+/// When the folder holds no pixmo run, a shard cannot be read, the extension refuses a
+/// batch, or a file cannot be written.
+pub fn write_card(
+    dataset_root: &Path,
+    cards_dir: &Path,
+    about: &About,
+    extension: &mut dyn CardExtension,
+) -> Result<PathBuf> {
     let files = DatasetFiles::load(dataset_root)?;
-    let stats = stats::gather(&files)?;
+    let stats = stats::gather(&files, extension)?;
     let name = files.dataset.name();
     let plot_dir = cards_dir.join(name);
     std::fs::create_dir_all(&plot_dir).map_err(CardError::io("create folder", &plot_dir))?;
-    for file in PLOT_FILES {
-        let path = plot_dir.join(file);
-        if path.is_file() {
-            std::fs::remove_file(&path).map_err(CardError::io("remove", &path))?;
-        }
-    }
-    let plots = write_plots(&plot_dir, name, &stats)?;
-    let text = markdown::render(&files, &stats, &plots);
+    let plots = write_plots(&plot_dir, name, &stats, extension)?;
+    remove_stale_plots(&plot_dir, &plots)?;
+    let text = markdown::render(&files, &stats, &plots, about, extension);
     let path = cards_dir.join(format!("{name}.md"));
     std::fs::write(&path, text).map_err(CardError::io("write", &path))?;
     Ok(path)
 }
 
-/// Draws the plots that apply and describes them for the card.
-fn write_plots(dir: &Path, name: &str, stats: &Stats) -> Result<Vec<Plot>> {
+/// A plot written next to the card.
+#[derive(Clone, Debug)]
+pub(crate) struct Linked {
+    /// File name in the plot folder.
+    pub file: String,
+    /// Path relative to the card (`clocks/hours.png`).
+    pub link: String,
+    /// Alt text and caption.
+    pub caption: String,
+}
+
+/// Removes the `*.png` files of `dir` that are not among `plots`.
+fn remove_stale_plots(dir: &Path, plots: &[Linked]) -> Result<()> {
+    let drawn: BTreeSet<&str> = plots.iter().map(|p| p.file.as_str()).collect();
+    let entries = std::fs::read_dir(dir).map_err(CardError::io("read folder", dir))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.ends_with(".png") && !drawn.contains(file.as_ref()) && path.is_file() {
+            std::fs::remove_file(&path).map_err(CardError::io("remove", &path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Draws the card's plots and the extension's, and describes them for the card.
+fn write_plots(
+    dir: &Path,
+    name: &str,
+    stats: &Stats,
+    extension: &dyn CardExtension,
+) -> Result<Vec<Linked>> {
     let mut plots = Vec::new();
-    let mut draw = |file: &str, caption: String, chart: BarChart<'_>| -> Result<()> {
-        write_bar_chart(&dir.join(file), &chart)?;
-        plots.push(Plot {
-            link: format!("{name}/{file}"),
-            caption,
+    let mut draw = |plot: Plot| -> Result<()> {
+        plot::write_bar_chart(&dir.join(&plot.file), &plot.chart)?;
+        plots.push(Linked {
+            link: format!("{name}/{}", plot.file),
+            file: plot.file,
+            caption: plot.caption,
         });
         Ok(())
     };
-    draw(
-        "rows_per_split.png",
-        "Rows per split".into(),
-        BarChart {
-            title: "Rows per split",
-            x_label: "split",
-            y_label: "rows",
-            labels: stats.splits.keys().cloned().collect(),
-            values: stats.splits.values().map(|s| s.rows).collect(),
-            label_every: 1,
-        },
-    )?;
+    let chart = |title: &str, x: &str, y: &str, labels: Vec<String>, values: Vec<u64>| BarChart {
+        title: title.into(),
+        x_label: x.into(),
+        y_label: y.into(),
+        labels,
+        values,
+        label_every: 1,
+    };
+    draw(Plot {
+        file: "rows_per_split.png".into(),
+        caption: "Rows per split".into(),
+        chart: chart(
+            "Rows per split",
+            "split",
+            "rows",
+            stats.splits.keys().cloned().collect(),
+            stats.splits.values().map(|s| s.rows).collect(),
+        ),
+    })?;
     let mut sizes: Vec<(&(u32, u32), &u64)> = stats.sizes.iter().collect();
     sizes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     sizes.truncate(12);
-    draw(
-        "image_sizes.png",
-        "Most common image sizes".into(),
-        BarChart {
-            title: "Most common image sizes",
-            x_label: "width x height (pixels)",
-            y_label: "rows",
-            labels: sizes.iter().map(|((w, h), _)| format!("{w}x{h}")).collect(),
-            values: sizes.iter().map(|(_, n)| **n).collect(),
-            label_every: 1,
-        },
-    )?;
+    draw(Plot {
+        file: "image_sizes.png".into(),
+        caption: "Most common image sizes".into(),
+        chart: chart(
+            "Most common image sizes",
+            "width x height (pixels)",
+            "rows",
+            sizes.iter().map(|((w, h), _)| format!("{w}x{h}")).collect(),
+            sizes.iter().map(|(_, n)| **n).collect(),
+        ),
+    })?;
     if !stats.rejects_by.is_empty() {
-        draw(
-            "rejects.png",
-            "Rejected records by stage/kind".into(),
-            BarChart {
-                title: "Rejected records by stage/kind",
-                x_label: "stage/kind",
-                y_label: "records",
-                labels: stats
+        draw(Plot {
+            file: "rejects.png".into(),
+            caption: "Rejected records by stage/kind".into(),
+            chart: chart(
+                "Rejected records by stage/kind",
+                "stage/kind",
+                "records",
+                stats
                     .rejects_by
                     .keys()
                     .map(|(stage, kind)| format!("{stage}/{kind}"))
                     .collect(),
-                values: stats.rejects_by.values().copied().collect(),
-                label_every: 1,
-            },
-        )?;
+                stats.rejects_by.values().copied().collect(),
+            ),
+        })?;
     }
-    if let Some(clocks) = &stats.clocks {
-        draw(
-            "hours.png",
-            "Rows per hour on the dial (1–12)".into(),
-            BarChart {
-                title: "Hour shown on the dial",
-                x_label: "hour (12-hour dial)",
-                y_label: "rows",
-                labels: (1..=12).map(|h| h.to_string()).collect(),
-                values: clocks.hours.to_vec(),
-                label_every: 1,
-            },
-        )?;
-        draw(
-            "minutes.png",
-            "Rows per minute (0–59)".into(),
-            BarChart {
-                title: "Minute shown",
-                x_label: "minute",
-                y_label: "rows",
-                labels: (0..60).map(|m| m.to_string()).collect(),
-                values: clocks.minutes.to_vec(),
-                label_every: 5,
-            },
-        )?;
+    for plot in extension.plots() {
+        draw(plot)?;
     }
     Ok(plots)
 }

@@ -3,27 +3,52 @@
 use std::fmt::Write as _;
 
 use arrow::datatypes::{DataType, Field};
-use pixmo_annotation_schema::Dataset;
 
-use crate::about::about;
+use crate::Linked;
+use crate::about::About;
+use crate::extension::{CardContext, CardExtension, pct, ratio};
 use crate::read::DatasetFiles;
 use crate::stats::{DISTINCT_CAP, Stats, Summary};
 
-/// A plot written next to the card.
-#[derive(Clone, Debug)]
-pub(crate) struct Plot {
-    /// Path relative to the card (`clocks/hours.png`).
-    pub link: String,
-    /// Alt text and caption.
-    pub caption: String,
+/// Renders the whole card.
+pub(crate) fn render(
+    files: &DatasetFiles,
+    stats: &Stats,
+    plots: &[Linked],
+    about: &About,
+    extension: &dyn CardExtension,
+) -> String {
+    // Whether a text LLM wrote any field, from the first row's recorded models (LLM stages
+    // record a prompt template); `None` when the lineage could not be read.
+    let llm_used = stats.lineage.as_ref().map(|l| {
+        l.models
+            .iter()
+            .any(|m| m.prompt_template_id.is_some() || m.kind.starts_with("llm"))
+    });
+    let card = Card {
+        files,
+        stats,
+        about,
+        extension,
+        context: CardContext {
+            dataset: files.dataset.name(),
+            rows: stats.rows(),
+            llm_used,
+        },
+    };
+    let mut out = String::new();
+    front_matter(&mut out, &card);
+    body(&mut out, &card, plots);
+    out
 }
 
-/// Renders the whole card.
-pub(crate) fn render(files: &DatasetFiles, stats: &Stats, plots: &[Plot]) -> String {
-    let mut out = String::new();
-    front_matter(&mut out, files, stats);
-    body(&mut out, files, stats, plots);
-    out
+/// What one card is written from.
+struct Card<'a> {
+    files: &'a DatasetFiles,
+    stats: &'a Stats,
+    about: &'a About,
+    extension: &'a dyn CardExtension,
+    context: CardContext<'a>,
 }
 
 /// Hugging Face size category of `n` rows.
@@ -43,10 +68,18 @@ pub(crate) fn size_category(n: u64) -> &'static str {
     }
 }
 
-fn front_matter(out: &mut String, files: &DatasetFiles, stats: &Stats) {
-    let about = about(files.dataset);
+fn front_matter(out: &mut String, card: &Card<'_>) {
+    let Card {
+        files,
+        stats,
+        about,
+        ..
+    } = card;
     let name = files.dataset.name();
-    out.push_str("---\nlicense: apache-2.0\ntask_categories:\n- visual-question-answering\n- image-to-text\nlanguage:\n- en\n");
+    let _ = writeln!(out, "---\nlicense: {}", about.license);
+    out.push_str(
+        "task_categories:\n- visual-question-answering\n- image-to-text\nlanguage:\n- en\n",
+    );
     let _ = writeln!(out, "size_categories:\n- {}", size_category(stats.rows()));
     let _ = writeln!(out, "pretty_name: {} (pixmo rebuild)", about.pretty_name);
     let _ = writeln!(out, "tags:\n- pixmo\n- synthetic\n- vlm-free\n- {name}");
@@ -134,40 +167,24 @@ fn dtype(data_type: &DataType) -> String {
     }
 }
 
-fn body(out: &mut String, files: &DatasetFiles, stats: &Stats, plots: &[Plot]) {
-    let about = about(files.dataset);
+fn body(out: &mut String, card: &Card<'_>, plots: &[Linked]) {
+    let Card {
+        files,
+        stats,
+        about,
+        extension,
+        context,
+    } = card;
     let run = &files.run;
     let name = files.dataset.name();
     let rows = stats.rows();
     let _ = writeln!(out, "# {} (pixmo rebuild)\n", about.pretty_name);
     out.push_str("## Dataset summary\n\n");
-    // Whether a text LLM wrote any field, from the first row's recorded models (LLM stages
-    // record a prompt template); `None` when the lineage could not be read.
-    let llm_used = stats.lineage.as_ref().map(|l| {
-        l.models
-            .iter()
-            .any(|m| m.prompt_template_id.is_some() || m.kind.starts_with("llm"))
-    });
     let _ = writeln!(out, "{}\n", about.summary);
-    if files.dataset == Dataset::Docs {
-        match llm_used {
-            Some(true) => out.push_str(
-                "In this copy a text-only LLM wrote the data, the rendering code and the \
-                 questions (see the models below).\n\n",
-            ),
-            Some(false) => out.push_str(
-                "This copy was built in procedural mode: no LLM was used. Personas, topics and \
-                 data come from seeded banks, the rendering code from parameterised templates, \
-                 and every answer is computed from the data.\n\n",
-            ),
-            None => {}
-        }
+    for note in extension.summary_notes(context) {
+        let _ = writeln!(out, "{note}\n");
     }
-    let images = if files.dataset == Dataset::Clocks {
-        "Every image is procedurally rendered"
-    } else {
-        "Images come from the sources recorded in each row"
-    };
+    let images = about.how_made;
     let _ = writeln!(
         out,
         "This copy was rebuilt with the pixmo pipelines, following the PixMo recipe of \
@@ -311,48 +328,7 @@ fn body(out: &mut String, files: &DatasetFiles, stats: &Stats, plots: &[Plot]) {
         let _ = writeln!(out, "| {w} x {h} | {n} | {} |", pct(**n, rows));
     }
     out.push('\n');
-    if let Some(clocks) = &stats.clocks {
-        out.push_str("### Clocks\n\n| | rows | share |\n|---|---:|---:|\n");
-        for (label, n) in [
-            ("Face shows seconds", clocks.shows_seconds),
-            ("Hour hand visible", clocks.hour_visible),
-            ("Minute hand visible", clocks.minute_visible),
-            ("Seconds hand visible", clocks.second_visible),
-        ] {
-            let _ = writeln!(out, "| {label} | {n} | {} |", pct(n, rows));
-        }
-        for (format, n) in &clocks.time_formats {
-            let _ = writeln!(out, "| Time format `{format}` | {n} | {} |", pct(*n, rows));
-        }
-        if clocks.bad_times > 0 {
-            let _ = writeln!(
-                out,
-                "| `watch_time` not `HH:MM:SS` | {} | {} |",
-                clocks.bad_times,
-                pct(clocks.bad_times, rows)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "\n{} distinct watch faces ({:.1} rows per face).\n",
-            clocks.faces.len(),
-            ratio(rows, clocks.faces.len() as u64)
-        );
-        let words = clocks.top_face_words(15);
-        if !words.is_empty() {
-            out.push_str("Most common words in watch face names (faces using them):\n\n| word | faces |\n|---|---:|\n");
-            for (word, n) in words {
-                let _ = writeln!(out, "| {word} | {n} |");
-            }
-            out.push('\n');
-        }
-        let (h_min, h_max) = min_max(&clocks.hours);
-        let (m_min, m_max) = min_max(&clocks.minutes);
-        let _ = writeln!(
-            out,
-            "Rows per dial hour range from {h_min} to {h_max}; rows per minute from {m_min} to {m_max}.\n"
-        );
-    }
+    out.push_str(&extension.statistics(context));
     if !stats.columns.is_empty() {
         out.push_str("### Columns\n\n| column | type | nulls | summary |\n|---|---|---:|---|\n");
         for c in &stats.columns {
@@ -412,12 +388,17 @@ fn body(out: &mut String, files: &DatasetFiles, stats: &Stats, plots: &[Plot]) {
         let _ = writeln!(out, "- {item}");
     }
     out.push_str("- This is a rebuild in the spirit of the released PixMo data, not the released data itself; sizes and distributions follow the pipeline configuration recorded above.\n");
-    if files.dataset != Dataset::Clocks && llm_used != Some(false) {
-        out.push_str(
-            "- Text written by text-only LLMs can contain errors the image does not support.\n",
-        );
+    for item in extension.limitations(context) {
+        let _ = writeln!(out, "- {item}");
     }
     out.push('\n');
+    if !about.license_notes.is_empty() {
+        out.push_str("## Licence\n\n");
+        for item in about.license_notes {
+            let _ = writeln!(out, "- {item}");
+        }
+        out.push('\n');
+    }
 
     out.push_str("## Citation\n\n```bibtex\n@article{deitke2024molmo,\n  title   = {Molmo and PixMo: Open Weights and Open Data for State-of-the-Art Vision-Language Models},\n  author  = {Deitke, Matt and Clark, Christopher and Lee, Sangho and Tripathi, Rohun and Yang, Yue and Park, Jae Sung and Salehi, Mohammadreza and Muennighoff, Niklas and Lo, Kyle and Soldaini, Luca and others},\n  journal = {arXiv preprint arXiv:2409.17146},\n  year    = {2024}\n}\n```\n");
 }
@@ -425,22 +406,6 @@ fn body(out: &mut String, files: &DatasetFiles, stats: &Stats, plots: &[Plot]) {
 /// First 12 characters of a hash.
 fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
-}
-
-fn pct(n: u64, total: u64) -> String {
-    format!("{:.1}%", ratio(n, total) * 100.0)
-}
-
-fn min_max(values: &[u64]) -> (u64, u64) {
-    (
-        values.iter().copied().min().unwrap_or(0),
-        values.iter().copied().max().unwrap_or(0),
-    )
 }
 
 /// `12.3 MiB`.
@@ -513,11 +478,22 @@ mod tests {
 
     #[test]
     fn nested_features_render_as_hugging_face_yaml() {
+        use arrow::datatypes::Fields;
+        let point = Fields::from(vec![
+            Field::new("x", DataType::Float64, false),
+            Field::new("y", DataType::Float64, false),
+        ]);
         let mut out = String::new();
-        for field in Dataset::Points.schema().schema.fields() {
-            if matches!(field.name().as_str(), "points" | "image" | "id") {
-                yaml_field(&mut out, field, 0);
-            }
+        for field in [
+            Field::new("id", DataType::Utf8, false),
+            Field::new(
+                "points",
+                DataType::List(Field::new("item", DataType::Struct(point), false).into()),
+                false,
+            ),
+            Field::new("image", DataType::Binary, false),
+        ] {
+            yaml_field(&mut out, &field, 0);
         }
         assert_eq!(
             out,

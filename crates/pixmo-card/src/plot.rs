@@ -31,14 +31,14 @@ fn register_font() {
 }
 
 /// A bar chart to draw.
-#[derive(Clone, Debug)]
-pub(crate) struct BarChart<'a> {
+#[derive(Clone, Debug, Default)]
+pub struct BarChart {
     /// Title above the plot.
-    pub title: &'a str,
+    pub title: String,
     /// Description of the x axis.
-    pub x_label: &'a str,
+    pub x_label: String,
     /// Description of the y axis.
-    pub y_label: &'a str,
+    pub y_label: String,
     /// Label of each bar.
     pub labels: Vec<String>,
     /// Height of each bar.
@@ -48,7 +48,7 @@ pub(crate) struct BarChart<'a> {
 }
 
 /// Draws `chart` and writes it to `path` as an RGB PNG.
-pub(crate) fn write_bar_chart(path: &Path, chart: &BarChart<'_>) -> Result<()> {
+pub(crate) fn write_bar_chart(path: &Path, chart: &BarChart) -> Result<()> {
     register_font();
     let plot_error = |message: String| CardError::Plot {
         path: path.to_path_buf(),
@@ -61,14 +61,14 @@ pub(crate) fn write_bar_chart(path: &Path, chart: &BarChart<'_>) -> Result<()> {
     std::fs::write(path, png).map_err(CardError::io("write", path))
 }
 
-fn draw(pixels: &mut [u8], chart: &BarChart<'_>) -> std::result::Result<(), String> {
+fn draw(pixels: &mut [u8], chart: &BarChart) -> std::result::Result<(), String> {
     let root = BitMapBackend::with_buffer(pixels, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let n = u32::try_from(chart.values.len().max(1)).unwrap_or(u32::MAX);
     let top = chart.values.iter().copied().max().unwrap_or(0).max(1);
     let y_max = top + top.div_ceil(10);
     let mut plot = ChartBuilder::on(&root)
-        .caption(chart.title, ("sans-serif", 24))
+        .caption(&chart.title, ("sans-serif", 24))
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(84)
@@ -92,8 +92,8 @@ fn draw(pixels: &mut [u8], chart: &BarChart<'_>) -> std::result::Result<(), Stri
         .disable_x_mesh()
         .x_labels(labels.len().max(1))
         .x_label_formatter(&format_x)
-        .y_desc(chart.y_label)
-        .x_desc(chart.x_label)
+        .y_desc(&chart.y_label)
+        .x_desc(&chart.x_label)
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(WHITE)

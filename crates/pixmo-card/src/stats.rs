@@ -1,14 +1,15 @@
 //! Statistics for the card, gathered in one streaming pass over a few columns.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, Int32Type, UInt32Type};
-use pixmo_annotation_schema::{Dataset, ModelUse, StageUse};
+use arrow::datatypes::{DataType, Float64Type, UInt32Type};
+use pixmo_annotation_schema::{ModelUse, StageUse};
 
-use crate::error::{CardError, Result};
+use crate::error::Result;
+use crate::extension::{CardExtension, column, strings, wrong};
 use crate::read::{DatasetFiles, for_each_batch};
 
 /// Distinct values counted per text column before the count is reported as a lower bound.
@@ -36,69 +37,6 @@ pub(crate) struct Lineage {
     pub models: Vec<ModelUse>,
     /// Source kinds.
     pub source_kinds: Vec<String>,
-}
-
-/// PixMo-Clocks specifics.
-#[derive(Clone, Debug)]
-pub(crate) struct ClockStats {
-    /// Rows per hour as shown on a 12-hour dial: index 0 is 1 o'clock, 11 is 12 o'clock.
-    pub hours: [u64; 12],
-    /// Rows per minute, 0–59.
-    pub minutes: [u64; 60],
-    /// Rows whose `watch_time` is not `HH:MM:SS`.
-    pub bad_times: u64,
-    /// Rows whose face has a seconds hand.
-    pub shows_seconds: u64,
-    /// Rows with the hour hand visible.
-    pub hour_visible: u64,
-    /// Rows with the minute hand visible.
-    pub minute_visible: u64,
-    /// Rows with a seconds hand visible.
-    pub second_visible: u64,
-    /// Rows per `time_format`.
-    pub time_formats: BTreeMap<String, u64>,
-    /// Distinct watch faces: id to name.
-    pub faces: HashMap<String, String>,
-}
-
-impl Default for ClockStats {
-    fn default() -> ClockStats {
-        ClockStats {
-            hours: [0; 12],
-            minutes: [0; 60],
-            bad_times: 0,
-            shows_seconds: 0,
-            hour_visible: 0,
-            minute_visible: 0,
-            second_visible: 0,
-            time_formats: BTreeMap::new(),
-            faces: HashMap::new(),
-        }
-    }
-}
-
-impl ClockStats {
-    /// The most frequent words of the distinct watch face names: `(word, faces)`, most
-    /// frequent first, ties alphabetically. Words shorter than 3 letters are left out.
-    pub fn top_face_words(&self, n: usize) -> Vec<(String, u64)> {
-        let mut counts: HashMap<String, u64> = HashMap::new();
-        for name in self.faces.values() {
-            let mut words: Vec<String> = name
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().count() >= 3)
-                .map(str::to_lowercase)
-                .collect();
-            words.sort();
-            words.dedup();
-            for word in words {
-                *counts.entry(word).or_default() += 1;
-            }
-        }
-        let mut list: Vec<(String, u64)> = counts.into_iter().collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        list.truncate(n);
-        list
-    }
 }
 
 /// What a generic column summary holds.
@@ -164,9 +102,7 @@ pub(crate) struct Stats {
     pub vlm_free: u64,
     /// Lineage of the first row.
     pub lineage: Option<Lineage>,
-    /// Clock statistics, for PixMo-Clocks.
-    pub clocks: Option<ClockStats>,
-    /// Generic column statistics, for other datasets.
+    /// Generic column statistics (unless the extension turns them off).
     pub columns: Vec<ColumnStats>,
 }
 
@@ -187,40 +123,26 @@ impl Stats {
     }
 }
 
-/// Columns the clock statistics read.
-const CLOCK_COLUMNS: [&str; 8] = [
-    "watch_time",
-    "time_format",
-    "shows_seconds",
-    "hour_visible",
-    "minute_visible",
-    "second_visible",
-    "watchface_id",
-    "watchface_name",
-];
-
 /// Reads the statistics of a dataset: the shards' small columns (never the image bytes),
-/// the rejects files' stage and kind, and the first row's provenance.
-pub(crate) fn gather(files: &DatasetFiles) -> Result<Stats> {
+/// the rejects files' stage and kind, and the first row's provenance; the extension sees
+/// every batch.
+pub(crate) fn gather(files: &DatasetFiles, extension: &mut dyn CardExtension) -> Result<Stats> {
     let schema = files.dataset.schema().schema;
-    let is_clocks = files.dataset == Dataset::Clocks;
-    let generic: Vec<String> = if is_clocks {
-        Vec::new()
-    } else {
+    let generic: Vec<String> = if extension.column_statistics() {
         schema
             .fields()
             .iter()
             .map(|f| f.name().clone())
             .filter(|n| !matches!(n.as_str(), "image" | "provenance" | "width" | "height"))
             .collect()
+    } else {
+        Vec::new()
     };
     let mut columns: Vec<&str> = vec!["width", "height", "provenance.vlm_free"];
-    if is_clocks {
-        columns.extend(CLOCK_COLUMNS);
-    }
+    let extra = extension.columns();
+    columns.extend(extra.iter().copied());
     columns.extend(generic.iter().map(String::as_str));
     let mut stats = Stats {
-        clocks: is_clocks.then(ClockStats::default),
         columns: generic
             .iter()
             .map(|name| new_column_stats(name, &schema))
@@ -239,9 +161,7 @@ pub(crate) fn gather(files: &DatasetFiles) -> Result<Stats> {
             for_each_batch(&path, &columns, None, |batch| {
                 split_stats.rows += batch.num_rows() as u64;
                 add_common(&mut stats, batch, &path)?;
-                if let Some(clocks) = stats.clocks.as_mut() {
-                    add_clocks(clocks, batch, &path)?;
-                }
+                extension.add_batch(batch, &path)?;
                 for column in &mut stats.columns {
                     add_generic(column, batch);
                 }
@@ -276,27 +196,6 @@ pub(crate) fn gather(files: &DatasetFiles) -> Result<Stats> {
     Ok(stats)
 }
 
-fn column<'a>(batch: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a ArrayRef> {
-    batch.column_by_name(name).ok_or_else(|| CardError::Column {
-        path: path.to_path_buf(),
-        column: name.to_string(),
-        expected: "present",
-    })
-}
-
-fn wrong(path: &Path, column: &str, expected: &'static str) -> CardError {
-    CardError::Column {
-        path: path.to_path_buf(),
-        column: column.to_string(),
-        expected,
-    }
-}
-
-/// A column cast to `Utf8`.
-fn strings(batch: &RecordBatch, name: &str, path: &Path) -> Result<ArrayRef> {
-    cast(column(batch, name, path)?, &DataType::Utf8).map_err(|_| wrong(path, name, "text"))
-}
-
 /// A column cast to `UInt32`.
 fn u32s(batch: &RecordBatch, name: &str, path: &Path) -> Result<ArrayRef> {
     cast(column(batch, name, path)?, &DataType::UInt32)
@@ -325,59 +224,6 @@ fn add_common(stats: &mut Stats, batch: &RecordBatch, path: &Path) -> Result<()>
         .ok_or_else(|| wrong(path, "provenance.vlm_free", "a boolean"))?;
     stats.vlm_free += claims.true_count() as u64;
     Ok(())
-}
-
-fn add_clocks(clocks: &mut ClockStats, batch: &RecordBatch, path: &Path) -> Result<()> {
-    let times = strings(batch, "watch_time", path)?;
-    let formats = strings(batch, "time_format", path)?;
-    let face_ids = strings(batch, "watchface_id", path)?;
-    let face_names = strings(batch, "watchface_name", path)?;
-    let seconds = column(batch, "shows_seconds", path)?
-        .as_boolean_opt()
-        .ok_or_else(|| wrong(path, "shows_seconds", "a boolean"))?;
-    clocks.shows_seconds += seconds.true_count() as u64;
-    for (name, total) in [
-        ("hour_visible", &mut clocks.hour_visible),
-        ("minute_visible", &mut clocks.minute_visible),
-        ("second_visible", &mut clocks.second_visible),
-    ] {
-        let visible = column(batch, name, path)?
-            .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| wrong(path, name, "a 32-bit integer"))?;
-        *total += visible.iter().filter(|v| *v == Some(1)).count() as u64;
-    }
-    let times = times.as_string::<i32>();
-    let formats = formats.as_string::<i32>();
-    let (face_ids, face_names) = (face_ids.as_string::<i32>(), face_names.as_string::<i32>());
-    for i in 0..batch.num_rows() {
-        match parse_time(times.value(i)) {
-            Some((hour, minute)) => {
-                let dial = if hour % 12 == 0 { 12 } else { hour % 12 };
-                clocks.hours[dial - 1] += 1;
-                clocks.minutes[minute] += 1;
-            }
-            None => clocks.bad_times += 1,
-        }
-        *clocks
-            .time_formats
-            .entry(formats.value(i).to_string())
-            .or_default() += 1;
-        if !clocks.faces.contains_key(face_ids.value(i)) {
-            clocks.faces.insert(
-                face_ids.value(i).to_string(),
-                face_names.value(i).to_string(),
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Hour (0–23) and minute (0–59) of `HH:MM[:SS]`.
-fn parse_time(text: &str) -> Option<(usize, usize)> {
-    let mut parts = text.split(':');
-    let hour: usize = parts.next()?.parse().ok()?;
-    let minute: usize = parts.next()?.parse().ok()?;
-    (hour < 24 && minute < 60).then_some((hour, minute))
 }
 
 fn new_column_stats(name: &str, schema: &arrow::datatypes::Schema) -> ColumnStats {
@@ -517,37 +363,4 @@ fn lineage(batch: &RecordBatch, path: &Path) -> Result<Lineage> {
             kinds
         },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_parse_to_hour_and_minute() {
-        assert_eq!(parse_time("13:05:59"), Some((13, 5)));
-        assert_eq!(parse_time("0:00"), Some((0, 0)));
-        assert_eq!(parse_time("24:00:00"), None);
-        assert_eq!(parse_time("noon"), None);
-    }
-
-    #[test]
-    fn face_words_count_each_face_once() {
-        let mut clocks = ClockStats::default();
-        for (id, name) in [
-            ("a", "Round steel dial, steel hands"),
-            ("b", "Square gold dial"),
-            ("c", "Round roman dial"),
-        ] {
-            clocks.faces.insert(id.into(), name.into());
-        }
-        assert_eq!(
-            clocks.top_face_words(3),
-            vec![
-                ("dial".to_string(), 3),
-                ("round".to_string(), 2),
-                ("gold".to_string(), 1)
-            ]
-        );
-    }
 }

@@ -1,31 +1,39 @@
-//! The one place that lists every dataset pipeline and stage kind.
+//! The one list of dataset pipelines. Everything else (the stage registry, default specs,
+//! released sizes, data cards) derives from it.
+//!
+//! Adding a dataset: a pipeline crate under `pipelines/` exporting `pub fn info() ->
+//! PipelineInfo`, a dependency on it in this crate's `Cargo.toml`, and one line here.
 
 use pixmo_dag::StageRegistry;
+use pixmo_pipeline::{PipelineInfo, Pipelines};
 
-/// Every registered stage kind.
+/// Every dataset pipeline built into `pixmo`.
+pub const PIPELINES: Pipelines = Pipelines(&[pixmo_clocks::info, pixmo_docs::info]);
+
+/// Every registered stage kind: the dataset-agnostic stages and each pipeline's.
 pub fn stages() -> StageRegistry {
     let mut registry = StageRegistry::new();
     pixmo_stages::register(&mut registry);
-    pixmo_clocks::register(&mut registry);
-    pixmo_docs::register(&mut registry);
+    PIPELINES.register(&mut registry);
     registry
 }
 
-/// Datasets with a built-in pipeline, and their default specs.
-pub const PIPELINES: &[(&str, &str)] = &[
-    ("clocks", pixmo_clocks::DEFAULT_SPEC),
-    ("docs", pixmo_docs::DEFAULT_SPEC),
-];
+/// The pipeline of a dataset.
+pub fn find(dataset: &str) -> Option<PipelineInfo> {
+    PIPELINES.find(dataset)
+}
 
 /// The default spec of a dataset.
 pub fn default_spec(dataset: &str) -> Option<&'static str> {
-    PIPELINES
-        .iter()
-        .find(|(name, _)| *name == dataset)
-        .map(|(_, spec)| *spec)
+    find(dataset).map(|p| p.default_spec())
+}
+
+/// The size of the released dataset a pipeline rebuilds, if it has one.
+pub fn released_size(dataset: &str) -> Option<u64> {
+    find(dataset).and_then(|p| p.released_size)
 }
 
 /// The datasets with a built-in pipeline, in registry order.
 pub fn names() -> Vec<&'static str> {
-    PIPELINES.iter().map(|(name, _)| *name).collect()
+    PIPELINES.names()
 }

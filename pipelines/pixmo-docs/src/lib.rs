@@ -12,18 +12,44 @@
 //! sandboxed render, failed renders sent back with the error) and adds `docs.llm_qa` (QA
 //! written from data and code, numeric answers recomputed with [`verify`]) before the same
 //! `docs.qa` checks; prompts are in [`llm::prompts`]. Its spec is [`LLM_SPEC`].
+//!
+//! [`info`] declares the pipeline to pixmo (the one line in `crates/pixmo-cli/src/registry.rs`);
+//! the card's prose is in [`card`].
 
+pub mod card;
 pub mod crop;
 pub mod kind;
 pub mod llm;
 pub mod stages;
 pub mod verify;
 
+use pixmo_pipeline::{PipelineInfo, Spec};
+
 /// The default pipeline spec.
 pub const DEFAULT_SPEC: &str = include_str!("../pipeline.toml");
 
 /// The LLM-mode spec (`pixmo build docs --spec pipelines/pixmo-docs/pipeline-llm.toml`).
 pub const LLM_SPEC: &str = include_str!("../pipeline-llm.toml");
+
+/// The specs shipped with the crate: procedural (the default), then LLM mode.
+pub const SPECS: &[Spec] = &[
+    Spec::new("pipeline.toml", DEFAULT_SPEC),
+    Spec::new("pipeline-llm.toml", LLM_SPEC),
+];
+
+/// Everything pixmo knows about PixMo-Docs: specs, released size, stages and card.
+#[must_use]
+pub fn info() -> PipelineInfo {
+    PipelineInfo {
+        name: "docs",
+        about: card::ABOUT,
+        specs: SPECS,
+        // PixMo-Docs released 255k images.
+        released_size: Some(255_000),
+        register,
+        card: card::extension,
+    }
+}
 
 /// Registers the docs stages.
 pub fn register(registry: &mut pixmo_dag::StageRegistry) {

@@ -10,8 +10,8 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Fields, Schema};
 use pixmo_annotation_schema::{Dataset, SCHEMA_VERSION};
 use pixmo_shards::{
-    DatasetLayout, DatasetManifest, Generation, RunIdentity, RunState, ShardMarker, ShardWriter, WriterSettings,
-    rejects_schema,
+    DatasetLayout, DatasetManifest, Generation, RunIdentity, RunState, ShardMarker, ShardWriter,
+    WriterSettings, rejects_schema,
 };
 use serde_json::{Value, json};
 
@@ -91,11 +91,7 @@ pub fn build_dataset(dataset: Dataset, edit: impl Fn(&str, u64, &mut Value)) -> 
             }
             let file = format!("{}.parquet", id.stem());
             let data = write(&layout.data_path(&id), &schema, &rows);
-            let rejected = write(
-                &layout.rejects_path(&id),
-                &rejects_schema(),
-                &rejects,
-            );
+            let rejected = write(&layout.rejects_path(&id), &rejects_schema(), &rejects);
             ShardMarker {
                 dataset: name.into(),
                 split: split.clone(),

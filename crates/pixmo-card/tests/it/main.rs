@@ -1,11 +1,17 @@
-//! Integration tests of pixmo-card on a real tiny Clocks dataset.
+//! Integration tests of pixmo-card on a real tiny dataset (the fixture writes rows of the
+//! Clocks schema; the card knows nothing of it but what a test extension adds).
 
 mod fixture;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use arrow::array::{AsArray, RecordBatch};
 use pixmo_annotation_schema::Dataset;
-use pixmo_card::{CardError, write_card};
+use pixmo_card::{
+    About, BarChart, CardContext, CardError, CardExtension, NoExtension, Plot, pct, strings,
+    write_card,
+};
 use serde_json::{Value, json};
 
 /// A valid PNG file: the magic, an IHDR, and more than a header's worth of bytes.
@@ -27,25 +33,98 @@ fn assert_png(path: &Path) -> (u32, u32) {
     (reader.info().width, reader.info().height)
 }
 
+/// The prose a test pipeline writes for its card.
+const ABOUT: About = About {
+    how_made: "Every image is a test pattern",
+    limitations: &["Test patterns are not photographs."],
+    license_notes: &["The test font is vendored under the SIL Open Font License."],
+    ..About::new("PixMo-Test", "PixMo-Test is a fixture for the card.")
+};
+
+/// A card extension as a pipeline crate writes one: it streams a column the card does not
+/// know, and adds a paragraph, a statistics section, a plot and a limitation.
+#[derive(Default)]
+struct FormatCard {
+    formats: BTreeMap<String, u64>,
+    batches: usize,
+}
+
+impl CardExtension for FormatCard {
+    fn columns(&self) -> Vec<&'static str> {
+        vec!["time_format"]
+    }
+
+    fn column_statistics(&self) -> bool {
+        false
+    }
+
+    fn add_batch(&mut self, batch: &RecordBatch, path: &Path) -> pixmo_card::Result<()> {
+        self.batches += 1;
+        let formats = strings(batch, "time_format", path)?;
+        for value in formats.as_string::<i32>().iter().flatten() {
+            *self.formats.entry(value.to_string()).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    fn summary_notes(&self, card: &CardContext<'_>) -> Vec<String> {
+        vec![format!("A note on `{}` from its pipeline.", card.dataset)]
+    }
+
+    fn statistics(&self, card: &CardContext<'_>) -> String {
+        let mut out = String::from("### Formats\n\n");
+        for (format, n) in &self.formats {
+            out.push_str(&format!("- `{format}`: {n} ({})\n", pct(*n, card.rows)));
+        }
+        out + "\n"
+    }
+
+    fn plots(&self) -> Vec<Plot> {
+        vec![Plot {
+            file: "formats.png".into(),
+            caption: "Rows per format".into(),
+            chart: BarChart {
+                title: "Rows per format".into(),
+                x_label: "format".into(),
+                y_label: "rows".into(),
+                labels: self.formats.keys().cloned().collect(),
+                values: self.formats.values().copied().collect(),
+                label_every: 1,
+            },
+        }]
+    }
+
+    fn limitations(&self, card: &CardContext<'_>) -> Vec<String> {
+        vec![format!("LLM used: {:?}.", card.llm_used)]
+    }
+}
+
 #[test]
 fn card_has_front_matter_counts_and_plots() {
     let f = fixture::build();
     let cards = f.out.join("cards");
-    let path = write_card(&f.root, &cards).unwrap();
+    // A plot left by an older card is removed.
+    std::fs::create_dir_all(cards.join("clocks")).unwrap();
+    std::fs::write(cards.join("clocks/stale.png"), b"old").unwrap();
+    let mut extension = FormatCard::default();
+    let path = write_card(&f.root, &cards, &ABOUT, &mut extension).unwrap();
     assert_eq!(path, cards.join("clocks.md"));
+    assert!(extension.batches >= 4, "every shard is streamed");
     let card = std::fs::read_to_string(&path).unwrap();
     assert!(card.starts_with("---\nlicense: apache-2.0\n"), "{card}");
     for needle in [
         "task_categories:\n- visual-question-answering\n- image-to-text\n",
         "language:\n- en\n",
         "size_categories:\n- n<1K\n",
-        "pretty_name: PixMo-Clocks (pixmo rebuild)\n",
+        "pretty_name: PixMo-Test (pixmo rebuild)\n",
         "configs:\n- config_name: default\n  data_files:\n  - split: train\n    path: train/part-*.parquet\n  - split: val\n    path: val/part-*.parquet\n",
         "  - name: image\n    dtype: image\n",
         "  - name: train\n    num_bytes: ",
         "    num_examples: 9\n",
         "    num_examples: 3\n",
         "## Dataset summary",
+        "PixMo-Test is a fixture for the card.\n\nA note on `clocks` from its pipeline.\n",
+        "Every image is a test pattern, and **no vision-language model saw any image**",
         "load_dataset(\"parquet\", data_dir=\"OUT/clocks\")",
         "## How it was built",
         "| Run seed | 7 |",
@@ -55,45 +134,59 @@ fn card_has_front_matter_counts_and_plots() {
         "| **total** | 12 | 1 | 4 |",
         "| render | panic | 1 |",
         "| 9 x 6 |",
-        "| Face shows seconds | 7 | 58.3% |",
-        "3 distinct watch faces (4.0 rows per face).",
-        "| dial | 3 |",
+        "### Formats\n\n- `h:mm:ss`: 12 (100.0%)\n",
         "12 of 12 rows claim it",
         "## Provenance and audit",
         "pixmo audit OUT/clocks",
         "## Limitations",
+        "- Test patterns are not photographs.\n- This is a rebuild",
+        "- LLM used: Some(false).",
+        "## Licence\n\n- The test font is vendored",
         "## Citation",
         "arXiv:2409.17146",
     ] {
         assert!(card.contains(needle), "missing {needle:?} in\n{card}");
     }
-    for plot in [
-        "rows_per_split",
-        "image_sizes",
-        "rejects",
-        "hours",
-        "minutes",
-    ] {
+    assert!(
+        !card.contains("### Columns"),
+        "the extension turned them off"
+    );
+    for plot in ["rows_per_split", "image_sizes", "rejects", "formats"] {
         assert!(card.contains(&format!("(clocks/{plot}.png)")), "{plot}");
         assert_eq!(
             assert_png(&cards.join(format!("clocks/{plot}.png"))),
             (800, 420)
         );
     }
+    assert!(!cards.join("clocks/stale.png").exists());
     // The same shards give the same card and plots, byte for byte.
-    let plot = std::fs::read(cards.join("clocks/hours.png")).unwrap();
-    write_card(&f.root, &cards).unwrap();
+    let plot = std::fs::read(cards.join("clocks/formats.png")).unwrap();
+    write_card(&f.root, &cards, &ABOUT, &mut FormatCard::default()).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), card);
-    assert_eq!(std::fs::read(cards.join("clocks/hours.png")).unwrap(), plot);
-    if let Some(dir) = std::env::var_os("PIXMO_CARD_KEEP") {
-        let dir = Path::new(&dir);
-        std::fs::create_dir_all(dir.join("clocks")).unwrap();
-        std::fs::copy(&path, dir.join("clocks.md")).unwrap();
-        for entry in std::fs::read_dir(cards.join("clocks")).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.join("clocks").join(entry.file_name())).unwrap();
+    assert_eq!(
+        std::fs::read(cards.join("clocks/formats.png")).unwrap(),
+        plot
+    );
+    // Without the extension the card is the generic one, and its plot is gone.
+    let generic =
+        std::fs::read_to_string(write_card(&f.root, &cards, &ABOUT, &mut NoExtension).unwrap())
+            .unwrap();
+    assert!(generic.contains("### Columns") && !generic.contains("### Formats"));
+    assert!(!cards.join("clocks/formats.png").exists());
+}
+
+#[test]
+fn an_extension_error_names_the_file_and_column() {
+    struct Wants;
+    impl CardExtension for Wants {
+        fn add_batch(&mut self, batch: &RecordBatch, path: &Path) -> pixmo_card::Result<()> {
+            strings(batch, "no_such_column", path).map(|_| ())
         }
     }
+    let f = fixture::build();
+    let err = write_card(&f.root, &f.out.join("cards"), &ABOUT, &mut Wants).unwrap_err();
+    assert!(matches!(err, CardError::Column { .. }), "{err}");
+    assert!(err.to_string().contains("no_such_column"), "{err}");
 }
 
 #[test]
@@ -101,7 +194,9 @@ fn unfinalized_run_uses_the_commit_markers() {
     let f = fixture::build();
     std::fs::remove_file(f.layout().manifest_path()).unwrap();
     let cards = f.out.join("cards");
-    let card = std::fs::read_to_string(write_card(&f.root, &cards).unwrap()).unwrap();
+    let card =
+        std::fs::read_to_string(write_card(&f.root, &cards, &ABOUT, &mut NoExtension).unwrap())
+            .unwrap();
     assert!(card.contains("not finalized"), "{card}");
     assert!(card.contains("| **total** | 12 | 1 | 4 |"), "{card}");
 }
@@ -109,7 +204,13 @@ fn unfinalized_run_uses_the_commit_markers() {
 #[test]
 fn missing_dataset_is_an_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
-    let err = write_card(dir.path(), &dir.path().join("cards")).unwrap_err();
+    let err = write_card(
+        dir.path(),
+        &dir.path().join("cards"),
+        &ABOUT,
+        &mut NoExtension,
+    )
+    .unwrap_err();
     assert!(matches!(err, CardError::NotADataset { .. }), "{err}");
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 }
@@ -118,7 +219,7 @@ fn missing_dataset_is_an_error_naming_the_path() {
 fn missing_shard_is_an_error_naming_the_file() {
     let f = fixture::build();
     std::fs::remove_file(f.root.join("val/part-00000-00000.parquet")).unwrap();
-    let err = write_card(&f.root, &f.out.join("cards")).unwrap_err();
+    let err = write_card(&f.root, &f.out.join("cards"), &ABOUT, &mut NoExtension).unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("Could not open `"), "{text}");
     assert!(text.contains("part-00000-00000.parquet"), "{text}");
@@ -156,7 +257,14 @@ fn other_datasets_get_generic_column_statistics() {
         obj.insert("label".into(), json!(["cat", "dog"][(record % 2) as usize]));
     });
     let cards = f.out.join("cards");
-    let path = write_card(&f.root.parent().unwrap().join("count"), &cards).unwrap();
+    let about = About::new("PixMo-Count", "Counts.");
+    let path = write_card(
+        &f.root.parent().unwrap().join("count"),
+        &cards,
+        &about,
+        &mut NoExtension,
+    )
+    .unwrap();
     assert_eq!(path, cards.join("count.md"));
     let card = std::fs::read_to_string(&path).unwrap();
     for needle in [
@@ -172,7 +280,6 @@ fn other_datasets_get_generic_column_statistics() {
     ] {
         assert!(card.contains(needle), "missing {needle:?} in\n{card}");
     }
-    assert!(!card.contains("### Clocks"));
     assert!(!card.contains("| `width` |"), "covered by the image sizes");
     assert!(!cards.join("count/hours.png").exists());
     assert_png(&cards.join("count/rows_per_split.png"));

@@ -176,15 +176,13 @@ pub fn bench(
         Some(kib) => println!("  peak RSS        {:.1} MiB", kib as f64 / 1024.0),
         None => println!("  peak RSS        unknown (no /proc/self/status)"),
     }
-    // The released sizes: PixMo-Clocks 826k examples, PixMo-Docs 255k images.
-    let released: f64 = match dataset {
-        "docs" => 255_000.0,
-        _ => 826_000.0,
-    };
-    println!(
-        "  at this rate {released:.0} images take {:.1} min",
-        released / rate.max(1e-9) / 60.0
-    );
+    // The released size, declared by the dataset's pipeline crate.
+    if let Some(released) = crate::registry::released_size(dataset) {
+        println!(
+            "  at this rate {released} images take {:.1} min",
+            released as f64 / rate.max(1e-9) / 60.0
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -70,7 +70,7 @@ pub fn sql(dir: &Path, query: &str) -> anyhow::Result<ExitCode> {
 
 pub fn card(dir: &Path, cards_dir: &Path) -> anyhow::Result<ExitCode> {
     for root in dataset_roots(dir)? {
-        let path = pixmo_card::write_card(&root, cards_dir)?;
+        let path = crate::registry::PIPELINES.write_card(&root, cards_dir)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

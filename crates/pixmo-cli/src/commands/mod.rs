@@ -78,7 +78,7 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
                 PathBuf::from(format!("<built-in {}>", args.dataset)),
             ),
             None => {
-                let names: Vec<&str> = registry::PIPELINES.iter().map(|(n, _)| *n).collect();
+                let names = registry::names();
                 let hint = pixmo_dag::registry::nearest(&args.dataset, names.iter().copied())
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();

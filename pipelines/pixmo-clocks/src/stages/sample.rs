@@ -50,7 +50,8 @@ impl StageConfig for SampleConfig {
             return Err(format!(
                 "`image_size` is {}; it must be between 64 and 2048",
                 self.image_size
-            ).into());
+            )
+            .into());
         }
         Ok(Arc::new(Sample {
             config: self.clone(),

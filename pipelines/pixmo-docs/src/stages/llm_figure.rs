@@ -83,7 +83,8 @@ impl StageConfig for LlmFigureConfig {
             );
         }
         Ok(Arc::new(LlmFigure {
-            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref()).map_err(ConfigError::setup)?,
+            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())
+                .map_err(ConfigError::setup)?,
             prompts: Prompts::of(self.preset),
             config: self.clone(),
         }))

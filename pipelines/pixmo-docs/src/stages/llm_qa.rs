@@ -60,7 +60,8 @@ impl StageConfig for LlmQaConfig {
     fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         crate::llm::check_sampling(self.temperature, self.max_tokens)?;
         Ok(Arc::new(LlmQa {
-            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref()).map_err(ConfigError::setup)?,
+            llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())
+                .map_err(ConfigError::setup)?,
             prompts: Prompts::of(self.preset),
             config: self.clone(),
             dropped: Mutex::new(BTreeMap::new()),
