@@ -145,7 +145,10 @@ pub fn summary(stdout: &str) -> serde_json::Value {
 
 /// Every row of a split, one single-row batch each, in file-name order (generation, then
 /// shard): record order.
-pub fn rows_in_order(dataset_root: &Path, split: &str) -> Vec<impl PartialEq + std::fmt::Debug + use<>> {
+pub fn rows_in_order(
+    dataset_root: &Path,
+    split: &str,
+) -> Vec<impl PartialEq + std::fmt::Debug + use<>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dataset_root.join(split))
         .unwrap()
         .flatten()

@@ -117,7 +117,14 @@ fn raising_count_appends_and_never_touches_committed_files() {
     }
     // The same count again is a no-op; a smaller one is refused.
     let s = summary(&ok(&build(&spec, &grown, 75, &["--json"])));
-    assert_eq!((s["records_computed"].as_u64(), s["generation_created"].is_null()), (Some(0), true), "{s}");
+    assert_eq!(
+        (
+            s["records_computed"].as_u64(),
+            s["generation_created"].is_null()
+        ),
+        (Some(0), true),
+        "{s}"
+    );
     let shrink = build(&spec, &grown, 50, &[]);
     assert_eq!(shrink.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&shrink.stderr).contains("counts only grow"));

@@ -87,8 +87,16 @@ fn corrupted_shards_and_markers_are_quarantined_and_recomputed() {
     assert_eq!(s["shards_quarantined"], 1, "{s}");
     assert_eq!(s["records_computed"], 10, "{s}");
     assert!(String::from_utf8_lossy(&result.stderr).contains("bytes, the marker says"));
-    assert_eq!(shard_hashes(&root), before, "recomputed shard equals the original");
-    assert_eq!(quarantined(), 3, "data, rejects and marker kept, not deleted");
+    assert_eq!(
+        shard_hashes(&root),
+        before,
+        "recomputed shard equals the original"
+    );
+    assert_eq!(
+        quarantined(),
+        3,
+        "data, rejects and marker kept, not deleted"
+    );
 
     // A flipped bit keeps the size: resume does not re-read data, `pixmo verify` does.
     let mut bytes = std::fs::read(&victim).unwrap();
@@ -100,8 +108,15 @@ fn corrupted_shards_and_markers_are_quarantined_and_recomputed() {
     let verify = pixmo().arg("verify").arg(&root).output().unwrap();
     assert_eq!(verify.status.code(), Some(1));
     let text = String::from_utf8_lossy(&verify.stderr);
-    assert!(text.contains("train/part-00000-00001") && text.contains("sha256"), "{text}");
-    let verify = pixmo().args(["verify", "--quarantine"]).arg(&root).output().unwrap();
+    assert!(
+        text.contains("train/part-00000-00001") && text.contains("sha256"),
+        "{text}"
+    );
+    let verify = pixmo()
+        .args(["verify", "--quarantine"])
+        .arg(&root)
+        .output()
+        .unwrap();
     assert_eq!(verify.status.code(), Some(1));
     let s = summary(&ok(&build(&spec, &out_dir, 30, &["--json"])));
     assert_eq!(s["records_computed"], 10, "{s}");
@@ -118,7 +133,11 @@ fn corrupted_shards_and_markers_are_quarantined_and_recomputed() {
     marker["bytes"] = 1.into(); // also "corrupt", to tempt a quarantine of the named file
     std::fs::write(&marker_path, serde_json::to_vec(&marker).unwrap()).unwrap();
     // And a marker that is not JSON at all.
-    std::fs::write(root.join(".pixmo/commits/val/part-00000-00000.json"), b"{garbage").unwrap();
+    std::fs::write(
+        root.join(".pixmo/commits/val/part-00000-00000.json"),
+        b"{garbage",
+    )
+    .unwrap();
     let result = build(&spec, &out_dir, 30, &["--json"]);
     let s = summary(&ok(&result));
     assert_eq!(s["shards_quarantined"], 2, "{s}");

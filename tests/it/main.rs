@@ -14,3 +14,4 @@ mod failures;
 mod launch;
 mod python;
 mod slurm;
+mod workers;

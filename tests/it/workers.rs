@@ -49,23 +49,55 @@ fn temporaries(root: &Path) -> Vec<String> {
     found
 }
 
-/// Waits (polling, with a deadline) until `ready` holds.
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+/// The running workers; a worker that fails fails the test at once, with its stderr.
+struct Workers(Vec<(Child, String)>);
 
-fn finish(child: Child, who: &str) {
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{who} failed ({:?}):\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+impl Workers {
+    fn start(&mut self, child: Child, who: &str) {
+        self.0.push((child, who.to_string()));
+    }
+
+    fn check(&mut self) {
+        for (child, who) in &mut self.0 {
+            if let Some(status) = child.try_wait().unwrap()
+                && !status.success()
+            {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                panic!("{who} failed ({status}):\n{err}");
+            }
+        }
+    }
+
+    /// Waits (polling, with a deadline) until `ready` holds, failing as soon as a worker
+    /// fails.
+    fn wait_for(&mut self, what: &str, mut ready: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while !ready() {
+            self.check();
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn take(&mut self, who: &str) -> Child {
+        let at = self.0.iter().position(|(_, w)| w == who).unwrap();
+        self.0.remove(at).0
+    }
+
+    fn finish(self) {
+        for (child, who) in self.0 {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{who} failed ({:?}):\n{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }
 
 #[test]
@@ -76,39 +108,41 @@ fn concurrent_staggered_killed_and_duplicated_workers_equal_one_process() {
     let root = shared.join("clocks");
 
     // Workers 0 and 1 start at the same moment: both race to write the run's state files.
-    let w0 = worker(&spec, &shared, 0);
-    let mut w1 = worker(&spec, &shared, 1);
+    let mut workers = Workers(Vec::new());
+    workers.start(worker(&spec, &shared, 0), "worker 0");
+    workers.start(worker(&spec, &shared, 1), "worker 1");
     // Staggered: worker 2 starts while others are mid-shard (their temporary files exist).
     // A start that cleaned every temporary file would break their commits.
-    wait_for("a shard in progress", || !temporaries(&root).is_empty());
-    let w2 = worker(&spec, &shared, 2);
+    workers.wait_for("a shard in progress", || !temporaries(&root).is_empty());
+    workers.start(worker(&spec, &shared, 2), "worker 2");
     // Worker 1 is killed mid-run (after committing something) and requeued.
-    wait_for("a first commit", || !markers(&root).is_empty());
-    wait_for("worker 1 mid-shard", || {
-        temporaries(&root).iter().any(|t| t.contains(&format!("-{}-", w1.id())))
+    workers.wait_for("a first commit", || !markers(&root).is_empty());
+    let w1_pid = workers.0[1].0.id();
+    workers.wait_for("worker 1 mid-shard", || {
+        temporaries(&root)
+            .iter()
+            .any(|t| t.contains(&format!("-{w1_pid}-")))
     });
+    let mut w1 = workers.take("worker 1");
     w1.kill().unwrap(); // SIGKILL: its temporary files and lease stay behind
     w1.wait().unwrap();
     let orphans: Vec<String> = temporaries(&root)
         .into_iter()
-        .filter(|t| t.contains(&format!("-{}-", w1.id())))
+        .filter(|t| t.contains(&format!("-{w1_pid}-")))
         .collect();
-    assert!(!orphans.is_empty(), "the killed worker left temporary files");
-    wait_for("another shard in progress", || !temporaries(&root).is_empty());
-    let w3 = worker(&spec, &shared, 3);
-    let w1_again = worker(&spec, &shared, 1);
+    assert!(
+        !orphans.is_empty(),
+        "the killed worker left temporary files"
+    );
+    workers.wait_for("another shard in progress", || {
+        !temporaries(&root).is_empty()
+    });
+    workers.start(worker(&spec, &shared, 3), "worker 3");
+    workers.start(worker(&spec, &shared, 1), "requeued worker 1");
     // A duplicate of worker 2 (a requeue whose first instance still runs) computes the same
     // shards at the same time.
-    let w2_twin = worker(&spec, &shared, 2);
-    for (child, who) in [
-        (w0, "worker 0"),
-        (w2, "worker 2"),
-        (w3, "worker 3"),
-        (w1_again, "requeued worker 1"),
-        (w2_twin, "duplicate worker 2"),
-    ] {
-        finish(child, who);
-    }
+    workers.start(worker(&spec, &shared, 2), "duplicate worker 2");
+    workers.finish();
     assert!(
         orphans.iter().all(|o| !Path::new(o).exists()),
         "a later worker removed the dead worker's temporary files"

@@ -42,11 +42,12 @@ impl DatasetInputs {
             .ok_or_else(|| AuditError::NotADataset {
                 path: root.to_path_buf(),
             })?;
-        let dataset =
-            Dataset::from_name(&run.identity.dataset).ok_or_else(|| AuditError::UnknownDataset {
+        let dataset = Dataset::from_name(&run.identity.dataset).ok_or_else(|| {
+            AuditError::UnknownDataset {
                 path: root.to_path_buf(),
                 name: run.identity.dataset.clone(),
-            })?;
+            }
+        })?;
         let manifest = if layout.manifest_path().is_file() {
             DatasetManifest::load(&layout).map_err(|e| crate::error::chain(&e))
         } else {

@@ -160,7 +160,7 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
     refuse_links(&layout, &splits)?;
     check_writable(&layout.state_dir())?;
     // Held until this function returns: other workers see this process as alive.
-    let _lease = Lease::acquire(&layout)?;
+    let lease = Lease::acquire(&layout)?;
     let swept = sweep_dead_temporaries(&layout)?;
 
     let opened = run::open(&plan, &request, &layout, &schema, &output).await?;
@@ -231,6 +231,7 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
     }
     summary.stages = summary::stage_summaries(&plan, &stats);
     if request.worker.is_none() {
+        drop(lease);
         let manifest = finalize(&layout)?;
         summary.finalized = true;
         summary.dataset_rows = Some(manifest.total_rows);

@@ -47,4 +47,3 @@ pub(crate) async fn rows_per_shard(
     let per_row = bytes.checked_div(rows).unwrap_or(2048).max(1);
     Ok((target_bytes / per_row).clamp(1, 1_000_000))
 }
-

@@ -29,16 +29,19 @@ pub(crate) fn check(
         Ok(Some(marker)) => marker,
         Ok(None) => return Ok(Resume::Compute { quarantined }),
         Err(e) => {
-            move_aside(layout, id, &mut quarantined, &marker_path, &format!("unreadable marker ({e})"))?;
+            move_aside(
+                layout,
+                id,
+                &mut quarantined,
+                &marker_path,
+                &format!("unreadable marker ({e})"),
+            )?;
             return Ok(Resume::Compute { quarantined });
         }
     };
-    if let Err(why) = marker.check_identity(
-        layout,
-        id,
-        &run.identity.config_hash,
-        run.identity.seed,
-    ) {
+    if let Err(why) =
+        marker.check_identity(layout, id, &run.identity.config_hash, run.identity.seed)
+    {
         move_aside(layout, id, &mut quarantined, &marker_path, &why)?;
         return Ok(Resume::Compute { quarantined });
     }

@@ -83,6 +83,14 @@ pub(crate) async fn open(
     let mut generations = RunState::load(layout)?
         .map(|s| s.generations)
         .unwrap_or_default();
+    // A worker of an earlier, smaller build (a late requeue) builds that generation's shards.
+    if let Some(at) = generations.iter().position(|g| g.counts == split_counts) {
+        generations.truncate(at + 1);
+        return Ok(OpenRun {
+            run: RunState::new(stored, generations),
+            created: None,
+        });
+    }
     let latest = generations.last().map(|g| g.counts.clone());
     let mut created = None;
     let grows = match &latest {
@@ -160,12 +168,18 @@ fn check_identity(
         ));
     }
     if stored.dataset != mine.dataset {
-        diffs.push(format!("dataset `{}` vs `{}`", stored.dataset, mine.dataset));
+        diffs.push(format!(
+            "dataset `{}` vs `{}`",
+            stored.dataset, mine.dataset
+        ));
     }
     if let Some(rows) = output.rows_per_shard
         && rows != stored.rows_per_shard
     {
-        diffs.push(format!("rows per shard {} vs {rows}", stored.rows_per_shard));
+        diffs.push(format!(
+            "rows per shard {} vs {rows}",
+            stored.rows_per_shard
+        ));
     }
     if diffs.is_empty() {
         Ok(())

@@ -175,12 +175,13 @@ impl ShardContext<'_> {
     ) -> Result<(), BuildError> {
         // Arrow conversion and Parquet encoding are CPU work: keep them off the async threads.
         tokio::task::block_in_place(|| {
-            let batch = records_to_batch(self.schema, &records, self.run, as_of_us).map_err(
-                |message| BuildError::Convert {
-                    shard: label.to_string(),
-                    message,
-                },
-            )?;
+            let batch =
+                records_to_batch(self.schema, &records, self.run, as_of_us).map_err(|message| {
+                    BuildError::Convert {
+                        shard: label.to_string(),
+                        message,
+                    }
+                })?;
             writer.write(batch)?;
             Ok(())
         })

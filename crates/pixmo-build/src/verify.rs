@@ -1,7 +1,7 @@
 //! `pixmo verify` and `pixmo finalize`: the explicit full check, and the manifest.
 
 use pixmo_shards::{
-    Check, DatasetLayout, DatasetManifest, RunState, ShardProblem, check_run, quarantine,
+    Check, DatasetLayout, DatasetManifest, Lease, RunState, ShardProblem, check_run, quarantine,
     sweep_dead_temporaries,
 };
 use serde::Serialize;
@@ -75,6 +75,8 @@ fn load_run(layout: &DatasetLayout) -> Result<RunState, BuildError> {
 /// [`BuildError::Unfinished`] listing missing or broken shards; I/O errors.
 pub fn finalize(layout: &DatasetLayout) -> Result<DatasetManifest, BuildError> {
     load_run(layout)?;
+    // Its own temporary files (the manifest's) are protected like a worker's.
+    let _lease = Lease::acquire(layout)?;
     sweep_dead_temporaries(layout)?;
     match DatasetManifest::finalize(layout)? {
         Ok(manifest) => Ok(manifest),

@@ -149,10 +149,22 @@ pub enum Command {
     Stages,
     /// Write a Slurm array script or a Kubernetes Indexed Job for a sharded build.
     Launch(Box<LaunchArgs>),
-    /// Verify every shard of a dataset and write its manifest.
+    /// Check every shard of a dataset by its marker (sizes) and write its manifest.
     Finalize {
         /// Dataset folder (`<out>/<dataset>`) or an output folder holding one dataset.
         dir: PathBuf,
+    },
+    /// Re-hash every committed shard against its marker; exit code 1 when one is broken.
+    Verify {
+        /// Dataset folder (`<out>/<dataset>`) or an output folder holding one dataset.
+        dir: PathBuf,
+        /// Move the files and marker of each broken shard to quarantine, so that the next
+        /// build recomputes it.
+        #[arg(long)]
+        quarantine: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Audit a dataset with DataFusion; exit code 1 when a check fails.
     Audit {

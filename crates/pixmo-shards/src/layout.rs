@@ -84,7 +84,8 @@ impl DatasetLayout {
     /// The commit marker of a shard.
     #[must_use]
     pub fn marker_path(&self, id: &ShardId) -> PathBuf {
-        self.marker_dir(&id.split).join(format!("{}.json", id.stem()))
+        self.marker_dir(&id.split)
+            .join(format!("{}.json", id.stem()))
     }
 
     /// The hidden state folder.
@@ -162,7 +163,9 @@ impl DatasetLayout {
             || parts
                 .iter()
                 .any(|p| p.is_empty() || *p == "." || *p == "..")
-            || path.components().any(|c| !matches!(c, Component::Normal(_)))
+            || path
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_)))
         {
             return Err(format!("`{relative}` leaves the dataset root"));
         }

@@ -82,7 +82,10 @@ impl RunState {
     pub fn new(identity: RunIdentity, generations: Vec<Generation>) -> RunState {
         RunState {
             as_of_us: generations.first().map_or(0, |g| g.as_of_us),
-            counts: generations.last().map(|g| g.counts.clone()).unwrap_or_default(),
+            counts: generations
+                .last()
+                .map(|g| g.counts.clone())
+                .unwrap_or_default(),
             identity,
             generations,
         }

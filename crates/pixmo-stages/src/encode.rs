@@ -57,7 +57,8 @@ impl StageConfig for EncodeConfig {
             return Err(format!(
                 "`jpeg_quality` is {}; it must be between 1 and 100",
                 self.jpeg_quality
-            ).into());
+            )
+            .into());
         }
         Ok(Arc::new(Encode {
             config: self.clone(),

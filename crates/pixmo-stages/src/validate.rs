@@ -74,7 +74,8 @@ impl StageConfig for ValidateConfig {
         {
             return Err(format!(
                 "`max_dominant_fraction_by` limit for `{value}` must be between 0 and 1"
-            ).into());
+            )
+            .into());
         }
         if self.max_aspect < 1.0 {
             return Err("`max_aspect` must be at least 1".into());

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use pixmo_annotation_schema::{Dataset, SCHEMA_VERSION};
 use pixmo_shards::{
-    DatasetLayout, DatasetManifest, Generation, RunIdentity, RunState, ShardMarker, ShardWriter, WriterSettings,
-    rejects_schema,
+    DatasetLayout, DatasetManifest, Generation, RunIdentity, RunState, ShardMarker, ShardWriter,
+    WriterSettings, rejects_schema,
 };
 use serde_json::{Value, json};
 
@@ -103,11 +103,7 @@ pub fn build_sized(
             }
             let file = format!("{}.parquet", id.stem());
             let data = write(&layout.data_path(&id), &schema, &rows);
-            let rejected = write(
-                &layout.rejects_path(&id),
-                &rejects_schema(),
-                &rejects,
-            );
+            let rejected = write(&layout.rejects_path(&id), &rejects_schema(), &rejects);
             ShardMarker {
                 dataset: "clocks".into(),
                 split: split.clone(),

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use pixmo_build::{BuildRequest, BuildSummary};
 use pixmo_dag::progress::ProgressMode;
-use pixmo_stages::{BuildRequest, BuildSummary};
 
 use super::{Overrides, load_plan, plan_arc, runtime};
 use crate::args::{BuildArgs, PipelineArgs, ProgressArg};
@@ -77,7 +77,7 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         cores: cores(args.jobs),
     };
     let rt = runtime(cores(args.jobs))?;
-    let summary = rt.block_on(pixmo_stages::build(plan_arc(plan), request))?;
+    let summary = rt.block_on(pixmo_build::build(plan_arc(plan), request))?;
     print_summary(&summary);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -87,14 +87,17 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
 
 fn print_summary(s: &BuildSummary) {
     eprintln!(
-        "{}: {} rows written, {} rejected; shards: {} written, {} skipped, {} extended, {} renamed, {} quarantined; {:.1} s ({:.1} records/s)",
+        "{}: {} records computed, {} skipped (already committed), {} appended by generation {}; {} rows written, {} rejected; shards: {} written, {} skipped, {} quarantined; {:.1} s ({:.1} records/s)",
         s.path,
+        s.records_computed,
+        s.records_skipped,
+        s.records_appended,
+        s.generation_created
+            .map_or_else(|| "none".to_string(), |g| g.to_string()),
         s.rows_written,
         s.rejects,
         s.shards_written,
         s.shards_skipped,
-        s.shards_extended,
-        s.shards_renamed,
         s.shards_quarantined,
         s.seconds,
         s.records_per_second
@@ -144,7 +147,7 @@ pub fn bench(
         cores,
     };
     let rt = runtime(cores)?;
-    let summary = rt.block_on(pixmo_stages::build(plan_arc(plan), request))?;
+    let summary = rt.block_on(pixmo_build::build(plan_arc(plan), request))?;
     let bytes: u64 = walk_parquet_bytes(&dir.join(dataset));
     #[allow(clippy::cast_precision_loss)]
     let (rate, per_row) = (

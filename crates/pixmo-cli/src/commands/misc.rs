@@ -5,38 +5,67 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use pixmo_annotation_schema::Dataset;
-use pixmo_shards::{DatasetLayout, DatasetManifest};
+use pixmo_shards::DatasetLayout;
 
 use super::{dataset_roots, runtime};
 
 pub fn finalize(dir: &Path) -> anyhow::Result<ExitCode> {
-    let mut failed = false;
     for root in dataset_roots(dir)? {
         let layout = DatasetLayout { root: root.clone() };
-        match DatasetManifest::finalize(&layout)? {
-            Ok(manifest) => eprintln!(
-                "{}: {} rows, {} rejects in {} splits; wrote {}",
-                root.display(),
-                manifest.total_rows,
-                manifest.total_rejects,
-                manifest.splits.len(),
-                layout.manifest_path().display()
-            ),
-            Err(problems) => {
-                failed = true;
-                eprintln!("{}: not finalized:", root.display());
-                for p in problems {
-                    eprintln!("  - {p}");
-                }
-            }
-        }
-    }
-    if failed {
-        bail!(
-            "Some shards are missing or corrupt; re-run the build (or the missing workers) and finalize again"
+        let manifest = pixmo_build::finalize(&layout)?;
+        eprintln!(
+            "{}: {} rows, {} rejects in {} splits; wrote {}",
+            root.display(),
+            manifest.total_rows,
+            manifest.total_rejects,
+            manifest.splits.len(),
+            layout.manifest_path().display()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(dir: &Path, quarantine: bool, json: bool) -> anyhow::Result<ExitCode> {
+    let mut passed = true;
+    let mut reports = Vec::new();
+    for root in dataset_roots(dir)? {
+        let layout = DatasetLayout { root: root.clone() };
+        let report = pixmo_build::verify(&layout, quarantine)?;
+        passed &= report.passed();
+        if !json {
+            eprintln!(
+                "{}: {} shards intact, {} with problems",
+                root.display(),
+                report.shards_ok,
+                report.problems.len()
+            );
+            for p in &report.problems {
+                eprintln!("  - {p}");
+            }
+            for q in &report.quarantined {
+                eprintln!("  moved `{q}` to .pixmo/quarantine/");
+            }
+            if !report.passed() {
+                eprintln!(
+                    "hint: {}",
+                    if quarantine {
+                        "re-run the same `pixmo build` to recompute the quarantined shards, then `pixmo finalize`"
+                    } else {
+                        "`pixmo verify --quarantine` moves broken shards aside; the next `pixmo build` recomputes them"
+                    }
+                );
+            }
+        }
+        reports.push(serde_json::json!({"dataset": root.display().to_string(), "report": report}));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub fn audit(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {

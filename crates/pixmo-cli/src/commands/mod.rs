@@ -38,6 +38,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Launch(args) => launch::launch(&args),
         Command::Finalize { dir } => misc::finalize(&dir),
+        Command::Verify {
+            dir,
+            quarantine,
+            json,
+        } => misc::verify(&dir, quarantine, json),
         Command::Audit { dir, json } => misc::audit(&dir, json),
         Command::Sql { dir, query } => misc::sql(&dir, &query),
         Command::Card { dir, cards_dir } => misc::card(&dir, &cards_dir),
@@ -136,7 +141,7 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
             message,
         }
     })?;
-    pixmo_stages::OutputConfig::from_table(&plan.spec.output).map_err(|message| {
+    pixmo_build::OutputConfig::from_table(&plan.spec.output).map_err(|message| {
         pixmo_dag::Error::Output {
             pipeline: plan.spec.name.clone(),
             message,
@@ -179,17 +184,28 @@ pub fn runtime(cores: usize) -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// A hint for errors users can fix.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    if let Some(e) = err.downcast_ref::<pixmo_stages::BuildError>() {
+    if let Some(e) = err.downcast_ref::<pixmo_build::BuildError>() {
+        use pixmo_build::BuildError as B;
         return match e {
-            pixmo_stages::BuildError::RunMismatch { .. } => Some(
+            B::RunMismatch { .. } => Some(
                 "an output directory holds one run; build into a new --out, or delete the old one".into(),
             ),
-            pixmo_stages::BuildError::Shards(s) if s.is_disk_full() => Some(
+            B::Shards(s) if s.is_disk_full() => Some(
                 "free some space and re-run the same command: committed shards are kept and only the rest is built".into(),
             ),
-            pixmo_stages::BuildError::Output { .. } => {
-                Some("check that --out exists or can be created and is writable".into())
-            }
+            B::Output { .. } => Some(
+                "check that --out exists or can be created, is writable, and holds no symbolic links inside the dataset folder".into(),
+            ),
+            B::Shrink { .. } => Some(
+                "pass a --count at least as large as the directory's; growth appends, it never removes rows".into(),
+            ),
+            B::GrowthConflict { .. } => Some(
+                "every worker of one run must get the same --count; wait for the other growth to finish, then re-run with its count".into(),
+            ),
+            B::Unfinished { .. } => Some(
+                "run the missing workers (or the same `pixmo build` without --num-shards), then `pixmo finalize` again".into(),
+            ),
+            B::Worker { .. } => Some("--shard-index counts from 0 to --num-shards minus 1".into()),
             _ => None,
         };
     }
