@@ -80,9 +80,17 @@ pub fn finalize(layout: &DatasetLayout) -> Result<DatasetManifest, BuildError> {
     sweep_dead_temporaries(layout)?;
     match DatasetManifest::finalize(layout)? {
         Ok(manifest) => Ok(manifest),
-        Err(problems) => Err(BuildError::Unfinished {
-            path: layout.root.clone(),
-            problems,
-        }),
+        Err(mut problems) => {
+            const SHOWN: usize = 20;
+            if problems.len() > SHOWN {
+                let more = problems.len() - SHOWN;
+                problems.truncate(SHOWN);
+                problems.push(format!("and {more} more"));
+            }
+            Err(BuildError::Unfinished {
+                path: layout.root.clone(),
+                problems,
+            })
+        }
     }
 }

@@ -21,6 +21,7 @@ use std::fs::{File, TryLockError};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::layout::DatasetLayout;
@@ -42,7 +43,7 @@ pub fn process_token() -> &'static str {
             .chars()
             .take(48)
             .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                if c.is_ascii_alphanumeric() || c == '_' {
                     c
                 } else {
                     '_'
@@ -72,25 +73,28 @@ fn random_u64() -> u64 {
         .unwrap_or(0)
 }
 
-/// The temporary name this process uses for `path`.
+/// A fresh temporary name for `path`: `.<name>.tmp-<token>.<n>`, unique per call within
+/// this process (threads never share one) and across processes and hosts (the token).
 #[must_use]
 pub fn tmp_path(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}{TMP_INFIX}{}", process_token()))
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}{TMP_INFIX}{}.{n}", process_token()))
 }
 
-/// The owner token of a temporary file name, if it is one.
+/// The owner token of a temporary file name, if it is one. Tokens hold no `.`.
 #[must_use]
 pub fn tmp_owner(file_name: &str) -> Option<&str> {
     if !file_name.starts_with('.') {
         return None;
     }
-    file_name
-        .rfind(TMP_INFIX)
-        .map(|at| &file_name[at + TMP_INFIX.len()..])
+    let at = file_name.rfind(TMP_INFIX)?;
+    let rest = &file_name[at + TMP_INFIX.len()..];
+    Some(rest.split('.').next().unwrap_or(rest))
 }
 
 /// This process's lease on a dataset directory; released (and its file removed) on drop.
@@ -252,6 +256,8 @@ mod tests {
         let t = tmp_path(Path::new("/x/train/part-00000-00001.parquet"));
         let name = t.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(tmp_owner(&name), Some(process_token()));
+        assert_ne!(t, tmp_path(Path::new("/x/train/part-00000-00001.parquet")));
+        assert!(!process_token().contains('.'));
         assert!(process_token().contains(&format!("-{}-", std::process::id())));
         assert_eq!(tmp_owner("part-00000.parquet"), None);
     }

@@ -454,4 +454,40 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn state_files_are_written_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = DatasetLayout::new(tmp.path(), "clocks");
+        let g = generation(0, &[("train", 10)]);
+        assert_eq!(create_generation(&layout, &g).unwrap(), Created::Written);
+        // A second writer, even with other content, never replaces the first.
+        let other = generation(0, &[("train", 99)]);
+        assert_eq!(
+            create_generation(&layout, &other).unwrap(),
+            Created::Existing(g.clone())
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(layout.generations_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+        let from_threads: Vec<Created<Generation>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8u64)
+                .map(|i| {
+                    let layout = &layout;
+                    scope.spawn(move || {
+                        create_generation(layout, &generation(1, &[("train", 20 + i)])).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let written = from_threads
+            .iter()
+            .filter(|c| **c == Created::Written)
+            .count();
+        assert_eq!(written, 1, "exactly one writer wins");
+    }
 }
