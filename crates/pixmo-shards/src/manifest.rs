@@ -142,7 +142,8 @@ pub fn shard_list(rows_per_shard: u64, generations: &[Generation]) -> Vec<ShardI
     shards
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+/// Reads a JSON state file; `Ok(None)` when there is none.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)

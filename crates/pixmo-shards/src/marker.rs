@@ -72,16 +72,7 @@ impl ShardMarker {
     /// # Errors
     /// When the file exists but cannot be read or parsed.
     pub fn load(path: &Path) -> Result<Option<ShardMarker>> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Error::BadJson {
-                    path: path.to_path_buf(),
-                    message: e.to_string(),
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("read", path, e)),
-        }
+        crate::manifest::read_json(path)
     }
 
     /// The logical shard this marker commits.

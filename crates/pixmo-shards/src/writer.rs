@@ -285,11 +285,9 @@ fn sync_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes a small file atomically: temporary name, fsync, rename, fsync the folder.
-///
-/// # Errors
-/// On I/O failure; the temporary file is removed.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` under a fresh temporary name beside `path` and fsyncs it, then hands the
+/// temporary path to `place`; the temporary file is removed afterwards if it is still there.
+fn write_then<T>(path: &Path, bytes: &[u8], place: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
     }
@@ -299,13 +297,21 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         file.write_all(bytes)
             .map_err(|e| Error::io("write", &tmp, e))?;
         file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io("rename", &tmp, e))?;
-        sync_dir(path)
+        place(&tmp)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// Writes a small file atomically: temporary name, fsync, rename, fsync the folder.
+///
+/// # Errors
+/// On I/O failure; the temporary file is removed.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_then(path, bytes, |tmp| {
+        std::fs::rename(tmp, path).map_err(|e| Error::io("rename", tmp, e))?;
+        sync_dir(path)
+    })
 }
 
 /// Creates `path` with `bytes` only if it does not exist yet, atomically: the content is
@@ -316,24 +322,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// # Errors
 /// On I/O failure; the temporary file is removed.
 pub fn create_once(path: &Path, bytes: &[u8]) -> Result<bool> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
-    }
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let mut file = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        file.write_all(bytes)
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => {
-                sync_dir(path)?;
-                Ok(true)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(Error::io("link", path, e)),
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    write_then(path, bytes, |tmp| match std::fs::hard_link(tmp, path) {
+        Ok(()) => sync_dir(path).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io("link", path, e)),
+    })
 }
