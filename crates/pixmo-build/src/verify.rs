@@ -1,7 +1,7 @@
 //! `pixmo verify` and `pixmo finalize`: the explicit full check, and the manifest.
 
 use pixmo_shards::{
-    Check, DatasetLayout, DatasetManifest, Lease, RunState, ShardProblem, check_run, quarantine,
+    Check, DatasetLayout, DatasetManifest, Lease, RunState, check_run, quarantine_shard,
     sweep_dead_temporaries,
 };
 use serde::Serialize;
@@ -42,20 +42,10 @@ pub fn verify(layout: &DatasetLayout, quarantine_bad: bool) -> Result<VerifyRepo
         quarantined: Vec::new(),
     };
     if quarantine_bad {
-        for ShardProblem { shard, message } in &problems {
-            if message == "not committed" {
-                continue;
-            }
-            for path in [
-                layout.data_path(shard),
-                layout.rejects_path(shard),
-                layout.marker_path(shard),
-            ] {
-                if std::fs::symlink_metadata(&path).is_ok() {
-                    quarantine(layout, &path)?;
-                    report.quarantined.push(layout.relative(&path));
-                }
-            }
+        for problem in problems.iter().filter(|p| !p.missing) {
+            report
+                .quarantined
+                .extend(quarantine_shard(layout, &problem.shard, false)?);
         }
     }
     Ok(report)

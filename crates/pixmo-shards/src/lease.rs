@@ -176,7 +176,7 @@ pub fn sweep_dead_temporaries(layout: &DatasetLayout) -> Result<Sweep> {
     let mut temps: Vec<(PathBuf, String)> = Vec::new();
     collect_temporaries(&layout.root, &layout.quarantine_dir(), &mut temps)?;
     for (path, token) in temps {
-        let dead = if let Some((_, _)) = dead_leases.iter().find(|(t, _)| *t == token) {
+        let dead = if dead_leases.iter().any(|(t, _)| *t == token) {
             true
         } else {
             match owner_state(layout, &token) {

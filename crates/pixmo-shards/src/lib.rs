@@ -37,8 +37,9 @@ pub use error::{Error, Result};
 pub use layout::{DatasetLayout, ShardId};
 pub use lease::{Lease, Sweep, sweep_dead_temporaries};
 pub use manifest::{
-    Created, DatasetManifest, Generation, RunIdentity, RunState, ShardProblem, SplitManifest,
-    check_run, create_generation, create_identity, quarantine, shard_list,
+    Created, DatasetManifest, Generation, RunIdentity, RunState, ShardProblem, ShardStatus,
+    SplitManifest, check_run, check_shard, create_generation, create_identity, quarantine,
+    quarantine_shard, shard_list,
 };
 pub use marker::{Check, ShardMarker};
 pub use reader::{read_batches, read_rows_meta};
@@ -64,10 +65,4 @@ pub fn hash_file(path: &std::path::Path) -> Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-/// An error with its causes, one line.
-#[must_use]
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    pixmo_core::error_chain(error)
 }

@@ -247,11 +247,60 @@ pub struct DatasetManifest {
     pub total_rejects: u64,
 }
 
+/// The state of one shard of a run, as its marker and files show it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShardStatus {
+    /// Committed and intact (to the depth of the check).
+    Committed(Box<ShardMarker>),
+    /// No marker: never committed.
+    Missing,
+    /// The marker is unreadable, or commits another shard, run or files than the shard's own.
+    BadMarker(String),
+    /// The marker is the shard's own but its files or counts do not match it.
+    BadFiles(String),
+}
+
+/// Checks one shard: its marker (readable, this shard of this run, naming only the shard's
+/// own files inside the root), its files against the marker (`check`), its counts.
+/// Never moves or deletes.
+#[must_use]
+pub fn check_shard(
+    layout: &DatasetLayout,
+    run: &RunState,
+    id: &ShardId,
+    check: Check,
+) -> ShardStatus {
+    let marker = match ShardMarker::load(&layout.marker_path(id)) {
+        Ok(Some(m)) => m,
+        Ok(None) => return ShardStatus::Missing,
+        Err(e) => return ShardStatus::BadMarker(format!("unreadable marker: {e}")),
+    };
+    if let Err(message) =
+        marker.check_identity(layout, id, &run.identity.config_hash, run.identity.seed)
+    {
+        return ShardStatus::BadMarker(message);
+    }
+    if let Err(e) = marker.verify(layout, check) {
+        return ShardStatus::BadFiles(pixmo_core::error_chain(&e));
+    }
+    if marker.rows + marker.rejects != id.records() {
+        return ShardStatus::BadFiles(format!(
+            "{} rows and {} rejects for {} records",
+            marker.rows,
+            marker.rejects,
+            id.records()
+        ));
+    }
+    ShardStatus::Committed(Box::new(marker))
+}
+
 /// What is wrong with one shard of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShardProblem {
     /// The shard.
     pub shard: ShardId,
+    /// Whether the shard was never committed (nothing to quarantine).
+    pub missing: bool,
     /// What is wrong.
     pub message: String,
 }
@@ -262,8 +311,8 @@ impl std::fmt::Display for ShardProblem {
     }
 }
 
-/// Checks every shard of the run (`check` decides whether files are re-hashed) and returns
-/// the markers of the good ones with the problems of the others. Never moves or deletes.
+/// Checks every shard of the run ([`check_shard`]) and returns the markers of the good ones
+/// with the problems of the others. Never moves or deletes.
 ///
 /// # Errors
 /// When the run state cannot be read.
@@ -275,43 +324,48 @@ pub fn check_run(
     let mut good = Vec::new();
     let mut problems = Vec::new();
     for id in run.shards() {
-        let problem = |message: String| ShardProblem {
-            shard: id.clone(),
+        let (missing, message) = match check_shard(layout, run, &id, check) {
+            ShardStatus::Committed(marker) => {
+                good.push(*marker);
+                continue;
+            }
+            ShardStatus::Missing => (true, "not committed".to_string()),
+            ShardStatus::BadMarker(m) | ShardStatus::BadFiles(m) => (false, m),
+        };
+        problems.push(ShardProblem {
+            shard: id,
+            missing,
             message,
-        };
-        let marker = match ShardMarker::load(&layout.marker_path(&id)) {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                problems.push(problem("not committed".into()));
-                continue;
-            }
-            Err(e) => {
-                problems.push(problem(format!("unreadable marker: {e}")));
-                continue;
-            }
-        };
-        if let Err(message) =
-            marker.check_identity(layout, &id, &run.identity.config_hash, run.identity.seed)
-        {
-            problems.push(problem(message));
-            continue;
-        }
-        if let Err(e) = marker.verify(layout, check) {
-            problems.push(problem(crate::error_chain(&e)));
-            continue;
-        }
-        if marker.rows + marker.rejects != id.records() {
-            problems.push(problem(format!(
-                "{} rows and {} rejects for {} records",
-                marker.rows,
-                marker.rejects,
-                id.records()
-            )));
-            continue;
-        }
-        good.push(marker);
+        });
     }
     Ok((good, problems))
+}
+
+/// Moves a shard's marker, and unless `marker_only` its data and rejects files, to
+/// quarantine: only the shard's own paths as the layout gives them, never a path a marker
+/// names. Returns the root-relative paths moved.
+///
+/// # Errors
+/// On I/O failure.
+pub fn quarantine_shard(
+    layout: &DatasetLayout,
+    id: &ShardId,
+    marker_only: bool,
+) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    if !marker_only {
+        paths.push(layout.data_path(id));
+        paths.push(layout.rejects_path(id));
+    }
+    paths.push(layout.marker_path(id));
+    let mut moved = Vec::new();
+    for path in paths {
+        if std::fs::symlink_metadata(&path).is_ok() {
+            quarantine(layout, &path)?;
+            moved.push(layout.relative(&path));
+        }
+    }
+    Ok(moved)
 }
 
 impl DatasetManifest {
