@@ -21,8 +21,11 @@ impl Ranged for Keyed {
     type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
     type ValueType = f64;
 
+    /// Clamped to the plot area: a value off the axis lands on its edge, so no mark is drawn
+    /// outside the plot and every pixel coordinate stays within the canvas (a far-off value
+    /// would otherwise saturate to `i32::MAX` and send the polygon fill over 2^31 rows).
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let t = (v - self.lo) / (self.hi - self.lo);
+        let t = ((v - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0);
         limit.0 + (t * f64::from(limit.1 - limit.0) + 1e-3).floor() as i32
     }
 
@@ -160,8 +163,12 @@ fn scatter_axis(values: impl Iterator<Item = f64> + Clone) -> AxisDef {
 
 /// The x and y axes of a chart body.
 fn axes(spec: &ChartSpec) -> (AxisDef, AxisDef) {
-    let style = &spec.style;
-    let value = || AxisDef::values(0.0, style.value_max, style.tick_step);
+    let value = || {
+        let axis = spec
+            .value_axis()
+            .expect("charts drawn with a value axis have one");
+        AxisDef::values(axis.lo, axis.hi, axis.step)
+    };
     match &spec.chart {
         ChartBody::Bar {
             orientation: Orientation::Horizontal,
@@ -528,4 +535,35 @@ pub(super) fn draw_cartesian(
         texts.push(text);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use plotters::coord::ranged1d::Ranged;
+
+    use super::Keyed;
+
+    #[test]
+    fn values_off_the_axis_map_to_its_edges() {
+        let axis = Keyed {
+            lo: 0.0,
+            hi: 100.0,
+            keys: Vec::new(),
+        };
+        let limit = (40, 540);
+        assert_eq!(axis.map(&50.0, limit), 290);
+        for (v, px) in [
+            (1e12, 540),
+            (f64::MAX, 540),
+            (f64::INFINITY, 540),
+            (-1e300, 40),
+            (f64::NEG_INFINITY, 40),
+        ] {
+            assert_eq!(axis.map(&v, limit), px, "{v}");
+        }
+        // NaN (never valid in a spec) still lands inside the plot.
+        assert!((40..=540).contains(&axis.map(&f64::NAN, limit)));
+        // A reversed pixel range (y axes grow upwards) stays within it too.
+        assert_eq!(axis.map(&1e12, (540, 40)), 40);
+    }
 }

@@ -105,7 +105,7 @@ pub fn chart_qa(spec: &ChartSpec, facts: &ChartFacts, rng: &mut Rng) -> Vec<Qa> 
         );
     }
     let style = &spec.style;
-    let axis_gap = CLEAR_GAP * style.value_max;
+    let axis_gap = CLEAR_GAP * spec.value_axis().map_or(0.0, |axis| axis.hi - axis.lo);
     let printed_gap = 0.5 * 10f64.powi(-i32::from(style.decimals));
     let fmt = |v: f64| format_number(v, style.decimals);
     match &spec.chart {

@@ -143,8 +143,9 @@ fn style(
         legend,
         value_labels: rng.bool(0.6),
         decimals,
-        tick_step: step,
-        value_max,
+        tick_step: Some(step),
+        value_min: None,
+        value_max: Some(value_max),
         stroke_width: rng.range_u32(2, 4),
     };
     (style, named)

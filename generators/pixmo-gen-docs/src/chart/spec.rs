@@ -2,8 +2,15 @@
 //!
 //! In procedural mode the sampler writes it; in LLM mode an LLM would. Either way it is
 //! untrusted input to the renderer, so [`ChartSpec::validate`] bounds every size (canvas,
-//! series, points, label lengths) before anything is drawn. A spec names no files: fonts and
-//! palettes are closed enums or inline colours.
+//! series, points, label lengths) and every number (finite, at most [`MAX_MAGNITUDE`])
+//! before anything is drawn. A spec names no files: fonts and palettes are closed enums or
+//! inline colours.
+//!
+//! The value axis belongs to the spec: a style's `value_min`/`value_max`/`tick_step` are used
+//! when they cover the data; when they are absent, or the data leave them (values above the
+//! axis, or filling less than a tenth of it), the axis is derived from the data
+//! ([`ChartSpec::value_axis`]), and [`ChartSpec::from_json`] writes the axis it will draw into
+//! the spec it returns.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +28,13 @@ pub const MAX_SERIES: usize = 12;
 pub const MAX_POINTS: usize = 64;
 /// Longest label, in characters.
 pub const MAX_LABEL: usize = 80;
+/// Largest magnitude of a data value (series values, points, slices, edges, counts, boxes,
+/// cells). Stacked sums may reach [`MAX_SERIES`] times this.
+pub const MAX_MAGNITUDE: f64 = 1e9;
+/// Largest magnitude of a value-axis end (room for stacked sums and padding).
+pub const MAX_AXIS: f64 = 1e12;
+/// Most intervals between value-axis ticks.
+pub const MAX_TICKS: f64 = 40.0;
 
 /// A chart: its body (type and data), texts, size and style.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -210,10 +224,16 @@ pub struct ChartStyle {
     pub value_labels: bool,
     /// Decimals of printed values.
     pub decimals: u8,
-    /// Step between value-axis ticks (0: no ticks beyond the axis line).
-    pub tick_step: f64,
-    /// Upper end of the value axis.
-    pub value_max: f64,
+    /// Step between value-axis ticks (0: no ticks beyond the axis line). Absent: the axis is
+    /// derived from the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_step: Option<f64>,
+    /// Lower end of the value axis. Absent: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_min: Option<f64>,
+    /// Upper end of the value axis. Absent: the axis is derived from the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_max: Option<f64>,
     /// Line and marker stroke width.
     pub stroke_width: u32,
 }
@@ -240,10 +260,48 @@ fn check_count(what: &str, n: usize, min: usize, max: usize) -> Result<()> {
 }
 
 fn check_finite(what: &str, values: &[f64]) -> Result<()> {
-    if values.iter().any(|v| !v.is_finite() || v.abs() > 1e12) {
+    check_magnitude(what, values, MAX_MAGNITUDE)
+}
+
+fn check_magnitude(what: &str, values: &[f64], max: f64) -> Result<()> {
+    if let Some(v) = values.iter().find(|v| !v.is_finite() || v.abs() > max) {
         return Err(invalid(format!(
-            "{what} holds a value that is not finite or too large"
+            "{what} holds {}; numbers must be finite and within -{max:e}..={max:e}",
+            show(*v)
         )));
+    }
+    Ok(())
+}
+
+/// A number for an error message: plain when short, else in exponent form (`1e300`).
+fn show(v: f64) -> String {
+    if v.abs() < 1e15 {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// Checks the style's value axis, when it gives one: finite ends in order, a step that gives
+/// at most [`MAX_TICKS`] intervals.
+fn check_axis(style: &ChartStyle) -> Result<()> {
+    let given = [style.value_min, style.value_max, style.tick_step];
+    check_magnitude("The value axis", &given.map(|v| v.unwrap_or(0.0)), MAX_AXIS)?;
+    let lo = style.value_min.unwrap_or(0.0);
+    if let Some(hi) = style.value_max
+        && hi <= lo
+    {
+        return Err(invalid(format!(
+            "`value_max` ({hi}) must be above `value_min` ({lo})"
+        )));
+    }
+    if let Some(step) = style.tick_step {
+        let span = style.value_max.unwrap_or(lo + step) - lo;
+        if step < 0.0 || (step > 0.0 && span / step > MAX_TICKS) {
+            return Err(invalid(format!(
+                "`tick_step` {step} gives more than {MAX_TICKS} ticks"
+            )));
+        }
     }
     Ok(())
 }
@@ -304,15 +362,7 @@ impl ChartSpec {
         if !(1..=8).contains(&style.stroke_width) {
             return Err(invalid("`stroke_width` must be in 1..=8"));
         }
-        check_finite("`value_max`", &[style.value_max, style.tick_step])?;
-        if style.value_max <= 0.0 {
-            return Err(invalid("`value_max` must be positive"));
-        }
-        if style.tick_step < 0.0
-            || (style.tick_step > 0.0 && style.value_max / style.tick_step > 40.0)
-        {
-            return Err(invalid("`tick_step` gives more than 40 ticks"));
-        }
+        check_axis(style)?;
         match &self.chart {
             ChartBody::Bar {
                 categories, series, ..
@@ -354,6 +404,11 @@ impl ChartSpec {
             }
             ChartBody::Histogram { edges, counts } => {
                 check_count("`counts`", counts.len(), 1, MAX_POINTS)?;
+                if let Some(n) = counts.iter().find(|n| **n as f64 > MAX_MAGNITUDE) {
+                    return Err(invalid(format!(
+                        "Histogram count {n} is above {MAX_MAGNITUDE:e}"
+                    )));
+                }
                 if edges.len() != counts.len() + 1 {
                     return Err(invalid("`edges` must have one more entry than `counts`"));
                 }
@@ -399,7 +454,8 @@ impl ChartSpec {
         }
     }
 
-    /// Parses and validates a spec from JSON (the untrusted path).
+    /// Parses and validates a spec from JSON (the untrusted path), and writes the value axis
+    /// it will be drawn with into its style ([`ChartSpec::resolve_value_axis`]).
     ///
     /// # Errors
     /// [`crate::Error::SpecJson`] or [`crate::Error::InvalidSpec`].
@@ -407,8 +463,9 @@ impl ChartSpec {
         if code.len() > 1 << 20 {
             return Err(invalid("Chart spec is larger than 1 MiB"));
         }
-        let spec: ChartSpec = serde_json::from_str(code).map_err(crate::Error::SpecJson)?;
+        let mut spec: ChartSpec = serde_json::from_str(code).map_err(crate::Error::SpecJson)?;
         spec.validate()?;
+        spec.resolve_value_axis();
         Ok(spec)
     }
 }

@@ -120,8 +120,12 @@ pub struct Drawn {
     pub visible: serde_json::Value,
 }
 
+/// The keys of a chart style that set its value axis.
+const VALUE_AXIS_KEYS: [&str; 3] = ["value_min", "value_max", "tick_step"];
+
 /// Renders LLM-written code in `language`. `base` is the procedural sample of the same seed:
-/// a chart spec without `width`, `height` or `style` gets them from it, and a typst page is
+/// a chart spec without `width`, `height` or `style` gets them from it (the style without its
+/// value axis, which is derived from the spec's own data), and a typst page is
 /// cropped with its margin rule.
 ///
 /// # Errors
@@ -145,14 +149,33 @@ pub fn render_code(
                 .ok_or("the chart spec must be a JSON object")?;
             for key in ["width", "height", "style"] {
                 if !object.contains_key(key) {
-                    object.insert(key.to_owned(), base_spec[key].clone());
+                    let mut value = base_spec[key].clone();
+                    // The procedural sample's value axis fits its own data, not this spec's:
+                    // without one the axis is derived from this spec's data.
+                    if let Some(style) = value.as_object_mut() {
+                        for axis in VALUE_AXIS_KEYS {
+                            style.remove(axis);
+                        }
+                    }
+                    object.insert(key.to_owned(), value);
                 }
             }
             for key in ["x_label", "y_label"] {
                 object.entry(key).or_insert_with(|| "".into());
             }
+            let chart = pixmo_gen_docs::ChartSpec::from_json(&spec.to_string())
+                .map_err(|e| e.to_string())?;
+            // The code states the value axis it was drawn with (derived, or the reply's own).
+            if let Some(style) = spec.get_mut("style").and_then(|s| s.as_object_mut()) {
+                let resolved = serde_json::to_value(&chart.style).map_err(|e| e.to_string())?;
+                for axis in VALUE_AXIS_KEYS {
+                    match resolved.get(axis) {
+                        Some(value) => style.insert(axis.to_owned(), value.clone()),
+                        None => style.remove(axis),
+                    };
+                }
+            }
             let code = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?;
-            let chart = pixmo_gen_docs::ChartSpec::from_json(&code).map_err(|e| e.to_string())?;
             let r = pixmo_gen_docs::render_chart(&chart).map_err(|e| e.to_string())?;
             let image = pixmo_core::RgbaImage::new(r.width, r.height, r.rgba)?;
             Ok(Drawn {
