@@ -154,7 +154,9 @@ pub fn nice_step(span: f64, target: f64) -> f64 {
 fn scatter_axis(values: impl Iterator<Item = f64> + Clone) -> AxisDef {
     let lo = values.clone().fold(f64::INFINITY, f64::min);
     let hi = values.fold(f64::NEG_INFINITY, f64::max);
-    let span = (hi - lo).max(1e-6);
+    // At least a millionth of the values' magnitude: points at 1e9 and 1e9 - 1e-7 get ticks
+    // that print differently, not copies of one label.
+    let span = (hi - lo).max(1e-6).max(lo.abs().max(hi.abs()) * 1e-6);
     let step = nice_step(span, 5.0);
     let lo = ((lo - span * 0.08) / step).floor() * step;
     let hi = ((hi + span * 0.08) / step).ceil() * step;

@@ -277,3 +277,18 @@ fn procedural_specs_keep_their_own_axis() {
         }
     }
 }
+
+#[test]
+fn nearly_equal_huge_scatter_values_get_distinct_tick_labels() {
+    let mut v = valid_spec();
+    v["chart"] = serde_json::json!({"type": "scatter", "points": [
+        {"label": "", "x": 1e9, "y": 5.0}, {"label": "", "x": 1e9 - 1e-7, "y": 5.0 + 1e-9}]});
+    let drawn = render_chart(&parse(&v).unwrap()).unwrap();
+    // Title and the two axis descriptions, then the tick labels.
+    let ticks = &drawn.texts[3..];
+    assert!((4..=16).contains(&ticks.len()), "{ticks:?}");
+    let mut distinct = ticks.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ticks.len(), "{ticks:?}");
+}
