@@ -23,12 +23,6 @@ pub enum Error {
         /// The deadline that was exceeded.
         millis: u64,
     },
-    /// Too many timed-out compilations are still running in the background.
-    #[error("{running} timed-out typst compilations are still running; refusing new work")]
-    Busy {
-        /// How many runaway workers are still alive.
-        running: usize,
-    },
     /// The source or its output exceeds a configured bound.
     #[error("{what} is too large: {actual} > limit {limit}")]
     TooLarge {

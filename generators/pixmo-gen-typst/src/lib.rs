@@ -3,9 +3,11 @@
 //!
 //! Two layers:
 //!
-//! * [`render_typst`] renders any typst source (possibly written by an LLM, so untrusted) in a
-//!   sandbox: no file or network access, a deadline, size caps, typed errors carrying typst's
-//!   diagnostics, and the laid-out text of the page for checking what was drawn.
+//! * [`render_typst`] renders a typst source in a sandbox world: no file or network access, a
+//!   deadline, size caps, typed errors carrying typst's diagnostics, and the laid-out text of
+//!   the page for checking what was drawn. Untrusted (LLM-written) sources go through
+//!   [`render_typst_here`] inside a worker process with OS limits (`pixmo-sandbox`): typst
+//!   itself cannot bound their memory or loops.
 //! * [`generate`] samples a document of a [`DocKind`] from seeded banks (structured
 //!   [`DocData`] + a random [`Style`]), writes its typst code, renders it and computes
 //!   question-answer pairs ([`Qa`]) from the data, then checks that every drawn value and every
@@ -41,7 +43,9 @@ pub use fonts::{FONT_FILES, FontFamily};
 pub use generate::{DocKind, DocSample, GenerateOptions, generate, kind_names};
 pub use model::{Cell, Column, DocData, Field, ListData, TableData};
 pub use qa::{Qa, QaKind, QaProgram, REFUSAL};
-pub use render::{RenderOptions, RenderedDoc, TextRun, render_typst};
+pub use render::{
+    HiddenText, RenderOptions, RenderedDoc, TextRun, render_typst, render_typst_here,
+};
 pub use style::{HeaderStyle, PageSize, Palette, Style, TableStyle};
 pub use typ::{NumFormat, lit};
 

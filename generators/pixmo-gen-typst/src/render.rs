@@ -5,23 +5,23 @@
 //!
 //! * **Files and network**: none; see [`crate::world`]. Any file or package access is an error.
 //! * **Source size**: [`RenderOptions::max_source_bytes`], checked before parsing.
-//! * **Time**: typst has no cancellation, so compilation, layout and rasterisation run on a
-//!   worker thread and the caller waits at most [`RenderOptions::timeout`]. A worker that
-//!   misses its deadline is abandoned: it keeps running in the background until typst returns
-//!   (typst's own limits help here: `while` loops stop after 10 000 iterations, call depth is
-//!   bounded, layout converges in at most 5 passes; a long `for` loop is not bounded). At most
-//!   [`RenderOptions::max_runaway`] abandoned workers may be alive at once; past that,
-//!   [`render_typst`] refuses work with [`Error::Busy`] instead of piling up threads.
+//! * **Time**: [`render_typst`] runs compilation, layout and rasterisation on a worker thread
+//!   and waits at most [`RenderOptions::timeout`]; a worker that misses its deadline is
+//!   abandoned (typst has no cancellation) and keeps running until typst returns. That is
+//!   enough for trusted sources (the procedural templates). [`render_typst_here`] runs on the
+//!   caller's thread with no deadline: for untrusted sources, call it inside a process whose
+//!   CPU time, memory and lifetime the operating system bounds (`pixmo-sandbox`), because
+//!   typst's `for` loops, string and array repetition, and WebAssembly plugins are unbounded,
+//!   and a failed allocation aborts the process.
 //! * **Output size**: the first page's pixel size is checked against
 //!   [`RenderOptions::max_pixels`] and [`RenderOptions::max_side`] *before* rasterising, and
 //!   documents with more than one page are rejected unless [`RenderOptions::allow_multiple_pages`].
-//! * **Memory during evaluation** is not capped (typst has no allocator hook; a source can build
-//!   large arrays within the time limit). Run truly hostile code in a separate process with an
-//!   address-space limit if that matters.
+//! * **Visible text** ([`RenderOptions::check_visibility`]): a text run counts as drawn only if
+//!   removing the page's text changes enough pixels inside its glyph box; text in the
+//!   background's colour, transparent, covered by a shape or outside the page is moved to
+//!   [`RenderedDoc::hidden`].
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -52,8 +52,9 @@ pub struct RenderOptions {
     pub allow_multiple_pages: bool,
     /// Fail with [`Error::Clipped`] when laid-out text extends beyond the page or a clipping box.
     pub reject_clipped_text: bool,
-    /// Most timed-out workers allowed to keep running before new renders are refused.
-    pub max_runaway: usize,
+    /// Find out which text runs are really visible (a second rasterisation without text):
+    /// hidden runs move from [`RenderedDoc::text`] to [`RenderedDoc::hidden`].
+    pub check_visibility: bool,
 }
 
 impl Default for RenderOptions {
@@ -66,7 +67,7 @@ impl Default for RenderOptions {
             max_side: 6000,
             allow_multiple_pages: false,
             reject_clipped_text: true,
-            max_runaway: 2,
+            check_visibility: false,
         }
     }
 }
@@ -101,6 +102,18 @@ pub struct RenderedDoc {
     pub text: Vec<TextRun>,
     /// typst's warnings, formatted like errors.
     pub warnings: Vec<String>,
+    /// Text runs laid out but not visible, with the reason (only with
+    /// [`RenderOptions::check_visibility`]).
+    pub hidden: Vec<HiddenText>,
+}
+
+/// A text run that was laid out but cannot be seen.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HiddenText {
+    /// The run's characters.
+    pub text: String,
+    /// Why it does not count as drawn.
+    pub reason: String,
 }
 
 impl RenderedDoc {
@@ -169,20 +182,49 @@ pub(crate) fn collapse_spaces(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Timed-out workers still running.
-static RUNAWAY: AtomicUsize = AtomicUsize::new(0);
-
-const RUNNING: u8 = 0;
-const FINISHED: u8 = 1;
-const ABANDONED: u8 = 2;
-
-/// Renders the first page of a typst document in the sandbox.
+/// Renders the first page of a typst document in the sandbox world, on a worker thread with a
+/// deadline (for trusted sources; see the module's notes).
 ///
 /// # Errors
-/// [`Error::Compile`] with typst's diagnostics, [`Error::Timeout`], [`Error::Busy`],
-/// [`Error::TooLarge`], [`Error::MultiplePages`], [`Error::Empty`], [`Error::Clipped`];
-/// [`Error::Internal`] if typst panicked.
+/// [`Error::Compile`] with typst's diagnostics, [`Error::Timeout`], [`Error::TooLarge`],
+/// [`Error::MultiplePages`], [`Error::Empty`], [`Error::Clipped`]; [`Error::Internal`] if
+/// typst panicked.
 pub fn render_typst(source: &str, options: &RenderOptions) -> Result<RenderedDoc> {
+    check_inputs(source, options)?;
+    let (tx, rx) = mpsc::sync_channel(1);
+    let text = source.to_owned();
+    let opts = options.clone();
+    std::thread::Builder::new()
+        .name("pixmo-typst".into())
+        .stack_size(32 * 1024 * 1024)
+        .spawn(move || {
+            // The receiver is gone when the caller gave up; nothing to do then.
+            let _ = tx.send(catch_panics(|| render_now(text, &opts)));
+        })
+        .map_err(|e| Error::Internal(format!("cannot spawn typst worker: {e}")))?;
+    match rx.recv_timeout(options.timeout) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout {
+            millis: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
+        }),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(Error::Internal("typst worker vanished".into()))
+        }
+    }
+}
+
+/// Renders like [`render_typst`] but on the calling thread, with no deadline
+/// ([`RenderOptions::timeout`] is ignored): for a process whose limits the operating system
+/// enforces. The thread needs a large stack (typst recurses; 32 MiB is plenty).
+///
+/// # Errors
+/// As [`render_typst`], without [`Error::Timeout`].
+pub fn render_typst_here(source: &str, options: &RenderOptions) -> Result<RenderedDoc> {
+    check_inputs(source, options)?;
+    catch_panics(|| render_now(source.to_owned(), options))
+}
+
+fn check_inputs(source: &str, options: &RenderOptions) -> Result<()> {
     if source.len() > options.max_source_bytes {
         return Err(Error::TooLarge {
             what: "source bytes",
@@ -196,59 +238,18 @@ pub fn render_typst(source: &str, options: &RenderOptions) -> Result<RenderedDoc
             options.pixel_per_pt
         )));
     }
-    let running = RUNAWAY.load(Ordering::SeqCst);
-    if running >= options.max_runaway.max(1) {
-        return Err(Error::Busy { running });
-    }
-    let state = Arc::new(AtomicU8::new(RUNNING));
-    let (tx, rx) = mpsc::sync_channel(1);
-    let worker_state = Arc::clone(&state);
-    let text = source.to_owned();
-    let opts = options.clone();
-    std::thread::Builder::new()
-        .name("pixmo-typst".into())
-        .stack_size(32 * 1024 * 1024)
-        .spawn(move || {
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| render_now(text, &opts)))
-                .unwrap_or_else(|panic| {
-                    let msg = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    Err(Error::Internal(format!("typst panicked: {msg}")))
-                });
-            if worker_state
-                .compare_exchange(RUNNING, FINISHED, Ordering::SeqCst, Ordering::SeqCst)
-                .is_err()
-            {
-                RUNAWAY.fetch_sub(1, Ordering::SeqCst);
-            }
-            // The receiver is gone when the caller gave up; nothing to do then.
-            let _ = tx.send(result);
-        })
-        .map_err(|e| Error::Internal(format!("cannot spawn typst worker: {e}")))?;
-    match rx.recv_timeout(options.timeout) {
-        Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            RUNAWAY.fetch_add(1, Ordering::SeqCst);
-            if state
-                .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-            {
-                return Err(Error::Timeout {
-                    millis: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
-                });
-            }
-            // Finished right at the deadline: take the result.
-            RUNAWAY.fetch_sub(1, Ordering::SeqCst);
-            rx.recv()
-                .map_err(|_| Error::Internal("typst worker vanished".into()))?
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(Error::Internal("typst worker vanished".into()))
-        }
-    }
+    Ok(())
+}
+
+fn catch_panics(f: impl FnOnce() -> Result<RenderedDoc>) -> Result<RenderedDoc> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Internal(format!("typst panicked: {msg}")))
+    })
 }
 
 /// Compile, check and rasterise on the current thread.
@@ -291,6 +292,7 @@ fn render_now(text: String, options: &RenderOptions) -> Result<RenderedDoc> {
         });
     }
     let mut text_runs = Vec::new();
+    let mut glyph_boxes = Vec::new();
     let mut clipped = Vec::new();
     let page_box = BoxPt {
         x0: 0.0,
@@ -303,6 +305,7 @@ fn render_now(text: String, options: &RenderOptions) -> Result<RenderedDoc> {
         Transform::identity(),
         page_box,
         &mut text_runs,
+        &mut glyph_boxes,
         &mut clipped,
     );
     if options.reject_clipped_text && !clipped.is_empty() {
@@ -320,6 +323,37 @@ fn render_now(text: String, options: &RenderOptions) -> Result<RenderedDoc> {
         let c = px.demultiply();
         data.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
     }
+    let hidden = if options.check_visibility {
+        let without_text = typst_layout::Page {
+            frame: strip_text(&page.frame),
+            ..page.clone()
+        };
+        let behind = typst_render::render(&without_text, &render_options);
+        let hidden = hidden_runs(
+            &text_runs,
+            &glyph_boxes,
+            (pixmap.width(), pixmap.height()),
+            pixmap.data(),
+            behind.data(),
+            ppt,
+        );
+        let mut keep = vec![true; text_runs.len()];
+        for (i, _) in &hidden {
+            keep[*i] = false;
+        }
+        let mut kept = keep.iter();
+        let hidden = hidden
+            .into_iter()
+            .map(|(i, reason)| HiddenText {
+                text: text_runs[i].text.clone(),
+                reason,
+            })
+            .collect();
+        text_runs.retain(|_| *kept.next().unwrap_or(&true));
+        hidden
+    } else {
+        Vec::new()
+    };
     let image = RgbaImage::new(pixmap.width(), pixmap.height(), data).map_err(Error::Internal)?;
     Ok(RenderedDoc {
         image,
@@ -328,7 +362,78 @@ fn render_now(text: String, options: &RenderOptions) -> Result<RenderedDoc> {
         page_count: pages.len(),
         text: text_runs,
         warnings,
+        hidden,
     })
+}
+
+/// The frame with every text item removed (shapes, images and groups kept).
+fn strip_text(frame: &Frame) -> Frame {
+    let mut out = Frame::new(frame.size(), frame.kind());
+    for (pos, item) in frame.items() {
+        match item {
+            FrameItem::Text(_) => {}
+            FrameItem::Group(group) => {
+                let mut group = group.clone();
+                group.frame = strip_text(&group.frame);
+                out.push(*pos, FrameItem::Group(group));
+            }
+            other => out.push(*pos, other.clone()),
+        }
+    }
+    out
+}
+
+/// A pixel counts as changed by text when a channel differs by at least this much.
+const INK_DELTA: u8 = 48;
+
+/// The runs whose glyph boxes show (almost) no pixel that the text changed, with the reason.
+fn hidden_runs(
+    runs: &[TextRun],
+    boxes: &[Option<BoxPt>],
+    (w, h): (u32, u32),
+    a: &[u8],
+    b: &[u8],
+    ppt: f64,
+) -> Vec<(usize, String)> {
+    let mut hidden = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        if run.text.trim().is_empty() {
+            continue;
+        }
+        let Some(bx) = boxes.get(i).copied().flatten() else {
+            hidden.push((i, "has no visible glyphs".to_owned()));
+            continue;
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let clamp = |v: f64, max: u32| (v * ppt).clamp(0.0, f64::from(max)) as u32;
+        let (x0, x1) = (clamp(bx.x0.floor(), w), clamp(bx.x1.ceil(), w));
+        let (y0, y1) = (clamp(bx.y0.floor(), h), clamp(bx.y1.ceil(), h));
+        let area = u64::from(x1.saturating_sub(x0)) * u64::from(y1.saturating_sub(y0));
+        if area == 0 {
+            hidden.push((i, "lies outside the page or its clipping box".to_owned()));
+            continue;
+        }
+        let mut changed = 0u64;
+        for y in y0..y1 {
+            let row = (y as usize * w as usize) * 4;
+            for x in x0..x1 {
+                let p = row + x as usize * 4;
+                if (0..4).any(|c| a[p + c].abs_diff(b[p + c]) >= INK_DELTA) {
+                    changed += 1;
+                }
+            }
+        }
+        if changed < (area / 50).max(3) {
+            hidden.push((
+                i,
+                format!(
+                    "is not visible: {changed} of {area} pixels in its box differ from what is \
+                     behind it (drawn in the background's colour, transparent, covered, or too small)"
+                ),
+            ));
+        }
+    }
+    hidden
 }
 
 /// An axis-aligned box in page points.
@@ -379,6 +484,7 @@ fn walk(
     ts: Transform,
     visible: BoxPt,
     runs: &mut Vec<TextRun>,
+    boxes: &mut Vec<Option<BoxPt>>,
     clipped: &mut Vec<String>,
 ) {
     for (pos, item) in frame.items() {
@@ -396,7 +502,7 @@ fn walk(
                     }
                     None => visible,
                 };
-                walk(&group.frame, inner, visible, runs, clipped);
+                walk(&group.frame, inner, visible, runs, boxes, clipped);
             }
             FrameItem::Text(text) => {
                 let origin = pos.transform(ts);
@@ -410,6 +516,7 @@ fn walk(
                 });
                 let bbox = text.bbox();
                 if !bbox.min.x.to_pt().is_finite() || text.text.trim().is_empty() {
+                    boxes.push(None);
                     continue; // no visible glyphs
                 }
                 // `bbox` is relative to the run's origin on the baseline, y down.
@@ -420,6 +527,7 @@ fn walk(
                     pos.y + bbox.max.y,
                     ts,
                 );
+                boxes.push(Some(glyphs.intersect(visible)));
                 let over = [
                     visible.x0 - glyphs.x0,
                     glyphs.x1 - visible.x1,

@@ -73,39 +73,65 @@ fn syntax_errors_carry_location_and_source_line() {
 }
 
 #[test]
-fn long_loops_time_out_and_runaways_are_bounded() {
+fn long_loops_time_out() {
     let options = RenderOptions {
         timeout: Duration::from_millis(10),
-        max_runaway: 1,
         ..small()
     };
-    // 250 000 loop iterations: well past 10 ms (about a second in a debug build), and short
-    // enough that the abandoned worker soon finishes in the background.
+    // 250 000 loop iterations: well past 10 ms (about a second in a debug build).
     let source = "#let n = 0\n#for i in range(500) { for j in range(500) { n += 1 } }\n#n";
     match render_typst(source, &options) {
         Err(Error::Timeout { millis }) => assert_eq!(millis, 10),
         other => panic!("expected a timeout, got {other:?}"),
     }
-    // The abandoned worker is still running: with `max_runaway: 1` new work is refused.
-    match render_typst("x", &options) {
-        Err(Error::Busy { running }) => assert!(running >= 1),
-        other => panic!("expected `Busy`, got {other:?}"),
-    }
-    // Once it has finished, rendering works again.
-    let lenient = RenderOptions {
-        timeout: Duration::from_secs(20),
-        ..options
+    // No process-wide state: the abandoned render does not stop the next one.
+    assert!(render_typst("x", &small()).is_ok());
+}
+
+#[test]
+fn hidden_text_is_not_counted_as_drawn() {
+    let options = RenderOptions {
+        check_visibility: true,
+        ..small()
     };
-    let start = std::time::Instant::now();
-    loop {
-        match render_typst("x", &lenient) {
-            Ok(_) => break,
-            Err(Error::Busy { .. }) if start.elapsed() < Duration::from_secs(60) => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            other => panic!("expected the runaway to finish, got {other:?}"),
-        }
+    let source = r##"#set page(width: 300pt, height: 200pt, margin: 10pt, fill: white)
+#set text(font: "Roboto", size: 12pt)
+Shown text
+
+#text(fill: white)[Whiteonwhite]
+
+#text(fill: rgb(0, 0, 0, 0))[Transparentink]
+
+#text(fill: rgb("#fdfdfd"))[Faintgrey]
+
+#box[Coveredword #place(top + left, dx: -2pt, dy: -4pt, rect(width: 120pt, height: 20pt, fill: red))]
+
+#hide[Hiddenword]
+"##;
+    let doc = render_typst(source, &options).unwrap();
+    let shown = doc.layout_text();
+    assert!(shown.contains("Shown text"), "{shown}");
+    for word in [
+        "Whiteonwhite",
+        "Transparentink",
+        "Faintgrey",
+        "Coveredword",
+        "Hiddenword",
+    ] {
+        assert!(!shown.contains(word), "{word} counted as drawn: {shown}");
     }
+    let hidden: Vec<&str> = doc.hidden.iter().map(|h| h.text.as_str()).collect();
+    for word in ["Whiteonwhite", "Transparentink", "Faintgrey", "Coveredword"] {
+        assert!(
+            hidden.iter().any(|h| h.contains(word)),
+            "{word}: {hidden:?}"
+        );
+    }
+    assert!(doc.hidden.iter().all(|h| h.reason.contains("not visible")));
+    // Without the check, the scan of laid-out text counts them.
+    let unchecked = render_typst(source, &small()).unwrap();
+    assert!(unchecked.layout_text().contains("Whiteonwhite"));
+    assert!(unchecked.hidden.is_empty());
 }
 
 #[test]
