@@ -41,7 +41,8 @@ use serde::{Deserialize, Serialize};
 
 pub use chart::render::{RenderedChart, render_chart};
 pub use chart::spec::ChartSpec;
-pub use diagram::render::{SvgLimits, render_svg};
+pub use diagram::policy::{SvgPolicy, check_svg};
+pub use diagram::render::{SvgLimits, SvgRender, render_svg, render_svg_checked};
 pub use error::{Error, Result};
 pub use fonts::{FONT_FILES, FontChoice};
 pub use style::format_number;

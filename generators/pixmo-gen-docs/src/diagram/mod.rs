@@ -1,6 +1,7 @@
 //! Diagrams: graph data, layout, SVG (rendered with resvg) and QA.
 
 pub mod graph;
+pub mod policy;
 pub mod qa;
 pub mod render;
 mod svg;
