@@ -17,6 +17,7 @@
 //!         about: About::new("PixMo-Count", "Object counts with a point per object."),
 //!         specs: SPECS,
 //!         released_size: Some(36_916),
+//!         reference_count: 500,
 //!         register: |_registry| {},
 //!         card: || Box::new(NoExtension),
 //!     }
@@ -60,6 +61,10 @@ pub struct PipelineInfo {
     /// Rows (or images) of the released dataset this rebuilds, for `pixmo bench`'s
     /// estimate; `None` when there is no released counterpart.
     pub released_size: Option<u64>,
+    /// Records of the reference build whose card is committed in `data_cards/`
+    /// (`pixmo card --reference` builds the default spec at this count; CI rebuilds it to
+    /// check the card is current, so keep it small enough for a debug build in CI).
+    pub reference_count: u64,
     /// Registers the crate's stage kinds (`<name>.*`).
     pub register: fn(&mut StageRegistry),
     /// A fresh card extension (statistics, plots, paragraphs, limitations) for one card.
@@ -76,6 +81,7 @@ impl std::fmt::Debug for PipelineInfo {
                 &self.specs.iter().map(|s| s.file).collect::<Vec<_>>(),
             )
             .field("released_size", &self.released_size)
+            .field("reference_count", &self.reference_count)
             .finish_non_exhaustive()
     }
 }

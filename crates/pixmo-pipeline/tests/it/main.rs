@@ -132,6 +132,7 @@ fn info() -> PipelineInfo {
         },
         specs: SPECS,
         released_size: Some(36_916),
+        reference_count: 100,
         register: |registry| registry.register::<CountConfig>(),
         card: || Box::new(CountCard::default()),
     }
