@@ -11,6 +11,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `pixmo __pixmo-sandbox-worker`: this process renders one untrusted job under OS limits.
+    if pixmo_sandbox::is_worker_invocation() {
+        pixmo_sandbox::serve(registry::sandbox_prepare, registry::sandbox_job);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        pixmo_sandbox::set_worker_program(exe);
+    }
     let cli = args::Cli::parse();
     match commands::run(cli.command) {
         Ok(code) => code,

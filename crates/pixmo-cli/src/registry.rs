@@ -18,6 +18,24 @@ pub fn stages() -> StageRegistry {
     registry
 }
 
+/// Starts what sandboxed jobs need before a worker's limits go on (see `pixmo-sandbox`).
+pub fn sandbox_prepare() {
+    pixmo_docs::sandbox::prepare();
+}
+
+/// Serves a sandboxed job in a worker process: the untrusted renders of the pipelines that
+/// have them (today PixMo-Docs' LLM mode, jobs named `docs.*`).
+///
+/// # Errors
+/// The job's refusal, or a message for an unknown job.
+pub fn sandbox_job(job: &str, input: &[u8]) -> Result<Vec<u8>, String> {
+    if job.starts_with("docs.") {
+        pixmo_docs::sandbox::handle(job, input)
+    } else {
+        Err(format!("no pipeline serves the sandbox job `{job}`"))
+    }
+}
+
 /// The pipeline of a dataset.
 pub fn find(dataset: &str) -> Option<PipelineInfo> {
     PIPELINES.find(dataset)

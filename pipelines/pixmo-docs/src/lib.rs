@@ -20,6 +20,7 @@ pub mod card;
 pub mod crop;
 pub mod kind;
 pub mod llm;
+pub mod sandbox;
 pub mod stages;
 pub mod verify;
 

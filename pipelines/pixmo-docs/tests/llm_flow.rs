@@ -45,8 +45,11 @@ fn llm(server: &TestServer) -> LlmConfig {
 }
 
 fn figure_stage(server: &TestServer, cache: &tempfile::TempDir) -> Arc<dyn Stage> {
+    pixmo_sandbox::set_worker_program(env!("CARGO_BIN_EXE_pixmo-docs-sandbox"));
     LlmFigureConfig {
-        render_timeout_ms: 1_000,
+        render_timeout_ms: 10_000,
+        render_cpu_seconds: 2,
+        render_memory_mib: 1024,
         llm: llm(server),
         preset: Preset::PixmoDocs,
         cache_dir: Some(cache.path().to_path_buf()),

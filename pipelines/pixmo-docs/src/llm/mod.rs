@@ -282,55 +282,6 @@ pub fn extract_code<'a>(reply: &'a str, tag: &str) -> &'a str {
         .trim()
 }
 
-/// The text of every `<text>` element of an SVG (tags inside removed, entities decoded,
-/// whitespace collapsed): what a diagram's extractive answers must match.
-#[must_use]
-pub fn svg_texts(svg: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = svg;
-    while let Some(start) = rest.find("<text") {
-        let after = &rest[start + 5..];
-        // `<textPath` and other names starting with `text` are not text elements.
-        if !after.starts_with(['>', ' ', '\n', '\t', '\r']) {
-            rest = after;
-            continue;
-        }
-        let Some(open_end) = after.find('>') else {
-            break;
-        };
-        let body_start = &after[open_end + 1..];
-        let Some(close) = body_start.find("</text>") else {
-            break;
-        };
-        let mut text = String::new();
-        let mut in_tag = false;
-        for c in body_start[..close].chars() {
-            match c {
-                '<' => {
-                    in_tag = true;
-                    text.push(' ');
-                }
-                '>' => in_tag = false,
-                c if !in_tag => text.push(c),
-                _ => {}
-            }
-        }
-        let text = text
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&");
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if !text.is_empty() {
-            out.push(text);
-        }
-        rest = &body_start[close + 7..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,13 +302,5 @@ mod tests {
         );
         assert_eq!(refusal_phrase("I cannot {\"topics\": []}"), None);
         assert_eq!(refusal_phrase("Sure: ..."), None);
-    }
-
-    #[test]
-    fn svg_text_elements_are_read_back() {
-        let svg = r#"<svg><text x="1">Start &amp; <tspan>end</tspan></text><textPath>no</textPath>
-            <text
-              y="2">Review</text><text></text></svg>"#;
-        assert_eq!(svg_texts(svg), vec!["Start & end", "Review"]);
     }
 }

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kind::{Kind, RenderSettings};
 use crate::llm::prompts::data_contract;
-use crate::llm::{Language, LlmHandle, Preset, Prompts, clip, extract_code, fill, svg_texts};
+use crate::llm::{Language, LlmHandle, Preset, Prompts, clip, extract_code, fill};
 use crate::stages::render::{Generated, generate};
 
 /// Config of `docs.llm_figure`.
@@ -50,9 +50,17 @@ pub struct LlmFigureConfig {
     /// Code attempts in all: the first plus corrections after failed renders.
     #[serde(default = "default_attempts")]
     pub max_render_attempts: u32,
-    /// Deadline of one typst render, in milliseconds (PixMo-Docs allowed 20 s per render).
+    /// Wall-clock deadline of one render, in milliseconds (PixMo-Docs allowed 20 s per
+    /// render); the worker process is killed at it.
     #[serde(default = "default_render_timeout_ms")]
     pub render_timeout_ms: u64,
+    /// CPU time of one render, in whole seconds (the worker's `RLIMIT_CPU`). CPU time, unlike
+    /// the deadline, does not depend on how loaded the machine is.
+    #[serde(default = "default_render_cpu_seconds")]
+    pub render_cpu_seconds: u64,
+    /// Address space of one render's worker process, in MiB (`RLIMIT_AS`).
+    #[serde(default = "default_render_memory_mib")]
+    pub render_memory_mib: u64,
     /// Sampling temperature (the original used 1.0).
     #[serde(default = "crate::llm::default_temperature")]
     pub temperature: f64,
@@ -70,10 +78,16 @@ fn default_attempts() -> u32 {
 fn default_render_timeout_ms() -> u64 {
     20_000
 }
+fn default_render_cpu_seconds() -> u64 {
+    10
+}
+fn default_render_memory_mib() -> u64 {
+    2048
+}
 
 impl StageConfig for LlmFigureConfig {
     const KIND: &'static str = "docs.llm_figure";
-    const SUMMARY: &'static str = "LLM writes topic, data and code (chart spec, SVG or typst); rendered in the sandbox, failed renders sent back with the error";
+    const SUMMARY: &'static str = "LLM writes topic, data and code (chart spec, SVG or typst); rendered in a worker process with OS limits, failed renders sent back with the error";
 
     fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         crate::llm::check_sampling(self.temperature, self.max_tokens)?;
@@ -82,11 +96,23 @@ impl StageConfig for LlmFigureConfig {
                 "`topics`, `max_render_attempts` and `render_timeout_ms` must be at least 1".into(),
             );
         }
+        let limits = pixmo_sandbox::Limits {
+            memory_bytes: self.render_memory_mib.saturating_mul(1 << 20),
+            cpu_seconds: self.render_cpu_seconds,
+            wall_ms: self.render_timeout_ms,
+            ..pixmo_sandbox::Limits::default()
+        };
+        let sandbox = pixmo_sandbox::Sandbox::new(limits).map_err(|e| match e {
+            pixmo_sandbox::Failure::Setup(m) => ConfigError::setup(m),
+            other => ConfigError::setup(other.to_string()),
+        })?;
+        crate::sandbox::check(&sandbox).map_err(ConfigError::setup)?;
         Ok(Arc::new(LlmFigure {
             llm: LlmHandle::build(&self.llm, self.cache_dir.as_deref())
                 .map_err(ConfigError::setup)?,
             prompts: Prompts::of(self.preset),
             config: self.clone(),
+            sandbox,
         }))
     }
 }
@@ -97,6 +123,7 @@ pub struct LlmFigure {
     llm: LlmHandle,
     prompts: Prompts,
     config: LlmFigureConfig,
+    sandbox: pixmo_sandbox::Sandbox,
 }
 
 /// The renderer language of a kind.
@@ -123,27 +150,28 @@ pub struct Drawn {
 /// The keys of a chart style that set its value axis.
 const VALUE_AXIS_KEYS: [&str; 3] = ["value_min", "value_max", "tick_step"];
 
-/// Renders LLM-written code in `language`. `base` is the procedural sample of the same seed:
-/// a chart spec without `width`, `height` or `style` gets them from it (the style without its
-/// value axis, which is derived from the spec's own data), and a typst page is
-/// cropped with its margin rule.
+/// Renders LLM-written code in `language`, in this process with no time or memory bound: the
+/// stage calls it through [`crate::sandbox`] in a worker process with OS limits.
+/// `base_code` is the code of the procedural sample of the same seed: a chart spec without
+/// `width`, `height` or `style` gets them from it (the style without its value axis, which is
+/// derived from the spec's own data); a typst page is cropped with its margin rule. SVG and
+/// typst pass the SVG policy and report only the text a reader can see.
 ///
 /// # Errors
 /// The renderer's message (sent back to the LLM).
 pub fn render_code(
     language: Language,
     reply: &str,
-    base: &Generated,
+    base_code: &str,
     seed: u64,
     settings: &RenderSettings,
-    typst_timeout: std::time::Duration,
 ) -> Result<Drawn, String> {
     match language {
         Language::ChartSpec => {
             let mut spec = pixmo_llm::parse_lenient(extract_code(reply, "json"))
                 .map_err(|e| format!("the chart spec is not JSON ({e})"))?;
             let base_spec: serde_json::Value =
-                serde_json::from_str(&base.code).map_err(|e| e.to_string())?;
+                serde_json::from_str(base_code).map_err(|e| e.to_string())?;
             let object = spec
                 .as_object_mut()
                 .ok_or("the chart spec must be a JSON object")?;
@@ -194,23 +222,36 @@ pub fn render_code(
                 min_side: settings.min_side.min(400),
                 ..pixmo_gen_docs::SvgLimits::default()
             };
-            let image = pixmo_gen_docs::render_svg(svg, &limits).map_err(|e| e.to_string())?;
-            let texts = svg_texts(svg);
-            if texts.is_empty() {
-                return Err("the SVG draws no <text>: label every item".into());
+            let r = pixmo_gen_docs::render_svg_checked(
+                svg,
+                &limits,
+                &pixmo_gen_docs::SvgPolicy::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            if r.visible_text.is_empty() {
+                return Err(
+                    "the SVG shows no visible <text>: label every item in a colour that \
+                     contrasts with what is behind it"
+                        .into(),
+                );
             }
+            let hidden: Vec<serde_json::Value> = r
+                .hidden_text
+                .iter()
+                .map(|(text, reason)| serde_json::json!({"text": text, "reason": reason}))
+                .collect();
             Ok(Drawn {
-                image,
+                image: r.image,
                 code: svg.to_owned(),
-                visible: serde_json::json!({ "drawn_text": texts }),
+                visible: serde_json::json!({ "drawn_text": r.visible_text, "hidden_text": hidden }),
             })
         }
         Language::Typst => {
             let code = extract_code(reply, "typst");
             let mut options = settings.doc_options();
-            options.render.timeout = typst_timeout;
-            let doc =
-                pixmo_gen_typst::render_typst(code, &options.render).map_err(|e| e.to_string())?;
+            options.render.check_visibility = true;
+            let doc = pixmo_gen_typst::render_typst_here(code, &options.render)
+                .map_err(|e| e.to_string())?;
             let margin = crate::stages::render::crop_margin_px(seed, settings);
             Ok(Drawn {
                 image: crate::crop::crop_to_content(&doc.image, margin),
@@ -218,6 +259,7 @@ pub fn render_code(
                 visible: serde_json::json!({
                     "layout_text": doc.layout_text(),
                     "text_lines": doc.text_lines(),
+                    "hidden_text": doc.hidden,
                 }),
             })
         }
@@ -332,31 +374,52 @@ impl LlmFigure {
                 ("fonts", &fonts),
             ],
         )?;
-        let timeout = std::time::Duration::from_millis(self.config.render_timeout_ms);
         let mut messages = vec![Message::user(prompt)];
         let mut errors = Vec::new();
+        let mut last_kind = "render_error";
         for attempt in 1..=self.config.max_render_attempts {
             let reply = self.llm.chat(messages.clone(), &params, None)?;
-            match render_code(language, &reply.text, &base, seed, settings, timeout) {
+            let rendered = crate::sandbox::render(
+                &self.sandbox,
+                language,
+                &reply.text,
+                &base.code,
+                seed,
+                settings,
+            );
+            let error = match rendered {
                 Ok(drawn) => {
                     set_columns(
                         record, &base, &persona, &topic, language, &data, drawn, attempt, &errors,
                     );
                     return Ok(());
                 }
-                Err(error) => {
-                    let fix = fill(
-                        &self.prompts.fix,
-                        &[("language", language.name()), ("error", &clip(&error))],
-                    )?;
-                    messages.push(Message::assistant(reply.text));
-                    messages.push(Message::user(fix));
-                    errors.push(error);
+                Err(pixmo_sandbox::Failure::Setup(m)) => {
+                    return Err(self.llm.fail(Reject::new("sandbox_error", m)));
                 }
-            }
+                Err(failure @ pixmo_sandbox::Failure::Rejected(_)) => {
+                    last_kind = "render_error";
+                    failure.to_string()
+                }
+                Err(failure @ pixmo_sandbox::Failure::Limit { .. }) => {
+                    last_kind = "render_limit";
+                    format!("the render was stopped: {failure}")
+                }
+                Err(failure @ pixmo_sandbox::Failure::Crashed(_)) => {
+                    last_kind = "render_crash";
+                    failure.to_string()
+                }
+            };
+            let fix = fill(
+                &self.prompts.fix,
+                &[("language", language.name()), ("error", &clip(&error))],
+            )?;
+            messages.push(Message::assistant(reply.text));
+            messages.push(Message::user(fix));
+            errors.push(error);
         }
         Err(self.llm.fail(Reject::new(
-            "render_error",
+            last_kind,
             format!(
                 "{} code did not render in {} attempts; last error: {}",
                 language.name(),
