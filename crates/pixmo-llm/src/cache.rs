@@ -1,8 +1,8 @@
 //! An on-disk response cache around any [`LlmClient`].
 //!
-//! The key is the SHA-256 of (model identity, messages, sampling parameters, schema), so a
-//! re-run pays for no call it already made, and a changed prompt, parameter or model file
-//! misses. Entries are JSON files under `dir/<first two hex digits>/<key>.json`, written to
+//! The key is the SHA-256 of (endpoint, model identity, messages, sampling parameters,
+//! schema), so a re-run pays for no call it already made, and a changed prompt, parameter,
+//! model file or server misses (two servers may serve different models under one name). Entries are JSON files under `dir/<first two hex digits>/<key>.json`, written to
 //! a temporary file and renamed into place: a crash never leaves a torn entry. The raw reply
 //! is stored (not the parsed JSON), so a cached reply is parsed exactly like a fresh one.
 //!
@@ -61,6 +61,8 @@ impl CacheStats {
 #[derive(Serialize, Deserialize)]
 struct Entry {
     key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    endpoint: String,
     model: ModelIdentity,
     request: ChatRequest,
     response: ChatResponse,
@@ -101,6 +103,12 @@ impl<C: LlmClient> CachedClient<C> {
         &self.inner
     }
 
+    /// The cache key of `request` for the wrapped client's model and endpoint.
+    #[must_use]
+    pub fn key(&self, request: &ChatRequest) -> String {
+        request.cache_key(self.inner.identity(), self.inner.endpoint())
+    }
+
     /// Where the entry for `key` lives.
     #[must_use]
     pub fn entry_path(&self, key: &str) -> PathBuf {
@@ -109,7 +117,7 @@ impl<C: LlmClient> CachedClient<C> {
 
     async fn cached_chat(&self, request: ChatRequest) -> Result<ChatResponse> {
         let model = self.inner.identity().clone();
-        let key = request.cache_key(&model);
+        let key = self.key(&request);
         let path = self.entry_path(&key);
         if let Some(entry) = read_entry(&path, &key).await? {
             self.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -131,6 +139,7 @@ impl<C: LlmClient> CachedClient<C> {
             .fetch_add(response.usage.completion_tokens, Ordering::Relaxed);
         let entry = Entry {
             key,
+            endpoint: self.inner.endpoint().to_owned(),
             model,
             request,
             response: response.clone(),
@@ -146,6 +155,10 @@ impl<C: LlmClient> CachedClient<C> {
 impl<C: LlmClient> LlmClient for CachedClient<C> {
     fn identity(&self) -> &ModelIdentity {
         self.inner.identity()
+    }
+
+    fn endpoint(&self) -> &str {
+        self.inner.endpoint()
     }
 
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {

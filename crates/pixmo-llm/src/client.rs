@@ -27,6 +27,13 @@ pub trait LlmClient: Send + Sync {
     /// The model's identity: what provenance records and what the cache keys on.
     fn identity(&self) -> &ModelIdentity;
 
+    /// Where the model answers, when that is not implied by its identity: the URL of a
+    /// remote server (another server may serve another model under the same name). Part of
+    /// the cache key; `""` (the default) for a model in this process.
+    fn endpoint(&self) -> &str {
+        ""
+    }
+
     /// Runs one chat completion.
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>>;
 }
@@ -34,6 +41,10 @@ pub trait LlmClient: Send + Sync {
 impl<T: LlmClient + ?Sized> LlmClient for std::sync::Arc<T> {
     fn identity(&self) -> &ModelIdentity {
         (**self).identity()
+    }
+
+    fn endpoint(&self) -> &str {
+        (**self).endpoint()
     }
 
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {
@@ -44,6 +55,10 @@ impl<T: LlmClient + ?Sized> LlmClient for std::sync::Arc<T> {
 impl<T: LlmClient + ?Sized> LlmClient for Box<T> {
     fn identity(&self) -> &ModelIdentity {
         (**self).identity()
+    }
+
+    fn endpoint(&self) -> &str {
+        (**self).endpoint()
     }
 
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {
@@ -234,17 +249,22 @@ impl ChatRequest {
         self
     }
 
-    /// SHA-256 identifying this request for `model`: the response-cache key.
+    /// SHA-256 identifying this request for `model` at `endpoint` ([`LlmClient::endpoint`]):
+    /// the response-cache key.
     #[must_use]
-    pub fn cache_key(&self, model: &ModelIdentity) -> String {
+    pub fn cache_key(&self, model: &ModelIdentity, endpoint: &str) -> String {
         #[derive(Serialize)]
         struct Key<'a> {
+            // Absent for in-process models, whose keys stay what they were.
+            #[serde(skip_serializing_if = "str::is_empty")]
+            endpoint: &'a str,
             model: &'a ModelIdentity,
             messages: &'a [Message],
             params: &'a SamplingParams,
             schema: Option<&'a JsonSchema>,
         }
         let key = Key {
+            endpoint,
             model,
             messages: &self.messages,
             params: &self.params,

@@ -78,6 +78,16 @@ pub enum Error {
         #[source]
         last: Box<Error>,
     },
+    /// A response or download is larger than this crate reads; not retried.
+    #[error("{what} is larger than the limit of {limit} bytes (`{setting}`)")]
+    TooLarge {
+        /// What was being read (with its URL).
+        what: String,
+        /// The limit, in bytes.
+        limit: u64,
+        /// The setting or constant that sets the limit.
+        setting: &'static str,
+    },
     /// The server's reply is not an OpenAI chat-completions response.
     #[error("Malformed chat-completions response from `{url}`: {reason}")]
     Protocol {

@@ -8,10 +8,10 @@
 //! - [`EmbeddedClient`]: the default, SmolLM2-135M-Instruct (Q4_1 GGUF) run in process on
 //!   the CPU with candle, fetched once by [`fetch_models`] and pinned by SHA-256.
 //!
-//! Around either, [`CachedClient`] keeps every reply on disk keyed by (model, messages,
-//! parameters, schema), so a re-run never pays for a call twice. [`PromptTemplate`] names and
-//! hashes prompts; [`LlmProvenance`] turns (model, template, parameters) into the shard
-//! schema's `models` entry. Replies that must be JSON go through [`parse_lenient`] (via
+//! Around either, [`CachedClient`] keeps every reply on disk keyed by (endpoint, model,
+//! messages, parameters, schema), so a re-run never pays for a call twice. [`PromptTemplate`]
+//! names and hashes prompts; [`LlmProvenance`] turns (model, template, parameters) into the
+//! shard schema's `models` entry. Replies that must be JSON go through [`parse_lenient`] (via
 //! [`ChatResponse::json`] or [`chat_json`]), which reports *why* a reply is unusable.
 //!
 //! ```no_run
@@ -54,7 +54,7 @@ pub use fetch::{
     cache_dir, fetch_model, fetch_models, models_dir, sha256_file,
 };
 pub use json::{MAX_JSON_DEPTH, parse_lenient};
-pub use openai::{OpenAiClient, OpenAiConfig, StructuredOutput};
+pub use openai::{DEFAULT_MAX_RESPONSE_BYTES, OpenAiClient, OpenAiConfig, StructuredOutput};
 pub use provenance::{LLM_TEXT_KIND, LlmProvenance};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use template::PromptTemplate;

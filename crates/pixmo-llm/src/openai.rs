@@ -5,6 +5,11 @@
 //! attempt a hard timeout, retries 408/429/5xx, timeouts and refused connections with
 //! exponential backoff (seeded jitter, `Retry-After` honoured), and asks for structured
 //! output with `response_format: {type: json_schema}` when the request carries a schema.
+//!
+//! A reply body is read only up to `max_response_bytes` (4 MiB by default): a larger
+//! `Content-Length` fails before reading, a body that streams past the limit fails as soon
+//! as it does, and neither is retried or cached. An API key is sent only over `https://` or
+//! to a loopback host, and never shows in `Debug` output.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,10 +65,23 @@ pub struct OpenAiConfig {
     /// How a request's schema reaches the server.
     #[serde(default)]
     pub structured_output: StructuredOutput,
+    /// Largest response body read, in bytes; a larger one fails the call (not retried).
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: u64,
 }
+
+/// Default of [`OpenAiConfig::max_response_bytes`]: 4 MiB, far above any chat reply.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 << 20;
+
+/// Bytes of an error response's body read for its message.
+const ERROR_BODY_BYTES: usize = 4096;
 
 fn default_max_concurrency() -> usize {
     4
+}
+
+fn default_max_response_bytes() -> u64 {
+    DEFAULT_MAX_RESPONSE_BYTES
 }
 
 fn default_timeout_s() -> f64 {
@@ -82,13 +100,15 @@ impl OpenAiConfig {
             timeout_s: default_timeout_s(),
             retry: RetryPolicy::default(),
             structured_output: StructuredOutput::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
     /// Checks the configuration and builds the client; reads the API key now.
     ///
     /// # Errors
-    /// [`Error::Config`] for an unusable value, [`Error::MissingApiKey`] when `api_key_env`
+    /// [`Error::Config`] for an unusable value (an API key with a plain `http://` URL to a
+    /// host that is not loopback among them), [`Error::MissingApiKey`] when `api_key_env`
     /// names an unset variable.
     pub fn build(&self) -> Result<OpenAiClient> {
         let base = self.base_url.trim_end_matches('/');
@@ -97,6 +117,24 @@ impl OpenAiConfig {
                 "`base_url` must start with `http://` or `https://`, got `{}`",
                 self.base_url
             )));
+        }
+        let parsed = reqwest::Url::parse(base).map_err(|error| {
+            Error::Config(format!(
+                "`base_url` `{}` is not a URL: {error}",
+                self.base_url
+            ))
+        })?;
+        if self.api_key_env.is_some() && parsed.scheme() == "http" && !is_loopback(&parsed) {
+            return Err(Error::Config(format!(
+                "`base_url` `{}` is plain HTTP: an API key is only sent over `https://` or to a \
+                 loopback host (127.0.0.0/8, ::1, localhost)",
+                self.base_url
+            )));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "`max_response_bytes` must be at least 1".into(),
+            ));
         }
         if self.model.is_empty() {
             return Err(Error::Config("`model` is empty".into()));
@@ -145,8 +183,27 @@ impl OpenAiConfig {
     }
 }
 
+/// Whether `url`'s host is the local machine: 127.0.0.0/8, `::1` (or `::ffff:127.x.y.z`),
+/// or `localhost`.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.is_loopback(),
+        Ok(std::net::IpAddr::V6(v6)) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
 /// A chat client for an OpenAI-compatible server. Build it with [`OpenAiConfig::build`].
-#[derive(Debug)]
+/// Its `Debug` output shows whether a key is set, never the key.
 pub struct OpenAiClient {
     url: String,
     config: OpenAiConfig,
@@ -155,6 +212,18 @@ pub struct OpenAiClient {
     http: reqwest::Client,
     permits: Arc<Semaphore>,
     attempts: AtomicU64,
+}
+
+impl std::fmt::Debug for OpenAiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiClient")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .field("identity", &self.identity)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("attempts", &self.attempts())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpenAiClient {
@@ -206,7 +275,8 @@ impl OpenAiClient {
 
     async fn chat_with_retries(&self, request: ChatRequest) -> Result<ChatResponse> {
         let body = self.request_body(&request);
-        let key = u64::from_str_radix(&request.cache_key(&self.identity)[..16], 16).unwrap_or(0);
+        let key = u64::from_str_radix(&request.cache_key(&self.identity, &self.url)[..16], 16)
+            .unwrap_or(0);
         let policy = &self.config.retry;
         let mut retry = 0;
         loop {
@@ -269,11 +339,11 @@ impl OpenAiClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, SystemTime::now()));
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
-            Err(source) => return (Err(http_error(source)), retry_after),
-        };
         if !status.is_success() {
+            let bytes = match read_prefix(response, ERROR_BODY_BYTES).await {
+                Ok(bytes) => bytes,
+                Err(source) => return (Err(http_error(source)), retry_after),
+            };
             let text = String::from_utf8_lossy(&bytes);
             let body: String = text.chars().take(500).collect();
             let error = Error::Status {
@@ -283,7 +353,41 @@ impl OpenAiClient {
             };
             return (Err(error), retry_after);
         }
-        (self.parse_reply(&bytes), None)
+        match self.read_capped(response).await {
+            Ok(bytes) => (self.parse_reply(&bytes), None),
+            Err(error) => (Err(error), None),
+        }
+    }
+
+    /// The body of `response`, at most `max_response_bytes` of it: a larger `Content-Length`
+    /// fails before reading, a body that grows past the limit fails when it does.
+    async fn read_capped(&self, mut response: reqwest::Response) -> Result<Vec<u8>> {
+        let limit = self.config.max_response_bytes;
+        let too_large = |what: String| Error::TooLarge {
+            what,
+            limit,
+            setting: "max_response_bytes",
+        };
+        let announced = response.content_length();
+        if let Some(length) = announced
+            && length > limit
+        {
+            return Err(too_large(format!(
+                "Response from `{}` (Content-Length {length})",
+                self.url
+            )));
+        }
+        let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(|source| Error::Http {
+            url: self.url.clone(),
+            source,
+        })? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large(format!("Response from `{}`", self.url)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn parse_reply(&self, bytes: &[u8]) -> Result<ChatResponse> {
@@ -338,9 +442,28 @@ impl OpenAiClient {
     }
 }
 
+/// Up to about `limit` bytes of `response`'s body (the rest is never read).
+async fn read_prefix(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match response.chunk().await? {
+            Some(chunk) => body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]),
+            None => break,
+        }
+    }
+    Ok(body)
+}
+
 impl LlmClient for OpenAiClient {
     fn identity(&self) -> &ModelIdentity {
         &self.identity
+    }
+
+    fn endpoint(&self) -> &str {
+        &self.url
     }
 
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {

@@ -95,10 +95,37 @@ async fn a_corrupt_entry_is_a_miss_and_is_rewritten() {
         .unwrap();
     let cached = CachedClient::new(client, dir.path()).unwrap();
     let request = requests()[0].clone();
-    let path = cached.entry_path(&request.cache_key(cached.identity()));
+    let path = cached.entry_path(&cached.key(&request));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, b"{\"truncated").unwrap();
     assert_eq!(cached.chat(request.clone()).await.unwrap().text, "fresh");
     assert!(cached.chat(request).await.unwrap().cached);
     assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn another_server_with_the_same_model_name_does_not_reuse_replies() {
+    let first = TestServer::start(|_, _| Reply::chat("from the first server", "stop")).await;
+    let second = TestServer::start(|_, _| Reply::chat("from the second server", "stop")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = |server: &TestServer| {
+        let config = OpenAiConfig::new(format!("{}/v1", server.url()), "same-model");
+        CachedClient::new(config.build().unwrap(), dir.path()).unwrap()
+    };
+    let request = requests()[0].clone();
+    let a = client(&first);
+    assert_eq!(
+        a.chat(request.clone()).await.unwrap().text,
+        "from the first server"
+    );
+    let b = client(&second);
+    assert_ne!(a.key(&request), b.key(&request));
+    let reply = b.chat(request.clone()).await.unwrap();
+    assert!(!reply.cached);
+    assert_eq!(reply.text, "from the second server");
+    assert_eq!((first.request_count(), second.request_count()), (1, 1));
+    // Each server's replies stay reusable for that server.
+    assert!(client(&first).chat(request.clone()).await.unwrap().cached);
+    assert!(client(&second).chat(request).await.unwrap().cached);
+    assert_eq!((first.request_count(), second.request_count()), (1, 1));
 }

@@ -315,3 +315,156 @@ fn structured_output_modes_shape_the_request() {
             .contains("unknown field `temprature`")
     );
 }
+
+#[tokio::test]
+async fn a_reply_over_the_size_cap_fails_once_without_reading_it() {
+    let body = vec![b' '; 2 << 20];
+    let server = TestServer::start(move |_, _| Reply::new(200, body.clone())).await;
+    let mut config = config(&server);
+    config.max_response_bytes = 1 << 20;
+    let client = config.build().unwrap();
+    let error = client.chat(hello()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::TooLarge {
+                limit: 1_048_576,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Response from `{}/v1/chat/completions` (Content-Length 2097152) is larger than the \
+             limit of 1048576 bytes (`max_response_bytes`)",
+            server.url()
+        )
+    );
+    assert!(!error.is_retryable());
+    assert_eq!(
+        server.request_count(),
+        1,
+        "a too-large reply is not retried"
+    );
+
+    // Through the cache: nothing is stored, so the next run asks again.
+    let dir = tempfile::tempdir().unwrap();
+    let cached = pixmo_llm::CachedClient::new(config.build().unwrap(), dir.path()).unwrap();
+    assert!(matches!(
+        cached.chat(hello()).await,
+        Err(Error::TooLarge { .. })
+    ));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert!(cached.chat(hello()).await.is_err());
+    assert_eq!(server.request_count(), 3);
+}
+
+/// A loopback server that answers every request with an endless chunked body; returns its
+/// URL and the number of connections it accepted.
+async fn endless_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut head = [0u8; 8192];
+                let _ = stream.read(&mut head).await;
+                let start = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                             transfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(start.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+                // Until the client hangs up.
+                while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    (url, connections)
+}
+
+#[tokio::test]
+async fn an_endless_streamed_reply_stops_at_the_size_cap() {
+    let (url, connections) = endless_server().await;
+    let mut config = OpenAiConfig::new(format!("{url}/v1"), "m");
+    config.max_response_bytes = 256 << 10;
+    config.timeout_s = 60.0;
+    let client = config.build().unwrap();
+    let error = client.chat(hello()).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Response from `{url}/v1/chat/completions` is larger than the limit of 262144 bytes \
+             (`max_response_bytes`)"
+        )
+    );
+    assert_eq!(client.attempts(), 1);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn debug_output_never_shows_the_api_key() {
+    let mut config = OpenAiConfig::new("https://api.example.invalid/v1", "m");
+    // Cargo sets `CARGO_PKG_DESCRIPTION` for the test process: it stands in for a key.
+    config.api_key_env = Some("CARGO_PKG_DESCRIPTION".into());
+    let key = std::env::var("CARGO_PKG_DESCRIPTION").unwrap();
+    assert!(key.len() > 20);
+    let client = config.build().unwrap();
+    for shown in [
+        format!("{client:?}"),
+        format!("{client:#?}"),
+        format!("{config:?}"),
+    ] {
+        assert!(!shown.contains(&key), "{shown}");
+    }
+    assert!(format!("{client:?}").contains("api_key: Some(\"<redacted>\")"));
+}
+
+#[test]
+fn an_api_key_goes_over_plain_http_only_to_loopback() {
+    let with_key = |url: &str| {
+        let mut config = OpenAiConfig::new(url, "m");
+        config.api_key_env = Some("CARGO_PKG_NAME".into());
+        config.build()
+    };
+    for url in [
+        "http://127.0.0.1:9/v1",
+        "http://127.8.9.10/v1",
+        "http://[::1]:8000/v1",
+        "http://[::ffff:127.0.0.1]:8000/v1",
+        "http://localhost:8000/v1",
+        "http://LocalHost/v1",
+        "https://api.example.invalid/v1",
+    ] {
+        assert!(with_key(url).is_ok(), "{url}");
+    }
+    for url in [
+        "http://api.example.invalid/v1",
+        "http://10.0.0.7:8000/v1",
+        "http://[2001:db8::1]/v1",
+        "http://127.0.0.1.example.invalid/v1",
+        "http://localhost.example.invalid/v1",
+        "http://0.0.0.0:8000/v1",
+    ] {
+        let error = with_key(url).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "Invalid LLM configuration: `base_url` `{url}` is plain HTTP: an API key is only \
+                 sent over `https://` or to a loopback host (127.0.0.0/8, ::1, localhost)"
+            )
+        );
+    }
+    // Without a key, plain HTTP anywhere is the user's choice.
+    assert!(
+        OpenAiConfig::new("http://api.example.invalid/v1", "m")
+            .build()
+            .is_ok()
+    );
+}
