@@ -57,17 +57,13 @@ fn sample(src: &Src<'_>, x: i32, y: i32) -> u32 {
     let wx = ((x >> 8) & 0xff) as u32;
     let wy = ((y >> 8) & 0xff) as u32;
     let d = src.data;
-    let (p00, p10, p01, p11) = if xi >= 0 && yi >= 0 && xi + 1 < w && yi + 1 < h {
+    // Each row pair as one u64: (p00, p10) and (p01, p11), left pixel in the low half.
+    let (top, bottom) = if xi >= 0 && yi >= 0 && xi + 1 < w && yi + 1 < h {
         let i0 = ((yi * w + xi) * 4) as usize;
         let i1 = i0 + (w * 4) as usize;
-        let r0: &[u8; 8] = d[i0..i0 + 8].try_into().expect("8 bytes");
-        let r1: &[u8; 8] = d[i1..i1 + 8].try_into().expect("8 bytes");
-        (
-            u32::from_le_bytes([r0[0], r0[1], r0[2], r0[3]]),
-            u32::from_le_bytes([r0[4], r0[5], r0[6], r0[7]]),
-            u32::from_le_bytes([r1[0], r1[1], r1[2], r1[3]]),
-            u32::from_le_bytes([r1[4], r1[5], r1[6], r1[7]]),
-        )
+        let r0: [u8; 8] = d[i0..i0 + 8].try_into().expect("8 bytes");
+        let r1: [u8; 8] = d[i1..i1 + 8].try_into().expect("8 bytes");
+        (u64::from_le_bytes(r0), u64::from_le_bytes(r1))
     } else {
         let at = |tx: i32, ty: i32| {
             if tx < 0 || ty < 0 || tx >= w || ty >= h {
@@ -77,44 +73,63 @@ fn sample(src: &Src<'_>, x: i32, y: i32) -> u32 {
             }
         };
         (
-            at(xi, yi),
-            at(xi + 1, yi),
-            at(xi, yi + 1),
-            at(xi + 1, yi + 1),
+            u64::from(at(xi, yi)) | u64::from(at(xi + 1, yi)) << 32,
+            u64::from(at(xi, yi + 1)) | u64::from(at(xi + 1, yi + 1)) << 32,
         )
     };
-    if (p00 | p10 | p01 | p11) >> 24 == 0 {
+    if (top | bottom) & 0xff00_0000_ff00_0000 == 0 {
         return 0;
     }
-    lerp_px(lerp_px(p00, p10, wx), lerp_px(p01, p11, wx), wy)
+    // Both horizontal lerps at once: lefts (p00, p01) against rights (p10, p11).
+    const HIGH: u64 = 0xffff_ffff_0000_0000;
+    let lefts = (top & !HIGH) | (bottom << 32);
+    let rights = (top >> 32) | (bottom & HIGH);
+    let rows = lerp_px2(lefts, rights, wx);
+    lerp_px(rows as u32, (rows >> 32) as u32, wy)
 }
 
-/// Halves a premultiplied raster with a 2x2 box filter (one mip level).
-pub(crate) fn half(src: &Src<'_>) -> (Vec<u8>, u32, u32) {
+/// [`lerp_px`] of two pixel pairs packed in `u64`s (each 16-bit lane holds at most
+/// 255 * 256, so lanes never carry): the same value as two `lerp_px` calls.
+#[inline(always)]
+fn lerp_px2(a: u64, b: u64, t: u32) -> u64 {
+    const LOW: u64 = 0x00ff_00ff_00ff_00ff;
+    let (t, it) = (u64::from(t), u64::from(256 - t));
+    let rb = (((a & LOW) * it + (b & LOW) * t) >> 8) & LOW;
+    let ag = (((a >> 8) & LOW) * it + ((b >> 8) & LOW) * t) & !LOW;
+    rb | ag
+}
+
+/// Halves a premultiplied raster with a 2x2 box filter (one mip level) into `out` (reused
+/// from image to image); returns its size. Four pixels are averaged two channels at a time
+/// in 16-bit lanes of a `u32` (a lane sum is at most 1022, so lanes never carry).
+pub(crate) fn half_into(src: &Src<'_>, out: &mut Vec<u8>) -> (u32, u32) {
     let (w2, h2) = ((src.w / 2).max(1), (src.h / 2).max(1));
-    let mut out = vec![0u8; (w2 * h2 * 4) as usize];
-    let sw = src.w as usize * 4;
-    for y in 0..h2 as usize {
-        let r0 = (2 * y).min(src.h as usize - 1) * sw;
-        let r1 = (2 * y + 1).min(src.h as usize - 1) * sw;
-        for x in 0..w2 as usize {
-            let c0 = (2 * x).min(src.w as usize - 1) * 4;
-            let c1 = (2 * x + 1).min(src.w as usize - 1) * 4;
-            let o = (y * w2 as usize + x) * 4;
-            for c in 0..4 {
-                let sum = u32::from(src.data[r0 + c0 + c])
-                    + u32::from(src.data[r0 + c1 + c])
-                    + u32::from(src.data[r1 + c0 + c])
-                    + u32::from(src.data[r1 + c1 + c]);
-                out[o + c] = ((sum + 2) >> 2) as u8;
-            }
+    out.clear();
+    out.resize((w2 * h2 * 4) as usize, 0);
+    let (sw, sh) = (src.w as usize, src.h as usize);
+    let px = |row: usize, x: usize| load(src.data, (row * sw + x.min(sw - 1)) * 4);
+    const LOW: u32 = 0x00ff_00ff;
+    for (y, line) in out.chunks_exact_mut(w2 as usize * 4).enumerate() {
+        let (r0, r1) = ((2 * y).min(sh - 1), (2 * y + 1).min(sh - 1));
+        for (x, o) in line.chunks_exact_mut(4).enumerate() {
+            let p = [
+                px(r0, 2 * x),
+                px(r0, 2 * x + 1),
+                px(r1, 2 * x),
+                px(r1, 2 * x + 1),
+            ];
+            let rb: u32 = p.iter().map(|v| v & LOW).sum::<u32>() + 0x0002_0002;
+            let ag: u32 = p.iter().map(|v| (v >> 8) & LOW).sum::<u32>() + 0x0002_0002;
+            let v = ((rb >> 2) & LOW) | (((ag >> 2) & LOW) << 8);
+            o.copy_from_slice(&v.to_le_bytes());
         }
     }
-    (out, w2, h2)
+    (w2, h2)
 }
 
 /// A single-channel coverage mask (the shadow), 8-bit, sampled bilinearly.
 pub(crate) struct Mask {
+    /// `(w + 2) x (h + 2)` coverage: the mask inside a one-pixel border of zeros.
     pub data: Vec<u8>,
     pub w: u32,
     pub h: u32,
@@ -142,11 +157,19 @@ impl Mask {
             box_1d(&acc, &mut tmp, w as usize, h as usize, 1, true);
             box_1d(&tmp, &mut acc, w as usize, h as usize, 1, false);
         }
+        // Stored with a one-pixel transparent border, so bilinear taps need no bounds checks.
+        let stride = w as usize + 2;
+        let mut data = vec![0u8; stride * (h as usize + 2)];
+        for (row, line) in data[stride..]
+            .chunks_exact_mut(stride)
+            .zip(acc.chunks_exact(w as usize))
+        {
+            for (o, v) in row[1..].iter_mut().zip(line) {
+                *o = (v + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        }
         Mask {
-            data: acc
-                .iter()
-                .map(|v| (v + 0.5).clamp(0.0, 255.0) as u8)
-                .collect(),
+            data,
             w,
             h,
             scale: 1.0 / factor as f32,
@@ -164,15 +187,12 @@ impl Mask {
         }
         let fx = ((x >> 8) & 0xff) as u32;
         let fy = ((y >> 8) & 0xff) as u32;
-        let get = |tx: i32, ty: i32| -> u32 {
-            if tx < 0 || ty < 0 || tx >= w || ty >= h {
-                0
-            } else {
-                u32::from(self.data[(ty * w + tx) as usize])
-            }
-        };
-        let top = get(x0, y0) * (256 - fx) + get(x0 + 1, y0) * fx;
-        let bot = get(x0, y0 + 1) * (256 - fx) + get(x0 + 1, y0 + 1) * fx;
+        // Taps (x0, y0) .. (x0 + 1, y0 + 1) sit at (x0 + 1, y0 + 1) .. in the bordered data.
+        let stride = self.w as usize + 2;
+        let i = (y0 + 1) as usize * stride + (x0 + 1) as usize;
+        let get = |k: usize| u32::from(self.data[k]);
+        let top = get(i) * (256 - fx) + get(i + 1) * fx;
+        let bot = get(i + stride) * (256 - fx) + get(i + stride + 1) * fx;
         (top * (256 - fy) + bot * fy) >> 16
     }
 }
@@ -248,6 +268,16 @@ pub(crate) struct ShadowPass<'a> {
     pub quad: Quad,
 }
 
+/// Per-channel saturating `a + b` of two packed pixels' RGB, alpha set to 255.
+#[inline(always)]
+fn saturating_add_rgb(a: u32, b: u32) -> u32 {
+    const LOW: u32 = 0x00ff_00ff;
+    let sat = |sum: u32| (sum | (((sum >> 8) & LOW) * 0xff)) & LOW;
+    let rb = sat((a & LOW) + (b & LOW));
+    let ag = sat(((a >> 8) & LOW) + ((b >> 8) & LOW));
+    rb | (ag << 8) | 0xff00_0000
+}
+
 /// Blends one output pixel: `(x, y)` is the 16.16 position in `src`, `(mx, my)` in the
 /// shadow mask (both measured from the centre of pixel (0, 0)).
 #[inline(always)]
@@ -271,15 +301,10 @@ fn blend_pixel(
         }
     }
     if a != 0 {
-        // Premultiplied source-over: out = s + d * (1 - a), with 1 - a in 0..=256.
+        // Premultiplied source-over: out = s + d * (1 - a), with 1 - a in 0..=256, added per
+        // channel with saturation two channels at a time (16-bit lanes).
         let keep = 256 - (a + (a >> 7));
-        let (sb, tb) = (s.to_le_bytes(), lerp_px(0, d, keep).to_le_bytes());
-        d = u32::from_le_bytes([
-            sb[0].saturating_add(tb[0]),
-            sb[1].saturating_add(tb[1]),
-            sb[2].saturating_add(tb[2]),
-            255,
-        ]);
+        d = saturating_add_rgb(s, lerp_px(0, d, keep));
     }
     dst[i..i + 4].copy_from_slice(&d.to_le_bytes());
 }
@@ -338,7 +363,12 @@ pub(crate) fn composite(
         while x < span.1 {
             let n = STEP.min(span.1 - x);
             let end = map(x + n, y);
-            let d: [i32; 4] = std::array::from_fn(|k| (end[k] - start[k]) / n as i32);
+            // Full steps divide by the constant (a shift, not `idiv`); same quotient.
+            let d: [i32; 4] = if n == STEP {
+                std::array::from_fn(|k| (end[k] - start[k]) / STEP as i32)
+            } else {
+                std::array::from_fn(|k| (end[k] - start[k]) / n as i32)
+            };
             let mut p = start;
             for k in 0..n {
                 blend_pixel(
@@ -359,8 +389,31 @@ pub(crate) fn composite(
     }
 }
 
+/// Buffers the per-image passes reuse from image to image (no allocation per pass).
+#[derive(Default)]
+pub(crate) struct Buffers {
+    /// The blur's intermediate image.
+    blur_tmp: Vec<u8>,
+    /// One row of packed pixels with clamped edges (horizontal box filter).
+    packed: Vec<u64>,
+    /// Running column sums (vertical box filter).
+    sums: Vec<u32>,
+    /// Vignette factor per column of the current row (tone).
+    gain: Vec<i32>,
+    /// Noise per column of the current row, one vector per channel (tone).
+    noise: [Vec<i32>; 3],
+    /// Squared horizontal distance from the centre per column (tone).
+    dx2: Vec<f32>,
+    /// Per byte of the current row: the toned value times 256 (tone).
+    values: Vec<i32>,
+    /// Mip levels of the face layer with its hands (composite).
+    pub mips: [Vec<u8>; 4],
+    /// The background at half resolution.
+    pub background: Vec<u8>,
+}
+
 /// Blurs the RGB channels of an opaque image in place.
-pub(crate) fn blur(img: &mut [u8], w: u32, h: u32, blur: &Blur) {
+pub(crate) fn blur(img: &mut [u8], w: u32, h: u32, blur: &Blur, buf: &mut Buffers) {
     let radii: Vec<usize> = match blur {
         Blur::None => return,
         Blur::Box { radius } => vec![(*radius).min(16) as usize],
@@ -370,10 +423,11 @@ pub(crate) fn blur(img: &mut [u8], w: u32, h: u32, blur: &Blur) {
     if w == 0 || h == 0 {
         return;
     }
-    let mut tmp = vec![0u8; img.len()];
+    buf.blur_tmp.clear();
+    buf.blur_tmp.resize(img.len(), 0);
     for r in radii.into_iter().filter(|&r| r > 0) {
-        box_rows(img, &mut tmp, w, h, r);
-        box_cols(&tmp, img, w, h, r);
+        box_rows(img, &mut buf.blur_tmp, w, h, r, &mut buf.packed);
+        box_cols(&buf.blur_tmp, img, w, h, r, &mut buf.sums);
     }
 }
 
@@ -398,41 +452,60 @@ fn gauss_boxes(sigma: f64) -> Vec<usize> {
         .collect()
 }
 
-/// Horizontal box filter of radius `r` over RGB (edges clamped); alpha copied.
-fn box_rows(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize) {
-    let recip = 65_536 / (2 * r + 1) as u32;
-    for y in 0..h {
-        let row = &src[y * w * 4..(y + 1) * w * 4];
-        let out = &mut dst[y * w * 4..(y + 1) * w * 4];
-        let px = |i: isize, c: usize| u32::from(row[i.clamp(0, w as isize - 1) as usize * 4 + c]);
-        let mut sum = [0u32; 3];
-        for (c, s) in sum.iter_mut().enumerate() {
-            *s = (-(r as isize)..=r as isize).map(|i| px(i, c)).sum();
+/// RGB of a pixel in three 16-bit lanes of a `u64` (a box sum of up to 257 pixels fits a
+/// lane, so sums of packed pixels never carry into the next lane).
+#[inline(always)]
+fn pack_rgb(px: &[u8]) -> u64 {
+    u64::from(px[0]) | u64::from(px[1]) << 16 | u64::from(px[2]) << 32
+}
+
+/// `(sum * recip + 1/2) >> 16`, at most 255: the mean of a box sum (recip = 2^16 / n).
+#[inline(always)]
+fn box_mean(sum: u64, recip: u64) -> u8 {
+    ((sum * recip + 32_768) >> 16).min(255) as u8
+}
+
+/// Horizontal box filter of radius `r` over RGB (edges clamped); alpha copied. Each row is
+/// packed once into `packed` with `r + 1` clamped pixels on the left and `r` on the right,
+/// so the running sum needs no bounds logic; the three channel sums share one `u64`.
+fn box_rows(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize, packed: &mut Vec<u64>) {
+    let recip = u64::from(65_536 / (2 * r + 1) as u32);
+    packed.clear();
+    packed.resize(w + 2 * r + 1, 0);
+    for (row, out) in src
+        .chunks_exact(w * 4)
+        .zip(dst.chunks_exact_mut(w * 4))
+        .take(h)
+    {
+        let (first, last) = (pack_rgb(&row[..4]), pack_rgb(&row[(w - 1) * 4..]));
+        packed[..=r].fill(first);
+        for (p, px) in packed[r + 1..r + 1 + w].iter_mut().zip(row.chunks_exact(4)) {
+            *p = pack_rgb(px);
         }
-        for x in 0..w {
-            let (add, sub) = (x + r + 1, x as isize - r as isize);
-            let interior = add < w && sub >= 0;
-            for c in 0..3 {
-                out[x * 4 + c] = ((sum[c] * recip + 32_768) >> 16).min(255) as u8;
-                if interior {
-                    sum[c] =
-                        sum[c] + u32::from(row[add * 4 + c]) - u32::from(row[sub as usize * 4 + c]);
-                } else {
-                    sum[c] = sum[c] + px(add as isize, c) - px(sub, c);
-                }
+        packed[r + 1 + w..].fill(last);
+        // Window of output pixel x: packed[x + 1 ..= x + 2r + 1]; start with x = 0.
+        let mut sum: u64 = packed[1..2 * r + 2].iter().sum();
+        let (adds, subs) = (&packed[2 * r + 2..], &packed[1..]);
+        for (x, (o, px)) in out.chunks_exact_mut(4).zip(row.chunks_exact(4)).enumerate() {
+            o[0] = box_mean(sum & 0xffff, recip);
+            o[1] = box_mean((sum >> 16) & 0xffff, recip);
+            o[2] = box_mean((sum >> 32) & 0xffff, recip);
+            o[3] = px[3];
+            if x + 1 < w {
+                sum = sum + adds[x] - subs[x];
             }
-            out[x * 4 + 3] = row[x * 4 + 3];
         }
     }
 }
 
 /// Vertical box filter of radius `r` over RGB (edges clamped), walking rows in order with one
 /// running sum per column; alpha copied.
-fn box_cols(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize) {
+fn box_cols(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize, sums: &mut Vec<u32>) {
     let recip = 65_536 / (2 * r + 1) as u32;
     let stride = w * 4;
     let row = |y: isize| y.clamp(0, h as isize - 1) as usize * stride;
-    let mut sums = vec![0u32; stride];
+    sums.clear();
+    sums.resize(stride, 0);
     for y in -(r as isize)..=r as isize {
         let base = row(y);
         for (s, v) in sums.iter_mut().zip(&src[base..base + stride]) {
@@ -453,14 +526,25 @@ fn box_cols(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize) {
             *s = *s + u32::from(*av) - u32::from(*bv);
         }
         // Alpha is opaque in the images we blur; keep it untouched.
-        for x in 0..w {
-            d[x * 4 + 3] = src[out + x * 4 + 3];
+        let s = &src[out..out + stride];
+        for (dp, sp) in d.chunks_exact_mut(4).zip(s.chunks_exact(4)) {
+            dp[3] = sp[3];
         }
     }
 }
 
 /// Tone curve (brightness, contrast, gamma, cast), vignette and noise in one integer pass.
-pub(crate) fn tone(img: &mut [u8], w: u32, h: u32, lighting: &Lighting, noise: &Noise) {
+/// Per row, the vignette gains and the noise of every column are computed first in plain
+/// loops over `Buffers` (which the compiler vectorises), then one loop applies the lookup
+/// table, gain and noise to the pixels.
+pub(crate) fn tone(
+    img: &mut [u8],
+    w: u32,
+    h: u32,
+    lighting: &Lighting,
+    noise: &Noise,
+    buf: &mut Buffers,
+) {
     let has_noise = noise.sigma > 0.0;
     if lighting.is_neutral() && !has_noise {
         return;
@@ -484,46 +568,74 @@ pub(crate) fn tone(img: &mut [u8], w: u32, h: u32, lighting: &Lighting, noise: &
         }
         return;
     }
+    let wu = w as usize;
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let inv_r2 = 1.0 / (cx * cx + cy * cy).max(1.0);
+    buf.dx2.clear();
+    buf.dx2.extend((0..w).map(|x| {
+        let dx = x as f32 + 0.5 - cx;
+        dx * dx
+    }));
+    buf.gain.clear();
+    buf.gain.resize(wu, 256);
+    for n in &mut buf.noise {
+        n.clear();
+        n.resize(wu, 0);
+    }
+    buf.values.clear();
+    buf.values.resize(4 * wu, 0);
     // Noise: a sum of four bytes of a hash is close to normal with sd 147.8 (mono); two
     // bytes give a triangular deviate with sd 104.5 (per channel, colour). Scaled by 2^8.
     let k_mono = (noise.sigma.clamp(0.0, 64.0) / 147.8 * 256.0) as i32;
     let k_col = (noise.sigma.clamp(0.0, 64.0) / 104.5 * 256.0) as i32;
     let seed = noise.seed;
-    for y in 0..h {
-        let dy = y as f32 + 0.5 - cy;
-        let dy2 = dy * dy;
-        let row = (y * w) as usize * 4;
-        for x in 0..w {
-            let i = row + x as usize * 4;
-            let k = if vig > 0.0 {
-                let dx = x as f32 + 0.5 - cx;
-                let t = (dx * dx + dy2) * inv_r2;
-                ((1.0 - vig * t * t) * 256.0) as i32
-            } else {
-                256
-            };
-            let mut n = [0i32; 3];
-            if has_noise {
+    let b = |h: u32, s: u32| ((h >> s) & 0xff) as i32;
+    for (y, row) in img.chunks_exact_mut(wu * 4).enumerate().take(h as usize) {
+        let y = y as u32;
+        if vig > 0.0 {
+            let dy = y as f32 + 0.5 - cy;
+            let dy2 = dy * dy;
+            for (g, dx2) in buf.gain.iter_mut().zip(&buf.dx2) {
+                let t = (dx2 + dy2) * inv_r2;
+                *g = ((1.0 - vig * t * t) * 256.0) as i32;
+            }
+        }
+        let [nr, ng, nb] = &mut buf.noise;
+        if has_noise && noise.monochrome {
+            for (x, n) in (0u32..).zip(nr.iter_mut()) {
                 let h1 = hash2(x, y, seed);
-                let b = |h: u32, s: u32| ((h >> s) & 0xff) as i32;
-                if noise.monochrome {
-                    let v = (b(h1, 0) + b(h1, 8) + b(h1, 16) + b(h1, 24) - 510) * k_mono;
-                    n = [v, v, v];
-                } else {
-                    let h2 = hash2(x, y, seed ^ 0x5bd1_e995);
-                    n = [
-                        (b(h1, 0) + b(h1, 8) - 255) * k_col,
-                        (b(h1, 16) + b(h1, 24) - 255) * k_col,
-                        (b(h2, 0) + b(h2, 8) - 255) * k_col,
-                    ];
-                }
+                *n = (b(h1, 0) + b(h1, 8) + b(h1, 16) + b(h1, 24) - 510) * k_mono;
             }
-            for c in 0..3 {
-                let v = i32::from(lut[c][usize::from(img[i + c])]) * k + n[c];
-                img[i + c] = ((v + 128) >> 8).clamp(0, 255) as u8;
+            ng.copy_from_slice(nr);
+            nb.copy_from_slice(nr);
+        } else if has_noise {
+            for (x, (r, g)) in (0u32..).zip(nr.iter_mut().zip(ng.iter_mut())) {
+                let h1 = hash2(x, y, seed);
+                *r = (b(h1, 0) + b(h1, 8) - 255) * k_col;
+                *g = (b(h1, 16) + b(h1, 24) - 255) * k_col;
             }
+            for (x, n) in (0u32..).zip(nb.iter_mut()) {
+                let h2 = hash2(x, y, seed ^ 0x5bd1_e995);
+                *n = (b(h2, 0) + b(h2, 8) - 255) * k_col;
+            }
+        }
+        // Look the colours up and apply gain and noise (alpha becomes `a << 8`, which the
+        // rounding below returns unchanged), then one branch-free loop over the row's bytes.
+        for ((v, px), (k, ((r, g), bl))) in buf
+            .values
+            .chunks_exact_mut(4)
+            .zip(row.chunks_exact(4))
+            .zip(buf.gain.iter().zip(nr.iter().zip(ng.iter()).zip(nb.iter())))
+        {
+            v.copy_from_slice(&[
+                i32::from(lut[0][usize::from(px[0])]) * k + r,
+                i32::from(lut[1][usize::from(px[1])]) * k + g,
+                i32::from(lut[2][usize::from(px[2])]) * k + bl,
+                i32::from(px[3]) << 8,
+            ]);
+        }
+        for (o, v) in row.iter_mut().zip(&buf.values) {
+            *o = ((v + 128) >> 8).clamp(0, 255) as u8;
         }
     }
 }
@@ -541,9 +653,59 @@ mod tests {
     }
 
     #[test]
+    fn swar_helpers_match_per_byte_arithmetic() {
+        let mut rng = crate::rng::Rng::new(3);
+        for _ in 0..10_000 {
+            let (a, b) = (rng.next_u64() as u32, rng.next_u64() as u32);
+            let (ab, bb) = (a.to_le_bytes(), b.to_le_bytes());
+            let want = u32::from_le_bytes([
+                ab[0].saturating_add(bb[0]),
+                ab[1].saturating_add(bb[1]),
+                ab[2].saturating_add(bb[2]),
+                255,
+            ]);
+            assert_eq!(saturating_add_rgb(a, b), want);
+        }
+        let (w, h) = (7u32, 5u32);
+        let data: Vec<u8> = (0..w * h * 4).map(|_| rng.next_u64() as u8).collect();
+        let mut out = Vec::new();
+        assert_eq!(half_into(&Src { data: &data, w, h }, &mut out), (3, 2));
+        for (i, v) in out.iter().enumerate() {
+            let (x, y, c) = ((i / 4) % 3, i / 12, i % 4);
+            let at = |xx: usize, yy: usize| u32::from(data[(yy * w as usize + xx) * 4 + c]);
+            let sum = at(2 * x, 2 * y)
+                + at(2 * x + 1, 2 * y)
+                + at(2 * x, 2 * y + 1)
+                + at(2 * x + 1, 2 * y + 1);
+            assert_eq!(u32::from(*v), (sum + 2) >> 2, "pixel {i}");
+        }
+    }
+
+    #[test]
+    fn paired_lerp_matches_two_lerps() {
+        let mut rng = crate::rng::Rng::new(5);
+        for _ in 0..10_000 {
+            let (a, b) = (rng.next_u64(), rng.next_u64());
+            let t = (rng.next_u64() % 257) as u32;
+            let two = lerp_px2(a, b, t);
+            assert_eq!(two as u32, lerp_px(a as u32, b as u32, t));
+            assert_eq!(
+                (two >> 32) as u32,
+                lerp_px((a >> 32) as u32, (b >> 32) as u32, t)
+            );
+        }
+    }
+
+    #[test]
     fn box_blur_keeps_flat_images_flat() {
         let mut img = vec![100u8; 16 * 16 * 4];
-        blur(&mut img, 16, 16, &Blur::Box { radius: 2 });
+        blur(
+            &mut img,
+            16,
+            16,
+            &Blur::Box { radius: 2 },
+            &mut Buffers::default(),
+        );
         assert!(img.iter().all(|&v| v == 100));
     }
 }

@@ -88,6 +88,8 @@ pub struct ClockRenderer {
     capacity: usize,
     clock: u64,
     scratch: Option<Pixmap>,
+    /// Buffers the augmentation passes reuse from image to image.
+    buffers: augment::Buffers,
     stats: RenderStats,
 }
 
@@ -156,6 +158,7 @@ impl ClockRenderer {
             capacity: capacity.max(1),
             clock: 0,
             scratch: None,
+            buffers: augment::Buffers::default(),
             stats: RenderStats::default(),
         }
     }
@@ -304,6 +307,7 @@ impl ClockRenderer {
             cx0 as f32,
             cy0 as f32,
             scene.size,
+            &mut self.buffers.background,
         );
         let t_comp = std::time::Instant::now();
         let shadow_off = scene
@@ -332,26 +336,33 @@ impl ClockRenderer {
         while level < 4 && watch_px / f * f64::from(2u32 << level) <= 1.4 {
             level += 1;
         }
-        let mut mip: Option<(Vec<u8>, u32, u32)> = None;
-        for _ in 0..level {
-            let src = match &mip {
-                Some((data, w, h)) => Src { data, w: *w, h: *h },
+        let mut src = Src {
+            data: pixmap.data(),
+            w: layer,
+            h: layer,
+        };
+        let mips = &mut self.buffers.mips;
+        for i in 0..level {
+            let (done, rest) = mips.split_at_mut(i);
+            let from = match done.last() {
+                Some(data) => Src {
+                    data,
+                    w: src.w,
+                    h: src.h,
+                },
                 None => Src {
                     data: pixmap.data(),
                     w: layer,
                     h: layer,
                 },
             };
-            mip = Some(augment::half(&src));
+            let (w, h) = augment::half_into(&from, &mut rest[0]);
+            src.w = w;
+            src.h = h;
         }
-        let src = match &mip {
-            Some((data, w, h)) => Src { data, w: *w, h: *h },
-            None => Src {
-                data: pixmap.data(),
-                w: layer,
-                h: layer,
-            },
-        };
+        if level > 0 {
+            src.data = &self.buffers.mips[level - 1];
+        }
         let level_scale = f64::from(1u32 << level);
         let inv_level = inv.then(Mat3::scale(1.0 / level_scale));
         // The shadow offset in layer pixels, taken at the dial centre (exact for affine
@@ -383,9 +394,16 @@ impl ClockRenderer {
             shadow_pass.as_ref(),
         );
         let t_blur = std::time::Instant::now();
-        augment::blur(&mut rgba, ow, oh, &scene.blur);
+        augment::blur(&mut rgba, ow, oh, &scene.blur, &mut self.buffers);
         let t_tone = std::time::Instant::now();
-        augment::tone(&mut rgba, ow, oh, &scene.lighting, &scene.noise);
+        augment::tone(
+            &mut rgba,
+            ow,
+            oh,
+            &scene.lighting,
+            &scene.noise,
+            &mut self.buffers,
+        );
         let t_end = std::time::Instant::now();
         self.stats.background_secs += (t_comp - t_bg).as_secs_f64();
         self.stats.composite_secs += (t_blur - t_comp).as_secs_f64();
