@@ -380,6 +380,21 @@ fn q(x: f64) -> f32 {
     ((x * 1000.0).round() / 1000.0) as f32
 }
 
+/// What a face name says, read back by [`FaceSpec::parse_name`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaceNameParts {
+    /// Case material (`steel`, `rose-gold`, `dark wooden`).
+    pub material: String,
+    /// Index of the body in [`crate::bodies`].
+    pub body: usize,
+    /// Colour theme (`light`, `low-contrast`).
+    pub theme: String,
+    /// Dial colour name.
+    pub dial_color: String,
+    pub dial_kind: DialKind,
+    pub hand_style: HandStyle,
+}
+
 impl FaceSpec {
     /// All face choices from one seed.
     pub fn sample(seed: u64) -> FaceSpec {
@@ -426,6 +441,41 @@ impl FaceSpec {
             Some(c) => c.to_uppercase().chain(chars).collect(),
             None => name,
         }
+    }
+
+    /// The parts of a name written by [`FaceSpec::name`], read back from the text (data
+    /// cards see rows, not specs); `None` for text that is not such a name.
+    pub fn parse_name(name: &str) -> Option<FaceNameParts> {
+        let mut parts = name.split(", ");
+        let (case, dial, hands) = (parts.next()?, parts.next()?, parts.next()?);
+        // `name` upper-cases only the first letter (body names keep `GMT`, `NATO`).
+        let mut chars = case.chars();
+        let case: String = chars.next()?.to_lowercase().chain(chars).collect();
+        let (body, material) = crate::bodies()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let material = case.strip_suffix(b.name)?.strip_suffix(' ')?;
+                (!material.is_empty()).then(|| (i, material.to_string()))
+            })
+            .max_by_key(|(i, _)| crate::body(*i).name.len())?;
+        let mut dial_words: Vec<&str> = dial.strip_suffix(" dial")?.split(' ').collect();
+        let kind = dial_words.pop()?;
+        let dial_kind = DIAL_KINDS.into_iter().find(|k| k.name() == kind)?;
+        if dial_words.len() < 2 {
+            return None;
+        }
+        let theme = dial_words.remove(0).to_string();
+        let hands = hands.strip_suffix(" hands")?;
+        let hand_style = HAND_STYLES.into_iter().find(|h| h.name() == hands)?;
+        Some(FaceNameParts {
+            material,
+            body,
+            theme,
+            dial_color: dial_words.join(" "),
+            dial_kind,
+            hand_style,
+        })
     }
 
     /// The body this face sits in.
@@ -759,6 +809,35 @@ fn sample_hands(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every sampled face's name reads back to the spec's material, body, theme, dial
+    /// colour, dial kind and hand style.
+    #[test]
+    fn names_parse_back_to_their_parts() {
+        for seed in 0..2000 {
+            let face = FaceSpec::sample(seed);
+            let parts = FaceSpec::parse_name(&face.name())
+                .unwrap_or_else(|| panic!("{seed}: {:?} does not parse", face.name()));
+            assert_eq!(
+                parts,
+                FaceNameParts {
+                    material: face.material.name().to_string(),
+                    body: usize::from(face.body),
+                    theme: face.theme.name().to_string(),
+                    dial_color: face.dial.color.name().to_string(),
+                    dial_kind: face.kind,
+                    hand_style: face.hands.style,
+                },
+                "{seed}: {}",
+                face.name()
+            );
+        }
+        assert_eq!(
+            FaceSpec::parse_name("Steel sundial, light black arabic dial"),
+            None
+        );
+        assert_eq!(FaceSpec::parse_name(""), None);
+    }
 
     #[test]
     fn sample_is_deterministic_and_ids_are_stable() {
