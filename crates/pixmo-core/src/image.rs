@@ -41,6 +41,13 @@ impl RgbaImage {
     #[must_use]
     pub fn to_rgb_over_white(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.width as usize * self.height as usize * 3);
+        if self.is_opaque() {
+            // Over white an opaque pixel is itself: drop alpha, no arithmetic.
+            for p in self.data.chunks_exact(4) {
+                out.extend_from_slice(&p[..3]);
+            }
+            return out;
+        }
         for p in self.data.chunks_exact(4) {
             let a = u32::from(p[3]);
             for &c in &p[..3] {

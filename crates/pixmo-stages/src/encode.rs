@@ -6,7 +6,8 @@
 //! - Outputs: `image_bytes: bytes`, `image_format: str` (`png`/`jpeg`), `image_sha256: str`
 //!   (hex SHA-256 of the bytes), `width: u32`, `height: u32`.
 //! - Failure modes: an empty image or an encoder error rejects the record (`encode_error`).
-//! - Cost: PNG with the fast deflate preset ~3 ms for 448² RGB; JPEG q90 ~2 ms (release).
+//! - Cost: PNG with the fast deflate preset and adaptive filtering ~3 ms for a noisy 448²
+//!   RGB render (`png_filter = "avg"` ~25 % less); JPEG q90 more (release).
 
 use std::sync::Arc;
 
@@ -37,6 +38,49 @@ pub struct EncodeConfig {
     /// Keep an alpha channel in PNGs that have transparency (otherwise RGB over white).
     #[serde(default)]
     pub keep_alpha: bool,
+    /// PNG row filter: `adaptive` (the best of the five per row; smallest files) or one
+    /// fixed filter (`avg`, `paeth`, `up`, `sub`, `none`): for noisy 448² photos-like
+    /// renders `avg` encodes about 25 % faster for about 6 % more bytes (`pixmo bench`).
+    #[serde(default, skip_serializing_if = "PngFilter::is_adaptive")]
+    pub png_filter: PngFilter,
+}
+
+/// PNG row filter (see [`EncodeConfig::png_filter`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PngFilter {
+    /// Per row, the filter with the smallest sum of absolute residuals.
+    #[default]
+    Adaptive,
+    /// Average of left and up.
+    Avg,
+    /// Paeth predictor.
+    Paeth,
+    /// Up.
+    Up,
+    /// Left.
+    Sub,
+    /// No filter.
+    None,
+}
+
+impl PngFilter {
+    /// The default (left out of the resolved config, so existing config hashes stay).
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn is_adaptive(&self) -> bool {
+        *self == PngFilter::Adaptive
+    }
+
+    fn to_png(self) -> png::Filter {
+        match self {
+            PngFilter::Adaptive => png::Filter::Adaptive,
+            PngFilter::Avg => png::Filter::Avg,
+            PngFilter::Paeth => png::Filter::Paeth,
+            PngFilter::Up => png::Filter::Up,
+            PngFilter::Sub => png::Filter::Sub,
+            PngFilter::None => png::Filter::NoFilter,
+        }
+    }
 }
 
 fn default_format() -> ImageFormat {
@@ -108,7 +152,10 @@ impl Stage for Encode {
             return Err(Reject::new("encode_error", "Image is empty"));
         }
         let (bytes, format) = match self.config.format {
-            ImageFormat::Png => (encode_png(&image, self.config.keep_alpha)?, "png"),
+            ImageFormat::Png => (
+                encode_png_with(&image, self.config.keep_alpha, self.config.png_filter)?,
+                "png",
+            ),
             ImageFormat::Jpeg => (encode_jpeg(&image, self.config.jpeg_quality)?, "jpeg"),
         };
         record.take("image");
@@ -126,6 +173,18 @@ impl Stage for Encode {
 /// # Errors
 /// An `encode_error` rejection.
 pub fn encode_png(image: &pixmo_core::RgbaImage, keep_alpha: bool) -> Result<Vec<u8>, Reject> {
+    encode_png_with(image, keep_alpha, PngFilter::Adaptive)
+}
+
+/// [`encode_png`] with a chosen row filter.
+///
+/// # Errors
+/// An `encode_error` rejection.
+pub fn encode_png_with(
+    image: &pixmo_core::RgbaImage,
+    keep_alpha: bool,
+    filter: PngFilter,
+) -> Result<Vec<u8>, Reject> {
     let alpha = keep_alpha && !image.is_opaque();
     let (color, data) = if alpha {
         (png::ColorType::Rgba, image.data.clone())
@@ -137,6 +196,7 @@ pub fn encode_png(image: &pixmo_core::RgbaImage, keep_alpha: bool) -> Result<Vec
     encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(filter.to_png());
     let mut writer = encoder
         .write_header()
         .map_err(|e| Reject::new("encode_error", format!("PNG header: {e}")))?;
@@ -186,4 +246,38 @@ pub fn encode_jpeg(image: &pixmo_core::RgbaImage, quality: u8) -> Result<Vec<u8>
         .encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| Reject::new("encode_error", format!("JPEG: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_png_filter_round_trips_and_the_default_stays_out_of_the_config() {
+        let data: Vec<u8> = (0..32 * 16)
+            .flat_map(|i: u32| [(i * 7) as u8, (i * 13) as u8, (i / 3) as u8, 255])
+            .collect();
+        let image = pixmo_core::RgbaImage::new(32, 16, data).unwrap();
+        for filter in [
+            PngFilter::Adaptive,
+            PngFilter::Avg,
+            PngFilter::Paeth,
+            PngFilter::Up,
+            PngFilter::Sub,
+            PngFilter::None,
+        ] {
+            let bytes = encode_png_with(&image, false, filter).unwrap();
+            assert_eq!(decode_png(&bytes).unwrap(), image, "{filter:?}");
+        }
+        let config: EncodeConfig = toml::from_str("format = \"png\"").unwrap();
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(!json.contains("png_filter"), "{json}");
+        let config: EncodeConfig = toml::from_str("png_filter = \"avg\"").unwrap();
+        assert_eq!(config.png_filter, PngFilter::Avg);
+        assert!(
+            serde_json::to_string(&config)
+                .unwrap()
+                .contains("\"png_filter\":\"avg\"")
+        );
+    }
 }
