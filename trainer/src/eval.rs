@@ -171,6 +171,22 @@ pub fn greedy_decode<B: Backend>(
     device: &B::Device,
 ) -> Vec<String> {
     let tok = Tokenizer::new(config.llm.vocab_size);
+    greedy_decode_ids(model, config, items, max_new, device)
+        .iter()
+        .map(|ids| tok.decode(ids))
+        .collect()
+}
+
+/// [`greedy_decode`] as token ids: the tokens generated for each item, without the EOS
+/// that ended it (if one did within `max_new`).
+pub fn greedy_decode_ids<B: Backend>(
+    model: &Molmo<B>,
+    config: &ModelConfig,
+    items: &[(ImageInput, String)],
+    max_new: usize,
+    device: &B::Device,
+) -> Vec<Vec<u32>> {
+    let tok = Tokenizer::new(config.llm.vocab_size);
     let mut seqs: Vec<Packed> = items
         .iter()
         .map(|(image, prompt)| {
@@ -221,7 +237,7 @@ pub fn greedy_decode<B: Backend>(
             seq.positions.push(seq.positions[last] + 1);
         }
     }
-    out.iter().map(|ids| tok.decode(ids)).collect()
+    out
 }
 
 #[cfg(test)]

@@ -51,6 +51,17 @@ impl<B: Backend> Molmo<B> {
 
     /// Logits `[batch, seq, vocab]` of a batch.
     pub fn forward(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 3> {
+        self.llm.forward(
+            self.embed(batch),
+            &batch.positions,
+            &batch.attention_bias,
+            dropout,
+        )
+    }
+
+    /// The decoder's input `[batch, seq, llm width]`: token embeddings plus, at each
+    /// `<im_patch>` position, the pooled image feature the preprocessing assigned to it.
+    pub fn embed(&self, batch: &Batch<B>) -> Tensor<B, 3> {
         let [b, s] = batch.shape;
         let table = Tensor::cat(
             vec![
@@ -66,13 +77,7 @@ impl<B: Backend> Molmo<B> {
         let features = self.connector.forward(&layers, batch.patch_masks.clone());
         let features = Tensor::cat(vec![features, Tensor::zeros([1, d], &x.device())], 0);
         let x = x + features.select(0, batch.feature_index.clone());
-
-        self.llm.forward(
-            x.reshape([b, s, d]),
-            &batch.positions,
-            &batch.attention_bias,
-            dropout,
-        )
+        x.reshape([b, s, d])
     }
 }
 

@@ -13,15 +13,16 @@ pub type Train = Autodiff<NdArray>;
 
 /// PNG bytes of a `w`×`h` image: a colour plus a bright square at a position.
 pub fn png(w: u32, h: u32, colour: [u8; 3], square_at: (u32, u32)) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
+    png_from_fn(w, h, |x, y| {
         let inside =
             x >= square_at.0 && x < square_at.0 + 6 && y >= square_at.1 && y < square_at.1 + 6;
-        if inside {
-            image::Rgb([255, 255, 255])
-        } else {
-            image::Rgb(colour)
-        }
-    });
+        if inside { [255, 255, 255] } else { colour }
+    })
+}
+
+/// PNG bytes of a `w`×`h` image whose pixel at `(x, y)` is `pixel(x, y)`.
+pub fn png_from_fn(w: u32, h: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb(pixel(x, y)));
     let mut bytes = Vec::new();
     image::DynamicImage::ImageRgb8(img)
         .write_to(

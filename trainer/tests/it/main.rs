@@ -3,5 +3,6 @@
 
 mod common;
 mod import;
+mod sees_image;
 mod shards;
 mod training;
