@@ -18,6 +18,7 @@ pub mod mixture;
 pub mod model;
 pub mod optim;
 pub mod preprocess;
+pub mod probe;
 pub mod rng;
 pub mod tokenizer;
 pub mod train;

@@ -41,6 +41,54 @@ enum Command {
     Eval(EvalArgs),
     /// Training throughput on synthetic batches: tokens/s, TFLOP/s and MFU (JSON).
     Bench(BenchArgs),
+    /// Vision-only probe: ViT + connector + a 12-way hour head on clocks (JSON lines).
+    Probe(ProbeArgs),
+}
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// Output folder of `pixmo build` with clocks to train on.
+    #[arg(long)]
+    data: PathBuf,
+    /// Output folder with the held-out clocks (default: `--data`).
+    #[arg(long)]
+    eval_data: Option<PathBuf>,
+    /// Split to train on.
+    #[arg(long, default_value = "train")]
+    split: String,
+    /// Split to evaluate on.
+    #[arg(long, default_value = "val")]
+    eval_split: String,
+    /// Model preset whose vision side is probed (`tiny`, `small`).
+    #[arg(long, default_value = "small")]
+    model: String,
+    /// Model config JSON (overrides `--model`).
+    #[arg(long)]
+    model_config: Option<PathBuf>,
+    /// Training clocks (at most).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Held-out clocks (at most).
+    #[arg(long, default_value_t = 300)]
+    eval_count: usize,
+    /// Keep only the central fraction of each image (a stand-in for cropping to the dial).
+    #[arg(long)]
+    centre_crop: Option<f32>,
+    /// Optimiser steps.
+    #[arg(long, default_value_t = 500)]
+    steps: u64,
+    /// Images per step.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Evaluate every N steps.
+    #[arg(long, default_value_t = 50)]
+    eval_every: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -229,6 +277,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Pretrain(a) | Command::Finetune(a) => a.device,
         Command::Eval(a) => a.device,
         Command::Bench(a) => a.device,
+        Command::Probe(_) => DeviceKind::Cpu,
     };
     if let Command::Bench(a) = &cli.command
         && a.dtype == Dtype::Bf16
@@ -305,7 +354,57 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
         Command::Finetune(a) => train::<B>(Stage::Finetune, &a, device),
         Command::Eval(a) => eval::<B::InnerBackend>(&a, &device),
         Command::Bench(a) => bench::<B>(&a, &device),
+        Command::Probe(a) => probe::<B>(&a, &device),
     }
+}
+
+fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
+    use pixmo_trainer::probe::{ProbeSettings, probe_examples, train_probe};
+    let config = match &a.model_config {
+        Some(path) => serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("Cannot read `{}`", path.display()))?,
+        )
+        .with_context(|| format!("Bad model config `{}`", path.display()))?,
+        None => ModelConfig::preset(&a.model)?,
+    };
+    let load = |dir: &Path, split: &str, limit| -> anyhow::Result<_> {
+        let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
+        Ok(probe_examples(&config, &examples, a.centre_crop))
+    };
+    let train = load(&a.data, &a.split, a.limit)?;
+    let test = load(
+        a.eval_data.as_deref().unwrap_or(&a.data),
+        &a.eval_split,
+        Some(a.eval_count),
+    )?;
+    if train.is_empty() || test.is_empty() {
+        bail!(
+            "No clocks to probe ({} train, {} held out)\nhint: build some first, e.g. `pixmo build clocks --count 2000 --out {}`",
+            train.len(),
+            test.len(),
+            a.data.display()
+        );
+    }
+    let settings = ProbeSettings {
+        steps: a.steps,
+        batch: a.batch,
+        lr: a.lr,
+        seed: a.seed,
+        eval_every: a.eval_every,
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "train": train.len(), "test": test.len(), "settings": settings,
+            "centre_crop": a.centre_crop, "vision": config.vision,
+        })
+    );
+    let start = Instant::now();
+    train_probe::<B>(&config, &train, &test, &settings, device, |mut line| {
+        line["seconds"] = serde_json::json!(start.elapsed().as_secs_f64().round());
+        println!("{line}");
+    });
+    Ok(())
 }
 
 fn parse_datasets(names: &[String]) -> anyhow::Result<Vec<Dataset>> {
