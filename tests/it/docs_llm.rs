@@ -17,7 +17,7 @@ use crate::common::{AS_OF, card, ok, pixmo, shard_hashes, sql, summary};
 use crate::docs::scalar;
 
 /// The LLM spec pointed at `base_url`, with the given mix, reply length and small shards.
-fn llm_spec(
+pub(crate) fn llm_spec(
     dir: &Path,
     base_url: &str,
     model: &str,
@@ -57,7 +57,7 @@ fn build(spec: &Path, out: &Path, cache: &Path) -> serde_json::Value {
     summary(&ok(&output))
 }
 
-fn details<'a>(s: &'a serde_json::Value, stage: &str) -> &'a serde_json::Value {
+pub(crate) fn details<'a>(s: &'a serde_json::Value, stage: &str) -> &'a serde_json::Value {
     &s["stages"]
         .as_array()
         .unwrap()
@@ -142,7 +142,7 @@ fn llm_mode_runs_against_a_real_server_and_reruns_from_the_cache() {
 }
 
 /// The JSON object between `start` and `end` in `text`.
-fn between(text: &str, start: &str, end: &str) -> Value {
+pub(crate) fn between(text: &str, start: &str, end: &str) -> Value {
     let a = text.find(start).expect("start marker") + start.len();
     let b = a + text[a..].find(end).expect("end marker");
     serde_json::from_str(&text[a..b]).expect("JSON between the markers")
@@ -150,7 +150,7 @@ fn between(text: &str, start: &str, end: &str) -> Value {
 
 /// A well-behaved model: topics, data that differ per persona, a chart spec of that data,
 /// and QA computed from it.
-fn competent(_: usize, r: &Recorded) -> Reply {
+pub(crate) fn competent(_: usize, r: &Recorded) -> Reply {
     let body = r.json();
     let text = body["messages"]
         .as_array()

@@ -9,6 +9,7 @@ mod cli_errors;
 mod depcheck;
 mod determinism;
 mod docs;
+mod docs_hostile;
 mod docs_llm;
 mod failures;
 mod launch;

@@ -80,7 +80,14 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let summary = rt.block_on(pixmo_build::build(plan_arc(plan), request))?;
     print_summary(&summary);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut value = serde_json::to_value(&summary)?;
+        // This process's peak; sandboxed render workers are bounded by their own limits.
+        if let Some(kib) = peak_rss_kib() {
+            #[allow(clippy::cast_precision_loss)]
+            let mib = (kib as f64 / 102.4).round() / 10.0;
+            value["peak_rss_mib"] = serde_json::json!(mib);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     }
     Ok(ExitCode::SUCCESS)
 }
