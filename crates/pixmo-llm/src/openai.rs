@@ -166,6 +166,9 @@ impl OpenAiConfig {
         };
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(self.timeout_s.min(30.0)))
+            // A redirect could carry the API key to another host or to plain HTTP: a 3xx is
+            // an error status instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|source| Error::Http {
                 url: base.to_string(),

@@ -244,7 +244,7 @@ fn corpus() -> Vec<Case> {
         code("chart nested brackets", "bar_chart", nested.clone(), ERROR, ""),
         code("chart huge canvas", "bar_chart", json!({"title": "Rain", "width": 1000000000, "height": 5, "chart": {"type": "bar", "orientation": "vertical", "mode": "grouped", "categories": ["a"], "series": [{"name": "s", "values": [1]}]}}).to_string(), ERROR, ""),
         // Raw replies.
-        raw("raw huge body", Reply::chat(&"x".repeat(40 << 20), "stop"), LLM, ""),
+        raw("raw huge body", Reply::chat(&"x".repeat(40 << 20), "stop"), &["llm_error"], "larger than"),
         raw("raw endless", Reply::chat(TOPICS, "stop").delayed(Duration::from_secs(5)), LLM, ""),
         raw("raw nested json", Reply::chat(&nested, "stop"), LLM, ""),
         raw("raw binary body", Reply::new(200, (0..=255u8).cycle().take(100_000).collect::<Vec<u8>>()).header("content-type", "application/json"), LLM, ""),
