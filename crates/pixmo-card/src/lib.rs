@@ -32,6 +32,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use about::About;
+/// The Arrow crate the extension API speaks (`RecordBatch`), for pipeline crates that read
+/// batches without depending on `arrow` themselves.
+pub use arrow;
 pub use error::{CardError, Result};
 pub use extension::{
     CardContext, CardExtension, LLM_TEXT_LIMITATION, NoExtension, Plot, column, pct, ratio,

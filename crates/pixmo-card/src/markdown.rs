@@ -287,6 +287,8 @@ fn body(out: &mut String, card: &Card<'_>, plots: &[Linked]) {
         None => out.push_str("The dataset has no rows, so no lineage is recorded.\n\n"),
     }
 
+    columns(out, files);
+
     out.push_str("## Statistics\n\n");
     out.push_str(
         "| split | rows | rejects | shards | bytes on disk |\n|---|---:|---:|---:|---:|\n",
@@ -310,8 +312,10 @@ fn body(out: &mut String, card: &Card<'_>, plots: &[Linked]) {
         stats.bytes(),
         human_bytes(stats.bytes())
     );
-    if !stats.rejects_by.is_empty() {
-        out.push_str("Rejected records by stage and kind (they are in `.pixmo/rejects/`, not in the splits):\n\n| stage | kind | records |\n|---|---|---:|\n");
+    if stats.rejects_by.is_empty() {
+        out.push_str("No record was rejected.\n\n");
+    } else {
+        out.push_str("Rejected records by stage and reason (they are in `.pixmo/rejects/`, not in the splits):\n\n| stage | reason | records |\n|---|---|---:|\n");
         for ((stage, kind), n) in &stats.rejects_by {
             let _ = writeln!(out, "| {stage} | {kind} | {n} |");
         }
@@ -392,15 +396,84 @@ fn body(out: &mut String, card: &Card<'_>, plots: &[Linked]) {
         let _ = writeln!(out, "- {item}");
     }
     out.push('\n');
-    if !about.license_notes.is_empty() {
-        out.push_str("## Licence\n\n");
-        for item in about.license_notes {
-            let _ = writeln!(out, "- {item}");
-        }
-        out.push('\n');
+    out.push_str("## Licence\n\n");
+    for item in about.license_notes {
+        let _ = writeln!(out, "- {item}");
     }
+    let _ = writeln!(
+        out,
+        "- The rows (images, text and labels) are released under `{}`.\n",
+        about.license
+    );
+    rebuild(out, files);
 
     out.push_str("## Citation\n\n```bibtex\n@article{deitke2024molmo,\n  title   = {Molmo and PixMo: Open Weights and Open Data for State-of-the-Art Vision-Language Models},\n  author  = {Deitke, Matt and Clark, Christopher and Lee, Sangho and Tripathi, Rohun and Yang, Yue and Park, Jae Sung and Salehi, Mohammadreza and Muennighoff, Niklas and Lo, Kyle and Soldaini, Luca and others},\n  journal = {arXiv preprint arXiv:2409.17146},\n  year    = {2024}\n}\n```\n");
+}
+
+/// `## Columns`: every column of the schema with its type and the annotation schema's
+/// description (the doc comment of the row type's field).
+fn columns(out: &mut String, files: &DatasetFiles) {
+    let json = files.dataset.json_schema();
+    let properties = json.get("properties").and_then(|p| p.as_object());
+    out.push_str("## Columns\n\n| column | type | description |\n|---|---|---|\n");
+    for field in files.dataset.schema().schema.fields() {
+        let description = properties
+            .and_then(|p| p.get(field.name()))
+            .and_then(|p| p.get("description"))
+            .and_then(|d| d.as_str())
+            .unwrap_or("")
+            .replace('\n', " ")
+            .replace('|', "\\|");
+        let data_type = if field.name() == "image" {
+            "image".to_string()
+        } else {
+            short_type(field.data_type())
+        };
+        let _ = writeln!(out, "| `{}` | {data_type} | {description} |", field.name());
+    }
+    out.push('\n');
+}
+
+/// A compact type name: `string`, `list<string>`, `struct`, `list<struct>`.
+fn short_type(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Struct(_) => "struct".into(),
+        DataType::List(item) | DataType::LargeList(item) => {
+            format!("list<{}>", short_type(item.data_type()))
+        }
+        other => dtype(other),
+    }
+}
+
+/// `## Rebuild`: the commands that rebuild the shards byte for byte, one build per
+/// generation (growth appends), from the run's seed and pinned build times.
+fn rebuild(out: &mut String, files: &DatasetFiles) {
+    let run = &files.run;
+    let name = files.dataset.name();
+    out.push_str("## Rebuild\n\n");
+    let _ = writeln!(
+        out,
+        "Every shard is a pure function of the pipeline spec, the run seed, the build time \
+         stamped into the rows and the pixmo code (`{}`), whatever the number of workers or \
+         shards. With the same code these commands rebuild this dataset byte for byte (a \
+         new run must report config hash `{}`; pass `--spec FILE` when the pipeline \
+         `{}` is not the dataset's default spec), then verify it and rewrite this card:\n",
+        run.code_version, run.config_hash, run.pipeline
+    );
+    out.push_str("```sh\n");
+    for generation in &run.generations {
+        let count: u64 = generation.counts.values().sum();
+        let _ = writeln!(
+            out,
+            "pixmo build {name} --count {count} --seed {} --as-of {} --out OUT",
+            run.seed,
+            rfc3339(generation.as_of_us)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "pixmo verify OUT/{name}\npixmo card OUT/{name} --cards-dir CARDS\n```\n"
+    );
 }
 
 /// First 12 characters of a hash.

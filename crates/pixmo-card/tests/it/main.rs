@@ -142,6 +142,13 @@ fn card_has_front_matter_counts_and_plots() {
         "- Test patterns are not photographs.\n- This is a rebuild",
         "- LLM used: Some(false).",
         "## Licence\n\n- The test font is vendored",
+        "released under `apache-2.0`.",
+        "## Columns\n\n| column | type | description |",
+        "| `image` | image | Embedded image (Hugging Face `Image` layout). |",
+        "| `provenance` | struct |",
+        "## Rebuild",
+        " --seed 7 --as-of ",
+        "pixmo verify OUT/clocks\npixmo card OUT/clocks --cards-dir CARDS",
         "## Citation",
         "arXiv:2409.17146",
     ] {
@@ -280,7 +287,11 @@ fn other_datasets_get_generic_column_statistics() {
     ] {
         assert!(card.contains(needle), "missing {needle:?} in\n{card}");
     }
-    assert!(!card.contains("| `width` |"), "covered by the image sizes");
+    assert!(
+        !card.contains("| `width` | UInt32 |"),
+        "covered by the image sizes"
+    );
+    assert!(card.contains("| `width` | uint32 | Image width in pixels. |"));
     assert!(!cards.join("count/hours.png").exists());
     assert_png(&cards.join("count/rows_per_split.png"));
 }
