@@ -1,5 +1,8 @@
 //! What the PixMo-Clocks data card says beyond the generic card: its prose, the dial
-//! statistics (hours, minutes, visible hands, time formats, faces) and two plots.
+//! statistics (hours, minutes, visible hands, time formats), face and body diversity
+//! (`faces`) and their plots.
+
+mod faces;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -21,6 +24,14 @@ pub const ABOUT: About = About {
          keeps the 24-hour value that was sampled.",
         "Watch face designs come from a finite set of procedural styles; a model may \
          overfit to them.",
+    ],
+    license_notes: &[
+        "The images are rendered by `pixmo-gen-clock` (Apache-2.0) from procedural watch \
+         designs written for pixmo; no photograph, watch-face design or asset of the original \
+         PixMo-Clocks (facer.io faces) is used.",
+        "Dial text is drawn with the bundled Liberation Sans/Serif (SIL Open Font License 1.1) \
+         and DejaVu (Bitstream Vera licence) fonts, whose licences allow rendering text into \
+         images of any licence; their licence files are in `generators/pixmo-gen-clock/fonts/`.",
     ],
     ..About::new(
         "PixMo-Clocks",
@@ -66,6 +77,8 @@ pub struct ClockCard {
     pub time_formats: BTreeMap<String, u64>,
     /// Distinct watch faces: id to name.
     pub faces: HashMap<String, String>,
+    /// Rows per watch face id.
+    pub face_rows: HashMap<String, u64>,
 }
 
 impl Default for ClockCard {
@@ -80,6 +93,7 @@ impl Default for ClockCard {
             second_visible: 0,
             time_formats: BTreeMap::new(),
             faces: HashMap::new(),
+            face_rows: HashMap::new(),
         }
     }
 }
@@ -159,6 +173,10 @@ impl CardExtension for ClockCard {
                 .time_formats
                 .entry(formats.value(i).to_string())
                 .or_default() += 1;
+            *self
+                .face_rows
+                .entry(face_ids.value(i).to_string())
+                .or_default() += 1;
             if !self.faces.contains_key(face_ids.value(i)) {
                 self.faces.insert(
                     face_ids.value(i).to_string(),
@@ -205,6 +223,7 @@ impl CardExtension for ClockCard {
             }
             out.push('\n');
         }
+        out.push_str(&faces::FaceDiversity::new(&self.faces, &self.face_rows).markdown(rows));
         let (h_min, h_max) = min_max(&self.hours);
         let (m_min, m_max) = min_max(&self.minutes);
         let _ = writeln!(
@@ -215,7 +234,7 @@ impl CardExtension for ClockCard {
     }
 
     fn plots(&self) -> Vec<Plot> {
-        vec![
+        let mut plots = vec![
             Plot {
                 file: "hours.png".into(),
                 caption: "Rows per hour on the dial (1–12)".into(),
@@ -240,7 +259,9 @@ impl CardExtension for ClockCard {
                     label_every: 5,
                 },
             },
-        ]
+        ];
+        plots.extend(faces::FaceDiversity::new(&self.faces, &self.face_rows).plots());
+        plots
     }
 }
 
@@ -347,7 +368,17 @@ mod tests {
             assert!(text.contains(needle), "missing {needle:?} in\n{text}");
         }
         let files: Vec<String> = card.plots().into_iter().map(|p| p.file).collect();
-        assert_eq!(files, ["hours.png", "minutes.png"]);
+        assert_eq!(
+            files,
+            [
+                "hours.png",
+                "minutes.png",
+                "bodies.png",
+                "case_shapes.png",
+                "dial_kinds.png",
+                "hand_styles.png"
+            ]
+        );
         assert!(!card.column_statistics());
         let err = card
             .add_batch(&batch.project(&[0]).unwrap(), Path::new("x.parquet"))
