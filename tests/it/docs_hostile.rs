@@ -64,8 +64,8 @@ fn sometimes_hostile(i: usize, r: &Recorded) -> Reply {
         );
         return Reply::chat(&code, "stop");
     }
-    if h % 3 == 0 && text.contains("chart specification") {
-        let values = if h % 2 == 0 {
+    if h.is_multiple_of(3) && text.contains("chart specification") {
+        let values = if h.is_multiple_of(2) {
             json!([1e12, 5])
         } else {
             json!(["NaN", 1])
