@@ -4,18 +4,21 @@
 //!   from the procedural generator with the record's seed, asks the LLM for topics (JSON),
 //!   picks one with the seed, asks for the data (JSON) and then for code in the renderer's
 //!   language: a chart spec for charts (plotters), SVG for diagrams (resvg), typst for tables
-//!   and documents. The code is untrusted input to the same sandboxed renderers as the
-//!   procedural mode (bounded size, time and canvas; no files, network or system fonts). A
-//!   code that fails to render goes back to the LLM with the error, up to
-//!   `max_render_attempts` times in all. Writes the same columns as `docs.render`, plus
+//!   and documents. The code is untrusted: it is rendered in a fresh worker process with OS
+//!   limits on CPU time, memory and wall-clock time (`crate::sandbox`), after the SVG policy
+//!   or chart-spec validation; no files, network or system fonts. A code that fails to render
+//!   goes back to the LLM with the error, up to `max_render_attempts` times in all. Writes the same columns as `docs.render`, plus
 //!   `figure_visible` (what `docs.llm_qa` checks answers against).
 //! - Inputs: `figure_kind` (str), `figure_seed` (u64), `figure_options` (json).
 //! - Outputs: `image`, `figure`, `figure_category`, `data`, `code`, `figure_visible`.
 //! - Failure modes: transport errors after the client's retries (`llm_error`), refusals
 //!   (`llm_refusal`), non-JSON or truncated replies (`llm_bad_json`, `llm_truncated`),
 //!   unusable topics or data (`llm_bad_reply`), code that never rendered (`render_error`,
-//!   with the last renderer error and the attempt count).
-//! - Cost: three LLM calls plus one per failed render; the render itself is milliseconds.
+//!   with the last renderer error and the attempt count; `render_limit` when a CPU, memory or
+//!   deadline limit ended the last attempt, `render_crash` when the worker crashed), a worker
+//!   that could not be started (`sandbox_error`).
+//! - Cost: three LLM calls plus one per failed render; a render is its own time plus a worker
+//!   process start (`examples/sandbox_cost.rs`).
 
 use std::sync::Arc;
 
@@ -467,7 +470,7 @@ fn set_columns(
 
 impl Stage for LlmFigure {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
