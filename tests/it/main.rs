@@ -11,6 +11,7 @@ mod determinism;
 mod docs;
 mod docs_hostile;
 mod docs_llm;
+mod eval;
 mod failures;
 mod launch;
 mod python;

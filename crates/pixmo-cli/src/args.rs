@@ -211,6 +211,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Score a model's answers with Molmo's pointing, counting or clock-reading evaluation;
+    /// prints a JSON summary. Files are JSON Lines (formats: `pixmo eval <task> --help`).
+    Eval {
+        #[command(subcommand)]
+        task: EvalTask,
+    },
     /// Manage the model files pixmo runs in-process (the embedded LLM).
     Models {
         #[command(subcommand)]
@@ -236,5 +242,46 @@ pub enum ModelsAction {
         /// Models folder (defaults as for `fetch`).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+}
+
+/// `pixmo eval ...`. Predictions are JSON Lines `{"id": ..., "answer": "model text"}`, one
+/// per gold example; gold is JSON Lines with the same ids.
+#[derive(Debug, Subcommand)]
+pub enum EvalTask {
+    /// Pointing: precision, recall and F1 with optimal (Hungarian) matching of the answer's
+    /// points to the gold points; a match is correct inside the gold instance's mask, or
+    /// within `--max-distance` where the gold has no masks; "not present" examples score 1
+    /// when the answer points at nothing. Gold: `{"id", "width", "height", "points":
+    /// [{"x", "y"}], "unit": "percent"|"pixels" (default percent), "masks": [COCO RLE]}`
+    /// (masks optional, one per point).
+    Points {
+        /// Predictions (JSON Lines).
+        predictions: PathBuf,
+        /// Gold (JSON Lines).
+        gold: PathBuf,
+        /// Distance allowed where the gold has no masks: `12px`, or `5%` of the image
+        /// diagonal.
+        #[arg(long, default_value = "5%")]
+        max_distance: pixmo_eval::pointing::Tolerance,
+    },
+    /// Counting: exact and within one, overall and per gold count. Gold: `{"id", "count"}`.
+    Count {
+        /// Predictions (JSON Lines).
+        predictions: PathBuf,
+        /// Gold (JSON Lines).
+        gold: PathBuf,
+    },
+    /// Clock reading: exact and within `--close-minutes` on the 12-hour dial; clocks that
+    /// show no hand must be declined. Gold: `{"id", "hour", "minute", "second"}` (-1: not
+    /// visible) or PixMo-Clocks rows (`example_id`, `watch_time`, `*_visible`).
+    Clocks {
+        /// Predictions (JSON Lines).
+        predictions: PathBuf,
+        /// Gold (JSON Lines).
+        gold: PathBuf,
+        /// Tolerance of `close` in minutes (Molmo: 3; 1 on its real-clock test set).
+        #[arg(long, default_value_t = 3)]
+        close_minutes: u32,
     },
 }

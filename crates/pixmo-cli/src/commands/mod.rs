@@ -1,6 +1,7 @@
 //! One function per subcommand.
 
 mod build;
+mod eval;
 mod hints;
 mod launch;
 mod misc;
@@ -53,6 +54,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             image_format,
             out,
         } => build::bench(&dataset, count, &image_format, out.as_deref()),
+        Command::Eval { task } => eval::run(task),
         Command::Models { action } => models::run(action),
         Command::External(args) => misc::external(&args),
     }

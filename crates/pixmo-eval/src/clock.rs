@@ -1,0 +1,226 @@
+//! Clock-reading answers, scored after Molmo's `ClockEval` (PIXMO_DATA.md §4): a time is
+//! the first `H:MM` or `H:MM:SS` in the answer; a component the gold marks `-1` is not
+//! visible on the face and not scored; when none is visible the model must decline (no `:`
+//! in its answer); hours compare on the 12-hour dial (0 and 12 are the same hour).
+
+/// A time read from an answer: hour 0–23 (a following `pm` adds 12, `12 am` is 0),
+/// minute, and second when written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockTime {
+    /// Hour, 0–23.
+    pub hour: u32,
+    /// Minute, 0–59.
+    pub minute: u32,
+    /// Second, 0–59, when written.
+    pub second: Option<u32>,
+}
+
+/// The gold time; each component is `None` when the face does not show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockGold {
+    /// Hour (0–23 or 1–12), when visible.
+    pub hour: Option<u32>,
+    /// Minute, when visible.
+    pub minute: Option<u32>,
+    /// Second, when visible.
+    pub second: Option<u32>,
+}
+
+impl ClockGold {
+    /// Whether any component is visible.
+    #[must_use]
+    pub fn answerable(self) -> bool {
+        self.hour.is_some() || self.minute.is_some() || self.second.is_some()
+    }
+}
+
+fn digits_at(b: &[u8], from: usize) -> usize {
+    b.get(from..).map_or(0, |rest| {
+        rest.iter().take_while(|c| c.is_ascii_digit()).count()
+    })
+}
+
+/// The first `H:MM[:SS]` in `text` with hour < 24, minute and second < 60.
+#[must_use]
+pub fn parse_time(text: &str) -> Option<ClockTime> {
+    let b = text.as_bytes();
+    let number =
+        |from: usize, len: usize| -> Option<u32> { text.get(from..from + len)?.parse().ok() };
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let hour_len = digits_at(b, i);
+        let colon = i + hour_len;
+        if (1..=2).contains(&hour_len)
+            && b.get(colon) == Some(&b':')
+            && digits_at(b, colon + 1) == 2
+        {
+            let hour = number(i, hour_len)?;
+            let minute = number(colon + 1, 2)?;
+            let mut end = colon + 3;
+            let second = if b.get(end) == Some(&b':') && digits_at(b, end + 1) == 2 {
+                end += 3;
+                number(end - 2, 2)
+            } else {
+                None
+            };
+            if hour < 24 && minute < 60 && second.is_none_or(|s| s < 60) {
+                let after = text[end..].trim_start().to_ascii_lowercase();
+                let hour = if after.starts_with("pm") || after.starts_with("p.m.") {
+                    if hour < 12 { hour + 12 } else { hour }
+                } else if (after.starts_with("am") || after.starts_with("a.m.")) && hour == 12 {
+                    0
+                } else {
+                    hour
+                };
+                return Some(ClockTime {
+                    hour,
+                    minute,
+                    second,
+                });
+            }
+        }
+        i += hour_len.max(1);
+    }
+    None
+}
+
+/// Scores of one clock answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClockScore {
+    /// The gold shows at least one component.
+    pub answerable: bool,
+    /// A time was read from the answer (answerable clocks).
+    pub valid: bool,
+    /// Every visible component read exactly (hour on the 12-hour dial); for an
+    /// unanswerable clock, the model declined.
+    pub exact: bool,
+    /// Within `close_minutes` on the dial (see [`score_clock`]); for an unanswerable clock,
+    /// the model declined.
+    pub close: bool,
+    /// The hour is right (12-hour), or not visible.
+    pub hour: bool,
+}
+
+/// Scores an answer. `close` compares the visible hour and minute as a time on the 12-hour
+/// dial, wrapping past 12 (`12:58` is 3 minutes from `1:01`), within `close_minutes`
+/// (Molmo: 3, and 1 on its real-clock test set); with only the minute visible, minutes on
+/// the 60-minute dial; seconds are not part of `close`.
+#[must_use]
+pub fn score_clock(answer: &str, gold: ClockGold, close_minutes: u32) -> ClockScore {
+    if !gold.answerable() {
+        let declined = !answer.contains(':');
+        return ClockScore {
+            answerable: false,
+            valid: declined,
+            exact: declined,
+            close: declined,
+            hour: declined,
+        };
+    }
+    let Some(read) = parse_time(answer) else {
+        return ClockScore {
+            answerable: true,
+            ..ClockScore::default()
+        };
+    };
+    let hour = gold.hour.is_none_or(|h| h % 12 == read.hour % 12);
+    let minute = gold.minute.is_none_or(|m| m == read.minute);
+    let second = gold.second.is_none_or(|s| read.second == Some(s));
+    let circular = |a: u32, b: u32, period: u32| {
+        let d = (a % period).abs_diff(b % period);
+        d.min(period - d)
+    };
+    let close = match (gold.hour, gold.minute) {
+        (Some(h), Some(m)) => {
+            circular((h % 12) * 60 + m, (read.hour % 12) * 60 + read.minute, 720) <= close_minutes
+        }
+        (None, Some(m)) => circular(m, read.minute, 60) <= close_minutes,
+        (Some(_), None) => hour,
+        (None, None) => gold.second.is_some_and(|s| {
+            read.second
+                .is_some_and(|r| circular(s, r, 60) <= close_minutes)
+        }),
+    };
+    ClockScore {
+        answerable: true,
+        valid: true,
+        exact: hour && minute && second,
+        close,
+        hour,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gold(h: i32, m: i32, s: i32) -> ClockGold {
+        let v = |x: i32| u32::try_from(x).ok();
+        ClockGold {
+            hour: v(h),
+            minute: v(m),
+            second: v(s),
+        }
+    }
+
+    #[test]
+    fn times_are_read_with_am_and_pm() {
+        let t = |h, m, s| {
+            Some(ClockTime {
+                hour: h,
+                minute: m,
+                second: s,
+            })
+        };
+        assert_eq!(parse_time("The watch shows 10:08:32."), t(10, 8, Some(32)));
+        assert_eq!(parse_time("at 3:05 pm"), t(15, 5, None));
+        assert_eq!(parse_time("12:30 AM"), t(0, 30, None));
+        assert_eq!(parse_time("12:30 p.m."), t(12, 30, None));
+        assert_eq!(parse_time("no time 123:45 or 25:00 then 7:61, 7:5"), None);
+        assert_eq!(parse_time("ratio 3:2 then 4:15"), t(4, 15, None));
+        assert_eq!(parse_time("9:59:60"), None, "no second 60");
+        assert_eq!(parse_time("ü1:05"), t(1, 5, None));
+    }
+
+    #[test]
+    fn exact_close_and_the_twelve_hour_dial() {
+        let s = score_clock("It is 10:08:32.", gold(10, 8, 32), 3);
+        assert!(s.exact && s.close && s.hour && s.valid);
+        let s = score_clock("It is 10:08:35.", gold(10, 8, 32), 3);
+        assert!(!s.exact && s.close);
+        assert!(
+            score_clock("10:08:35", gold(10, 8, -1), 3).exact,
+            "seconds not shown"
+        );
+        assert!(
+            !score_clock("10:08", gold(10, 8, 32), 3).exact,
+            "seconds shown, not read"
+        );
+        let wrap = score_clock("12:58", gold(1, 1, -1), 3);
+        assert!(wrap.close && !wrap.hour && !wrap.exact);
+        assert!(score_clock("10:10 pm", gold(10, 10, -1), 3).exact);
+        assert!(score_clock("0:10", gold(12, 10, -1), 3).exact);
+        assert!(!score_clock("10:14", gold(10, 10, -1), 3).close);
+        assert!(
+            !score_clock("10:12", gold(10, 10, -1), 1).close,
+            "test-set tolerance"
+        );
+        assert!(
+            score_clock("3:59", gold(-1, 1, -1), 3).close,
+            "minute dial wraps"
+        );
+        assert!(!score_clock("nothing", gold(10, 10, -1), 3).valid);
+    }
+
+    #[test]
+    fn unanswerable_clocks_must_be_declined() {
+        let none = gold(-1, -1, -1);
+        assert!(score_clock("I cannot tell the time.", none, 3).exact);
+        let s = score_clock("It is 10:10.", none, 3);
+        assert!(!s.exact && !s.close && !s.answerable);
+    }
+}
