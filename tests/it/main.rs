@@ -5,6 +5,7 @@
 mod common;
 
 mod audit;
+mod cards;
 mod cli_errors;
 mod depcheck;
 mod determinism;

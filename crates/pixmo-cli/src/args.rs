@@ -184,10 +184,21 @@ pub enum Command {
     /// Write a Hugging Face style data card with plots.
     Card {
         /// Dataset folder or output folder.
-        dir: PathBuf,
+        #[arg(required_unless_present = "reference", conflicts_with = "reference")]
+        dir: Option<PathBuf>,
         /// Where cards go.
         #[arg(long, default_value = "data_cards")]
         cards_dir: PathBuf,
+        /// Build every dataset at its reference size (default spec, seed 0, build time the
+        /// Unix epoch) and write the cards committed in `data_cards/`.
+        #[arg(long)]
+        reference: bool,
+        /// With `--reference`: compare instead of writing; exit code 1 when a card is stale.
+        #[arg(long, requires = "reference")]
+        check: bool,
+        /// With `--reference`: keep the reference builds here (an existing one is resumed).
+        #[arg(long, requires = "reference")]
+        out: Option<PathBuf>,
     },
     /// Print the JSON Schema of a dataset's rows (or write all of them).
     Schema {

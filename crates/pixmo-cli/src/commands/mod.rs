@@ -6,6 +6,7 @@ mod hints;
 mod launch;
 mod misc;
 mod models;
+mod reference;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,7 +47,16 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => misc::verify(&dir, quarantine, json),
         Command::Audit { dir, json } => misc::audit(&dir, json),
         Command::Sql { dir, query } => misc::sql(&dir, &query),
-        Command::Card { dir, cards_dir } => misc::card(&dir, &cards_dir),
+        Command::Card {
+            dir,
+            cards_dir,
+            reference,
+            check,
+            out,
+        } => match dir {
+            Some(dir) if !reference => misc::card(&dir, &cards_dir),
+            _ => reference::reference_cards(&cards_dir, out.as_deref(), check),
+        },
         Command::Schema { dataset, write } => misc::schema(dataset.as_deref(), write.as_deref()),
         Command::Bench {
             dataset,
