@@ -78,17 +78,41 @@ fn heavy_and_boundary_dependencies_stay_where_they_belong() {
             }
         }
         if package != "pixmo-llm" {
-            for llm in [
-                "candle-core",
-                "candle-transformers",
-                "tokenizers",
-                "reqwest",
-            ] {
+            for llm in ["candle-core", "candle-transformers", "tokenizers"] {
                 assert!(
                     !has(llm),
                     "only pixmo-llm may depend on {llm}, not {package}"
                 );
             }
+        }
+        if package != "pixmo-llm" && package != "pixmo-fetch" {
+            assert!(
+                !has("reqwest"),
+                "only pixmo-llm and pixmo-fetch may depend on reqwest, not {package}"
+            );
+        }
+        // whisper.cpp is linked by one crate; a second ggml copy (llama.cpp bindings) in the
+        // same binary gives duplicate symbols, so none may enter the workspace.
+        if package != "pixmo-asr" {
+            assert!(
+                !has("whisper-rs"),
+                "only pixmo-asr may depend on whisper-rs, not {package}"
+            );
+        }
+        for ggml in ["llama-cpp-2", "llama_cpp", "ggml", "ggml-sys", "rusty-ggml"] {
+            assert!(
+                !has(ggml),
+                "{package} depends on {ggml}, a second ggml next to whisper.cpp"
+            );
+        }
+        if matches!(
+            package.as_str(),
+            "pixmo-audio" | "pixmo-whisper" | "pixmo-fetch"
+        ) {
+            assert!(
+                list.iter().all(|d| d != "pixmo-asr" && d != "pixmo-llm"),
+                "{package} stays light (no whisper.cpp, no candle): {list:?}"
+            );
         }
         if package.starts_with("pixmo-gen-") {
             assert!(
@@ -153,6 +177,7 @@ fn heavy_and_boundary_dependencies_stay_where_they_belong() {
         "pixmo-gen-clock",
         "pixmo-gen-typst",
         "pixmo-llm",
+        "pixmo-audio",
     ] {
         assert!(
             deps.contains_key(package),

