@@ -178,6 +178,7 @@ fn heavy_and_boundary_dependencies_stay_where_they_belong() {
         "pixmo-gen-typst",
         "pixmo-llm",
         "pixmo-audio",
+        "pixmo-asr",
     ] {
         assert!(
             deps.contains_key(package),
