@@ -7,6 +7,7 @@ mod common;
 mod audit;
 mod cards;
 mod cli_errors;
+mod count;
 mod depcheck;
 mod determinism;
 mod docs;

@@ -8,7 +8,12 @@ use pixmo_dag::StageRegistry;
 use pixmo_pipeline::{PipelineInfo, Pipelines};
 
 /// Every dataset pipeline built into `pixmo`.
-pub const PIPELINES: Pipelines = Pipelines(&[pixmo_clocks::info, pixmo_docs::info]);
+pub const PIPELINES: Pipelines = Pipelines(&[
+    pixmo_clocks::info,
+    pixmo_docs::info,
+    pixmo_count::info,
+    pixmo_count::points_info,
+]);
 
 /// Every registered stage kind: the dataset-agnostic stages and each pipeline's.
 pub fn stages() -> StageRegistry {
