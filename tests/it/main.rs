@@ -18,4 +18,5 @@ mod failures;
 mod launch;
 mod python;
 mod slurm;
+mod transcribe;
 mod workers;

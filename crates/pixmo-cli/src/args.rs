@@ -228,10 +228,26 @@ pub enum Command {
         #[command(subcommand)]
         task: EvalTask,
     },
-    /// Manage the model files pixmo runs in-process (the embedded LLM).
+    /// Manage the model files pixmo runs in-process (the embedded LLM, whisper).
     Models {
         #[command(subcommand)]
         action: ModelsAction,
+    },
+    /// Transcribe audio files with whisper; prints one JSON line per file (audio facts and
+    /// the transcript with its segments, or the rejection and its reason).
+    Transcribe {
+        /// WAV, FLAC, MP3 or Ogg Vorbis files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Whisper model (`pixmo models fetch whisper NAME` first).
+        #[arg(long, value_parser = ["tiny.en", "base"], default_value = "tiny.en")]
+        model: String,
+        /// Spoken language (`en`, `de`, ...), or `auto` to detect it (base only).
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Models folder (defaults as for `pixmo models fetch`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Train a Molmo model on pixmo shards (runs the separate `pixmo-train` binary).
     #[command(external_subcommand)]
@@ -241,8 +257,16 @@ pub enum Command {
 /// `pixmo models ...`.
 #[derive(Debug, Subcommand)]
 pub enum ModelsAction {
-    /// Download the pinned model files (verified by sha256; a no-op when present).
+    /// Download the pinned model files (verified by sha256; a no-op when present): the
+    /// embedded LLM (`pixmo models fetch`), or whisper weights converted to ggml
+    /// (`pixmo models fetch whisper [tiny.en|base]...`, default tiny.en).
     Fetch {
+        /// `llm` (the default) or `whisper`.
+        #[arg(value_parser = ["llm", "whisper"], default_value = "llm")]
+        kind: String,
+        /// Whisper models: `tiny.en`, `base`.
+        #[arg(value_parser = ["tiny.en", "base"])]
+        names: Vec<String>,
         /// Models folder; default `$PIXMO_MODELS_DIR`, else `$XDG_CACHE_HOME/pixmo/models`,
         /// else `~/.cache/pixmo/models`.
         #[arg(long)]

@@ -7,6 +7,7 @@ mod launch;
 mod misc;
 mod models;
 mod reference;
+mod transcribe;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -66,6 +67,12 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => build::bench(&dataset, count, &image_format, out.as_deref()),
         Command::Eval { task } => eval::run(task),
         Command::Models { action } => models::run(action),
+        Command::Transcribe {
+            files,
+            model,
+            language,
+            dir,
+        } => transcribe::transcribe(&files, &model, &language, dir),
         Command::External(args) => misc::external(&args),
     }
 }

@@ -1,4 +1,5 @@
-//! `pixmo models fetch|list`: the model files pixmo runs in-process.
+//! `pixmo models fetch|list`: the model files pixmo runs in-process (the embedded LLM and
+//! the whisper weights).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,16 @@ use crate::args::ModelsAction;
 
 pub fn run(action: ModelsAction) -> anyhow::Result<ExitCode> {
     match action {
-        ModelsAction::Fetch { dir } => fetch(dir),
+        ModelsAction::Fetch { kind, names, dir } => match kind.as_str() {
+            "whisper" => fetch_whisper(&names, dir),
+            _ if !names.is_empty() => {
+                anyhow::bail!(
+                    "model names go with `whisper`: `pixmo models fetch whisper {}`",
+                    names.join(" ")
+                )
+            }
+            _ => fetch(dir),
+        },
         ModelsAction::List { dir } => list(dir),
     }
 }
@@ -47,6 +57,41 @@ fn fetch(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn fetch_whisper(names: &[String], dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let dir = resolve(dir)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("Could not start the async runtime")?;
+    let options = pixmo_llm::FetchOptions::from_env();
+    let default = [pixmo_whisper::TINY_EN.name.to_string()];
+    let names = if names.is_empty() {
+        &default[..]
+    } else {
+        names
+    };
+    for name in names {
+        let spec = pixmo_whisper::WhisperSpec::named(name)?;
+        let model = rt
+            .block_on(pixmo_whisper::fetch_whisper(&dir, spec, &options))
+            .with_context(|| {
+                format!("Could not fetch whisper `{name}` into `{}`", dir.display())
+            })?;
+        let what = if model.downloaded {
+            "fetched"
+        } else {
+            "present"
+        };
+        println!(
+            "{what:<8} whisper {}  sha256 {}  {}",
+            model.name,
+            model.sha256,
+            model.path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn list(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let dir = resolve(dir)?;
     println!("models folder: {}", dir.display());
@@ -56,6 +101,21 @@ fn list(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         println!(
             "{state:<8} {}  ({}=={}, sha256 {})",
             spec.name, spec.package, spec.version, spec.sha256
+        );
+    }
+    for spec in pixmo_whisper::MODELS {
+        let path = spec.path_in(&dir);
+        let state = if path.is_file() { "present" } else { "missing" };
+        let packages: Vec<String> = spec
+            .wheels
+            .iter()
+            .map(|wheel| format!("{}=={}", wheel.package, wheel.version))
+            .collect();
+        println!(
+            "{state:<8} whisper {}  ({}, converted sha256 {})",
+            spec.name,
+            packages.join(" + "),
+            spec.sha256
         );
     }
     Ok(ExitCode::SUCCESS)
