@@ -4,9 +4,11 @@
 //! with its scene graph) -> `count.label` (the category, or a referring expression, and the
 //! exact point of every instance it names), plus the generic `image.validate` and
 //! `image.encode`. Two datasets share them: [`info`] (`pixmo build count`, `pipeline.toml`)
-//! and [`points_info`] (`pixmo build points`, `points.toml`).
+//! and [`points_info`] (`pixmo build points`, `points.toml`). [`detections`] applies
+//! PixMo-Count's rule to any detector's COCO-format results.
 
 pub mod card;
+pub mod detections;
 pub mod stages;
 
 use pixmo_pipeline::{About, PipelineInfo, Spec};
