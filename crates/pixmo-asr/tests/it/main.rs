@@ -127,7 +127,7 @@ fn a_clip_longer_than_30_s_is_transcribed_across_windows() {
 }
 
 #[test]
-fn silence_and_empty_audio_give_no_words() {
+fn empty_audio_gives_an_empty_transcript() {
     let Some(transcriber) = tiny_en() else { return };
     let empty = transcriber.transcribe(&[]).unwrap();
     assert!(empty.text.is_empty() && empty.segments.is_empty());
