@@ -189,18 +189,23 @@ mod tests {
     fn missing_extra_and_changed_files_are_reported() {
         let fresh = tempfile::tempdir().unwrap();
         let committed = tempfile::tempdir().unwrap();
-        let write = |dir: &Path, file: &str, text: &str| {
+        let write = |dir: &Path, file: &str, bytes: &[u8]| {
             let path = dir.join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
+            std::fs::write(path, bytes).unwrap();
         };
-        write(fresh.path(), "x.md", "same\n");
-        write(fresh.path(), "x/a.png", "new");
-        write(fresh.path(), "x/b.png", "b");
-        write(committed.path(), "x.md", "same\n");
-        write(committed.path(), "x/a.png", "old");
-        write(committed.path(), "x/c.png", "c");
-        write(committed.path(), "y.md", "another card\n");
+        // Plots are binary (no line to name); a card is text.
+        write(fresh.path(), "x.md", b"same\nnew line\n");
+        write(fresh.path(), "x/a.png", &[0x89, b'P', b'N', b'G', 0xff, 1]);
+        write(fresh.path(), "x/b.png", &[0x89, 2]);
+        write(committed.path(), "x.md", b"same\nold line\n");
+        write(
+            committed.path(),
+            "x/a.png",
+            &[0x89, b'P', b'N', b'G', 0xff, 0],
+        );
+        write(committed.path(), "x/c.png", &[0x89, 3]);
+        write(committed.path(), "y.md", b"another card\n");
         let problems = compare(fresh.path(), committed.path(), "x").unwrap();
         let problems: Vec<String> = problems
             .iter()
@@ -212,6 +217,7 @@ mod tests {
                 "C/x/a.png differs",
                 "C/x/b.png is missing",
                 "C/x/c.png is not part of the card any more",
+                "C/x.md differs (line 2: \"old line\" -> \"new line\")",
             ]
         );
     }
