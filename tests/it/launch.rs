@@ -127,7 +127,7 @@ fn documents(path: &Path) -> Vec<serde_json::Value> {
 /// The LLM-mode Docs spec with an OpenAI-compatible server that needs a key.
 fn llm_spec(dir: &Path) -> PathBuf {
     let llm = "[stages.config.llm]\nbackend = \"openai\"\n\
-               base_url = \"http://llm.example:8000/v1\"\nmodel = \"Qwen/Qwen2.5-72B-Instruct\"\n\
+               base_url = \"https://llm.example/v1\"\nmodel = \"Qwen/Qwen2.5-72B-Instruct\"\n\
                api_key_env = \"OPENAI_API_KEY\"\n";
     // The LLM stages' configs end with `max_tokens`: their `llm` table goes right after.
     let mut text = String::new();
