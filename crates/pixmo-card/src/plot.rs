@@ -28,6 +28,17 @@ const CHAR_WIDTH: usize = 8;
 /// Height of one bar's row in a horizontal chart, in pixels.
 const ROW_HEIGHT: u32 = 22;
 
+/// Fill of every bar (also the colour the tests count).
+const BAR: RGBColor = RGBColor(66, 114, 196);
+
+/// Grid lines at the labelled values.
+const GRID: RGBColor = RGBColor(220, 220, 220);
+
+/// Font sizes of the title, the tick labels and the axis descriptions, in pixels.
+const TITLE_SIZE: u32 = 24;
+const LABEL_SIZE: u32 = 15;
+const AXIS_SIZE: u32 = 16;
+
 static REGISTER: Once = Once::new();
 
 /// Registers the font as plotters' `sans-serif` family, once per process.
@@ -128,7 +139,7 @@ fn draw_horizontal(
     let top = chart.values.iter().copied().max().unwrap_or(0).max(1);
     let x_max = top + top.div_ceil(10);
     let mut plot = ChartBuilder::on(&root)
-        .caption(&chart.title, ("sans-serif", 24))
+        .caption(&chart.title, ("sans-serif", TITLE_SIZE))
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(label_area_width(chart))
@@ -150,15 +161,15 @@ fn draw_horizontal(
         .y_label_formatter(&format_y)
         .x_desc(&chart.y_label)
         .y_desc(&chart.x_label)
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 16))
+        .label_style(("sans-serif", LABEL_SIZE))
+        .axis_desc_style(("sans-serif", AXIS_SIZE))
         .light_line_style(WHITE)
-        .bold_line_style(RGBColor(220, 220, 220))
+        .bold_line_style(GRID)
         .draw()
         .map_err(|e| e.to_string())?;
     plot.draw_series(
         Histogram::horizontal(&plot)
-            .style(RGBColor(66, 114, 196).filled())
+            .style(BAR.filled())
             .margin(3)
             .data(chart.values.iter().enumerate().map(|(i, v)| {
                 let row = n - 1 - u32::try_from(i).unwrap_or(n - 1);
@@ -177,7 +188,7 @@ fn draw(pixels: &mut [u8], chart: &BarChart) -> std::result::Result<(), String> 
     let top = chart.values.iter().copied().max().unwrap_or(0).max(1);
     let y_max = top + top.div_ceil(10);
     let mut plot = ChartBuilder::on(&root)
-        .caption(&chart.title, ("sans-serif", 24))
+        .caption(&chart.title, ("sans-serif", TITLE_SIZE))
         .margin(12)
         .x_label_area_size(48)
         .y_label_area_size(84)
@@ -203,15 +214,15 @@ fn draw(pixels: &mut [u8], chart: &BarChart) -> std::result::Result<(), String> 
         .x_label_formatter(&format_x)
         .y_desc(&chart.y_label)
         .x_desc(&chart.x_label)
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 16))
+        .label_style(("sans-serif", LABEL_SIZE))
+        .axis_desc_style(("sans-serif", AXIS_SIZE))
         .light_line_style(WHITE)
-        .bold_line_style(RGBColor(220, 220, 220))
+        .bold_line_style(GRID)
         .draw()
         .map_err(|e| e.to_string())?;
     plot.draw_series(
         Histogram::vertical(&plot)
-            .style(RGBColor(66, 114, 196).filled())
+            .style(BAR.filled())
             .margin(if n > 30 { 1 } else { 6 })
             .data(
                 chart
@@ -261,7 +272,7 @@ mod tests {
     fn blue(pixels: &[u8], width: u32, rows: std::ops::Range<u32>) -> usize {
         let w = width as usize;
         rows.flat_map(|y| (0..w).map(move |x| (y as usize * w + x) * 3))
-            .filter(|&i| pixels[i..i + 3] == [66, 114, 196])
+            .filter(|&i| pixels[i..i + 3] == [BAR.0, BAR.1, BAR.2])
             .count()
     }
 
