@@ -155,6 +155,46 @@ fn qa_type(with_explanation: bool) -> DataType {
     DataType::Struct(Fields::from(fields))
 }
 
+fn f64_field(name: &str) -> Field {
+    Field::new(name, DataType::Float64, false)
+}
+
+/// The Arrow type of [`RecordingInfo`].
+fn recording_type() -> DataType {
+    let segment = DataType::Struct(Fields::from(vec![
+        f64_field("start"),
+        f64_field("end"),
+        str_field("text"),
+        f64_field("avg_logprob"),
+        f64_field("no_speech_prob"),
+    ]));
+    DataType::Struct(Fields::from(vec![
+        str_field("audio"),
+        str_field("audio_sha256"),
+        str_field("annotator"),
+        str_field("recorded_at"),
+        str_field("license"),
+        f64_field("duration_seconds"),
+        str_field("language"),
+        f64_field("avg_logprob"),
+        f64_field("no_speech_prob"),
+        str_field("model"),
+        Field::new("synthetic_speech", DataType::Boolean, false),
+        opt_str_field("speech_source"),
+        list_field("segments", segment),
+    ]))
+}
+
+/// The Arrow type of [`RejectedRecording`].
+fn rejected_recording_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        str_field("audio"),
+        str_field("annotator"),
+        str_field("kind"),
+        str_field("message"),
+    ]))
+}
+
 fn own_fields(dataset: Dataset) -> (&'static str, Vec<Field>) {
     match dataset {
         Dataset::Cap => (
@@ -164,6 +204,10 @@ fn own_fields(dataset: Dataset) -> (&'static str, Vec<Field>) {
                 opt_str_field("image_url"),
                 str_field("caption"),
                 str_list_field("transcripts"),
+                i32_field("revision"),
+                Field::new("synthetic_speech", DataType::Boolean, false),
+                list_field("recordings", recording_type()),
+                list_field("rejected_recordings", rejected_recording_type()),
             ],
         ),
         Dataset::AskModelAnything => (
@@ -210,6 +254,7 @@ fn own_fields(dataset: Dataset) -> (&'static str, Vec<Field>) {
                 str_field("question"),
                 str_field("answer"),
                 str_list_field("messages"),
+                str_field("cap_id"),
             ],
         ),
         Dataset::Docs => (
@@ -373,8 +418,76 @@ row!(
         caption: String,
         /// One or more ASR transcripts of spoken descriptions.
         transcripts: Vec<String>,
+        /// 1 for an image's first row; a later row carries recordings that arrived after the
+        /// earlier one was committed (with all earlier ones): keep the highest per image.
+        revision: i32,
+        /// Whether any transcribed recording is synthesised speech, not a person.
+        synthetic_speech: bool,
+        /// Each transcribed recording, in `transcripts` order.
+        recordings: Vec<RecordingInfo>,
+        /// Recordings of the image that could not be used, with the reason.
+        rejected_recordings: Vec<RejectedRecording>,
     }
 );
+
+/// One transcribed recording of a PixMo-Cap row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecordingInfo {
+    /// Recording file, relative to the inbox.
+    pub audio: String,
+    /// SHA-256 of the recording's bytes.
+    pub audio_sha256: String,
+    /// Pseudonymous annotator id.
+    pub annotator: String,
+    /// RFC 3339 UTC time of the recording.
+    pub recorded_at: String,
+    /// Licence of the recording.
+    pub license: String,
+    /// Length in seconds.
+    pub duration_seconds: f64,
+    /// Language whisper decoded.
+    pub language: String,
+    /// Average token log-probability over the transcript.
+    pub avg_logprob: f64,
+    /// Highest no-speech probability of any window.
+    pub no_speech_prob: f64,
+    /// ASR model and SHA-256 (`tiny.en@<sha256>`).
+    pub model: String,
+    /// Synthesised speech (a text-to-speech engine), not a person.
+    pub synthetic_speech: bool,
+    /// What spoke, for synthetic speech.
+    pub speech_source: Option<String>,
+    /// Segments with timestamps.
+    pub segments: Vec<SegmentInfo>,
+}
+
+/// One ASR segment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SegmentInfo {
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// Text.
+    pub text: String,
+    /// Average token log-probability.
+    pub avg_logprob: f64,
+    /// No-speech probability.
+    pub no_speech_prob: f64,
+}
+
+/// A recording that could not be used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RejectedRecording {
+    /// Recording file, relative to the inbox.
+    pub audio: String,
+    /// Pseudonymous annotator id.
+    pub annotator: String,
+    /// Reason kind (`unreadable`, `silent`, `too_long`, ...).
+    pub kind: String,
+    /// Why.
+    pub message: String,
+}
 
 row!(
     /// A PixMo-AskModelAnything row.
@@ -441,6 +554,8 @@ row!(
         answer: String,
         /// Dialogue turns, alternating user and assistant.
         messages: Vec<String>,
+        /// The PixMo-Cap row whose caption the dialogue was written from.
+        cap_id: String,
     }
 );
 

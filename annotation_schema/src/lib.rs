@@ -22,4 +22,4 @@ pub use common::{
     ModelUse, POINT_UNIT, Point, Provenance, SCHEMA_VERSION, SourceRef, StageUse, image_field,
     provenance_field,
 };
-pub use datasets::{Dataset, DatasetSchema};
+pub use datasets::{Dataset, DatasetSchema, RecordingInfo, RejectedRecording, SegmentInfo};

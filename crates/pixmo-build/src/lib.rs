@@ -52,8 +52,12 @@ use crate::shard::ShardContext;
 pub struct BuildRequest {
     /// Output directory (the dataset goes into `<out>/<dataset>`).
     pub out: PathBuf,
-    /// Records over all splits.
+    /// Records over all splits (ignored when `source` is given: it says how many).
     pub count: u64,
+    /// Where the records come from when they are collected, not generated (an inbox of
+    /// recordings, another dataset): its counts per split replace `count`, and each record
+    /// carries its description into the first stage.
+    pub source: Option<Arc<dyn pixmo_dag::RecordSource>>,
     /// Run seed.
     pub seed: u64,
     /// `(N, i)`: build only the shards at positions `i, i+N, ...`; `None`: all, then finalize.
@@ -151,12 +155,7 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
         return Err(BuildError::Worker { count, index });
     }
     let layout = DatasetLayout::new(&request.out, dataset.name());
-    let splits: Vec<String> = plan
-        .spec
-        .split_counts(request.count)
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
+    let splits: Vec<String> = run::split_counts(&plan, &request)?.into_keys().collect();
     refuse_links(&layout, &splits)?;
     check_writable(&layout.state_dir())?;
     // Held until this function returns: other workers see this process as alive.
@@ -176,6 +175,7 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
     let stats = Arc::new(ExecStats::for_plan(&plan));
     let ctx = ShardContext {
         plan: &plan,
+        source: request.source.clone(),
         schema: &schema,
         layout: &layout,
         run: &run.identity,

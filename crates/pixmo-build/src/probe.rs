@@ -14,6 +14,7 @@ pub(crate) async fn rows_per_shard(
     plan: &Arc<Plan>,
     schema: &DatasetSchema,
     seed: u64,
+    source: Option<&Arc<dyn pixmo_dag::RecordSource>>,
     split_counts: &[(String, u64)],
     target_bytes: u64,
 ) -> Result<u64, BuildError> {
@@ -28,7 +29,8 @@ pub(crate) async fn rows_per_shard(
         end: (*count).min(16),
     };
     let stats = Arc::new(ExecStats::for_plan(plan));
-    let (mut outcomes, handle) = pixmo_dag::execute(Arc::clone(plan), unit, stats, 8);
+    let (mut outcomes, handle) =
+        pixmo_dag::execute_from(Arc::clone(plan), unit, source.cloned(), stats, 8);
     let (mut rows, mut bytes) = (0u64, 0u64);
     while let Some(outcome) = outcomes.recv().await {
         if let Outcome::Row(record) = outcome {

@@ -38,6 +38,43 @@ fn source_date_epoch() -> Option<i64> {
         .map(|s| s.saturating_mul(1_000_000))
 }
 
+/// Records per split: the source's counts (every split of the spec named, a split the
+/// source does not know has none), or `request.count` cut by the spec's fractions.
+pub(crate) fn split_counts(
+    plan: &Plan,
+    request: &BuildRequest,
+) -> Result<BTreeMap<String, u64>, BuildError> {
+    let Some(source) = &request.source else {
+        return Ok(plan.spec.split_counts(request.count).into_iter().collect());
+    };
+    let counts = source.counts();
+    if let Some(unknown) = counts
+        .iter()
+        .find(|(split, n)| **n > 0 && !plan.spec.splits.contains_key(*split))
+    {
+        return Err(BuildError::Config {
+            pipeline: plan.spec.name.clone(),
+            message: format!(
+                "{} has records in split `{}`, which the spec does not have (splits: {})",
+                source.name(),
+                unknown.0,
+                plan.spec
+                    .splits
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(plan
+        .spec
+        .splits
+        .keys()
+        .map(|split| (split.clone(), counts.get(split).copied().unwrap_or(0)))
+        .collect())
+}
+
 /// Reads or creates the run and the generation that holds `request.count` records.
 pub(crate) async fn open(
     plan: &Arc<Plan>,
@@ -51,8 +88,7 @@ pub(crate) async fn open(
         format!("{}|{}|{}", plan.config_hash, request.seed, code_version).as_bytes(),
     )[..16]
         .to_string();
-    let split_counts: BTreeMap<String, u64> =
-        plan.spec.split_counts(request.count).into_iter().collect();
+    let split_counts = split_counts(plan, request)?;
     let existing = RunState::load(layout)?;
     let rows_per_shard = match (&existing, output.rows_per_shard, output.target_shard_bytes) {
         (Some(state), _, _) => state.identity.rows_per_shard,
@@ -60,7 +96,15 @@ pub(crate) async fn open(
         (None, None, Some(bytes)) => {
             let counts: Vec<(String, u64)> =
                 split_counts.iter().map(|(s, n)| (s.clone(), *n)).collect();
-            probe::rows_per_shard(plan, schema, request.seed, &counts, bytes).await?
+            probe::rows_per_shard(
+                plan,
+                schema,
+                request.seed,
+                request.source.as_ref(),
+                &counts,
+                bytes,
+            )
+            .await?
         }
         (None, None, None) => 1000,
     };

@@ -22,6 +22,8 @@ use crate::run::now_us;
 /// Everything a shard needs that does not change from shard to shard.
 pub(crate) struct ShardContext<'a> {
     pub plan: &'a Arc<Plan>,
+    /// Where collected records come from (`None`: generated from the seed).
+    pub source: Option<Arc<dyn pixmo_dag::RecordSource>>,
     pub schema: &'a DatasetSchema,
     pub layout: &'a DatasetLayout,
     pub run: &'a RunIdentity,
@@ -73,9 +75,10 @@ impl ShardContext<'_> {
             .max()
             .unwrap_or(1)
             * 2;
-        let (mut outcomes, handle) = pixmo_dag::execute(
+        let (mut outcomes, handle) = pixmo_dag::execute_from(
             Arc::clone(self.plan),
             unit,
+            self.source.clone(),
             Arc::clone(self.stats),
             capacity,
         );

@@ -4,7 +4,6 @@
 mod args;
 mod commands;
 mod registry;
-mod time;
 
 use std::process::ExitCode;
 

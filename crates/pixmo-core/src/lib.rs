@@ -7,12 +7,14 @@ pub mod hash;
 pub mod image;
 pub mod rng;
 pub mod seed;
+pub mod time;
 
 pub use error::error_chain;
 pub use hash::{canonical_json, sha256_hex};
 pub use image::{RgbaImage, dhash, hamming};
 pub use rng::Rng;
 pub use seed::SeedKey;
+pub use time::parse_as_of;
 
 /// Version of the pixmo code, written into every row's provenance and every shard marker.
 /// `PIXMO_GIT_REV` (set by the build environment, for example CI) is appended when present.

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::source::RecordSource;
 use crate::stage::{Rejection, StageContext};
 use crate::value::Record;
 
@@ -96,6 +97,20 @@ pub fn execute(
     stats: Arc<ExecStats>,
     channel_capacity: usize,
 ) -> (mpsc::Receiver<Outcome>, JoinHandle<Result<()>>) {
+    execute_from(plan, unit, None, stats, channel_capacity)
+}
+
+/// [`execute`] for a dataset whose records come from `source`: each record carries the
+/// source's description of its (split, index) into the first stage. An index the source
+/// does not describe becomes a `missing_source` rejection.
+#[must_use]
+pub fn execute_from(
+    plan: Arc<Plan>,
+    unit: WorkUnit,
+    source: Option<Arc<dyn RecordSource>>,
+    stats: Arc<ExecStats>,
+    channel_capacity: usize,
+) -> (mpsc::Receiver<Outcome>, JoinHandle<Result<()>>) {
     let capacity = channel_capacity.max(1);
     let (source_tx, mut rx) = mpsc::channel::<Item>(capacity);
     let mut handles: Vec<JoinHandle<Result<()>>> = Vec::new();
@@ -108,11 +123,29 @@ pub fn execute(
                 split: source_unit.split.clone(),
                 record_index: index,
             };
-            if source_tx
-                .send(Ok(Box::new(Record::new(key))))
-                .await
-                .is_err()
-            {
+            let mut record = Record::new(key);
+            let item = match &source {
+                None => Ok(Box::new(record)),
+                Some(source) => match source.describe(&source_unit.split, index) {
+                    Some(description) => {
+                        record.source = Some(description);
+                        Ok(Box::new(record))
+                    }
+                    None => Err(Rejection {
+                        record_id: record.id.clone(),
+                        split: source_unit.split.clone(),
+                        record_index: index,
+                        stage: "source".into(),
+                        kind: "missing_source".into(),
+                        message: format!(
+                            "{} has no record {index} in split `{}` (likely a bug in pixmo)",
+                            source.name(),
+                            source_unit.split
+                        ),
+                    }),
+                },
+            };
+            if source_tx.send(item).await.is_err() {
                 break; // Downstream stopped (the caller gave up); nothing more to do.
             }
         }

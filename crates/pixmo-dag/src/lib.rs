@@ -19,14 +19,16 @@ pub mod exec;
 pub mod plan;
 pub mod progress;
 pub mod registry;
+pub mod source;
 pub mod spec;
 pub mod stage;
 pub mod value;
 
 pub use error::{Error, Result};
-pub use exec::{ExecStats, StageStats, WorkUnit, execute};
+pub use exec::{ExecStats, StageStats, WorkUnit, execute, execute_from};
 pub use plan::{Plan, PlannedStage};
 pub use registry::{ConfigError, StageFactory, StageRegistry};
+pub use source::RecordSource;
 pub use spec::PipelineSpec;
 pub use stage::{Reject, Rejection, Stage, StageContext};
 pub use value::{ColumnDef, ColumnType, Record, Value};

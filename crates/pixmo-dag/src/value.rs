@@ -137,6 +137,8 @@ pub struct Record {
     pub models: Vec<ModelUse>,
     /// Inputs the record was derived from.
     pub sources: Vec<SourceRef>,
+    /// The description of this record by the build's [`crate::RecordSource`], if it has one.
+    pub source: Option<serde_json::Value>,
 }
 
 impl Record {
@@ -150,6 +152,7 @@ impl Record {
             stages: Vec::new(),
             models: Vec::new(),
             sources: Vec::new(),
+            source: None,
         }
     }
 

@@ -29,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let request = pixmo_build::BuildRequest {
         out: PathBuf::from(out),
         count: count.parse()?,
+        source: None,
         seed,
         worker: None,
         as_of_us: Some(0),

@@ -60,12 +60,13 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let as_of_us = args
         .as_of
         .as_deref()
-        .map(crate::time::parse_as_of)
+        .map(pixmo_core::parse_as_of)
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let request = BuildRequest {
         out: args.out.clone(),
         count: args.count,
+        source: None,
         seed: args.seed,
         worker,
         as_of_us,
@@ -147,6 +148,7 @@ pub fn bench(
     let request = BuildRequest {
         out: dir.clone(),
         count,
+        source: None,
         seed: 1,
         worker: None,
         as_of_us: Some(0),

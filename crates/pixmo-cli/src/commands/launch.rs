@@ -191,7 +191,7 @@ fn check(launch: &LaunchArgs) -> anyhow::Result<Launch> {
     // Every task must stamp the same build time into its rows.
     let as_of = match &args.as_of {
         Some(a) => {
-            crate::time::parse_as_of(a).map_err(anyhow::Error::msg)?;
+            pixmo_core::parse_as_of(a).map_err(anyhow::Error::msg)?;
             a.clone()
         }
         None => std::time::SystemTime::now()

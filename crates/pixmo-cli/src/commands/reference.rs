@@ -80,6 +80,7 @@ fn build_reference(dataset: &str, count: u64, out: &Path) -> anyhow::Result<()> 
     let request = BuildRequest {
         out: out.to_path_buf(),
         count,
+        source: None,
         seed: REFERENCE_SEED,
         worker: None,
         as_of_us: Some(REFERENCE_AS_OF_US),

@@ -1,4 +1,4 @@
-//! Parsing `--as-of`.
+//! Times as pixmo reads them (`--as-of`, an inbox manifest's `recorded_at`).
 
 /// Microseconds since the epoch from Unix seconds or RFC 3339 in UTC
 /// (`2026-11-22T00:00:00Z`, optional fraction, `Z` or `+00:00`).

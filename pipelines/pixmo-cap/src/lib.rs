@@ -1,0 +1,3 @@
+//! PixMo-Cap and PixMo-CapQA.
+
+pub mod inbox;
