@@ -1,0 +1,506 @@
+//! Finished work as Parquet: the dataset rows through the shared sink (dataset schema,
+//! embedded image, provenance) and two companion tables joinable by row id: `annotations`
+//! (who and when, per row) and `ask_model_anything_trail` (every question, draft, feedback,
+//! revision and acceptance).
+//!
+//! Layout under `out`: `<dataset>/<split>/part-00000-00000.parquet` for `points` and
+//! `ask_model_anything`, `annotations/<split>/part-00000-00000.parquet` and
+//! `ask_model_anything_trail/<split>/part-00000-00000.parquet`. Files are written by
+//! `pixmo-shards`' `ShardWriter` (temporary file, fsync, rename). The run bookkeeping of
+//! `pixmo build` (markers, generations, `manifest.json`) is not written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use pixmo_annotation_schema::{Dataset, ModelUse, SCHEMA_VERSION, SourceRef, StageUse};
+use pixmo_core::SeedKey;
+use pixmo_dag::{Record, Value};
+use pixmo_shards::{RunIdentity, ShardWriter, WriterSettings};
+
+use crate::error::{Error, Result};
+use crate::ocr::OcrResult;
+use crate::store::{ImageRecord, Store, Task, TaskKind, Turn, TurnKind, now_us, sha256_hex};
+use crate::work::{AmaWork, PointsWork, is_counting_question};
+
+/// Version of the annotation app's output (bumped when rows change meaning).
+pub const APP_VERSION: &str = "1";
+
+/// What to export and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Split name of every row (`train`).
+    pub split: String,
+    /// Build time stamped into provenance (µs since the epoch); `None` is now.
+    pub as_of_us: Option<i64>,
+}
+
+/// One file written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportedFile {
+    /// Path.
+    pub path: PathBuf,
+    /// Rows.
+    pub rows: u64,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// What [`export`] wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Points rows.
+    pub points_rows: u64,
+    /// AskModelAnything rows.
+    pub ask_model_anything_rows: u64,
+    /// Files written (none for a dataset without rows).
+    pub files: Vec<ExportedFile>,
+}
+
+/// Per-row facts for the `annotations` table.
+struct RowInfo {
+    row_id: String,
+    dataset: &'static str,
+    task_id: i64,
+    annotator: String,
+    claimed_at: Option<i64>,
+    submitted_at: Option<i64>,
+    saves: i64,
+    counting_question: Option<bool>,
+    caption_source: String,
+    ocr_engine: Option<String>,
+}
+
+fn run_identity(dataset: &str, rows: u64) -> RunIdentity {
+    let config_hash =
+        sha256_hex(format!("pixmo-annotate export v{APP_VERSION} {dataset}").as_bytes());
+    let code_version = pixmo_core::code_version();
+    RunIdentity {
+        pipeline: "annotate".to_string(),
+        dataset: dataset.to_string(),
+        run_id: sha256_hex(format!("{config_hash}:0:{code_version}").as_bytes()),
+        config_hash,
+        seed: 0,
+        code_version,
+        schema_version: SCHEMA_VERSION.to_string(),
+        rows_per_shard: rows.max(1),
+    }
+}
+
+async fn image_bytes(image: &ImageRecord) -> Result<Vec<u8>> {
+    let bytes = tokio::fs::read(&image.image.path)
+        .await
+        .map_err(Error::io("read image", &image.image.path))?;
+    if sha256_hex(&bytes) != image.image.sha256 {
+        return Err(Error::Export(format!(
+            "image `{}` changed on disk since it was imported",
+            image.image.source_id
+        )));
+    }
+    Ok(bytes)
+}
+
+fn base_record(
+    dataset: Dataset,
+    split: &str,
+    index: u64,
+    run: &RunIdentity,
+    image: &ImageRecord,
+    bytes: &Arc<Vec<u8>>,
+    pseudonym: &str,
+) -> Record {
+    let mut record = Record::new(SeedKey {
+        run_seed: 0,
+        dataset: dataset.name().to_string(),
+        split: split.to_string(),
+        record_index: index,
+    });
+    record.set("image_bytes", Value::Bytes(Arc::clone(bytes)));
+    record.set("image_format", Value::Str(image.image.format.clone()));
+    record.set("image_sha256", Value::Str(image.image.sha256.clone()));
+    record.set("width", Value::U32(image.image.width));
+    record.set("height", Value::U32(image.image.height));
+    record.stages.push(StageUse {
+        name: "annotate".to_string(),
+        kind: format!("annotate.{}", dataset.name()),
+        version: APP_VERSION.to_string(),
+        config_hash: run.config_hash.clone(),
+        uses_vlm: false,
+    });
+    record.sources.push(SourceRef {
+        kind: "image".to_string(),
+        id: image.image.source_id.clone(),
+        sha256: image.image.sha256.clone(),
+    });
+    record.sources.push(SourceRef {
+        kind: "annotator".to_string(),
+        id: pseudonym.to_string(),
+        sha256: sha256_hex(pseudonym.as_bytes()),
+    });
+    record
+}
+
+fn write_rows(
+    out: &Path,
+    dataset: Dataset,
+    split: &str,
+    records: &[Record],
+    run: &RunIdentity,
+    as_of_us: i64,
+) -> Result<Option<ExportedFile>> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let schema = dataset.schema();
+    let batch = pixmo_stages::sink::records_to_batch(&schema, records, run, as_of_us)
+        .map_err(Error::Export)?;
+    let path = out
+        .join(dataset.name())
+        .join(split)
+        .join("part-00000-00000.parquet");
+    write_batch(&path, Arc::clone(&schema.schema), batch).map(Some)
+}
+
+fn write_batch(path: &Path, schema: SchemaRef, batch: RecordBatch) -> Result<ExportedFile> {
+    let shard_error = |e: pixmo_shards::Error| Error::Export(e.to_string());
+    let mut writer =
+        ShardWriter::create(path, schema, &WriterSettings::default()).map_err(shard_error)?;
+    writer.write(batch).map_err(shard_error)?;
+    let written = writer.finish().map_err(shard_error)?;
+    Ok(ExportedFile {
+        path: written.path,
+        rows: written.rows,
+        sha256: written.sha256,
+    })
+}
+
+struct Pseudonyms<'a> {
+    store: &'a Store,
+    known: BTreeMap<String, String>,
+}
+
+impl Pseudonyms<'_> {
+    async fn of(&mut self, task: &Task) -> Result<String> {
+        let id = task.annotator_id.clone().unwrap_or_default();
+        if let Some(p) = self.known.get(&id) {
+            return Ok(p.clone());
+        }
+        let p = self.store.pseudonym(&id).await?;
+        self.known.insert(id, p.clone());
+        Ok(p)
+    }
+}
+
+/// Writes every submitted task as rows (see the module docs for the layout).
+///
+/// # Errors
+/// On database or file failure, or when an image file changed since it was imported.
+pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportReport> {
+    let as_of = options.as_of_us.unwrap_or_else(now_us);
+    let split = options.split.as_str();
+    let mut report = ExportReport::default();
+    let mut infos = Vec::new();
+    let mut names = Pseudonyms {
+        store,
+        known: BTreeMap::new(),
+    };
+
+    // Points: one row per accepted label.
+    let tasks = store.done_tasks(TaskKind::Points).await?;
+    let mut count = 0u64;
+    for task in &tasks {
+        let image = store.image(&task.image_sha256).await?;
+        let work = PointsWork::parse(&task.state, image.image.width, image.image.height, true)?;
+        count += work.finished().len() as u64;
+    }
+    let run = run_identity(Dataset::Points.name(), count);
+    let mut records = Vec::new();
+    for task in &tasks {
+        let image = store.image(&task.image_sha256).await?;
+        let bytes = Arc::new(image_bytes(&image).await?);
+        let pseudonym = names.of(task).await?;
+        let work = PointsWork::parse(&task.state, image.image.width, image.image.height, true)?;
+        for (i, entry) in work.finished().iter().enumerate() {
+            let index = records.len() as u64;
+            let mut record = base_record(
+                Dataset::Points,
+                split,
+                index,
+                &run,
+                &image,
+                &bytes,
+                &pseudonym,
+            );
+            let row_id = format!("points-{}-{i}", task.id);
+            let points = entry.percent_points(image.image.width, image.image.height);
+            record.set("id", Value::Str(row_id.clone()));
+            record.set(
+                "points",
+                Value::Json(serde_json::to_value(&points).unwrap_or_default()),
+            );
+            record.set(
+                "count",
+                Value::I32(i32::try_from(points.len()).unwrap_or(i32::MAX)),
+            );
+            record.set("label", Value::Str(entry.label.trim().to_string()));
+            record.set(
+                "collection_method",
+                Value::Str(entry.method(task.mode).to_string()),
+            );
+            infos.push(RowInfo {
+                row_id,
+                dataset: "points",
+                task_id: task.id,
+                annotator: pseudonym.clone(),
+                claimed_at: task.claimed_at,
+                submitted_at: task.submitted_at,
+                saves: task.saves,
+                counting_question: None,
+                caption_source: image.image.caption_source.clone(),
+                ocr_engine: None,
+            });
+            records.push(record);
+        }
+    }
+    report.points_rows = records.len() as u64;
+    if let Some(file) = write_rows(&options.out, Dataset::Points, split, &records, &run, as_of)? {
+        report.files.push(file);
+    }
+
+    // AskModelAnything: one row per accepted answer, and the trail.
+    let tasks = store.done_tasks(TaskKind::AskModelAnything).await?;
+    let run = run_identity(Dataset::AskModelAnything.name(), tasks.len() as u64);
+    let mut records = Vec::new();
+    let mut trail: Vec<(String, i64, String, Turn)> = Vec::new();
+    for task in &tasks {
+        let turns = store.turns(task.id).await?;
+        let Some(accepted) = turns.iter().rev().find(|t| t.kind == TurnKind::Accept) else {
+            continue;
+        };
+        let image = store.image(&task.image_sha256).await?;
+        let bytes = Arc::new(image_bytes(&image).await?);
+        let pseudonym = names.of(task).await?;
+        let question = AmaWork::parse(&task.state)?.question;
+        let row_id = format!("ama-{}", task.id);
+        let index = records.len() as u64;
+        let mut record = base_record(
+            Dataset::AskModelAnything,
+            split,
+            index,
+            &run,
+            &image,
+            &bytes,
+            &pseudonym,
+        );
+        record.set("id", Value::Str(row_id.clone()));
+        record.set("question", Value::Str(question.clone()));
+        record.set("answer", Value::Str(accepted.text.clone()));
+        let mut seen = Vec::new();
+        for turn in turns.iter().filter(|t| t.model_name.is_some()) {
+            let model = ModelUse {
+                stage: "annotate".to_string(),
+                kind: pixmo_llm::LLM_TEXT_KIND.to_string(),
+                name: turn.model_name.clone().unwrap_or_default(),
+                file_sha256: turn.model_sha256.clone().unwrap_or_default(),
+                prompt_template_id: turn.prompt_id.clone(),
+                prompt_template_sha256: turn.prompt_sha256.clone(),
+                parameters: turn.parameters.clone(),
+            };
+            if !seen.contains(&model) {
+                seen.push(model);
+            }
+        }
+        let ocr = image
+            .ocr_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<OcrResult>(j).ok());
+        if let Some(ocr) = &ocr {
+            seen.push(ModelUse {
+                stage: "annotate".to_string(),
+                kind: "ocr".to_string(),
+                name: ocr.engine.clone(),
+                file_sha256: ocr.model_sha256.clone(),
+                prompt_template_id: None,
+                prompt_template_sha256: None,
+                parameters: None,
+            });
+        }
+        record.models = seen;
+        if let Some(caption) = &image.image.caption {
+            record.sources.push(SourceRef {
+                kind: "caption".to_string(),
+                id: image.image.caption_source.clone(),
+                sha256: sha256_hex(caption.as_bytes()),
+            });
+        }
+        infos.push(RowInfo {
+            row_id: row_id.clone(),
+            dataset: "ask_model_anything",
+            task_id: task.id,
+            annotator: pseudonym.clone(),
+            claimed_at: task.claimed_at,
+            submitted_at: task.submitted_at,
+            saves: task.saves,
+            counting_question: Some(is_counting_question(&question)),
+            caption_source: image.image.caption_source.clone(),
+            ocr_engine: ocr.map(|o| o.engine),
+        });
+        for turn in turns {
+            let who = if turn.annotator_id == task.annotator_id.clone().unwrap_or_default() {
+                pseudonym.clone()
+            } else {
+                store.pseudonym(&turn.annotator_id).await?
+            };
+            trail.push((row_id.clone(), task.id, who, turn));
+        }
+        records.push(record);
+    }
+    report.ask_model_anything_rows = records.len() as u64;
+    if let Some(file) = write_rows(
+        &options.out,
+        Dataset::AskModelAnything,
+        split,
+        &records,
+        &run,
+        as_of,
+    )? {
+        report.files.push(file);
+    }
+    if !trail.is_empty() {
+        let path = options
+            .out
+            .join("ask_model_anything_trail")
+            .join(split)
+            .join("part-00000-00000.parquet");
+        let (schema, batch) = trail_batch(&trail)?;
+        report.files.push(write_batch(&path, schema, batch)?);
+    }
+    if !infos.is_empty() {
+        let path = options
+            .out
+            .join("annotations")
+            .join(split)
+            .join("part-00000-00000.parquet");
+        let (schema, batch) = annotations_batch(&infos)?;
+        report.files.push(write_batch(&path, schema, batch)?);
+    }
+    Ok(report)
+}
+
+fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    let mut b = StringBuilder::new();
+    for v in values {
+        b.append_option(v);
+    }
+    Arc::new(b.finish())
+}
+
+fn times(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    let mut b = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    for v in values {
+        b.append_option(v);
+    }
+    Arc::new(b.finish())
+}
+
+fn ints(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    let mut b = Int64Builder::new();
+    for v in values {
+        b.append_option(v);
+    }
+    Arc::new(b.finish())
+}
+
+/// The `ask_model_anything_trail` table: one row per turn.
+fn trail_batch(trail: &[(String, i64, String, Turn)]) -> Result<(SchemaRef, RecordBatch)> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("row_id", DataType::Utf8, false),
+        Field::new("task_id", DataType::Int64, false),
+        Field::new("seq", DataType::Int64, false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("annotator", DataType::Utf8, false),
+        Field::new("text", DataType::Utf8, false),
+        Field::new("model_name", DataType::Utf8, true),
+        Field::new("model_sha256", DataType::Utf8, true),
+        Field::new("prompt_template_id", DataType::Utf8, true),
+        Field::new("prompt_template_sha256", DataType::Utf8, true),
+        Field::new("parameters", DataType::Utf8, true),
+        Field::new("started_at", timestamp_type(), false),
+        Field::new("finished_at", timestamp_type(), false),
+        Field::new("duration_ms", DataType::Int64, false),
+    ]));
+    let t = |f: fn(&Turn) -> Option<&str>| strings(trail.iter().map(|(_, _, _, turn)| f(turn)));
+    let columns: Vec<ArrayRef> = vec![
+        strings(trail.iter().map(|(row, ..)| Some(row.as_str()))),
+        ints(trail.iter().map(|(_, task, ..)| Some(*task))),
+        ints(trail.iter().map(|(.., turn)| Some(turn.seq))),
+        t(|turn| Some(turn.kind.as_str())),
+        strings(trail.iter().map(|(_, _, who, _)| Some(who.as_str()))),
+        t(|turn| Some(turn.text.as_str())),
+        t(|turn| turn.model_name.as_deref()),
+        t(|turn| turn.model_sha256.as_deref()),
+        t(|turn| turn.prompt_id.as_deref()),
+        t(|turn| turn.prompt_sha256.as_deref()),
+        t(|turn| turn.parameters.as_deref()),
+        times(trail.iter().map(|(.., turn)| Some(turn.started_at))),
+        times(trail.iter().map(|(.., turn)| Some(turn.finished_at))),
+        ints(
+            trail
+                .iter()
+                .map(|(.., turn)| Some((turn.finished_at - turn.started_at) / 1000)),
+        ),
+    ];
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
+        .map_err(|e| Error::Export(e.to_string()))?;
+    Ok((schema, batch))
+}
+
+/// The `annotations` table: who made each row and when.
+fn annotations_batch(infos: &[RowInfo]) -> Result<(SchemaRef, RecordBatch)> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("row_id", DataType::Utf8, false),
+        Field::new("dataset", DataType::Utf8, false),
+        Field::new("task_id", DataType::Int64, false),
+        Field::new("annotator", DataType::Utf8, false),
+        Field::new("claimed_at", timestamp_type(), true),
+        Field::new("submitted_at", timestamp_type(), true),
+        Field::new("saves", DataType::Int64, false),
+        Field::new("app_version", DataType::Utf8, false),
+        Field::new("code_version", DataType::Utf8, false),
+        Field::new("counting_question", DataType::Boolean, true),
+        Field::new("caption_source", DataType::Utf8, false),
+        Field::new("ocr_engine", DataType::Utf8, true),
+    ]));
+    let code_version = pixmo_core::code_version();
+    let mut counting = BooleanBuilder::new();
+    for info in infos {
+        counting.append_option(info.counting_question);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        strings(infos.iter().map(|i| Some(i.row_id.as_str()))),
+        strings(infos.iter().map(|i| Some(i.dataset))),
+        ints(infos.iter().map(|i| Some(i.task_id))),
+        strings(infos.iter().map(|i| Some(i.annotator.as_str()))),
+        times(infos.iter().map(|i| i.claimed_at)),
+        times(infos.iter().map(|i| i.submitted_at)),
+        ints(infos.iter().map(|i| Some(i.saves))),
+        strings(infos.iter().map(|_| Some(APP_VERSION))),
+        strings(infos.iter().map(|_| Some(code_version.as_str()))),
+        Arc::new(counting.finish()),
+        strings(infos.iter().map(|i| Some(i.caption_source.as_str()))),
+        strings(infos.iter().map(|i| i.ocr_engine.as_deref())),
+    ];
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
+        .map_err(|e| Error::Export(e.to_string()))?;
+    Ok((schema, batch))
+}

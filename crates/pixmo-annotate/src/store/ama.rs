@@ -1,0 +1,149 @@
+//! The AskModelAnything trail: every question, draft, feedback, revision and acceptance of
+//! a task, in order, with the model and prompt behind each draft and its timings.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::Store;
+use crate::error::{Error, Result};
+
+/// What one turn of the trail is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnKind {
+    /// The annotator's question as sent to the LLM.
+    Question,
+    /// The LLM's first answer.
+    Draft,
+    /// What the annotator said was wrong.
+    Feedback,
+    /// The LLM's answer after feedback.
+    Revision,
+    /// The annotator accepted the answer in `text`.
+    Accept,
+}
+
+impl TurnKind {
+    /// The stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnKind::Question => "question",
+            TurnKind::Draft => "draft",
+            TurnKind::Feedback => "feedback",
+            TurnKind::Revision => "revision",
+            TurnKind::Accept => "accept",
+        }
+    }
+
+    fn parse(s: &str) -> Option<TurnKind> {
+        [
+            TurnKind::Question,
+            TurnKind::Draft,
+            TurnKind::Feedback,
+            TurnKind::Revision,
+            TurnKind::Accept,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One turn of the trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Turn {
+    /// Position in the task's trail (1, 2, ...).
+    pub seq: i64,
+    /// What it is.
+    pub kind: TurnKind,
+    /// Who did it (for model turns: who asked).
+    pub annotator_id: String,
+    /// The text.
+    pub text: String,
+    /// Model name, for drafts and revisions.
+    pub model_name: Option<String>,
+    /// Model file (or identity) SHA-256.
+    pub model_sha256: Option<String>,
+    /// Prompt template id.
+    pub prompt_id: Option<String>,
+    /// Prompt template SHA-256.
+    pub prompt_sha256: Option<String>,
+    /// Sampling parameters (canonical JSON).
+    pub parameters: Option<String>,
+    /// Start (µs since the epoch).
+    pub started_at: i64,
+    /// End (µs since the epoch); equal to the start for human turns.
+    pub finished_at: i64,
+}
+
+impl Store {
+    /// Appends a turn to task `task_id`'s trail; returns its `seq`.
+    ///
+    /// # Errors
+    /// On database failure (a concurrent append for the same task gives a conflict).
+    pub async fn add_turn(&self, task_id: i64, turn: &Turn) -> Result<i64> {
+        let result = sqlx::query(
+            "INSERT INTO ama_turns (task_id, seq, kind, annotator_id, text, model_name, \
+             model_sha256, prompt_id, prompt_sha256, parameters, started_at, finished_at) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ama_turns WHERE task_id = $1), \
+                     $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+        )
+        .bind(task_id)
+        .bind(turn.kind.as_str())
+        .bind(&turn.annotator_id)
+        .bind(&turn.text)
+        .bind(turn.model_name.clone())
+        .bind(turn.model_sha256.clone())
+        .bind(turn.prompt_id.clone())
+        .bind(turn.prompt_sha256.clone())
+        .bind(turn.parameters.clone())
+        .bind(turn.started_at)
+        .bind(turn.finished_at)
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(row) => row.try_get("seq").map_err(Error::db("adding a turn")),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Conflict(
+                format!("Task {task_id} got two turns at once; try again"),
+            )),
+            Err(e) => Err(Error::db("adding a turn")(e)),
+        }
+    }
+
+    /// Task `task_id`'s trail, in order.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn turns(&self, task_id: i64) -> Result<Vec<Turn>> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, annotator_id, text, model_name, model_sha256, prompt_id, \
+             prompt_sha256, parameters, started_at, finished_at FROM ama_turns \
+             WHERE task_id = $1 ORDER BY seq",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("reading a trail"))?;
+        rows.iter()
+            .map(|row| -> Result<Turn, sqlx::Error> {
+                let kind: String = row.try_get("kind")?;
+                Ok(Turn {
+                    seq: row.try_get("seq")?,
+                    kind: TurnKind::parse(&kind).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("bad turn kind `{kind}`").into())
+                    })?,
+                    annotator_id: row.try_get("annotator_id")?,
+                    text: row.try_get("text")?,
+                    model_name: row.try_get("model_name")?,
+                    model_sha256: row.try_get("model_sha256")?,
+                    prompt_id: row.try_get("prompt_id")?,
+                    prompt_sha256: row.try_get("prompt_sha256")?,
+                    parameters: row.try_get("parameters")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(Error::db("reading a trail"))
+    }
+}

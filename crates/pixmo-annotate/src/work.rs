@@ -1,0 +1,245 @@
+//! What annotators save: the work of a task as JSON, checked on every save (points inside
+//! the image, bounded text) and strictly on submit.
+
+use pixmo_annotation_schema::Point;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::TaskMode;
+
+/// Longest referring expression, question or feedback, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+/// Most points in one entry.
+pub const MAX_POINTS: usize = 500;
+/// Most entries (labels) in one Points task.
+pub const MAX_ENTRIES: usize = 100;
+
+/// A clicked point in image pixels (origin top-left, the image's natural size).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelPoint {
+    /// From the left edge.
+    pub x: f64,
+    /// From the top edge.
+    pub y: f64,
+}
+
+/// One referring expression and every instance of it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PointsEntry {
+    /// The referring expression.
+    pub label: String,
+    /// Every instance, in pixels.
+    pub points: Vec<PixelPoint>,
+    /// The thing is not in the image.
+    pub not_present: bool,
+    /// `pointing` or `counting`.
+    pub collection_method: String,
+}
+
+/// The saved work of a Points task: accepted entries and the one being edited.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PointsWork {
+    /// Accepted entries.
+    pub entries: Vec<PointsEntry>,
+    /// The entry being edited.
+    pub current: PointsEntry,
+}
+
+/// The saved work of an AskModelAnything task (the trail lives in its own table).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmaWork {
+    /// The question as typed so far.
+    pub question: String,
+}
+
+pub(crate) fn check_text(what: &str, text: &str) -> Result<()> {
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::Invalid(format!(
+            "The {what} is longer than {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+impl PointsEntry {
+    fn check(&self, width: u32, height: u32, strict: bool) -> Result<()> {
+        check_text("label", &self.label)?;
+        if self.points.len() > MAX_POINTS {
+            return Err(Error::Invalid(format!(
+                "An entry has {} points; at most {MAX_POINTS} are allowed",
+                self.points.len()
+            )));
+        }
+        for p in &self.points {
+            let inside = p.x.is_finite()
+                && p.y.is_finite()
+                && (0.0..=f64::from(width)).contains(&p.x)
+                && (0.0..=f64::from(height)).contains(&p.y);
+            if !inside {
+                return Err(Error::Invalid(format!(
+                    "Point ({}, {}) is outside the {width}x{height} image",
+                    p.x, p.y
+                )));
+            }
+        }
+        if !matches!(
+            self.collection_method.as_str(),
+            "" | "pointing" | "counting"
+        ) {
+            return Err(Error::Invalid(format!(
+                "Unknown collection method `{}`; expected `pointing` or `counting`",
+                self.collection_method
+            )));
+        }
+        if strict {
+            if self.label.trim().is_empty() {
+                return Err(Error::Invalid(
+                    "An entry has no referring expression".into(),
+                ));
+            }
+            if self.not_present && !self.points.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "`{}` is marked not present but has points",
+                    self.label
+                )));
+            }
+            if !self.not_present && self.points.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "`{}` has no points; click every instance or mark it not present",
+                    self.label
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The points in the schema's percent convention (0–100, one decimal).
+    #[must_use]
+    pub fn percent_points(&self, width: u32, height: u32) -> Vec<Point> {
+        self.points
+            .iter()
+            .map(|p| Point::from_pixels(p.x, p.y, width, height))
+            .collect()
+    }
+
+    /// The collection method, the task's mode when the entry does not say.
+    #[must_use]
+    pub fn method(&self, mode: TaskMode) -> &str {
+        if self.collection_method.is_empty() {
+            mode.as_str()
+        } else {
+            &self.collection_method
+        }
+    }
+}
+
+impl PointsWork {
+    /// Parses and checks saved work: every point inside a `width`x`height` image, bounded
+    /// sizes; with `strict` (submit), every entry complete.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the problem.
+    pub fn parse(json: &str, width: u32, height: u32, strict: bool) -> Result<PointsWork> {
+        let work: PointsWork = serde_json::from_str(json)
+            .map_err(|e| Error::Invalid(format!("Points work is not valid: {e}")))?;
+        if work.entries.len() > MAX_ENTRIES {
+            return Err(Error::Invalid(format!(
+                "At most {MAX_ENTRIES} labels per image"
+            )));
+        }
+        for entry in &work.entries {
+            entry.check(width, height, strict)?;
+        }
+        work.current.check(width, height, false)?;
+        Ok(work)
+    }
+
+    /// The finished entries: the accepted ones plus the current one when it has a label.
+    #[must_use]
+    pub fn finished(&self) -> Vec<PointsEntry> {
+        let mut all = self.entries.clone();
+        if !self.current.label.trim().is_empty() {
+            all.push(self.current.clone());
+        }
+        all
+    }
+}
+
+impl AmaWork {
+    /// Parses and checks saved AskModelAnything work.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the problem.
+    pub fn parse(json: &str) -> Result<AmaWork> {
+        let work: AmaWork = serde_json::from_str(json)
+            .map_err(|e| Error::Invalid(format!("Question work is not valid: {e}")))?;
+        check_text("question", &work.question)?;
+        Ok(work)
+    }
+}
+
+/// Whether a question asks for a count (PixMo's counting questions taught Molmo to stop
+/// pointing; the trainer adds a "no pointing" prefix to rows flagged so).
+#[must_use]
+pub fn is_counting_question(question: &str) -> bool {
+    let q = question.to_lowercase();
+    [
+        "how many",
+        "count the",
+        "number of",
+        "count of",
+        "how much of",
+    ]
+    .iter()
+    .any(|p| q.contains(p))
+        || q.trim_start().starts_with("count ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_outside_the_image_are_refused() {
+        let ok = r#"{"entries":[],"current":{"label":"cup","points":[{"x":0,"y":10}]}}"#;
+        assert!(PointsWork::parse(ok, 10, 10, false).is_ok());
+        let bad = r#"{"current":{"points":[{"x":10.5,"y":1}]}}"#;
+        let err = PointsWork::parse(bad, 10, 10, false).unwrap_err();
+        assert!(err.to_string().contains("outside"), "{err}");
+        assert!(
+            PointsWork::parse(r#"{"current":{"points":[{"x":-1,"y":1}]}}"#, 10, 10, false).is_err()
+        );
+        assert!(PointsWork::parse(r#"{"bogus":1}"#, 10, 10, false).is_err());
+    }
+
+    #[test]
+    fn submit_needs_complete_entries() {
+        let empty = r#"{"entries":[{"label":"cup"}]}"#;
+        assert!(PointsWork::parse(empty, 10, 10, true).is_err());
+        let absent = r#"{"entries":[{"label":"cup","not_present":true}]}"#;
+        assert!(PointsWork::parse(absent, 10, 10, true).is_ok());
+    }
+
+    #[test]
+    fn percent_uses_the_schema_convention() {
+        let entry = PointsEntry {
+            points: vec![PixelPoint { x: 33.0, y: 0.0 }],
+            ..PointsEntry::default()
+        };
+        assert_eq!(
+            entry.percent_points(200, 100),
+            vec![Point { x: 16.5, y: 0.0 }]
+        );
+    }
+
+    #[test]
+    fn counting_questions_are_flagged() {
+        assert!(is_counting_question("How many cups are there?"));
+        assert!(is_counting_question("Count the birds"));
+        assert!(!is_counting_question("What does the sign say?"));
+    }
+}

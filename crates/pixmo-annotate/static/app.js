@@ -1,0 +1,311 @@
+// pixmo annotate: the pages' behaviour. Plain JavaScript for current Chromium and Firefox.
+// All user text is put in the page with textContent (never innerHTML).
+"use strict";
+
+(() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+
+  async function api(method, url, body) {
+    const response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = {};
+    try {
+      data = await response.json();
+    } catch (_) {
+      // Not JSON (a proxy error page): keep the status text.
+    }
+    if (!response.ok) throw new Error(data.error || response.statusText);
+    return data;
+  }
+
+  function status(text, bad) {
+    const s = $("status");
+    if (!s) return;
+    s.textContent = text;
+    s.className = bad ? "error" : "";
+  }
+
+  // Every change is sent to the server (debounced, in order, retried on the next change).
+  function makeSaver(taskId, getWork) {
+    let timer = null;
+    let chain = Promise.resolve();
+    let pending = false;
+    function send() {
+      timer = null;
+      if (!pending) return chain;
+      pending = false;
+      const work = JSON.parse(JSON.stringify(getWork()));
+      chain = chain
+        .then(() => api("POST", `/api/tasks/${taskId}/work`, { work }))
+        .then((r) => status(`Task ${taskId}: saved (${r.saves})`))
+        .catch((e) => {
+          pending = true;
+          status(`Task ${taskId}: not saved: ${e.message}`, true);
+        });
+      return chain;
+    }
+    return {
+      change() {
+        pending = true;
+        clearTimeout(timer);
+        timer = setTimeout(send, 200);
+      },
+      flush() {
+        clearTimeout(timer);
+        return send();
+      },
+    };
+  }
+
+  const isTyping = (target) =>
+    target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA") && target.type !== "checkbox";
+
+  function emptyEntry(mode) {
+    return { label: "", points: [], not_present: false, collection_method: mode };
+  }
+
+  async function pointsPage() {
+    const claimed = await api("POST", "/api/claim", { kind: "points" });
+    if (!claimed.task) {
+      status("No Points task is open. Thank you!");
+      document.body.dataset.ready = "empty";
+      return;
+    }
+    const task = claimed.task;
+    const work = { entries: [], current: emptyEntry(task.mode) };
+    if (Array.isArray(task.work.entries)) work.entries = task.work.entries;
+    if (task.work.current) work.current = Object.assign(emptyEntry(task.mode), task.work.current);
+    if (!work.current.collection_method) work.current.collection_method = task.mode;
+    const saver = makeSaver(task.id, () => work);
+    const img = $("image");
+    const label = $("label");
+
+    function render() {
+      const marks = $("marks");
+      marks.replaceChildren();
+      work.current.points.forEach((p, i) => {
+        const m = document.createElement("div");
+        m.className = "mark";
+        m.style.left = `${(100 * p.x) / task.image.width}%`;
+        m.style.top = `${(100 * p.y) / task.image.height}%`;
+        m.textContent = String(i + 1);
+        marks.appendChild(m);
+      });
+      $("count").textContent = String(work.current.points.length);
+      label.value = work.current.label;
+      $("not-present").checked = work.current.not_present;
+      $("counting").checked = work.current.collection_method === "counting";
+      const list = $("entries");
+      list.replaceChildren();
+      for (const e of work.entries) {
+        const li = document.createElement("li");
+        const what = e.not_present ? "not present" : `${e.points.length} point(s), ${e.collection_method}`;
+        li.textContent = `${e.label}: ${what}`;
+        list.appendChild(li);
+      }
+    }
+
+    function changed() {
+      render();
+      saver.change();
+    }
+
+    img.addEventListener("click", (ev) => {
+      const rect = img.getBoundingClientRect();
+      if (rect.width === 0 || rect.height === 0) return;
+      // Displayed coordinates to the image's natural pixels.
+      const clamp = (v, max) => Math.min(max, Math.max(0, v));
+      const x = clamp(((ev.clientX - rect.left) * task.image.width) / rect.width, task.image.width);
+      const y = clamp(((ev.clientY - rect.top) * task.image.height) / rect.height, task.image.height);
+      work.current.points.push({ x: Math.round(x * 10) / 10, y: Math.round(y * 10) / 10 });
+      work.current.not_present = false;
+      changed();
+    });
+    label.addEventListener("input", () => {
+      work.current.label = label.value;
+      saver.change();
+    });
+    $("not-present").addEventListener("change", (ev) => setNotPresent(ev.target.checked));
+    $("counting").addEventListener("change", (ev) => {
+      work.current.collection_method = ev.target.checked ? "counting" : "pointing";
+      changed();
+    });
+
+    function setNotPresent(on) {
+      work.current.not_present = on;
+      if (on) work.current.points = [];
+      changed();
+    }
+
+    function accept() {
+      const c = work.current;
+      if (!c.label.trim()) return status("Type the referring expression first", true);
+      if (!c.not_present && c.points.length === 0) {
+        return status("Click every instance, or mark it not present (n)", true);
+      }
+      work.entries.push(c);
+      work.current = emptyEntry(task.mode);
+      changed();
+      label.focus();
+    }
+
+    async function submit() {
+      if (work.current.label.trim()) accept();
+      if (work.current.label.trim()) return;
+      if (work.entries.length === 0) return status("Accept at least one label first", true);
+      await saver.flush();
+      try {
+        await api("POST", `/api/tasks/${task.id}/submit`, { work });
+        status(`Task ${task.id} submitted`);
+        window.location.reload();
+      } catch (e) {
+        status(`Not submitted: ${e.message}`, true);
+      }
+    }
+
+    $("accept").addEventListener("click", accept);
+    $("submit").addEventListener("click", submit);
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && ev.shiftKey) {
+        ev.preventDefault();
+        submit();
+      } else if (ev.key === "Enter") {
+        ev.preventDefault();
+        accept();
+      } else if (isTyping(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) {
+        // Keys typed into the expression stay there.
+      } else if (ev.key === "z" || ev.key === "Backspace") {
+        ev.preventDefault();
+        work.current.points.pop();
+        changed();
+      } else if (ev.key === "n") {
+        setNotPresent(!work.current.not_present);
+      } else if (ev.key === "c") {
+        work.current.collection_method = work.current.collection_method === "counting" ? "pointing" : "counting";
+        changed();
+      }
+    });
+
+    img.addEventListener("load", () => {
+      $("task").hidden = false;
+      status(`Task ${task.id} loaded (${task.mode})`);
+      document.body.dataset.ready = String(task.id);
+    });
+    img.src = task.image.url;
+    render();
+  }
+
+  async function askPage() {
+    const claimed = await api("POST", "/api/claim", { kind: "ask_model_anything" });
+    if (!claimed.task) {
+      status("No question task is open. Thank you!");
+      document.body.dataset.ready = "empty";
+      return;
+    }
+    let task = claimed.task;
+    const work = { question: task.work.question || "" };
+    const saver = makeSaver(task.id, () => work);
+    const question = $("question");
+    const feedback = $("feedback");
+    question.value = work.question;
+
+    function renderTurns() {
+      const list = $("turns");
+      list.replaceChildren();
+      for (const t of task.turns) {
+        const li = document.createElement("li");
+        li.className = `turn ${t.kind}`;
+        const who = document.createElement("strong");
+        who.textContent = t.model ? `${t.kind} (${t.model}, ${t.ms} ms): ` : `${t.kind}: `;
+        const text = document.createElement("span");
+        text.textContent = t.text;
+        li.append(who, text);
+        list.appendChild(li);
+      }
+    }
+
+    const latestAnswer = () =>
+      [...task.turns].reverse().find((t) => t.kind === "draft" || t.kind === "revision");
+
+    async function run(what, body) {
+      status(`Waiting for the model…`);
+      try {
+        task = await api("POST", `/api/tasks/${task.id}/${what}`, body);
+        renderTurns();
+        status(`Task ${task.id}: answer received`);
+        return true;
+      } catch (e) {
+        status(e.message, true);
+        return false;
+      }
+    }
+
+    async function ask() {
+      await saver.flush();
+      await run("draft", { question: question.value });
+    }
+
+    async function revise() {
+      if (await run("feedback", { feedback: feedback.value })) feedback.value = "";
+    }
+
+    async function accept() {
+      const answer = latestAnswer();
+      if (!answer) return status("Ask the model first", true);
+      try {
+        await api("POST", `/api/tasks/${task.id}/accept`, { seq: answer.seq });
+        status(`Task ${task.id} submitted`);
+        window.location.reload();
+      } catch (e) {
+        status(`Not accepted: ${e.message}`, true);
+      }
+    }
+
+    question.addEventListener("input", () => {
+      work.question = question.value;
+      saver.change();
+    });
+    $("ask").addEventListener("click", ask);
+    $("revise").addEventListener("click", revise);
+    $("accept").addEventListener("click", accept);
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        if (ev.target === feedback) revise();
+        else ask();
+      } else if (ev.altKey && ev.key === "a") {
+        ev.preventDefault();
+        accept();
+      }
+    });
+
+    const img = $("image");
+    img.addEventListener("load", () => {
+      $("task").hidden = false;
+      status(`Task ${task.id} loaded`);
+      document.body.dataset.ready = String(task.id);
+    });
+    img.src = task.image.url;
+    renderTurns();
+  }
+
+  function start() {
+    const logout = $("logout");
+    if (logout) {
+      logout.addEventListener("click", async () => {
+        await api("POST", "/logout").catch(() => {});
+        window.location.href = "/login";
+      });
+    }
+    const page = document.body.dataset.page;
+    const run = page === "points" ? pointsPage : page === "ask" ? askPage : null;
+    if (run) run().catch((e) => status(e.message, true));
+  }
+
+  start();
+})();
