@@ -2,6 +2,8 @@
 //! (`pixmo_llm_testkit::TestServer`) through the OpenAI-compatible client: what the model is
 //! sent (question, OCR text, caption, the marked points; never an image) and what comes back.
 
+mod llama;
+
 use pixmo_assist::{
     OcrText, PointGroup, SendBackReason, Turn, draft, explain, prompts, revise, revise_explanation,
 };
