@@ -8,6 +8,7 @@
 //!   child is killed at a wall-clock deadline, and its output is read up to a cap.
 //! - [`OcrResult`]: words (text, box in pixels, confidence), lines and blocks read from
 //!   tesseract's TSV output, and the full text rebuilt from them.
+//! - [`character_error_rate`]: OCR quality against text known exactly.
 //!
 //! ```no_run
 //! use pixmo_ocr::{OcrEngine, Tesseract, TesseractConfig};
@@ -21,12 +22,14 @@
 //! ```
 
 mod error;
+mod metrics;
 mod process;
 mod result;
 mod tesseract;
 mod tsv;
 
 pub use error::{Error, Result};
+pub use metrics::character_error_rate;
 pub use result::{Block, BoundingBox, Line, OcrResult, Word};
 pub use tesseract::{LanguageData, OCR_KIND, OcrIdentity, Tesseract, TesseractConfig};
 pub use tsv::parse_tsv;

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use pixmo_ocr::{BoundingBox, Error, OcrEngine, Tesseract, TesseractConfig};
+use pixmo_ocr::{BoundingBox, Error, OcrEngine, Tesseract, TesseractConfig, character_error_rate};
 
 const FONT: &[u8] =
     include_bytes!("../../../../generators/pixmo-gen-clock/fonts/LiberationSans-Regular.ttf");
@@ -44,7 +44,7 @@ type Placed = (&'static str, u32, u32, u32);
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 320;
 
-fn svg(words: &[Placed]) -> String {
+fn svg_sized(words: &[Placed], width: u32, height: u32) -> String {
     let mut body = String::new();
     for (text, x, y, size) in words {
         body.push_str(&format!(
@@ -52,13 +52,17 @@ fn svg(words: &[Placed]) -> String {
         ));
     }
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>{body}</svg>"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>{body}</svg>"
     )
 }
 
 fn render(words: &[Placed]) -> resvg::tiny_skia::Pixmap {
-    let tree = resvg::usvg::Tree::from_str(&svg(words), options()).unwrap();
-    let mut pixmap = resvg::tiny_skia::Pixmap::new(WIDTH, HEIGHT).unwrap();
+    render_sized(words, WIDTH, HEIGHT)
+}
+
+fn render_sized(words: &[Placed], width: u32, height: u32) -> resvg::tiny_skia::Pixmap {
+    let tree = resvg::usvg::Tree::from_str(&svg_sized(words, width, height), options()).unwrap();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).unwrap();
     resvg::render(
         &tree,
         resvg::tiny_skia::Transform::identity(),
@@ -222,4 +226,39 @@ fn a_missing_language_is_named() {
     .unwrap_err();
     assert!(matches!(error, Error::LanguageMissing { ref language, .. } if language == "xyz"));
     assert!(error.to_string().contains("tesseract-ocr-xyz"), "{error}");
+}
+
+/// A short document whose text is known exactly.
+const DOCUMENT: [&str; 5] = [
+    "Harbour Supplies Ltd, Bryggen 14, 5003 Bergen",
+    "Invoice 2026-0412 issued on 3 December 2026",
+    "12 boxes of rope (40 m) at 18.50 = 222.00",
+    "VAT 25% 55.50; total due 277.50 NOK",
+    "Pay within 14 days to account 1503.22.98765",
+];
+
+#[test]
+fn character_error_rate_by_font_size() {
+    let Some(engine) = engine() else { return };
+    let reference = DOCUMENT.join("\n");
+    let mut report = Vec::new();
+    for size in [10u32, 14, 20, 32] {
+        let line_height = size * 3 / 2;
+        let width = size * 30 + 80;
+        let height = line_height * (DOCUMENT.len() as u32 + 1) + 40;
+        let lines: Vec<Placed> = DOCUMENT
+            .iter()
+            .enumerate()
+            .map(|(i, text)| (*text, 40, 40 + line_height * (i as u32 + 1), size))
+            .collect();
+        let image = png(&render_sized(&lines, width, height));
+        let result = engine.ocr(&image).unwrap();
+        let cer = character_error_rate(&reference, &result.text);
+        eprintln!("font {size:>2} px: CER {cer:.4} ({} ms)", result.elapsed_ms);
+        report.push((size, cer));
+    }
+    for (size, cer) in report {
+        let limit = if size >= 14 { 0.02 } else { 0.15 };
+        assert!(cer <= limit, "CER {cer} at {size} px is above {limit}");
+    }
 }
