@@ -60,6 +60,17 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// The image declares more pixels than the configured limit (a possible decompression
+    /// bomb).
+    #[error("The image declares {width}x{height} pixels, more than the limit of {limit}")]
+    TooManyPixels {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// The limit in pixels.
+        limit: u64,
+    },
     /// The child ran past its deadline and was killed.
     #[error("OCR took longer than {timeout:?} and was stopped")]
     Timeout {

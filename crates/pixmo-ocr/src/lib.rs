@@ -22,6 +22,7 @@
 //! ```
 
 mod error;
+mod header;
 mod metrics;
 mod process;
 mod result;
@@ -29,6 +30,7 @@ mod tesseract;
 mod tsv;
 
 pub use error::{Error, Result};
+pub use header::declared_size;
 pub use metrics::character_error_rate;
 pub use result::{Block, BoundingBox, Line, OcrResult, Word};
 pub use tesseract::{LanguageData, OCR_KIND, OcrIdentity, Tesseract, TesseractConfig};

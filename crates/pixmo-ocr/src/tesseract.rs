@@ -46,6 +46,9 @@ pub struct TesseractConfig {
     pub timeout_ms: u64,
     /// Largest image accepted, in bytes.
     pub max_image_bytes: usize,
+    /// Most pixels (width x height) an image may declare in its header (PNG, JPEG, GIF,
+    /// BMP, WebP); larger ones are refused before tesseract decodes them.
+    pub max_pixels: u64,
     /// Largest TSV output read, in bytes; the child is killed past it.
     pub max_output_bytes: usize,
     /// OpenMP threads tesseract may use (`OMP_THREAD_LIMIT`).
@@ -62,6 +65,7 @@ impl Default for TesseractConfig {
             dpi: None,
             timeout_ms: 30_000,
             max_image_bytes: 32 << 20,
+            max_pixels: 64_000_000,
             max_output_bytes: 8 << 20,
             threads: 1,
         }
@@ -88,9 +92,14 @@ impl TesseractConfig {
                 self.psm
             )));
         }
-        if self.timeout_ms == 0 || self.max_image_bytes == 0 || self.max_output_bytes == 0 {
+        if self.timeout_ms == 0
+            || self.max_image_bytes == 0
+            || self.max_output_bytes == 0
+            || self.max_pixels == 0
+        {
             return Err(Error::Config(
-                "`timeout_ms`, `max_image_bytes` and `max_output_bytes` must be above 0".into(),
+                "`timeout_ms`, `max_image_bytes`, `max_pixels` and `max_output_bytes` must be above 0"
+                    .into(),
             ));
         }
         if self.threads == 0 {
@@ -262,6 +271,15 @@ impl OcrEngine for Tesseract {
             return Err(Error::ImageTooLarge {
                 size: image.len(),
                 limit: self.config.max_image_bytes,
+            });
+        }
+        if let Some((width, height)) = crate::header::declared_size(image)
+            && u64::from(width) * u64::from(height) > self.config.max_pixels
+        {
+            return Err(Error::TooManyPixels {
+                width,
+                height,
+                limit: self.config.max_pixels,
             });
         }
         let io = |what| move |source| Error::Io { what, source };

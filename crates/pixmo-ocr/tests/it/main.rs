@@ -196,6 +196,19 @@ fn hostile_or_broken_inputs_are_typed_errors() {
         small.ocr(&image),
         Err(Error::ImageTooLarge { limit: 100, .. })
     ));
+    // A PNG header declaring 60000x60000 pixels (a decompression bomb) never reaches the
+    // decoder.
+    let mut bomb = image.clone();
+    bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    assert!(matches!(
+        engine.ocr(&bomb),
+        Err(Error::TooManyPixels {
+            width: 60_000,
+            height: 60_000,
+            ..
+        })
+    ));
     let capped = Tesseract::new(TesseractConfig {
         max_output_bytes: 64,
         ..TesseractConfig::default()
