@@ -5,6 +5,7 @@
 mod common;
 
 mod audit;
+mod cap;
 mod cards;
 mod cli_errors;
 mod count;

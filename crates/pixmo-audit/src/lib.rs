@@ -93,7 +93,7 @@ pub async fn audit(dataset_root: &Path) -> Result<AuditReport> {
     let (row_counts, rows, rejects) = checks::manifest::row_counts(&ctx, &inputs).await;
     let provenance = checks::provenance::provenance_complete(&ctx, &inputs).await;
     let unique_ids = checks::ids::unique_ids(&ctx, &inputs).await;
-    let duplicate_images = checks::ids::duplicate_images(&ctx, rows).await;
+    let duplicate_images = checks::ids::duplicate_images(&ctx, rows, &inputs).await;
     let vlm_free = checks::provenance::vlm_free(&ctx, &inputs).await;
     let rejects_check = checks::ids::rejects(&ctx).await;
     let (manifest, schema, image_hashes) = file_checks.await.map_err(|e| AuditError::Task {

@@ -40,9 +40,17 @@ pub struct BuildArgs {
     /// Pipeline.
     #[command(flatten)]
     pub pipeline: PipelineArgs,
-    /// Records over all splits.
+    /// Records over all splits (generated datasets; a collected dataset such as `cap` counts
+    /// what its `--inbox` holds).
     #[arg(long)]
-    pub count: u64,
+    pub count: Option<u64>,
+    /// Where a collected dataset's records come from: the inbox folder (or manifest) of
+    /// `cap`. New rows are sealed into a batch first, except in an array worker.
+    #[arg(long, visible_alias = "from")]
+    pub inbox: Option<PathBuf>,
+    /// Seal what arrived in `--inbox` and stop (run it before an array of workers).
+    #[arg(long, requires = "inbox")]
+    pub seal_only: bool,
     /// Output directory; the dataset goes into `<out>/<dataset>`.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,

@@ -20,6 +20,7 @@
 //!         reference_count: 500,
 //!         register: |_registry| {},
 //!         card: || Box::new(NoExtension),
+//!         source: None,
 //!     }
 //! }
 //! assert_eq!(info().default_spec(), info().specs[0].text);
@@ -69,7 +70,39 @@ pub struct PipelineInfo {
     pub register: fn(&mut StageRegistry),
     /// A fresh card extension (statistics, plots, paragraphs, limitations) for one card.
     pub card: fn() -> Box<dyn CardExtension>,
+    /// For a dataset built from collected inputs (an inbox of recordings, another dataset's
+    /// shards): opens them as the build's record source. `None`: records are generated from
+    /// the seed and `--count` says how many.
+    pub source: Option<SourceFn>,
 }
+
+/// What a pipeline's source is opened with.
+#[derive(Debug)]
+pub struct SourceRequest<'a> {
+    /// The inputs the user named (`--inbox DIR`, `--from DIR`).
+    pub path: &'a Path,
+    /// The dataset folder being built (`<out>/<dataset>`), where a source keeps its ledger.
+    pub dataset_root: &'a Path,
+    /// The spec's split fractions.
+    pub splits: &'a std::collections::BTreeMap<String, f64>,
+    /// Whether new inputs may be taken now (a single build, or the seal step before an
+    /// array); workers of an array only read what was taken.
+    pub take_new: bool,
+    /// Now, µs since the epoch (recorded when inputs are taken).
+    pub now_us: i64,
+}
+
+/// An opened record source and a line for the user about what it took.
+#[derive(Debug)]
+pub struct OpenedSource {
+    /// The source.
+    pub source: std::sync::Arc<dyn pixmo_dag::RecordSource>,
+    /// What happened (`sealed batch 3: 120 recordings, 2 skipped (duplicate_recording)`).
+    pub report: String,
+}
+
+/// Opens a pipeline's record source.
+pub type SourceFn = fn(&SourceRequest<'_>) -> Result<OpenedSource, String>;
 
 impl std::fmt::Debug for PipelineInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -31,6 +31,7 @@ pub fn info() -> PipelineInfo {
         reference_count: 2_000,
         register,
         card: card::extension,
+        source: None,
     }
 }
 

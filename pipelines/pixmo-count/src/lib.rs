@@ -75,6 +75,7 @@ pub fn info() -> PipelineInfo {
         reference_count: 500,
         register,
         card: card::extension,
+        source: None,
     }
 }
 
@@ -90,6 +91,7 @@ pub fn points_info() -> PipelineInfo {
         reference_count: 500,
         register,
         card: card::extension,
+        source: None,
     }
 }
 

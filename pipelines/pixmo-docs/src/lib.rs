@@ -51,6 +51,7 @@ pub fn info() -> PipelineInfo {
         reference_count: 500,
         register,
         card: card::extension,
+        source: None,
     }
 }
 

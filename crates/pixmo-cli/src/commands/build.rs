@@ -49,6 +49,51 @@ fn cores(jobs: usize) -> usize {
     }
 }
 
+/// The record source of a collected dataset (`cap --inbox DIR`), after taking what is new
+/// when `take_new`; `None` for a generated dataset, which needs `--count`.
+fn open_source(
+    args: &BuildArgs,
+    plan: &pixmo_dag::Plan,
+    take_new: bool,
+) -> anyhow::Result<Option<std::sync::Arc<dyn pixmo_dag::RecordSource>>> {
+    let dataset = &plan.spec.dataset;
+    let opener = crate::registry::find(dataset).and_then(|p| p.source);
+    match (opener, &args.inbox, args.count) {
+        (None, None, Some(_)) => Ok(None),
+        (None, None, None) => {
+            bail!("`pixmo build {dataset}` needs --count (records over all splits)")
+        }
+        (None, Some(_), _) => {
+            bail!("`{dataset}` is generated from a seed; it takes --count, not --inbox")
+        }
+        (Some(_), None, _) => bail!(
+            "`{dataset}` is built from collected recordings: give --inbox DIR (a folder of manifests, or one manifest)"
+        ),
+        (Some(_), Some(_), Some(_)) => {
+            bail!("`{dataset}` counts what its --inbox holds; leave out --count")
+        }
+        (Some(open), Some(inbox), None) => {
+            let root = args.out.join(dataset);
+            let request = pixmo_pipeline::SourceRequest {
+                path: inbox,
+                dataset_root: &root,
+                splits: &plan.spec.splits,
+                take_new: take_new || args.seal_only,
+                now_us: now_us(),
+            };
+            let opened = open(&request).map_err(anyhow::Error::msg)?;
+            eprintln!("{}", opened.report);
+            Ok(Some(opened.source))
+        }
+    }
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 pub fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         shard_rows: args.shard_rows,
@@ -63,10 +108,14 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         .map(pixmo_core::parse_as_of)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    let source = open_source(args, &plan, worker.is_none())?;
+    if args.seal_only {
+        return Ok(ExitCode::SUCCESS);
+    }
     let request = BuildRequest {
         out: args.out.clone(),
-        count: args.count,
-        source: None,
+        count: args.count.unwrap_or(0),
+        source,
         seed: args.seed,
         worker,
         as_of_us,

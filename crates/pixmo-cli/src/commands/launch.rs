@@ -209,16 +209,22 @@ fn check(launch: &LaunchArgs) -> anyhow::Result<Launch> {
         }
         None => None,
     };
-    let mut build_flags = vec![
-        "--count".to_string(),
-        args.count.to_string(),
+    let mut build_flags = match (args.count, &args.inbox) {
+        (Some(count), _) => vec!["--count".to_string(), count.to_string()],
+        (None, Some(inbox)) => vec![
+            "--inbox".to_string(),
+            quote::path_text("--inbox", &std::path::absolute(inbox)?)?.to_string(),
+        ],
+        (None, None) => anyhow::bail!("`pixmo launch` needs --count (or --inbox for `cap`)"),
+    };
+    build_flags.extend([
         "--seed".into(),
         args.seed.to_string(),
         "--num-shards".into(),
         num_shards.to_string(),
         "--as-of".into(),
         as_of,
-    ];
+    ]);
     if let Some(rows) = args.shard_rows {
         build_flags.extend(["--shard-rows".into(), rows.to_string()]);
     }

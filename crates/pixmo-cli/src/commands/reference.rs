@@ -41,6 +41,10 @@ pub fn reference_cards(
     for pipeline in registry::PIPELINES.all() {
         let name = pipeline.name;
         let count = pipeline.reference_count;
+        if count == 0 {
+            eprintln!("pixmo card --reference: `{name}` has no reference build (collected data)");
+            continue;
+        }
         eprintln!(
             "pixmo card --reference: building `{name}` ({count} records, seed {REFERENCE_SEED})"
         );

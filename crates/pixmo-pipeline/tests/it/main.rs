@@ -135,6 +135,7 @@ fn info() -> PipelineInfo {
         reference_count: 100,
         register: |registry| registry.register::<CountConfig>(),
         card: || Box::new(CountCard::default()),
+        source: None,
     }
 }
 

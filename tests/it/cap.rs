@@ -1,0 +1,240 @@
+//! PixMo-Cap end to end: an inbox of real recordings (espeak-ng speech, the fixtures of
+//! crates/pixmo-audio) through the real whisper tiny.en and a scripted OpenAI-compatible
+//! server on loopback, then a nightly refresh: late and duplicate recordings, only the new
+//! records computed, committed shards byte-identical, a rerun from the reply cache with no
+//! call. Skipped without the whisper model unless `CI` is set.
+
+use std::path::{Path, PathBuf};
+
+use pixmo_llm_testkit::{Recorded, Reply, TestServer};
+
+use crate::common::{AS_OF, ok, pixmo, shard_hashes, sql, summary};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn whisper_ready() -> bool {
+    let dir = pixmo_whisper::models_dir().unwrap();
+    if pixmo_whisper::TINY_EN.path_in(&dir).is_file() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "whisper tiny.en is missing: run `pixmo models fetch whisper tiny.en`"
+    );
+    eprintln!("skipping: whisper tiny.en is not fetched");
+    false
+}
+
+/// A caption model that writes the transcripts back as one paragraph (so it is supported).
+fn echo_captioner(_: usize, r: &Recorded) -> Reply {
+    let body = r.json();
+    let prompt = body["messages"][0]["content"].as_str().unwrap_or_default();
+    let said: Vec<&str> = prompt
+        .lines()
+        .filter_map(|l| {
+            l.split_once(": ")
+                .filter(|(k, _)| k.starts_with("Transcript "))
+        })
+        .map(|(_, t)| t.trim())
+        .collect();
+    Reply::chat(
+        &format!("The image shows this scene in detail. {}", said.join(" ")),
+        "stop",
+    )
+}
+
+fn row(image: &str, audio: &str, annotator: &str) -> String {
+    format!(
+        "{{\"image\": \"{image}\", \"audio\": \"{audio}\", \"annotator\": \"{annotator}\", \"recorded_at\": \"2026-11-30T21:00:00Z\", \"license\": \"CC-BY-4.0\", \"synthetic_speech\": true, \"speech_source\": \"espeak-ng en-us\"}}\n"
+    )
+}
+
+fn spec(dir: &Path, base_url: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("pipelines/pixmo-cap/pipeline.toml"))
+        .unwrap()
+        .replace("min_seconds = 3.0", "min_seconds = 1.0")
+        .replace("rows_per_shard = 1000", "rows_per_shard = 2")
+        .replace(
+            "min_support = 0.5\n",
+            &format!(
+                "min_support = 0.5\n[stages.config.llm]\nbackend = \"openai\"\nbase_url = \"{base_url}/v1\"\nmodel = \"echo\"\n"
+            ),
+        );
+    let path = dir.join("cap.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn build(spec: &Path, inbox: &Path, out: &Path, cache: &Path) -> std::process::Output {
+    pixmo()
+        .args(["build", "cap", "--spec"])
+        .arg(spec)
+        .arg("--inbox")
+        .arg(inbox)
+        .arg("--out")
+        .arg(out)
+        .args([
+            "--as-of",
+            AS_OF,
+            "--progress",
+            "quiet",
+            "--jobs",
+            "2",
+            "--json",
+        ])
+        .env("PIXMO_LLM_CACHE", cache)
+        .output()
+        .expect("run pixmo")
+}
+
+#[test]
+fn cap_builds_from_an_inbox_and_refreshes_only_what_is_new() {
+    if !whisper_ready() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(TestServer::start(echo_captioner));
+    let tmp = tempfile::tempdir().unwrap();
+    let (inbox, out, cache) = (
+        tmp.path().join("inbox"),
+        tmp.path().join("out"),
+        tmp.path().join("cache"),
+    );
+    std::fs::create_dir_all(inbox.join("audio")).unwrap();
+    std::fs::create_dir_all(inbox.join("images")).unwrap();
+    let fixtures = root().join("crates/pixmo-audio/tests/fixtures");
+    for name in ["speech_dog.ogg", "speech_park.mp3", "speech_kitchen.ogg"] {
+        std::fs::copy(fixtures.join(name), inbox.join("audio").join(name)).unwrap();
+    }
+    std::fs::write(inbox.join("audio/broken.ogg"), b"OggS but not really").unwrap();
+    for (i, name) in ["hours.png", "minutes.png", "bodies.png"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::copy(
+            root().join("data_cards/clocks").join(name),
+            inbox.join("images").join(format!("{i}.png")),
+        )
+        .unwrap();
+    }
+    let manifest = inbox.join("2026-11-30.jsonl");
+    std::fs::write(
+        &manifest,
+        row("images/0.png", "audio/speech_dog.ogg", "ann-1")
+            + &row("images/1.png", "audio/speech_park.mp3", "ann-2")
+            + &row("images/2.png", "audio/broken.ogg", "ann-3"),
+    )
+    .unwrap();
+    let spec = spec(tmp.path(), &server.url());
+
+    // Night 1: three images; the third has only a broken recording.
+    let first = summary(&ok(&build(&spec, &inbox, &out, &cache)));
+    assert_eq!(first["records_computed"], 3, "{first}");
+    assert_eq!(first["rows_written"], 2, "{first}");
+    assert_eq!(
+        first["rejects_by_reason"]["transcribe/no_usable_recording"], 1,
+        "{first}"
+    );
+    let dataset = out.join("cap");
+    let night1 = shard_hashes(&dataset);
+    let calls = server.request_count();
+    assert_eq!(calls, 2);
+    let rows = sql(
+        &dataset,
+        "SELECT id, revision, array_length(transcripts) AS n, caption, synthetic_speech FROM rows ORDER BY id",
+    );
+    // whisper tiny.en on the espeak-ng fixtures: "... on a red couch next to a window.",
+    // "Two children are playing football in a green ...".
+    assert!(
+        rows.contains("red couch") && rows.contains("playing football"),
+        "{rows}"
+    );
+    assert!(!rows.contains("kitchen") && rows.contains("true"), "{rows}");
+
+    // Night 2: a late recording of image 0, a duplicate of the park recording, half a row.
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text += &row("images/0.png", "audio/speech_kitchen.ogg", "ann-4");
+    text += &row("images/1.png", "audio/speech_park.mp3", "ann-5");
+    text += "{\"image\": \"images/";
+    std::fs::write(&manifest, &text).unwrap();
+    let output = build(&spec, &inbox, &out, &cache);
+    let second = summary(&ok(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("sealed batch 1 with 1 new recordings, skipped 1 duplicate_recording"),
+        "{stderr}"
+    );
+    assert_eq!(second["records_computed"], 1, "{second}");
+    assert_eq!(second["records_skipped"], 3, "{second}");
+    for (name, hash) in &night1 {
+        assert_eq!(
+            shard_hashes(&dataset).get(name),
+            Some(hash),
+            "{name} changed"
+        );
+    }
+    let revised = sql(
+        &dataset,
+        "SELECT revision, array_length(transcripts) AS n, caption FROM rows WHERE revision = 2",
+    );
+    assert!(
+        revised.contains("| 2 ") && revised.to_lowercase().contains("kitchen"),
+        "{revised}"
+    );
+
+    // Night 3: nothing new; the rerun computes nothing and asks the LLM nothing.
+    let third = summary(&ok(&build(&spec, &inbox, &out, &cache)));
+    assert_eq!(third["records_computed"], 0, "{third}");
+    assert_eq!(server.request_count(), calls + 1);
+    let audit = pixmo().arg("audit").arg(&dataset).output().unwrap();
+    ok(&audit);
+
+    // Editing a sealed row is refused, naming the manifest; nothing is sealed.
+    std::fs::write(&manifest, text.replacen("ann-1", "ann-9", 1)).unwrap();
+    let output = build(&spec, &inbox, &out, &cache);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("2026-11-30.jsonl") && stderr.contains("append-only"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_malformed_manifest_row_is_an_error_naming_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(
+        inbox.join("m.csv"),
+        "image,audio,annotator,recorded_at,license,mood\na.png,a.wav,x,2026-11-30T21:00:00Z,CC0-1.0,happy\n",
+    )
+    .unwrap();
+    let output = pixmo()
+        .args(["build", "cap", "--inbox"])
+        .arg(&inbox)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("m.csv") && stderr.contains("row 1") && stderr.contains("`mood`"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("out/cap/.pixmo/inbox/00000.json").exists());
+    let output = pixmo()
+        .args(["build", "cap", "--count", "3", "--out"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--inbox"));
+}
