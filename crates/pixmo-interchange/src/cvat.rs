@@ -18,10 +18,11 @@ use quick_xml::Reader;
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 
-use pixmo_points::Pixel;
+use pixmo_points::{ImageSize, Pixel};
 
 use crate::candidate::{Candidate, check_candidates};
 use crate::error::{Error, Result};
+use crate::import::{Import, RejectKind, RowDraft};
 use crate::verdict::{Tool, Verdict, VerdictOptions, Word, decide};
 
 /// Settings of the CVAT task file.
@@ -117,50 +118,72 @@ fn invalid(at: impl Into<String>, message: impl Into<String>) -> Error {
     }
 }
 
-/// A shape or tag being read.
-struct Shape {
-    at: String,
-    kind: ShapeKind,
+/// A shape or tag as written in the file.
+struct RawShape {
+    element: String,
     label: String,
-    points: Vec<Pixel>,
+    points: Option<String>,
     attributes: Vec<(String, String)>,
 }
 
-#[derive(PartialEq)]
-enum ShapeKind {
-    Points,
-    Tag,
-}
-
-/// An image being read.
-struct Image<'c> {
+/// An `<image>` as written in the file.
+struct RawImage {
     id: String,
-    at: String,
-    candidate: &'c Candidate,
-    shapes: Vec<Shape>,
+    name: String,
+    width: Option<String>,
+    height: Option<String>,
+    shapes: Vec<RawShape>,
 }
 
-/// Reads CVAT's "CVAT for images 1.1" XML export: one verdict per `<image>` that
-/// [`write_annotations`] wrote for `candidates`.
-///
-/// # Errors
-/// [`Error::Xml`] when the file is not well-formed, [`Error::Invalid`] naming the element
-/// for anything else.
-pub fn read_export(
-    xml: &str,
-    candidates: &[Candidate],
-    options: &CvatOptions,
-) -> Result<Vec<Verdict>> {
+impl RawImage {
+    fn at(&self) -> String {
+        format!("<image id=\"{}\" name=\"{}\">", self.id, self.name)
+    }
+
+    fn shape_at(&self, shape: &RawShape) -> String {
+        format!(
+            "{} <{} label=\"{}\">",
+            self.at(),
+            shape.element,
+            shape.label
+        )
+    }
+
+    /// The declared size, or why it is unusable.
+    fn size(&self) -> std::result::Result<ImageSize, String> {
+        let parse = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<u32>().ok());
+        match (parse(&self.width), parse(&self.height)) {
+            (Some(w), Some(h)) => ImageSize::new(w, h).map_err(|e| e.to_string()),
+            _ => Err(format!(
+                "`width` and `height` are {} and {}, not pixel counts",
+                self.width.as_deref().unwrap_or("missing"),
+                self.height.as_deref().unwrap_or("missing")
+            )),
+        }
+    }
+}
+
+/// The parts of an export the readers use.
+struct RawDocument {
+    dumped: Option<String>,
+    /// The task or job assignee, else the owner.
+    annotator: Option<String>,
+    images: Vec<RawImage>,
+}
+
+/// Parses the XML: well-formedness, the root, `<version>1.1</version>`, images and their
+/// shapes with attributes; meaning is left to the callers.
+fn parse(xml: &str) -> Result<RawDocument> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
     let mut stack: Vec<String> = Vec::new();
     let mut text = String::new();
     let (mut dumped, mut assignee, mut owner) = (None, None, None);
-    let mut image: Option<Image> = None;
-    let mut shape: Option<Shape> = None;
+    let mut images: Vec<RawImage> = Vec::new();
+    let mut in_image = false;
+    let mut shape: Option<RawShape> = None;
     let mut attribute: Option<String> = None;
     let mut version_seen = false;
-    let mut verdicts = Vec::new();
     loop {
         let event = reader.read_event().map_err(|e| Error::Xml {
             position: reader.error_position(),
@@ -179,7 +202,14 @@ pub fn read_export(
                 text.clear();
                 match name.as_str() {
                     "image" if stack.len() == 1 => {
-                        image = Some(open_image(e, candidates)?);
+                        images.push(RawImage {
+                            id: attr(e, "id")?.unwrap_or_default(),
+                            name: attr(e, "name")?.unwrap_or_default(),
+                            width: attr(e, "width")?,
+                            height: attr(e, "height")?,
+                            shapes: Vec::new(),
+                        });
+                        in_image = true;
                     }
                     "track" if stack.len() == 1 => {
                         return Err(invalid(
@@ -187,37 +217,33 @@ pub fn read_export(
                             "tracks are the video (interpolation) format; export as `CVAT for images 1.1`",
                         ));
                     }
-                    "points" | "tag" if image.is_some() && stack.len() == 2 => {
-                        let img = image.as_ref().expect("checked");
-                        shape = Some(open_shape(e, &name, img)?);
+                    _ if in_image && stack.len() == 2 => {
+                        shape = Some(RawShape {
+                            element: name.clone(),
+                            label: attr(e, "label")?.unwrap_or_default(),
+                            points: attr(e, "points")?,
+                            attributes: Vec::new(),
+                        });
                     }
-                    "attribute" if shape.is_some() => {
-                        let value = attr(e, "name")?.unwrap_or_default();
-                        attribute = Some(value);
-                    }
-                    other if image.is_some() && stack.len() == 2 => {
-                        let img = image.as_ref().expect("checked");
-                        return Err(invalid(
-                            format!("{} <{other}>", img.at),
-                            "unexpected shape (only points and tags are read)",
-                        ));
+                    "attribute" if shape.is_some() && stack.len() == 3 => {
+                        attribute = Some(attr(e, "name")?.unwrap_or_default());
                     }
                     _ => {}
                 }
-                if empty {
-                    close(
-                        &name,
-                        &mut stack,
-                        &mut text,
-                        &mut image,
-                        &mut shape,
-                        &mut attribute,
-                        &mut verdicts,
-                        options,
-                    )?;
-                } else {
-                    stack.push(name);
+                if !empty {
+                    stack.push(name.clone());
+                    continue;
                 }
+                // An empty element closes at once.
+                finish(
+                    &name,
+                    stack.len() + 1,
+                    &text,
+                    &mut in_image,
+                    &mut images,
+                    &mut shape,
+                    &mut attribute,
+                );
             }
             Event::Text(t) => text.push_str(&t.xml_content(XmlVersion::Implicit1_0)),
             Event::CData(t) => text.push_str(&t),
@@ -230,8 +256,8 @@ pub fn read_export(
             }
             Event::End(e) => {
                 let name = e.name().as_ref().to_string();
-                let parent = stack.len().checked_sub(2).map(|i| stack[i].clone());
-                match (name.as_str(), parent.as_deref()) {
+                let parent = stack.len().checked_sub(2).map(|i| stack[i].as_str());
+                match (name.as_str(), parent) {
                     ("version", Some("annotations")) => {
                         if text.trim() != "1.1" {
                             return Err(invalid(
@@ -250,16 +276,17 @@ pub fn read_export(
                     }
                     _ => {}
                 }
-                close(
+                finish(
                     &name,
-                    &mut stack,
-                    &mut text,
-                    &mut image,
+                    stack.len(),
+                    &text,
+                    &mut in_image,
+                    &mut images,
                     &mut shape,
                     &mut attribute,
-                    &mut verdicts,
-                    options,
-                )?;
+                );
+                stack.pop();
+                text.clear();
             }
             Event::Eof => {
                 if !stack.is_empty() {
@@ -276,49 +303,37 @@ pub fn read_export(
     if !version_seen {
         return Err(invalid("<annotations>", "no <version>1.1</version>"));
     }
-    let annotator = assignee.or(owner);
-    for v in &mut verdicts {
-        v.annotator.clone_from(&annotator);
-        v.time.clone_from(&dumped);
-    }
-    Ok(verdicts)
+    Ok(RawDocument {
+        dumped,
+        annotator: assignee.or(owner),
+        images,
+    })
 }
 
-/// Closes element `name`: finishes attributes, shapes and images.
-#[allow(clippy::too_many_arguments)]
-fn close(
+/// Closes element `name` at `depth` (1 for the root).
+fn finish(
     name: &str,
-    stack: &mut Vec<String>,
-    text: &mut String,
-    image: &mut Option<Image>,
-    shape: &mut Option<Shape>,
+    depth: usize,
+    text: &str,
+    in_image: &mut bool,
+    images: &mut [RawImage],
+    shape: &mut Option<RawShape>,
     attribute: &mut Option<String>,
-    verdicts: &mut Vec<Verdict>,
-    options: &CvatOptions,
-) -> Result<()> {
-    match name {
-        "attribute" if shape.is_some() => {
+) {
+    match depth {
+        4 if name == "attribute" => {
             if let (Some(s), Some(key)) = (shape.as_mut(), attribute.take()) {
                 s.attributes.push((key, text.trim().to_string()));
             }
         }
-        "points" | "tag" if shape.is_some() && stack.len() <= 3 => {
-            if let (Some(img), Some(s)) = (image.as_mut(), shape.take()) {
-                img.shapes.push(s);
+        3 => {
+            if let (Some(image), Some(s)) = (images.last_mut(), shape.take()) {
+                image.shapes.push(s);
             }
         }
-        "image" if image.is_some() && stack.len() <= 2 => {
-            if let Some(img) = image.take() {
-                verdicts.push(finish_image(img, options)?);
-            }
-        }
+        2 if name == "image" => *in_image = false,
         _ => {}
     }
-    if stack.last().is_some_and(|top| top == name) {
-        stack.pop();
-    }
-    text.clear();
-    Ok(())
 }
 
 fn attr(e: &BytesStart, key: &str) -> Result<Option<String>> {
@@ -334,30 +349,71 @@ fn attr(e: &BytesStart, key: &str) -> Result<Option<String>> {
     Ok(None)
 }
 
-fn open_image<'c>(e: &BytesStart, candidates: &'c [Candidate]) -> Result<Image<'c>> {
-    let id = attr(e, "id")?.unwrap_or_default();
-    let name = attr(e, "name")?.unwrap_or_default();
-    let at = format!("<image id=\"{id}\" name=\"{name}\">");
-    if id.is_empty() || name.is_empty() {
+/// Parses `x0,y0;x1,y1;...` inside an image of `size`.
+fn parse_points(raw: &str, size: ImageSize) -> std::result::Result<Vec<(f64, f64)>, String> {
+    let mut points = Vec::new();
+    for (i, pair) in raw.split(';').enumerate() {
+        let parsed = pair.split_once(',').and_then(|(x, y)| {
+            Some((x.trim().parse::<f64>().ok()?, y.trim().parse::<f64>().ok()?))
+        });
+        let (x, y) = parsed.ok_or_else(|| format!("point {} `{pair}` is not `x,y`", i + 1))?;
+        Pixel::new(x, y, size).map_err(|err| {
+            format!(
+                "point {} ({x}, {y}) is outside the {}x{} image: {err}",
+                i + 1,
+                size.width(),
+                size.height()
+            )
+        })?;
+        points.push((x, y));
+    }
+    Ok(points)
+}
+
+/// Reads CVAT's "CVAT for images 1.1" XML export: one verdict per `<image>` that
+/// [`write_annotations`] wrote for `candidates`.
+///
+/// # Errors
+/// [`Error::Xml`] when the file is not well-formed, [`Error::Invalid`] naming the element
+/// for anything else.
+pub fn read_export(
+    xml: &str,
+    candidates: &[Candidate],
+    options: &CvatOptions,
+) -> Result<Vec<Verdict>> {
+    let document = parse(xml)?;
+    let mut verdicts = Vec::with_capacity(document.images.len());
+    for image in &document.images {
+        let candidate = match_candidate(image, candidates)?;
+        let mut verdict = image_verdict(image, candidate, options)?;
+        verdict.annotator.clone_from(&document.annotator);
+        verdict.time.clone_from(&document.dumped);
+        verdicts.push(verdict);
+    }
+    Ok(verdicts)
+}
+
+fn match_candidate<'c>(image: &RawImage, candidates: &'c [Candidate]) -> Result<&'c Candidate> {
+    let at = image.at();
+    if image.id.is_empty() || image.name.is_empty() {
         return Err(invalid(at, "`id` and `name` are required"));
     }
     let basename = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
     let candidate = candidates
         .iter()
-        .find(|c| c.image == name)
+        .find(|c| c.image == image.name)
         .or_else(|| {
             let mut same: Vec<&Candidate> = candidates
                 .iter()
-                .filter(|c| basename(&c.image) == basename(&name))
+                .filter(|c| basename(&c.image) == basename(&image.name))
                 .collect();
             (same.len() == 1).then(|| same.remove(0))
         })
         .ok_or_else(|| invalid(&at, "the image is not among the candidates"))?;
-    for (key, want) in [
-        ("width", candidate.size.width()),
-        ("height", candidate.size.height()),
+    for (key, value, want) in [
+        ("width", &image.width, candidate.size.width()),
+        ("height", &image.height, candidate.size.height()),
     ] {
-        let value = attr(e, key)?;
         if value.as_deref().map(str::parse::<u32>) != Some(Ok(want)) {
             return Err(invalid(
                 &at,
@@ -370,60 +426,14 @@ fn open_image<'c>(e: &BytesStart, candidates: &'c [Candidate]) -> Result<Image<'
             ));
         }
     }
-    Ok(Image {
-        id,
-        at,
-        candidate,
-        shapes: Vec::new(),
-    })
+    Ok(candidate)
 }
 
-fn open_shape(e: &BytesStart, name: &str, image: &Image) -> Result<Shape> {
-    let label = attr(e, "label")?.unwrap_or_default();
-    let at = format!("{} <{name} label=\"{label}\">", image.at);
-    if label.trim().is_empty() {
-        return Err(invalid(at, "the label is empty"));
-    }
-    let kind = if name == "points" {
-        ShapeKind::Points
-    } else {
-        ShapeKind::Tag
-    };
-    let mut points = Vec::new();
-    if kind == ShapeKind::Points {
-        let raw = attr(e, "points")?.ok_or_else(|| invalid(&at, "`points` is missing"))?;
-        let size = image.candidate.size;
-        for (i, pair) in raw.split(';').enumerate() {
-            let parsed = pair.split_once(',').and_then(|(x, y)| {
-                Some((x.trim().parse::<f64>().ok()?, y.trim().parse::<f64>().ok()?))
-            });
-            let (x, y) = parsed
-                .ok_or_else(|| invalid(&at, format!("point {} `{pair}` is not `x,y`", i + 1)))?;
-            let p = Pixel::new(x, y, size).map_err(|err| {
-                invalid(
-                    &at,
-                    format!(
-                        "point {} ({x}, {y}) is outside the {}x{} image: {err}",
-                        i + 1,
-                        size.width(),
-                        size.height()
-                    ),
-                )
-            })?;
-            points.push(p);
-        }
-    }
-    Ok(Shape {
-        at,
-        kind,
-        label,
-        points,
-        attributes: Vec::new(),
-    })
-}
-
-fn finish_image(image: Image, options: &CvatOptions) -> Result<Verdict> {
-    let candidate = image.candidate;
+fn image_verdict(
+    image: &RawImage,
+    candidate: &Candidate,
+    options: &CvatOptions,
+) -> Result<Verdict> {
     let mut points = Vec::new();
     let mut word: Option<(Word, String)> = None;
     let mut note = |at: &str, text: &str| -> Result<()> {
@@ -445,31 +455,51 @@ fn finish_image(image: Image, options: &CvatOptions) -> Result<Verdict> {
         Ok(())
     };
     for shape in &image.shapes {
+        let at = image.shape_at(shape);
+        if shape.label.trim().is_empty() {
+            return Err(invalid(at, "the label is empty"));
+        }
         let verdict_attribute = shape
             .attributes
             .iter()
             .find(|(k, _)| *k == options.verdict_attribute)
             .map(|(_, v)| v.as_str());
-        match shape.kind {
-            ShapeKind::Points => {
+        match shape.element.as_str() {
+            "points" => {
                 if shape.label.trim() != candidate.label.trim() {
                     return Err(invalid(
-                        &shape.at,
+                        &at,
                         format!(
                             "points of `{}`, but the image's label is `{}`",
                             shape.label, candidate.label
                         ),
                     ));
                 }
-                points.extend(shape.points.iter().copied());
+                let raw = shape
+                    .points
+                    .as_deref()
+                    .ok_or_else(|| invalid(&at, "`points` is missing"))?;
+                let parsed = parse_points(raw, candidate.size).map_err(|m| invalid(&at, m))?;
+                for (x, y) in parsed {
+                    points.push(
+                        Pixel::new(x, y, candidate.size)
+                            .map_err(|e| invalid(&at, e.to_string()))?,
+                    );
+                }
                 if let Some(v) = verdict_attribute {
-                    note(&shape.at, v)?;
+                    note(&at, v)?;
                 }
             }
-            ShapeKind::Tag => match verdict_attribute {
-                Some(v) => note(&shape.at, v)?,
-                None => note(&shape.at, &shape.label)?,
+            "tag" => match verdict_attribute {
+                Some(v) => note(&at, v)?,
+                None => note(&at, &shape.label)?,
             },
+            other => {
+                return Err(invalid(
+                    format!("{} <{other}>", image.at()),
+                    "unexpected shape (only points and tags are read)",
+                ));
+            }
         }
     }
     let outcome = decide(
@@ -481,7 +511,7 @@ fn finish_image(image: Image, options: &CvatOptions) -> Result<Verdict> {
     );
     Ok(Verdict {
         tool: Tool::Cvat,
-        task: image.id,
+        task: image.id.clone(),
         image_id: candidate.image_id.clone(),
         label: candidate.label.clone(),
         decision: outcome.decision,
@@ -493,4 +523,71 @@ fn finish_image(image: Image, options: &CvatOptions) -> Result<Verdict> {
         time: None,
         lead_time_s: None,
     })
+}
+
+/// Reads any "CVAT for images 1.1" export's points into rows: one per image and points
+/// label, in pixels, with the annotator (assignee, else owner). Problems of one image or
+/// shape (bad size, points outside the image, empty label, duplicate points, shapes other
+/// than points) become rejects; tags are ignored.
+///
+/// # Errors
+/// [`Error::Xml`] or [`Error::Invalid`] when the file as a whole cannot be read.
+pub fn import_points(xml: &str) -> Result<Import> {
+    let document = parse(xml)?;
+    let mut import = Import::default();
+    for image in &document.images {
+        let at = image.at();
+        let size = match image.size() {
+            Ok(size) => size,
+            Err(message) => {
+                import.reject(&at, &image.name, RejectKind::BadImageSize, message);
+                continue;
+            }
+        };
+        let mut groups: Vec<RowDraft> = Vec::new();
+        for shape in &image.shapes {
+            let shape_at = image.shape_at(shape);
+            match shape.element.as_str() {
+                "points" => {
+                    let parsed = shape
+                        .points
+                        .as_deref()
+                        .ok_or_else(|| "`points` is missing".to_string())
+                        .and_then(|raw| parse_points(raw, size));
+                    match parsed {
+                        Ok(points) => match groups.iter_mut().find(|g| g.label == shape.label) {
+                            Some(group) => group.points.extend(points),
+                            None => groups.push(RowDraft {
+                                at: shape_at,
+                                image: image.name.clone(),
+                                size,
+                                label: shape.label.clone(),
+                                points,
+                                annotator: document.annotator.clone(),
+                            }),
+                        },
+                        Err(message) => {
+                            import.reject(
+                                &shape_at,
+                                &image.name,
+                                RejectKind::PointOutsideImage,
+                                message,
+                            );
+                        }
+                    }
+                }
+                "tag" => {}
+                other => import.reject(
+                    &shape_at,
+                    &image.name,
+                    RejectKind::UnsupportedShape,
+                    format!("<{other}> is not a points shape"),
+                ),
+            }
+        }
+        for group in groups {
+            import.add(group);
+        }
+    }
+    Ok(import)
 }

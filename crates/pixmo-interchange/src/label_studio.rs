@@ -18,10 +18,11 @@
 
 use serde_json::{Value, json};
 
-use pixmo_points::Pixel;
+use pixmo_points::{ImageSize, Pixel};
 
 use crate::candidate::{Candidate, check_candidates};
 use crate::error::{Error, Result};
+use crate::import::{Import, RejectKind, RowDraft};
 use crate::verdict::{Tool, Verdict, VerdictOptions, Word, decide};
 
 /// Names and settings of the Label Studio project.
@@ -379,6 +380,171 @@ fn read_point(at: &str, result: &Value, candidate: &Candidate) -> Result<Pixel> 
         size,
     )
     .map_err(|e| invalid(at, e.to_string()))
+}
+
+/// Result types that carry no geometry and are ignored by [`import_points`].
+const NON_SPATIAL: [&str; 8] = [
+    "choices", "textarea", "rating", "number", "datetime", "taxonomy", "pairwise", "relation",
+];
+
+/// Reads any Label Studio JSON export's keypoints into rows: one per task, annotation and
+/// keypoint label, in pixels of `original_width` x `original_height`. Skipped annotations,
+/// other shapes, empty labels, points outside the image and repeated points become rejects;
+/// choices and text results are ignored.
+///
+/// # Errors
+/// [`Error::Json`] when the file is not JSON, [`Error::Invalid`] when it is not an array of
+/// tasks.
+pub fn import_points(json: &[u8]) -> Result<Import> {
+    let root: Value = serde_json::from_slice(json).map_err(|source| Error::Json { source })?;
+    let Value::Array(tasks) = root else {
+        return Err(invalid("top level", "expected an array of tasks"));
+    };
+    let mut import = Import::default();
+    for (index, task) in tasks.iter().enumerate() {
+        let task_id = id_text(task.get("id")).unwrap_or_else(|| format!("#{}", index + 1));
+        let at = format!("task {task_id}");
+        let Some(image) = task.pointer("/data/image").and_then(Value::as_str) else {
+            import.reject(
+                &at,
+                "",
+                RejectKind::Malformed,
+                "the task has no `data.image`",
+            );
+            continue;
+        };
+        let annotations = match task.get("annotations") {
+            Some(Value::Array(a)) => a.as_slice(),
+            None | Some(Value::Null) => &[],
+            Some(_) => {
+                import.reject(
+                    &at,
+                    image,
+                    RejectKind::Malformed,
+                    "`annotations` is not an array",
+                );
+                continue;
+            }
+        };
+        for (k, annotation) in annotations.iter().enumerate() {
+            let annotation_id =
+                id_text(annotation.get("id")).unwrap_or_else(|| format!("#{}", k + 1));
+            let at = format!("task {task_id}, annotation {annotation_id}");
+            import_annotation(&mut import, &at, image, annotation);
+        }
+    }
+    Ok(import)
+}
+
+fn import_annotation(import: &mut Import, at: &str, image: &str, annotation: &Value) {
+    if annotation.get("was_cancelled").and_then(Value::as_bool) == Some(true) {
+        import.reject(
+            at,
+            image,
+            RejectKind::Cancelled,
+            "the annotation was skipped",
+        );
+        return;
+    }
+    let Some(results) = annotation.get("result").and_then(Value::as_array) else {
+        import.reject(
+            at,
+            image,
+            RejectKind::Malformed,
+            "`result` is missing or not an array",
+        );
+        return;
+    };
+    let annotator = match annotation.get("completed_by") {
+        Some(Value::Object(user)) => user
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| id_text(user.get("id"))),
+        other => id_text(other),
+    };
+    let mut size: Option<ImageSize> = None;
+    let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for (r, result) in results.iter().enumerate() {
+        let result_id = id_text(result.get("id")).unwrap_or_else(|| format!("#{}", r + 1));
+        let result_at = format!("{at}, result `{result_id}`");
+        let kind = result
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if NON_SPATIAL.contains(&kind) {
+            continue;
+        }
+        if kind != "keypointlabels" {
+            let reason = format!("result type `{kind}` is not keypointlabels");
+            import.reject(&result_at, image, RejectKind::UnsupportedShape, reason);
+            continue;
+        }
+        let dimension = |key: &str| {
+            result
+                .get(key)
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+        };
+        let this_size = match (dimension("original_width"), dimension("original_height")) {
+            (Some(w), Some(h)) => ImageSize::new(w, h).ok(),
+            _ => None,
+        };
+        let Some(this_size) = this_size else {
+            let reason = "`original_width` and `original_height` are missing or not pixel counts";
+            import.reject(&result_at, image, RejectKind::BadImageSize, reason);
+            continue;
+        };
+        if size.is_some_and(|s| s != this_size) {
+            let reason = "the results of one annotation disagree on the image size";
+            import.reject(&result_at, image, RejectKind::BadImageSize, reason);
+            continue;
+        }
+        size = Some(this_size);
+        let percent = |axis: &str| {
+            result
+                .pointer(&format!("/value/{axis}"))
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN)
+        };
+        let point = (
+            percent("x") / 100.0 * f64::from(this_size.width()),
+            percent("y") / 100.0 * f64::from(this_size.height()),
+        );
+        let labels: Vec<String> = result
+            .pointer("/value/keypointlabels")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let labels = if labels.is_empty() {
+            vec![String::new()]
+        } else {
+            labels
+        };
+        for label in labels {
+            match groups.iter_mut().find(|g| g.0 == label) {
+                Some(group) => group.1.push(point),
+                None => groups.push((label, vec![point])),
+            }
+        }
+    }
+    if let Some(size) = size {
+        for (label, points) in groups {
+            import.add(RowDraft {
+                at: format!("{at}, label `{label}`"),
+                image: image.to_string(),
+                size,
+                label,
+                points,
+                annotator: annotator.clone(),
+            });
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! in the tools' documented formats, see tests/fixtures/README.md) -> verdicts; and
 //! malformed exports, whose errors name the task or element at fault.
 
+mod import;
+
 use pixmo_interchange::cvat::{self, CvatOptions};
 use pixmo_interchange::label_studio::{self, LabelStudioOptions};
 use pixmo_interchange::{Candidate, Decision, Error, ImageSize, Pixel, Tool, Verdict};
