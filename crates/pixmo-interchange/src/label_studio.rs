@@ -296,11 +296,12 @@ fn read_annotation(
         &options.verdict,
     );
     let annotator = match annotation.get("completed_by") {
-        Some(Value::Object(user)) => user
-            .get("email")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| id_text(user.get("id"))),
+        // The user id, not the e-mail: rows carry pseudonyms.
+        Some(Value::Object(user)) => id_text(user.get("id")).or_else(|| {
+            user.get("email")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }),
         other => id_text(other),
     };
     let time = ["updated_at", "created_at"]
@@ -456,11 +457,12 @@ fn import_annotation(import: &mut Import, at: &str, image: &str, annotation: &Va
         return;
     };
     let annotator = match annotation.get("completed_by") {
-        Some(Value::Object(user)) => user
-            .get("email")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| id_text(user.get("id"))),
+        // The user id, not the e-mail: rows carry pseudonyms.
+        Some(Value::Object(user)) => id_text(user.get("id")).or_else(|| {
+            user.get("email")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }),
         other => id_text(other),
     };
     let mut size: Option<ImageSize> = None;

@@ -118,8 +118,8 @@ pub struct Verdict {
     pub removed: Vec<Pixel>,
     /// Points the annotator added (final positions).
     pub added: Vec<Pixel>,
-    /// Who annotated (Label Studio `completed_by` user id or email, CVAT assignee or owner
-    /// user name), when the export says.
+    /// Who annotated (Label Studio `completed_by` user id, its e-mail only when the id is
+    /// missing; CVAT assignee or owner user name), when the export says.
     pub annotator: Option<String>,
     /// When, as the tool wrote it (Label Studio `updated_at`/`created_at`, CVAT `dumped`).
     pub time: Option<String>,

@@ -127,7 +127,11 @@ fn label_studio_round_trip() {
     assert_eq!(birds.len(), 2);
     let c = &cands[1];
     assert_eq!(birds[0].decision, Decision::Corrected);
-    assert_eq!(birds[0].annotator.as_deref(), Some("ann@example.org"));
+    assert_eq!(
+        birds[0].annotator.as_deref(),
+        Some("9"),
+        "the id, not the e-mail"
+    );
     assert_eq!(birds[0].accepted, [px(c, 200.0, 150.0)]);
     assert_eq!(birds[0].removed, [px(c, 600.0, 450.0)]);
     assert_eq!(birds[0].added, [px(c, 320.0, 360.0)]);
