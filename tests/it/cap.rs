@@ -188,9 +188,30 @@ fn cap_builds_from_an_inbox_and_refreshes_only_what_is_new() {
         "{revised}"
     );
 
-    // Night 3: nothing new; the rerun computes nothing and asks the LLM nothing.
-    let third = summary(&ok(&build(&spec, &inbox, &out, &cache)));
-    assert_eq!(third["records_computed"], 0, "{third}");
+    // Night 3, through the shipped nightly script: nothing new, nothing computed, no call.
+    let bin = Path::new(env!("CARGO_BIN_EXE_pixmo"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new("bash")
+        .arg(root().join("pipelines/pixmo-cap/schedules/nightly.sh"))
+        .env("PATH", path)
+        .env("PIXMO_INBOX", &inbox)
+        .env("PIXMO_OUT", &out)
+        .env("PIXMO_SPEC", &spec)
+        .env("PIXMO_LLM_CACHE", &cache)
+        .output()
+        .unwrap();
+    let stdout = ok(&output);
+    assert!(
+        stdout.contains("\"records_computed\": 0") && stdout.contains("PASSED"),
+        "{stdout}"
+    );
     assert_eq!(server.request_count(), calls + 1);
     let audit = pixmo().arg("audit").arg(&dataset).output().unwrap();
     ok(&audit);
@@ -204,6 +225,29 @@ fn cap_builds_from_an_inbox_and_refreshes_only_what_is_new() {
         stderr.contains("2026-11-30.jsonl") && stderr.contains("append-only"),
         "{stderr}"
     );
+}
+
+#[test]
+fn the_kubernetes_cron_job_is_valid_and_never_overlaps() {
+    let Some(python) = crate::launch::kubernetes_python() else {
+        return;
+    };
+    let file = root().join("pipelines/pixmo-cap/schedules/k8s-cronjob.yaml");
+    let output = crate::launch::check_k8s(&python, &[file]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let text =
+        std::fs::read_to_string(root().join("pipelines/pixmo-cap/schedules/k8s-cronjob.yaml"))
+            .unwrap()
+            .replace("Forbid", "Allow");
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, text).unwrap();
+    let output = crate::launch::check_k8s(&python, &[bad]);
+    assert!(!output.status.success());
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn launch_k8s_files_snapshot() {
 }
 
 /// The Python with the official Kubernetes client, or `None` (a failure under `CI`).
-fn kubernetes_python() -> Option<String> {
+pub(crate) fn kubernetes_python() -> Option<String> {
     let python = std::env::var("PIXMO_PYTHON").unwrap_or_else(|_| "python3".into());
     let has_client = Command::new(&python)
         .args(["-c", "import kubernetes, yaml"])
@@ -103,7 +103,7 @@ fn kubernetes_python() -> Option<String> {
 }
 
 /// Runs `tests/python/check_k8s.py` on `files`.
-fn check_k8s(python: &str, files: &[PathBuf]) -> Output {
+pub(crate) fn check_k8s(python: &str, files: &[PathBuf]) -> Output {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/python/check_k8s.py"

@@ -17,7 +17,12 @@ import sys
 import yaml
 from kubernetes.client import ApiClient
 
-MODELS = {("batch/v1", "Job"): "V1Job", ("v1", "ConfigMap"): "V1ConfigMap"}
+MODELS = {
+    ("batch/v1", "Job"): "V1Job",
+    ("batch/v1", "CronJob"): "V1CronJob",
+    ("v1", "ConfigMap"): "V1ConfigMap",
+}
+CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -87,6 +92,19 @@ def check_job(doc, where, config_maps):
     return problems + check_pod(spec["template"]["spec"], f"{where}.spec.template.spec", config_maps)
 
 
+def check_cron_job(doc, where, config_maps):
+    """A schedule cron accepts, no overlapping runs, and a valid Job template."""
+    spec = doc["spec"]
+    problems = []
+    fields = spec.get("schedule", "").split()
+    if len(fields) != 5 or not all(CRON_FIELD.match(f) for f in fields):
+        problems.append(f"{where}.spec.schedule: `{spec.get('schedule')}` is not five cron fields")
+    if spec.get("concurrencyPolicy") != "Forbid":
+        problems.append(f"{where}.spec.concurrencyPolicy: a refresh must not overlap the previous one (Forbid)")
+    job = {"spec": spec["jobTemplate"]["spec"]}
+    return problems + check_job(job, f"{where}.spec.jobTemplate", config_maps)
+
+
 def main(paths):
     api = ApiClient()
     documents = []
@@ -113,6 +131,8 @@ def main(paths):
             problems.append(f"{where}.metadata.name: `{name}` is not a DNS-1123 label")
         if doc["kind"] == "Job":
             problems += check_job(doc, where, config_maps)
+        if doc["kind"] == "CronJob":
+            problems += check_cron_job(doc, where, config_maps)
     for p in problems:
         print(p)
     if problems:

@@ -180,13 +180,26 @@ const STOPWORDS: &[&str] = &[
     "foreground",
 ];
 
-/// Lower-case words of 4+ letters that carry content, with a plural `s` dropped.
+/// Lower-case words of 4+ letters that carry content, stemmed.
 fn content_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
         .filter(|w| w.chars().count() >= 4 && !STOPWORDS.contains(&w.as_str()))
-        .map(|w| w.strip_suffix('s').map_or(w.clone(), str::to_string))
+        .map(|w| stem(&w).to_string())
         .collect()
+}
+
+/// A crude stem: `-ing`, `-ed`, `-es`, `-s` dropped from longer words (`leaning`, `leans` and
+/// `lean` compare equal).
+fn stem(word: &str) -> &str {
+    for suffix in ["ing", "ed", "es", "s"] {
+        if word.len() > suffix.len() + 3
+            && let Some(stem) = word.strip_suffix(suffix)
+        {
+            return stem;
+        }
+    }
+    word
 }
 
 /// Share of the caption's content words found in the transcripts (1 without content words).
