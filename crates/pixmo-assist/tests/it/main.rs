@@ -320,3 +320,47 @@ async fn a_bad_point_explanation_is_sent_back_and_revised() {
         assert_no_image(&r);
     }
 }
+
+/// The prompts as the model reads them, for review: changing a prompt changes its hash in
+/// provenance, and this snapshot shows how.
+#[tokio::test]
+async fn rendered_prompts() {
+    let server = TestServer::start(|_, _| {
+        Reply::chat(
+            "The receipt lists <point group=\"1\">two pastries</point>.",
+            "stop",
+        )
+    })
+    .await;
+    let client = client(&server);
+    let ocr = OcrText::new(OCR);
+    draft(&client, QUESTION, &ocr, Some(CAPTION)).await.unwrap();
+    let history = [Turn::Answer("About 4 euros.".into())];
+    revise(
+        &client,
+        QUESTION,
+        &ocr,
+        None,
+        &history,
+        "Give the exact amount.",
+    )
+    .await
+    .unwrap();
+    explain(
+        &client,
+        "What did they buy?",
+        &ocr,
+        Some(CAPTION),
+        &groups(),
+    )
+    .await
+    .unwrap();
+    let mut text = String::new();
+    for (name, request) in ["draft", "revise", "explain"].iter().zip(server.requests()) {
+        text.push_str(&format!("===== {name}\n"));
+        for (role, content) in messages(&request) {
+            text.push_str(&format!("--- {role}\n{content}\n"));
+        }
+    }
+    insta::assert_snapshot!(text);
+}
