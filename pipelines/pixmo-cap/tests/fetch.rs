@@ -8,15 +8,20 @@ use std::time::{Duration, Instant};
 
 use pixmo_cap::fetch::{FetchSettings, fetch};
 
+/// When each request came, and its request line.
+type Log = Arc<Mutex<Vec<(Instant, String)>>>;
+
 /// Serves `replies` in order, one per connection, and records when each request came.
-fn serve(replies: Vec<Vec<u8>>) -> (String, Arc<Mutex<Vec<(Instant, String)>>>) {
+fn serve(replies: Vec<Vec<u8>>) -> (String, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&log);
     std::thread::spawn(move || {
         for reply in replies {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut first = String::new();
             reader.read_line(&mut first).unwrap();
@@ -26,7 +31,9 @@ fn serve(replies: Vec<Vec<u8>>) -> (String, Arc<Mutex<Vec<(Instant, String)>>>) 
                     break;
                 }
             }
-            seen.lock().unwrap().push((Instant::now(), first.trim().to_string()));
+            seen.lock()
+                .unwrap()
+                .push((Instant::now(), first.trim().to_string()));
             stream.write_all(&reply).unwrap();
         }
     });
@@ -63,17 +70,30 @@ async fn retry_after_is_honoured_and_the_cache_answers_next_time() {
     ]);
     let cache = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let got = fetch(&client, &format!("{url}/a.png"), &sha, &settings(cache.path()))
-        .await
-        .unwrap();
+    let got = fetch(
+        &client,
+        &format!("{url}/a.png"),
+        &sha,
+        &settings(cache.path()),
+    )
+    .await
+    .unwrap();
     assert_eq!(got, body);
     let times: Vec<Instant> = log.lock().unwrap().iter().map(|(t, _)| *t).collect();
     assert_eq!(times.len(), 2);
-    assert!(times[1] - times[0] >= Duration::from_millis(950), "Retry-After ignored");
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(950),
+        "Retry-After ignored"
+    );
     // The server is gone; the cache answers.
-    let again = fetch(&client, &format!("{url}/a.png"), &sha, &settings(cache.path()))
-        .await
-        .unwrap();
+    let again = fetch(
+        &client,
+        &format!("{url}/a.png"),
+        &sha,
+        &settings(cache.path()),
+    )
+    .await
+    .unwrap();
     assert_eq!(again, body);
 }
 
@@ -86,14 +106,24 @@ async fn not_found_is_final_and_a_wrong_hash_is_refused() {
     let cache = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let sha = "0".repeat(64);
-    let err = fetch(&client, &format!("{url}/x.png"), &sha, &settings(cache.path()))
-        .await
-        .unwrap_err();
+    let err = fetch(
+        &client,
+        &format!("{url}/x.png"),
+        &sha,
+        &settings(cache.path()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!((err.kind, err.status), ("image_http", Some(404)));
     assert_eq!(log.lock().unwrap().len(), 1, "a 404 is not retried");
-    let err = fetch(&client, &format!("{url}/y.png"), &sha, &settings(cache.path()))
-        .await
-        .unwrap_err();
+    let err = fetch(
+        &client,
+        &format!("{url}/y.png"),
+        &sha,
+        &settings(cache.path()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, "image_sha256_mismatch");
     assert!(!pixmo_cap::fetch::cache_path(cache.path(), &sha).exists());
 }
