@@ -1,0 +1,10 @@
+//! Integration tests of the annotation app: real servers on loopback, real databases
+//! (SQLite always; PostgreSQL when `PIXMO_TEST_POSTGRES_URL` is set), real processes.
+
+mod common;
+
+mod ama;
+mod crash;
+mod http;
+mod migrations;
+mod queue;
