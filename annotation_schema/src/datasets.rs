@@ -48,6 +48,9 @@ pub struct DatasetSchema {
     /// Arrow schema of the shards, with field metadata and schema metadata
     /// (`pixmo.schema_version`, `pixmo.dataset`, `huggingface`).
     pub schema: SchemaRef,
+    /// Whether several rows may show the same image by design (PixMo-Points,
+    /// AskModelAnything, Point-Explanations and CapQA have many rows per image).
+    pub rows_share_images: bool,
 }
 
 impl Dataset {
@@ -104,6 +107,13 @@ impl Dataset {
         ]);
         DatasetSchema {
             dataset: self,
+            rows_share_images: matches!(
+                self,
+                Dataset::AskModelAnything
+                    | Dataset::Points
+                    | Dataset::PointExplanations
+                    | Dataset::CapQa
+            ),
             id_column,
             schema: Arc::new(Schema::new_with_metadata(fields, metadata)),
         }

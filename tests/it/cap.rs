@@ -27,10 +27,18 @@ fn whisper_ready() -> bool {
     false
 }
 
-/// A caption model that writes the transcripts back as one paragraph (so it is supported).
+/// A caption model that writes the transcripts back as one paragraph (so it is supported),
+/// and a dialogue model with one answer the caption supports and one it does not.
 fn echo_captioner(_: usize, r: &Recorded) -> Reply {
     let body = r.json();
     let prompt = body["messages"][0]["content"].as_str().unwrap_or_default();
+    if prompt.contains("Write a conversation") {
+        let dialogue = serde_json::json!({"dialogue": [
+            {"question": "What is in the image?", "answer": "The image shows this scene in detail."},
+            {"question": "How many dogs are there?", "answer": "Seventeen dogs."}
+        ]});
+        return Reply::chat(&dialogue.to_string(), "stop");
+    }
     let said: Vec<&str> = prompt
         .lines()
         .filter_map(|l| {
@@ -215,6 +223,64 @@ fn cap_builds_from_an_inbox_and_refreshes_only_what_is_new() {
     assert_eq!(server.request_count(), calls + 1);
     let audit = pixmo().arg("audit").arg(&dataset).output().unwrap();
     ok(&audit);
+
+    // CapQA from the finished Cap rows: one dialogue per row, the unsupported pair dropped.
+    let qa_spec = tmp.path().join("cap-qa.toml");
+    std::fs::write(
+        &qa_spec,
+        std::fs::read_to_string(root().join("pipelines/pixmo-cap/cap-qa.toml"))
+            .unwrap()
+            .replace(
+                "min_support = 0.6\n",
+                &format!(
+                    "min_support = 0.6\n[stages.config.llm]\nbackend = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"echo\"\n",
+                    server.url()
+                ),
+            ),
+    )
+    .unwrap();
+    let qa = |out: &Path| {
+        pixmo()
+            .args(["build", "cap-qa", "--spec"])
+            .arg(&qa_spec)
+            .arg("--from")
+            .arg(&dataset)
+            .arg("--out")
+            .arg(out)
+            .args(["--as-of", AS_OF, "--progress", "quiet", "--json"])
+            .env("PIXMO_LLM_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    let first = summary(&ok(&qa(&out)));
+    assert_eq!(first["rows_written"], 3, "{first}");
+    let dialogue = first["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "dialogue")
+        .unwrap()["details"]
+        .clone();
+    assert_eq!(
+        dialogue["qa_pairs_dropped"]["number_not_in_caption"], 3,
+        "{dialogue}"
+    );
+    let rows = sql(
+        &out.join("cap_qa"),
+        "SELECT cap_id, question, answer, array_length(messages) AS n FROM rows ORDER BY cap_id",
+    );
+    assert!(
+        rows.contains("[USER] What is in the image?") && !rows.contains("Seventeen"),
+        "{rows}"
+    );
+    assert!(rows.contains("cap-") && rows.contains("| 2 "), "{rows}");
+    let again = summary(&ok(&qa(&out)));
+    assert_eq!(again["records_computed"], 0, "{again}");
+    ok(&pixmo()
+        .arg("audit")
+        .arg(out.join("cap_qa"))
+        .output()
+        .unwrap());
 
     // Editing a sealed row is refused, naming the manifest; nothing is sealed.
     std::fs::write(&manifest, text.replacen("ann-1", "ann-9", 1)).unwrap();

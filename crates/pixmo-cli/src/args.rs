@@ -45,7 +45,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub count: Option<u64>,
     /// Where a collected dataset's records come from: the inbox folder (or manifest) of
-    /// `cap`. New rows are sealed into a batch first, except in an array worker.
+    /// `cap` (new rows are sealed into a batch first, except in an array worker), or the
+    /// finished PixMo-Cap dataset of `cap_qa` (`--from out/cap`).
     #[arg(long, visible_alias = "from")]
     pub inbox: Option<PathBuf>,
     /// Seal what arrived in `--inbox` and stop (run it before an array of workers).

@@ -14,6 +14,7 @@ pub const PIPELINES: Pipelines = Pipelines(&[
     pixmo_count::info,
     pixmo_count::points_info,
     pixmo_cap::info,
+    pixmo_cap::cap_qa_info,
 ]);
 
 /// Every registered stage kind: the dataset-agnostic stages and each pipeline's.

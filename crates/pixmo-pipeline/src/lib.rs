@@ -159,6 +159,8 @@ impl Pipelines {
     /// The pipeline of dataset `name`.
     #[must_use]
     pub fn find(&self, name: &str) -> Option<PipelineInfo> {
+        // `cap-qa` names `cap_qa`: dataset names use `_`, command lines often `-`.
+        let name = name.replace('-', "_");
         self.all().into_iter().find(|p| p.name == name)
     }
 

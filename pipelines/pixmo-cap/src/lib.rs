@@ -9,6 +9,7 @@
 
 pub mod fetch;
 pub mod inbox;
+pub mod qa_source;
 pub mod stages;
 
 use pixmo_pipeline::{About, NoExtension, OpenedSource, PipelineInfo, SourceRequest, Spec};
@@ -18,6 +19,60 @@ pub const CAP_SPEC: &str = include_str!("../pipeline.toml");
 
 /// PixMo-Cap's shipped specs.
 pub const CAP_SPECS: &[Spec] = &[Spec::new("pipeline.toml", CAP_SPEC)];
+
+/// The default PixMo-CapQA spec.
+pub const CAP_QA_SPEC: &str = include_str!("../cap-qa.toml");
+
+/// PixMo-CapQA's shipped specs.
+pub const CAP_QA_SPECS: &[Spec] = &[Spec::new("cap-qa.toml", CAP_QA_SPEC)];
+
+/// PixMo-CapQA's card prose.
+pub const CAP_QA_ABOUT: About = About {
+    how_made: "A text-only LLM reads a PixMo-Cap caption (never the image) and writes a \
+        question-and-answer dialogue about the image; every answer is checked against the \
+        caption (its numbers must occur in it, and most of its content words) and unsupported \
+        pairs are dropped",
+    limitations: &[
+        "Questions can only be about what the caption says; what the speakers did not mention \
+         is never asked.",
+        "One dialogue per PixMo-Cap row, late revisions included (`cap_id` names the row).",
+    ],
+    ..About::new(
+        "PixMo-CapQA",
+        "Question-answer dialogues in PixMo-CapQA's layout (`question`, `answer`, `messages`) \
+         written from PixMo-Cap captions by a text-only LLM, each row linked to its Cap row \
+         (`cap_id`).",
+    )
+};
+
+/// PixMo-CapQA from a finished PixMo-Cap dataset.
+#[must_use]
+pub fn cap_qa_info() -> PipelineInfo {
+    PipelineInfo {
+        name: "cap_qa",
+        about: CAP_QA_ABOUT,
+        specs: CAP_QA_SPECS,
+        // PixMo-CapQA released 271,714 QA pairs (about 165k images).
+        released_size: Some(271_714),
+        reference_count: 0,
+        register,
+        card: || Box::new(NoExtension),
+        source: Some(open_cap),
+    }
+}
+
+/// Opens a finished PixMo-Cap dataset as CapQA's records.
+///
+/// # Errors
+/// A message when `request.path` holds no finished Cap dataset.
+pub fn open_cap(request: &SourceRequest<'_>) -> Result<OpenedSource, String> {
+    let source = qa_source::CapSource::open(request.path)?;
+    let rows: usize = source.records().values().map(Vec::len).sum();
+    Ok(OpenedSource {
+        report: format!("cap_qa: {rows} PixMo-Cap rows"),
+        source: std::sync::Arc::new(source),
+    })
+}
 
 /// PixMo-Cap's card prose.
 pub const CAP_ABOUT: About = About {
@@ -67,6 +122,8 @@ pub fn register(registry: &mut pixmo_dag::StageRegistry) {
     registry.register::<stages::image::ImageConfig>();
     registry.register::<stages::transcribe::TranscribeConfig>();
     registry.register::<stages::caption::CaptionConfig>();
+    registry.register::<stages::cap_row::CapRowConfig>();
+    registry.register::<stages::dialogue::DialogueConfig>();
 }
 
 /// Seals what arrived in the inbox (when allowed) and opens the sealed batches as records.

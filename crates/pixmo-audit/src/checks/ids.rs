@@ -88,7 +88,10 @@ pub(crate) async fn unique_ids(ctx: &SessionContext, inputs: &DatasetInputs) -> 
 /// Exact duplicate images (same `image_sha256`): informational up to
 /// [`MAX_DUPLICATE_IMAGE_SHARE`] of the rows, a failure above. In a dataset with a
 /// `revision` column (PixMo-Cap: a late recording makes a new row of the same image), only
-/// first revisions are compared: a later revision repeats its image by design.
+/// first revisions are compared: a later revision repeats its image by design. Datasets with
+/// several rows per image ([`DatasetSchema::rows_share_images`]) report without a limit.
+///
+/// [`DatasetSchema::rows_share_images`]: pixmo_annotation_schema::DatasetSchema
 pub(crate) async fn duplicate_images(
     ctx: &SessionContext,
     rows: u64,
@@ -118,7 +121,15 @@ pub(crate) async fn duplicate_images(
         tally.count(ACROSS),
         MAX_DUPLICATE_IMAGE_SHARE * 100.0
     );
-    if share > MAX_DUPLICATE_IMAGE_SHARE {
+    if inputs.schema.rows_share_images {
+        Check::pass(
+            NAME,
+            format!(
+                "{detail} (not applied: `{}` has several rows per image by design)",
+                inputs.schema.dataset
+            ),
+        )
+    } else if share > MAX_DUPLICATE_IMAGE_SHARE {
         Check::fail(NAME, detail)
     } else {
         Check::pass(NAME, detail)

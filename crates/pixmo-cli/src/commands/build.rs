@@ -67,7 +67,7 @@ fn open_source(
             bail!("`{dataset}` is generated from a seed; it takes --count, not --inbox")
         }
         (Some(_), None, _) => bail!(
-            "`{dataset}` is built from collected recordings: give --inbox DIR (a folder of manifests, or one manifest)"
+            "`{dataset}` is built from collected inputs: give --inbox DIR (cap: a folder of manifests, or one manifest) or --from DIR (cap_qa: a finished PixMo-Cap dataset)"
         ),
         (Some(_), Some(_), Some(_)) => {
             bail!("`{dataset}` counts what its --inbox holds; leave out --count")

@@ -115,7 +115,7 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
         },
     };
     let mut spec = PipelineSpec::parse(&text, &origin)?;
-    if spec.dataset != args.dataset {
+    if spec.dataset != args.dataset.replace('-', "_") {
         bail!(
             "Pipeline spec `{}` builds dataset `{}`, not `{}`",
             origin.display(),

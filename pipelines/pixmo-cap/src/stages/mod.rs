@@ -1,7 +1,9 @@
 //! The PixMo-Cap stages, in pipeline order: `cap.inbox` -> `cap.image` -> `cap.transcribe` ->
-//! `cap.caption`.
+//! `cap.caption`; PixMo-CapQA's `cap_qa.cap_row` -> `cap_qa.dialogue`.
 
+pub mod cap_row;
 pub mod caption;
+pub mod dialogue;
 
 pub mod image;
 pub mod inbox;
