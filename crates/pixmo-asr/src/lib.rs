@@ -13,6 +13,8 @@
 //! when cores are oversubscribed. The model is shared: [`Transcriber`] is `Send + Sync`.
 //! Greedy decoding at temperature 0 on one thread gives the same transcript on every run.
 
+pub mod wer;
+
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
