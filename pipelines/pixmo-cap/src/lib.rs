@@ -5,11 +5,11 @@
 //! (read or fetch, SHA-256 checked, validated) -> `cap.transcribe` (symphonia + rubato to
 //! 16 kHz, whisper.cpp) -> `cap.caption` (a text-only LLM merges the transcripts into one
 //! dense caption, checked for support). [`inbox`] holds the manifest formats, sealing and the
-//! record rule (late recordings make a new revision); [`fetch`] the image cache.
+//! record rule (late recordings make a new revision).
 
-pub mod fetch;
 pub mod inbox;
 pub mod qa_source;
+pub mod sample;
 pub mod stages;
 
 use pixmo_pipeline::{About, NoExtension, OpenedSource, PipelineInfo, SourceRequest, Spec};

@@ -73,6 +73,16 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             language,
             dir,
         } => transcribe::transcribe(&files, &model, &language, dir),
+        Command::SampleInbox { out } => {
+            let rows = runtime(1)?.block_on(pixmo_cap::sample::make_sample_inbox(&out))?;
+            eprintln!(
+                "{}: {rows} recordings of {} photographs (synthetic speech: espeak-ng); build it with `pixmo build cap --inbox {}`",
+                out.display(),
+                pixmo_cap::sample::PHOTOS.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::External(args) => misc::external(&args),
     }
 }

@@ -1,7 +1,7 @@
 //! `cap.image`: the image of a record, read from the inbox or fetched, checked and kept as is.
 //!
 //! - What it does: reads a local image from the inbox, or fetches a URL through the
-//!   content-addressed cache ([`crate::fetch`]); checks the SHA-256 the manifest declared (or
+//!   content-addressed cache ([`pixmo_fetch::pinned`]); checks the SHA-256 the manifest declared (or
 //!   that sealing read); decodes it fully (PNG or JPEG) to prove it is whole and to learn its
 //!   size. The original bytes are kept: a photograph is not re-encoded.
 //! - Inputs: `inbox_root` (str), `inbox_record` (json).
@@ -21,7 +21,7 @@ use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::fetch::{FetchSettings, fetch};
+use pixmo_fetch::pinned::{FetchSettings, PinnedClient, fetch};
 
 /// Config of `cap.image`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -77,10 +77,7 @@ impl StageConfig for ImageConfig {
             Some(dir) => dir.clone(),
             None => default_cache_dir().map_err(ConfigError::setup)?,
         };
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("pixmo/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConfigError::setup(e.to_string()))?;
+        let client = PinnedClient::new().map_err(ConfigError::setup)?;
         Ok(Arc::new(Image {
             settings: FetchSettings {
                 cache_dir,
@@ -115,7 +112,7 @@ pub fn default_cache_dir() -> Result<PathBuf, String> {
 pub struct Image {
     settings: FetchSettings,
     max_side: u32,
-    client: reqwest::Client,
+    client: PinnedClient,
 }
 
 impl Image {

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pixmo_cap::fetch::{FetchSettings, fetch};
+use pixmo_fetch::pinned::{FetchSettings, PinnedClient, fetch};
 
 /// When each request came, and its request line.
 type Log = Arc<Mutex<Vec<(Instant, String)>>>;
@@ -63,13 +63,16 @@ fn settings(dir: &std::path::Path) -> FetchSettings {
 #[tokio::test]
 async fn retry_after_is_honoured_and_the_cache_answers_next_time() {
     let body = b"pretend this is a PNG".to_vec();
-    let sha = pixmo_core::sha256_hex(&body);
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&body))
+    };
     let (url, log) = serve(vec![
         response("429 Too Many Requests", "Retry-After: 1\r\n", b"slow down"),
         response("200 OK", "", &body),
     ]);
     let cache = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = PinnedClient::new().unwrap();
     let got = fetch(
         &client,
         &format!("{url}/a.png"),
@@ -104,7 +107,7 @@ async fn not_found_is_final_and_a_wrong_hash_is_refused() {
         response("200 OK", "", b"other bytes"),
     ]);
     let cache = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = PinnedClient::new().unwrap();
     let sha = "0".repeat(64);
     let err = fetch(
         &client,
@@ -125,18 +128,18 @@ async fn not_found_is_final_and_a_wrong_hash_is_refused() {
     .await
     .unwrap_err();
     assert_eq!(err.kind, "image_sha256_mismatch");
-    assert!(!pixmo_cap::fetch::cache_path(cache.path(), &sha).exists());
+    assert!(!pixmo_fetch::pinned::cache_path(cache.path(), &sha).exists());
 }
 
 #[test]
 fn retry_after_reads_seconds_and_http_dates() {
     assert_eq!(
-        pixmo_cap::fetch::retry_after("7"),
+        pixmo_fetch::pinned::retry_after("7"),
         Some(Duration::from_secs(7))
     );
     assert_eq!(
-        pixmo_cap::fetch::retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+        pixmo_fetch::pinned::retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
         Some(Duration::ZERO)
     );
-    assert_eq!(pixmo_cap::fetch::retry_after("soon"), None);
+    assert_eq!(pixmo_fetch::pinned::retry_after("soon"), None);
 }

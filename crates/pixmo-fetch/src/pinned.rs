@@ -1,4 +1,5 @@
-//! Images by URL: fetched once into a content-addressed cache, checked by SHA-256.
+//! Any file by URL whose SHA-256 is known (PixMo-Cap's images): fetched once into a
+//! content-addressed cache and checked.
 //!
 //! - The cache holds `<dir>/<sha[0..2]>/<sha>`: a file is trusted only after its bytes hash to
 //!   its name, so a cache shared by many builds (or a half-written file) is never wrong.
@@ -10,6 +11,26 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// An HTTP client for pinned downloads.
+#[derive(Clone, Debug)]
+pub struct PinnedClient {
+    http: reqwest::Client,
+}
+
+impl PinnedClient {
+    /// A client that names pixmo in its user agent.
+    ///
+    /// # Errors
+    /// When the TLS backend cannot start.
+    pub fn new() -> Result<PinnedClient, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("pixmo/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(PinnedClient { http })
+    }
+}
 
 /// Fetch settings.
 #[derive(Clone, Debug)]
@@ -44,6 +65,22 @@ impl std::fmt::Display for FetchError {
     }
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// The cache path of `sha256`.
 #[must_use]
 pub fn cache_path(dir: &Path, sha256: &str) -> PathBuf {
@@ -55,19 +92,19 @@ pub fn cache_path(dir: &Path, sha256: &str) -> PathBuf {
 /// # Errors
 /// A [`FetchError`] saying why.
 pub async fn fetch(
-    client: &reqwest::Client,
+    client: &PinnedClient,
     url: &str,
     sha256: &str,
     settings: &FetchSettings,
 ) -> Result<Vec<u8>, FetchError> {
     let path = cache_path(&settings.cache_dir, sha256);
     if let Ok(bytes) = std::fs::read(&path)
-        && pixmo_core::sha256_hex(&bytes) == sha256
+        && sha256_hex(&bytes) == sha256
     {
         return Ok(bytes);
     }
-    let bytes = download(client, url, settings).await?;
-    let got = pixmo_core::sha256_hex(&bytes);
+    let bytes = download(&client.http, url, settings).await?;
+    let got = sha256_hex(&bytes);
     if got != sha256 {
         return Err(FetchError {
             kind: "image_sha256_mismatch",
@@ -166,7 +203,7 @@ async fn download(
                 FetchError {
                     kind: "image_network",
                     status: None,
-                    message: format!("fetching `{url}` failed: {}", pixmo_core::error_chain(&e)),
+                    message: format!("fetching `{url}` failed: {}", error_chain(&e)),
                 },
                 None,
             ),
