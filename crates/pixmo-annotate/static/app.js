@@ -177,6 +177,8 @@
       } else if (ev.key === "Enter") {
         ev.preventDefault();
         accept();
+      } else if (ev.key === "Escape") {
+        if (document.activeElement) document.activeElement.blur();
       } else if (isTyping(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) {
         // Keys typed into the expression stay there.
       } else if (ev.key === "z" || ev.key === "Backspace") {

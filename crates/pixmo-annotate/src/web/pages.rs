@@ -141,7 +141,7 @@ pub(super) async fn logout(
 const KEYS_POINTS: &str = "<p class=\"keys\">Click the image to add a point · \
     <kbd>z</kbd>/<kbd>Backspace</kbd> undo last point · <kbd>n</kbd> not present · \
     <kbd>c</kbd> toggle count-every-instance · <kbd>Enter</kbd> accept label · \
-    <kbd>Shift</kbd>+<kbd>Enter</kbd> submit image</p>";
+    <kbd>Shift</kbd>+<kbd>Enter</kbd> submit image · <kbd>Esc</kbd> leave the text field</p>";
 
 pub(super) async fn points(Authed(session, _): Authed) -> Html<String> {
     let body = format!(
@@ -149,8 +149,8 @@ pub(super) async fn points(Authed(session, _): Authed) -> Html<String> {
          <section id=\"task\" hidden><div class=\"stage\"><img id=\"image\" alt=\"Image to annotate\">\
          <div id=\"marks\"></div></div>\
          <div class=\"panel\"><label>Referring expression <input id=\"label\" autocomplete=\"off\"></label>\
-         <label><input type=\"checkbox\" id=\"counting\"> Count every instance</label>\
-         <label><input type=\"checkbox\" id=\"not-present\"> Not present</label>\
+         <label class=\"check\"><input type=\"checkbox\" id=\"counting\"> Count every instance</label>\
+         <label class=\"check\"><input type=\"checkbox\" id=\"not-present\"> Not present</label>\
          <p>Points: <span id=\"count\">0</span></p>\
          <button type=\"button\" id=\"accept\">Accept label (Enter)</button> \
          <button type=\"button\" id=\"submit\">Submit image (Shift+Enter)</button>\

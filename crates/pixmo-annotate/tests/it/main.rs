@@ -4,6 +4,7 @@
 mod common;
 
 mod ama;
+mod browser;
 mod crash;
 mod http;
 mod migrations;
