@@ -155,6 +155,12 @@ impl PointsWork {
             entry.check(width, height, strict)?;
         }
         work.current.check(width, height, false)?;
+        if strict {
+            // What is exported: the accepted entries and a labelled current one.
+            for entry in work.finished() {
+                entry.check(width, height, true)?;
+            }
+        }
         Ok(work)
     }
 
@@ -222,6 +228,9 @@ mod tests {
         assert!(PointsWork::parse(empty, 10, 10, true).is_err());
         let absent = r#"{"entries":[{"label":"cup","not_present":true}]}"#;
         assert!(PointsWork::parse(absent, 10, 10, true).is_ok());
+        let unfinished = r#"{"entries":[],"current":{"label":"cup"}}"#;
+        assert!(PointsWork::parse(unfinished, 10, 10, true).is_err());
+        assert!(PointsWork::parse(unfinished, 10, 10, false).is_ok());
     }
 
     #[test]

@@ -82,32 +82,58 @@ impl Store {
     /// # Errors
     /// On database failure (a concurrent append for the same task gives a conflict).
     pub async fn add_turn(&self, task_id: i64, turn: &Turn) -> Result<i64> {
-        let result = sqlx::query(
-            "INSERT INTO ama_turns (task_id, seq, kind, annotator_id, text, model_name, \
-             model_sha256, prompt_id, prompt_sha256, parameters, started_at, finished_at) \
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ama_turns WHERE task_id = $1), \
-                     $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("adding a turn"))?;
+        insert_turn(&mut conn, task_id, turn).await
+    }
+
+    /// Accepts an answer: records the `accept` turn and marks the holder's task done with
+    /// `work`, both in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] or [`Error::NotFound`] when `annotator_id` does not hold it.
+    pub async fn accept_answer(
+        &self,
+        task_id: i64,
+        annotator_id: &str,
+        accept: &Turn,
+        work: &str,
+        now_us: i64,
+    ) -> Result<i64> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(Error::db("starting an acceptance"))?;
+        let done = sqlx::query(
+            "UPDATE tasks SET state = $1, saves = saves + 1, status = 'done', submitted_at = $2, \
+             lease_until = NULL WHERE id = $3 AND annotator_id = $4 AND status = 'claimed'",
         )
+        .bind(work)
+        .bind(now_us)
         .bind(task_id)
-        .bind(turn.kind.as_str())
-        .bind(&turn.annotator_id)
-        .bind(&turn.text)
-        .bind(turn.model_name.clone())
-        .bind(turn.model_sha256.clone())
-        .bind(turn.prompt_id.clone())
-        .bind(turn.prompt_sha256.clone())
-        .bind(turn.parameters.clone())
-        .bind(turn.started_at)
-        .bind(turn.finished_at)
-        .fetch_one(&self.pool)
-        .await;
-        match result {
-            Ok(row) => row.try_get("seq").map_err(Error::db("adding a turn")),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Conflict(
-                format!("Task {task_id} got two turns at once; try again"),
-            )),
-            Err(e) => Err(Error::db("adding a turn")(e)),
+        .bind(annotator_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("submitting a task"))?;
+        if done.rows_affected() != 1 {
+            drop(tx);
+            return Err(self
+                .held_task(task_id, annotator_id)
+                .await
+                .err()
+                .unwrap_or_else(|| {
+                    Error::Conflict(format!("Task {task_id} changed while accepting; try again"))
+                }));
         }
+        let seq = insert_turn(&mut tx, task_id, accept).await?;
+        tx.commit()
+            .await
+            .map_err(Error::db("committing an acceptance"))?;
+        Ok(seq)
     }
 
     /// Task `task_id`'s trail, in order.
@@ -145,5 +171,34 @@ impl Store {
             })
             .collect::<Result<_, _>>()
             .map_err(Error::db("reading a trail"))
+    }
+}
+
+async fn insert_turn(conn: &mut sqlx::AnyConnection, task_id: i64, turn: &Turn) -> Result<i64> {
+    let result = sqlx::query(
+        "INSERT INTO ama_turns (task_id, seq, kind, annotator_id, text, model_name, \
+         model_sha256, prompt_id, prompt_sha256, parameters, started_at, finished_at) \
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ama_turns WHERE task_id = $1), \
+                 $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+    )
+    .bind(task_id)
+    .bind(turn.kind.as_str())
+    .bind(&turn.annotator_id)
+    .bind(&turn.text)
+    .bind(turn.model_name.clone())
+    .bind(turn.model_sha256.clone())
+    .bind(turn.prompt_id.clone())
+    .bind(turn.prompt_sha256.clone())
+    .bind(turn.parameters.clone())
+    .bind(turn.started_at)
+    .bind(turn.finished_at)
+    .fetch_one(&mut *conn)
+    .await;
+    match result {
+        Ok(row) => row.try_get("seq").map_err(Error::db("adding a turn")),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Conflict(format!(
+            "Task {task_id} got two turns at once; try again"
+        ))),
+        Err(e) => Err(Error::db("adding a turn")(e)),
     }
 }

@@ -392,9 +392,10 @@ pub(super) async fn accept(
         .unwrap_or_default();
     let mut accept = human_turn(TurnKind::Accept, me, &answer.text);
     accept.parameters = Some(json!({ "accepted_seq": answer.seq }).to_string());
-    app.store.add_turn(task.id, &accept).await?;
     let work = serde_json::to_string(&AmaWork { question }).unwrap_or_default();
-    app.store.submit(task.id, me, &work, now_us()).await?;
+    app.store
+        .accept_answer(task.id, me, &accept, &work, now_us())
+        .await?;
     Ok(Json(json!({ "submitted": true })))
 }
 
