@@ -7,5 +7,7 @@ mod ama;
 mod browser;
 mod crash;
 mod http;
+mod llama;
 mod migrations;
+mod python;
 mod queue;
