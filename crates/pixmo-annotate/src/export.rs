@@ -93,19 +93,6 @@ fn run_identity(dataset: &str, rows: u64) -> RunIdentity {
     }
 }
 
-async fn image_bytes(image: &ImageRecord) -> Result<Vec<u8>> {
-    let bytes = tokio::fs::read(&image.image.path)
-        .await
-        .map_err(Error::io("read image", &image.image.path))?;
-    if sha256_hex(&bytes) != image.image.sha256 {
-        return Err(Error::Export(format!(
-            "image `{}` changed on disk since it was imported",
-            image.image.source_id
-        )));
-    }
-    Ok(bytes)
-}
-
 fn base_record(
     dataset: Dataset,
     split: &str,
@@ -223,7 +210,7 @@ pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportRepo
     let mut records = Vec::new();
     for task in &tasks {
         let image = store.image(&task.image_sha256).await?;
-        let bytes = Arc::new(image_bytes(&image).await?);
+        let bytes = Arc::new(store.image_bytes(&image).await?);
         let pseudonym = names.of(task).await?;
         let work = PointsWork::parse(&task.state, image.image.width, image.image.height, true)?;
         for (i, entry) in work.finished().iter().enumerate() {
@@ -284,7 +271,7 @@ pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportRepo
             continue;
         };
         let image = store.image(&task.image_sha256).await?;
-        let bytes = Arc::new(image_bytes(&image).await?);
+        let bytes = Arc::new(store.image_bytes(&image).await?);
         let pseudonym = names.of(task).await?;
         let question = AmaWork::parse(&task.state)?.question;
         let row_id = format!("ama-{}", task.id);

@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 pub struct NewImage {
     /// Lowercase hex SHA-256 of the file bytes (the image's id).
     pub sha256: String,
-    /// Absolute path the server reads the bytes from.
+    /// Absolute path the server reads the bytes from; empty when the bytes are stored in
+    /// the database (images imported from pixmo shards).
     pub path: String,
     /// Stable id for provenance: the path relative to the folder or as the manifest names it.
     pub source_id: String,
@@ -66,9 +67,22 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn add_image(&self, image: &NewImage, now_us: i64) -> Result<bool> {
+        self.add_image_with_bytes(image, None, now_us).await
+    }
+
+    /// Registers an image whose bytes are kept in the database (`image.path` empty).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn add_image_with_bytes(
+        &self,
+        image: &NewImage,
+        bytes: Option<&[u8]>,
+        now_us: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO images (sha256, path, source_id, format, width, height, caption, \
-             caption_source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             caption_source, created_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (sha256) DO NOTHING",
         )
         .bind(&image.sha256)
@@ -80,6 +94,7 @@ impl Store {
         .bind(image.caption.clone())
         .bind(&image.caption_source)
         .bind(now_us)
+        .bind(bytes.map(<[u8]>::to_vec))
         .execute(&self.pool)
         .await
         .map_err(Error::db("registering an image"))?;
@@ -125,6 +140,44 @@ impl Store {
         .map_err(Error::db("looking up an image"))?
         .ok_or_else(|| Error::NotFound(format!("No image `{sha256}`")))?;
         image_from_row(&row).map_err(Error::db("reading an image"))
+    }
+
+    /// The encoded bytes of an image: from its file, or from the database for images
+    /// imported from shards. The file's SHA-256 is checked against the imported one.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the file is gone, [`Error::Conflict`] when it changed.
+    pub async fn image_bytes(&self, image: &ImageRecord) -> Result<Vec<u8>> {
+        let bytes = if image.image.path.is_empty() {
+            let row = sqlx::query("SELECT bytes FROM images WHERE sha256 = $1")
+                .bind(&image.image.sha256)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(Error::db("reading image bytes"))?;
+            let bytes: Option<Vec<u8>> = match row {
+                Some(row) => row
+                    .try_get("bytes")
+                    .map_err(Error::db("reading image bytes"))?,
+                None => None,
+            };
+            bytes.ok_or_else(|| {
+                Error::NotFound(format!("No bytes for image `{}`", image.image.sha256))
+            })?
+        } else {
+            tokio::fs::read(&image.image.path).await.map_err(|_| {
+                Error::NotFound(format!(
+                    "The file of image `{}` is gone",
+                    image.image.source_id
+                ))
+            })?
+        };
+        if super::sha256_hex(&bytes) != image.image.sha256 {
+            return Err(Error::Conflict(format!(
+                "Image `{}` changed on disk since it was imported",
+                image.image.source_id
+            )));
+        }
+        Ok(bytes)
     }
 
     /// Stores an image's OCR result (JSON).

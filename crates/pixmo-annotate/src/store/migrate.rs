@@ -20,12 +20,20 @@ pub struct Migration {
 }
 
 /// Every migration this build knows, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "image_bytes",
+        sqlite: include_str!("../../migrations/sqlite/0002_image_bytes.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_image_bytes.sql"),
+    },
+];
 
 /// What [`Store::migrate`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use super::{AppState, Authed, parse_json};
 use crate::assistant::DraftContext;
 use crate::error::{Error, Result};
 use crate::ocr::OcrResult;
-use crate::store::{Task, TaskKind, Turn, TurnKind, now_us, sha256_hex};
+use crate::store::{Task, TaskKind, Turn, TurnKind, now_us};
 use crate::work::{AmaWork, PointsWork, check_text};
 
 #[derive(Deserialize)]
@@ -203,9 +203,7 @@ async fn context(app: &AppState, task: &Task, question: &str) -> Result<DraftCon
     let image = app.store.image(&task.image_sha256).await?;
     let mut ocr_json = image.ocr_json.clone();
     if let (None, Some(engine)) = (&ocr_json, &app.ocr) {
-        let bytes = tokio::fs::read(&image.image.path)
-            .await
-            .map_err(Error::io("read image", &image.image.path))?;
+        let bytes = app.store.image_bytes(&image).await?;
         let engine = Arc::clone(engine);
         let result = tokio::task::spawn_blocking(move || engine.ocr(&bytes))
             .await
@@ -410,14 +408,7 @@ pub(super) async fn image(
         return Err(Error::NotFound("No such image".into()));
     }
     let record = app.store.image(&sha256.to_ascii_lowercase()).await?;
-    let bytes = tokio::fs::read(&record.image.path)
-        .await
-        .map_err(|_| Error::NotFound("The image file is gone".into()))?;
-    if sha256_hex(&bytes) != record.image.sha256 {
-        return Err(Error::Conflict(
-            "The image file changed on disk since it was imported".into(),
-        ));
-    }
+    let bytes = app.store.image_bytes(&record).await?;
     let content_type = if record.image.format == "jpeg" {
         "image/jpeg"
     } else {

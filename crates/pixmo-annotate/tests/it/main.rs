@@ -7,6 +7,7 @@ mod ama;
 mod browser;
 mod crash;
 mod http;
+mod import;
 mod llama;
 mod migrations;
 mod python;
