@@ -140,6 +140,21 @@ pub async fn import_images(database: &str, options: &ImportOptions) -> Result<Im
     report
 }
 
+/// Tasks per kind and status: `(kind, open, claimed, done)` for every kind.
+///
+/// # Errors
+/// Database failures.
+pub async fn queue_status(database: &str) -> Result<Vec<(TaskKind, i64, i64, i64)>> {
+    let store = Store::open(database).await?;
+    let mut rows = Vec::new();
+    for kind in TaskKind::ALL {
+        let (open, claimed, done) = store.queue_counts(kind).await?;
+        rows.push((kind, open, claimed, done));
+    }
+    store.close().await;
+    Ok(rows)
+}
+
 /// Writes the submitted work as Parquet (see [`export::export`]).
 ///
 /// # Errors

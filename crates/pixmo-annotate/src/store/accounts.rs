@@ -104,6 +104,11 @@ impl Store {
                 .try_get("pseudonym")
                 .map_err(Error::db("reading an annotator"))?,
         };
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now_us)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::db("removing expired sessions"))?;
         let cookie = random_token();
         let csrf_token = random_token();
         sqlx::query(

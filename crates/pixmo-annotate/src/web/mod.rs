@@ -206,7 +206,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
     );
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "x-frame-options", "DENY");
-    set(headers, "referrer-policy", "no-referrer");
+    // `same-origin`, not `no-referrer`: with the latter browsers send `Origin: null` on the
+    // app's own form posts, which the login's origin check refuses.
+    set(headers, "referrer-policy", "same-origin");
     if !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, "cache-control", "no-store");
     }

@@ -101,7 +101,28 @@ pub(super) struct LoginForm {
     token: String,
 }
 
-pub(super) async fn login(State(app): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+/// A cross-site form posting someone's token (login CSRF) carries a foreign `Origin`.
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true; // Not sent by older browsers or non-browser clients.
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
+}
+
+pub(super) async fn login(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        return Error::Forbidden("Log in from this app's own page".into()).into_response();
+    }
     let ttl =
         i64::try_from(app.settings.session_hours.saturating_mul(3_600_000_000)).unwrap_or(i64::MAX);
     match app.store.login(&form.token, now_us(), ttl).await {

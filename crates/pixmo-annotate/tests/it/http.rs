@@ -182,6 +182,16 @@ async fn bad_requests_get_clear_refusals() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+    // A cross-site form cannot log a victim into the attacker's account.
+    let response = anonymous
+        .post(format!("{url}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body(format!("token={}", alice.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
     // Not logged in: the API says 401, pages redirect to the login.
     let response = anonymous
         .post(format!("{url}/api/claim"))
