@@ -348,3 +348,118 @@ fn a_malformed_manifest_row_is_an_error_naming_row_and_column() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--inbox"));
 }
+
+/// Markers committed so far under a dataset root.
+fn commits(dataset: &Path) -> usize {
+    ["train", "val"]
+        .iter()
+        .map(|split| {
+            std::fs::read_dir(dataset.join(".pixmo/commits").join(split)).map_or(0, |d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        name.ends_with(".json") && !name.starts_with('.')
+                    })
+                    .count()
+            })
+        })
+        .sum()
+}
+
+#[test]
+fn a_refresh_killed_midway_and_rerun_equals_an_uninterrupted_refresh() {
+    if !whisper_ready() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(TestServer::start(echo_captioner));
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    // The sample inbox's first three photographs, two espeak-ng recordings each.
+    ok(&pixmo()
+        .args(["sample-inbox", "--out"])
+        .arg(&inbox)
+        .output()
+        .unwrap());
+    let manifest = inbox.join("sample.jsonl");
+    let all = std::fs::read_to_string(&manifest).unwrap();
+    let lines: Vec<&str> = all.lines().take(6).collect();
+    let spec = spec(tmp.path(), &server.url()).to_path_buf();
+    let spec_text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("rows_per_shard = 2", "rows_per_shard = 1");
+    std::fs::write(&spec, spec_text).unwrap();
+    let cache = tmp.path().join("cache");
+    // Night 1 in two output folders: the first two photographs' first recordings.
+    let (killed, calm) = (tmp.path().join("killed"), tmp.path().join("calm"));
+    let night1: String = lines
+        .iter()
+        .step_by(2)
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&manifest, &night1).unwrap();
+    for out in [&killed, &calm] {
+        ok(&build(&spec, &inbox, out, &cache));
+    }
+    let committed = shard_hashes(&killed.join("cap"));
+    assert_eq!(committed, shard_hashes(&calm.join("cap")));
+    // Night 2: the rest arrives (a new photograph, late recordings of both),
+    // appended after night 1's rows.
+    let rest: String = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(i % 2 == 0 && *i < 4))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(&manifest, format!("{night1}{rest}")).unwrap();
+    ok(&build(&spec, &inbox, &calm, &cache));
+    let before = commits(&killed.join("cap"));
+    let mut child = pixmo()
+        .args(["build", "cap", "--spec"])
+        .arg(&spec)
+        .arg("--inbox")
+        .arg(&inbox)
+        .arg("--out")
+        .arg(&killed)
+        .args(["--as-of", AS_OF, "--progress", "quiet", "--jobs", "1"])
+        .env("PIXMO_LLM_CACHE", &cache)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    while commits(&killed.join("cap")) <= before {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the refresh ended before it was killed"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no shard was committed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL, mid-refresh: one new shard committed, others not
+    child.wait().unwrap();
+    assert!(commits(&killed.join("cap")) < commits(&calm.join("cap")));
+    let rerun = summary(&ok(&build(&spec, &inbox, &killed, &cache)));
+    assert!(rerun["records_skipped"].as_u64().unwrap() > 2, "{rerun}");
+    let (a, b) = (
+        shard_hashes(&killed.join("cap")),
+        shard_hashes(&calm.join("cap")),
+    );
+    assert_eq!(a, b, "killed + rerun differs from an uninterrupted refresh");
+    for (name, hash) in &committed {
+        assert_eq!(a.get(name), Some(hash), "night 1's {name} changed");
+    }
+    ok(&pixmo()
+        .arg("audit")
+        .arg(killed.join("cap"))
+        .output()
+        .unwrap());
+}
