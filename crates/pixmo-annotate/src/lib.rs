@@ -7,9 +7,31 @@
 //! - `web`: the axum server, server-rendered pages and `static/app.js` (autosave, keyboard
 //!   shortcuts), sessions with CSRF tokens, rate limits, security headers.
 //! - [`assistant`] and [`ocr`]: the text-only LLM and the OCR engine behind small traits.
-//! - [`export`]: finished work as Parquet with provenance, plus companion tables.
+//! - [`mod@export`]: finished work as Parquet with provenance, plus companion tables.
 //!
-//! The CLI calls [`serve`], [`create_invite`], [`import_images`] and [`export`].
+//! The CLI calls [`serve`], [`create_invite`], [`import_images`], [`queue_status`] and
+//! [`fn@export`]; each takes the database as a file path (SQLite, the default) or a
+//! `postgres://` URL and migrates it on open.
+//!
+//! A session, as a team lead runs it:
+//!
+//! 1. [`import_images`] from a folder, a manifest or pixmo shards, with the task kinds
+//!    wanted (one task per image and kind);
+//! 2. [`create_invite`] per annotator: the token is printed once, only its SHA-256 is kept;
+//! 3. [`serve`]: annotators log in with the token; `/points` and `/ask` claim a task each
+//!    (a lease, renewed by every autosave; reopening gives the same task and its work back);
+//! 4. [`fn@export`]: submitted work as Parquet with provenance and the companion tables.
+//!
+//! Safety: pages escape every value and run no inline script (CSP `script-src 'self'`);
+//! every state-changing request needs the session's CSRF token (`x-csrf-token`) and the
+//! login refuses foreign origins; images are addressed by SHA-256 only; bodies are capped
+//! at [`MAX_BODY_BYTES`]; requests and LLM calls are rate-limited per account; the LLM is
+//! called by the server only, so no key reaches the browser.
+//!
+//! Tests (`tests/it/`): SQLite always; PostgreSQL when `PIXMO_TEST_POSTGRES_URL` is set
+//! (`eval "$(crates/pixmo-annotate/ci-setup.sh)"`; required when `CI` is set); headless
+//! Chromium when installed (screenshots to `PIXMO_SCREENSHOT_DIR`); SmolLM2 on llama.cpp
+//! and Hugging Face `datasets` with `PIXMO_PYTHON` (as `.ci/run` prepares).
 
 pub mod assistant;
 pub mod error;

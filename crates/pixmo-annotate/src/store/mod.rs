@@ -79,7 +79,15 @@ impl Store {
             if database.starts_with("postgres://") || database.starts_with("postgresql://") {
                 (Backend::Postgres, database.to_string())
             } else if let Some(rest) = database.strip_prefix("sqlite://") {
-                (Backend::Sqlite, format!("sqlite://{rest}"))
+                // Create the file when missing, as for a plain path, unless a mode is given.
+                let mode = if rest.contains("mode=") {
+                    ""
+                } else if rest.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                };
+                (Backend::Sqlite, format!("sqlite://{rest}{mode}"))
             } else if database.contains("://") {
                 return Err(Error::DatabaseUrl(database.to_string()));
             } else {

@@ -74,3 +74,25 @@ async fn a_newer_database_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn database_names_are_paths_sqlite_urls_or_postgres_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("with space #1.db");
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("url.db").display()))
+        .await
+        .unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    store.close().await;
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    store.close().await;
+    assert!(
+        path.is_file(),
+        "a plain path names the file, odd characters included"
+    );
+    let err = Store::open("mysql://localhost/db").await.unwrap_err();
+    assert!(
+        matches!(err, pixmo_annotate::Error::DatabaseUrl(_)),
+        "{err}"
+    );
+}
