@@ -6,8 +6,9 @@
 //! Layout under `out`: `<dataset>/<split>/part-00000-00000.parquet` for `points` and
 //! `ask_model_anything`, `annotations/<split>/part-00000-00000.parquet` and
 //! `ask_model_anything_trail/<split>/part-00000-00000.parquet`. Files are written by
-//! `pixmo-shards`' `ShardWriter` (temporary file, fsync, rename). The run bookkeeping of
-//! `pixmo build` (markers, generations, `manifest.json`) is not written.
+//! `pixmo-shards`' `ShardWriter` (temporary file, fsync, rename). Each dataset folder is a
+//! committed run like `pixmo build`'s (identity, generation 0, marker, `manifest.json`), so
+//! `pixmo verify` and `pixmo audit` read it; the companion tables are plain Parquet.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,10 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use pixmo_annotation_schema::{Dataset, ModelUse, SCHEMA_VERSION, SourceRef, StageUse};
 use pixmo_core::SeedKey;
 use pixmo_dag::{Record, Value};
-use pixmo_shards::{RunIdentity, ShardWriter, WriterSettings};
+use pixmo_shards::{
+    DatasetLayout, DatasetManifest, Generation, RunIdentity, ShardMarker, ShardWriter,
+    WriterSettings, create_generation, create_identity, shard_list,
+};
 
 use crate::error::{Error, Result};
 use crate::ocr::OcrResult;
@@ -133,6 +137,10 @@ fn base_record(
     record
 }
 
+/// Writes `records` as a committed single-shard run of `dataset` under `out`: the run
+/// identity and generation 0 (written once), the data shard and an empty rejects file
+/// through `ShardWriter`, the commit marker, then `manifest.json` (what `pixmo audit` and
+/// `pixmo verify` read). An export is a snapshot: an existing `out/<dataset>` is refused.
 fn write_rows(
     out: &Path,
     dataset: Dataset,
@@ -144,14 +152,74 @@ fn write_rows(
     if records.is_empty() {
         return Ok(None);
     }
+    let shard_error = |e: pixmo_shards::Error| Error::Export(e.to_string());
+    let layout = DatasetLayout::new(out, dataset.name());
+    if layout.root.exists() {
+        return Err(Error::Export(format!(
+            "`{}` exists; export into a new folder (an export is a snapshot)",
+            layout.root.display()
+        )));
+    }
     let schema = dataset.schema();
     let batch = pixmo_stages::sink::records_to_batch(&schema, records, run, as_of_us)
         .map_err(Error::Export)?;
-    let path = out
-        .join(dataset.name())
-        .join(split)
-        .join("part-00000-00000.parquet");
-    write_batch(&path, Arc::clone(&schema.schema), batch).map(Some)
+    create_identity(&layout, run).map_err(shard_error)?;
+    let generation = Generation {
+        index: 0,
+        counts: BTreeMap::from([(split.to_string(), records.len() as u64)]),
+        as_of_us,
+    };
+    create_generation(&layout, &generation).map_err(shard_error)?;
+    let started = std::time::Instant::now();
+    let mut written = None;
+    for id in shard_list(run.rows_per_shard, std::slice::from_ref(&generation)) {
+        let start = usize::try_from(id.start).unwrap_or(usize::MAX);
+        let rows = usize::try_from(id.records()).unwrap_or(0);
+        let data = write_batch(
+            &layout.data_path(&id),
+            Arc::clone(&schema.schema),
+            batch.slice(start, rows),
+        )?;
+        let rejects_schema = pixmo_shards::rejects_schema();
+        let rejects = write_batch(
+            &layout.rejects_path(&id),
+            Arc::clone(&rejects_schema),
+            RecordBatch::new_empty(rejects_schema),
+        )?;
+        let file_size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let marker = ShardMarker {
+            dataset: dataset.name().to_string(),
+            split: id.split.clone(),
+            generation: id.generation,
+            shard_index: id.index,
+            start: id.start,
+            end: id.end,
+            file: layout.relative(&data.path),
+            rows: data.rows,
+            bytes: file_size(&data.path),
+            sha256: data.sha256.clone(),
+            rejects_file: layout.relative(&rejects.path),
+            rejects: 0,
+            rejects_bytes: file_size(&rejects.path),
+            rejects_sha256: rejects.sha256.clone(),
+            seed: run.seed,
+            config_hash: run.config_hash.clone(),
+            code_version: run.code_version.clone(),
+            schema_version: run.schema_version.clone(),
+            run_id: run.run_id.clone(),
+            committed_at: pixmo_stages::sink::rfc3339_micros(now_us()),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        marker.store(&layout).map_err(shard_error)?;
+        written = Some(data);
+    }
+    match DatasetManifest::finalize(&layout).map_err(shard_error)? {
+        Ok(_) => Ok(written),
+        Err(problems) => Err(Error::Export(format!(
+            "the exported run does not check: {}",
+            problems.join("; ")
+        ))),
+    }
 }
 
 fn write_batch(path: &Path, schema: SchemaRef, batch: RecordBatch) -> Result<ExportedFile> {

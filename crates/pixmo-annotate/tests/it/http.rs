@@ -96,6 +96,22 @@ async fn points_are_claimed_autosaved_resumed_submitted_and_exported() {
         .await
         .unwrap();
         assert_eq!(report.points_rows, 2, "{report:?}");
+        // An export is a committed run (manifest, markers), written once.
+        assert!(out.path().join("points/manifest.json").is_file());
+        let again = pixmo_annotate::export::export(
+            &store,
+            &pixmo_annotate::ExportOptions {
+                out: out.path().to_path_buf(),
+                split: "train".into(),
+                as_of_us: None,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            again.to_string().contains("export into a new folder"),
+            "{again}"
+        );
         let path = out.path().join("points/train/part-00000-00000.parquet");
         let batches = pixmo_shards::read_batches(&path, 64).unwrap();
         let batch = &batches[0];

@@ -88,10 +88,13 @@ async fn hugging_face_datasets_loads_the_export() {
             .unwrap();
     }
     let out = tempfile::tempdir().unwrap();
+    // `PIXMO_KEEP_EXPORT=DIR` writes the export there instead, to inspect it (`pixmo audit`).
+    let out_dir =
+        std::env::var_os("PIXMO_KEEP_EXPORT").map_or_else(|| out.path().to_path_buf(), Into::into);
     let report = pixmo_annotate::export::export(
         &store,
         &ExportOptions {
-            out: out.path().to_path_buf(),
+            out: out_dir.clone(),
             split: "train".into(),
             as_of_us: Some(0),
         },
@@ -102,7 +105,7 @@ async fn hugging_face_datasets_loads_the_export() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_export.py");
     let result = std::process::Command::new(&python)
         .arg(script)
-        .arg(out.path())
+        .arg(&out_dir)
         .env("HF_DATASETS_CACHE", out.path().join("hf-cache"))
         .env("HF_HUB_OFFLINE", "1")
         .output()
