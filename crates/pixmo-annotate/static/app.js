@@ -10,6 +10,8 @@
     const response = await fetch(url, {
       method,
       credentials: "same-origin",
+      // Lets the last autosave finish when the tab is closed (bodies stay under 64 KiB).
+      keepalive: url.endsWith("/work"),
       headers: { "content-type": "application/json", "x-csrf-token": csrf },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -49,6 +51,11 @@
         });
       return chain;
     }
+    // Leaving the page (tab closed, switched away): send what the debounce still holds.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") send();
+    });
+    window.addEventListener("pagehide", () => send());
     return {
       change() {
         pending = true;
