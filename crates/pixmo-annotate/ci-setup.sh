@@ -11,6 +11,10 @@
 set -euo pipefail
 
 PORT="${PIXMO_TEST_POSTGRES_PORT:-55432}"
+# A port something already listens on (an earlier run's server) is skipped.
+for _ in $(seq 1 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then PORT=$((PORT + 1)); else break; fi
+done
 USER_NAME=pixmo_test
 PASSWORD=pixmo_test
 DB_NAME=pixmo_test
