@@ -191,6 +191,9 @@ fn recording_type() -> DataType {
         str_field("model"),
         Field::new("synthetic_speech", DataType::Boolean, false),
         opt_str_field("speech_source"),
+        opt_str_field("reference_text"),
+        Field::new("reference_words", DataType::UInt32, true),
+        Field::new("wer", DataType::Float64, true),
         list_field("segments", segment),
     ]))
 }
@@ -467,6 +470,12 @@ pub struct RecordingInfo {
     pub synthetic_speech: bool,
     /// What spoke, for synthetic speech.
     pub speech_source: Option<String>,
+    /// What was said, when the inbox knows it (synthetic speech, read-aloud scripts).
+    pub reference_text: Option<String>,
+    /// Words of `reference_text` after normalisation.
+    pub reference_words: Option<u32>,
+    /// Word error rate of the transcript against `reference_text` (jiwer's normalisation).
+    pub wer: Option<f64>,
     /// Segments with timestamps.
     pub segments: Vec<SegmentInfo>,
 }

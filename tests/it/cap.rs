@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use pixmo_llm_testkit::{Recorded, Reply, TestServer};
 
-use crate::common::{AS_OF, ok, pixmo, shard_hashes, sql, summary};
+use crate::common::{AS_OF, card, ok, pixmo, shard_hashes, sql, summary};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -281,6 +281,8 @@ fn cap_builds_from_an_inbox_and_refreshes_only_what_is_new() {
         .arg(out.join("cap_qa"))
         .output()
         .unwrap());
+    let text = card(&out.join("cap_qa"), &tmp.path().join("cards"), "cap_qa");
+    assert!(text.contains("| 1 | 3 |"), "one pair per dialogue:\n{text}");
 
     // Editing a sealed row is refused, naming the manifest; nothing is sealed.
     std::fs::write(&manifest, text.replacen("ann-1", "ann-9", 1)).unwrap();
@@ -399,7 +401,7 @@ fn a_refresh_killed_midway_and_rerun_equals_an_uninterrupted_refresh() {
     let night1: String = lines
         .iter()
         .step_by(2)
-        .take(3)
+        .take(2)
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&manifest, &night1).unwrap();
@@ -462,4 +464,20 @@ fn a_refresh_killed_midway_and_rerun_equals_an_uninterrupted_refresh() {
         .arg(killed.join("cap"))
         .output()
         .unwrap());
+    let text = card(&killed.join("cap"), &tmp.path().join("cards"), "cap");
+    for want in [
+        "Word error rate",
+        "synthetic speech",
+        "| 2 | 2 |",
+        "caption_words.png",
+    ] {
+        assert!(
+            text.contains(want),
+            "`{want}` not in the card:\n{text}\n{}",
+            sql(
+                &killed.join("cap"),
+                "SELECT id, revision, transcripts, provenance.record_index FROM rows ORDER BY id"
+            )
+        );
+    }
 }

@@ -7,12 +7,13 @@
 //! dense caption, checked for support). [`inbox`] holds the manifest formats, sealing and the
 //! record rule (late recordings make a new revision).
 
+pub mod card;
 pub mod inbox;
 pub mod qa_source;
 pub mod sample;
 pub mod stages;
 
-use pixmo_pipeline::{About, NoExtension, OpenedSource, PipelineInfo, SourceRequest, Spec};
+use pixmo_pipeline::{About, OpenedSource, PipelineInfo, SourceRequest, Spec};
 
 /// The default PixMo-Cap spec.
 pub const CAP_SPEC: &str = include_str!("../pipeline.toml");
@@ -56,7 +57,7 @@ pub fn cap_qa_info() -> PipelineInfo {
         released_size: Some(271_714),
         reference_count: 0,
         register,
-        card: || Box::new(NoExtension),
+        card: card::cap_qa_extension,
         source: Some(open_cap),
     }
 }
@@ -111,7 +112,7 @@ pub fn info() -> PipelineInfo {
         // Built from an inbox, not from `--count`: no reference build.
         reference_count: 0,
         register,
-        card: || Box::new(NoExtension),
+        card: card::cap_extension,
         source: Some(open_inbox),
     }
 }

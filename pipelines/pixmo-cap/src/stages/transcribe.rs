@@ -146,6 +146,11 @@ impl Transcribe {
         if text.is_empty() || transcript.segments.is_empty() {
             return Err(("no_speech", "whisper heard no words".into()));
         }
+        let reference = r
+            .manifest
+            .reference_text
+            .as_deref()
+            .map(|said| pixmo_asr::wer::word_errors(said, &text));
         let info = RecordingInfo {
             audio: r.manifest.audio.clone(),
             audio_sha256: sha,
@@ -159,6 +164,13 @@ impl Transcribe {
             model: self.model_tag.clone(),
             synthetic_speech: r.manifest.synthetic_speech,
             speech_source: r.manifest.speech_source.clone(),
+            reference_text: r.manifest.reference_text.clone(),
+            reference_words: reference
+                .as_ref()
+                .map(|e| u32::try_from(e.reference_words).unwrap_or(u32::MAX)),
+            wer: reference
+                .filter(|e| e.reference_words > 0)
+                .map(|e| e.rate()),
             segments: transcript
                 .segments
                 .iter()
