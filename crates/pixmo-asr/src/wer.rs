@@ -16,7 +16,7 @@
 //! RemoveWhiteSpace(replace_by_space=True), RemoveMultipleSpaces(), Strip(),
 //! ReduceToListOfListOfWords()])`. Note that jiwer's *bare* default (`wer_default`) does not
 //! lowercase or remove punctuation; "as jiwer does" in pixmo means the composition above,
-//! which `bench/faster_whisper.py` passes to jiwer so both sides score identically.
+//! which `bench/faster_whisper_bench.py` passes to jiwer so both sides score identically.
 //!
 //! It does **not** do what whisper's `EnglishTextNormalizer` does: numbers are not spelled
 //! out or collapsed (`two` and `2` are different words), British and American spellings

@@ -5,6 +5,8 @@
 //! Without the model (`pixmo models fetch whisper tiny.en`) the tests say so and pass; with
 //! `CI` set they fail.
 
+mod speech_set;
+
 use pixmo_asr::{Error, TranscribeOptions, Transcriber, Transcript};
 
 fn speech(name: &str) -> Vec<f32> {
