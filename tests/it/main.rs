@@ -4,6 +4,7 @@
 
 mod common;
 
+mod annotate;
 mod audit;
 mod cap;
 mod cards;

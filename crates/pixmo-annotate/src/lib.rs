@@ -49,7 +49,7 @@ pub use assistant::{Assistant, DraftContext, LlmAssistant, Reply};
 pub use error::{Error, Result};
 pub use export::{ExportOptions, ExportReport, ExportedFile};
 pub use import::{ImageSource, ImportOptions, ImportReport};
-pub use ocr::{OcrEngine, OcrResult, OcrWord};
+pub use ocr::{OcrEngine, OcrResult, OcrWord, TesseractOcr};
 pub use store::{Backend, Invite, Store, TaskKind, TaskMode};
 pub use web::{AppSettings, MAX_BODY_BYTES, RunningServer, SESSION_COOKIE};
 

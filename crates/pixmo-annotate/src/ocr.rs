@@ -48,3 +48,38 @@ pub trait OcrEngine: Send + Sync {
         image_bytes: &[u8],
     ) -> Result<OcrResult, Box<dyn std::error::Error + Send + Sync>>;
 }
+
+/// Debian's tesseract through `pixmo-ocr` (a child process per image, with a deadline and
+/// size limits): boxes in pixels, confidence scaled from tesseract's 0–100 to 0–1, engine
+/// version and the SHA-256 of its language data recorded.
+#[derive(Debug)]
+pub struct TesseractOcr(pub pixmo_ocr::Tesseract);
+
+impl OcrEngine for TesseractOcr {
+    fn ocr(
+        &self,
+        image_bytes: &[u8],
+    ) -> Result<OcrResult, Box<dyn std::error::Error + Send + Sync>> {
+        use pixmo_ocr::OcrEngine as _;
+        let result = self.0.ocr(image_bytes)?;
+        let identity = self.0.identity();
+        Ok(OcrResult {
+            words: result
+                .words
+                .iter()
+                .map(|w| OcrWord {
+                    text: w.text.clone(),
+                    bbox: [
+                        f64::from(w.bbox.left),
+                        f64::from(w.bbox.top),
+                        f64::from(w.bbox.width),
+                        f64::from(w.bbox.height),
+                    ],
+                    confidence: (f64::from(w.confidence) / 100.0).clamp(0.0, 1.0),
+                })
+                .collect(),
+            engine: identity.name(),
+            model_sha256: identity.data_sha256(),
+        })
+    }
+}

@@ -242,6 +242,10 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// The annotation app (AskModelAnything, Points, Point-Explanations): serve, invite,
+    /// import, status, export.
+    #[command(subcommand)]
+    Annotate(AnnotateCommand),
     /// Make PixMo-Cap's sample inbox: five real photographs (scikit-image's wheel on PyPI,
     /// SHA-256 pinned), each described twice by espeak-ng (synthetic speech, marked as such).
     SampleInbox {
@@ -335,4 +339,85 @@ pub enum EvalTask {
         #[arg(long, default_value_t = 3)]
         close_minutes: u32,
     },
+}
+
+/// `pixmo annotate` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AnnotateCommand {
+    /// Serve the app until Ctrl-C or SIGTERM.
+    Serve {
+        /// Database: a SQLite file (created if missing) or a `postgres://` URL.
+        #[arg(long, default_value = "annotate.sqlite")]
+        db: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// LLM configuration (TOML: `backend = "openai"`, `base_url`, `model`, ...);
+        /// default: the embedded SmolLM2.
+        #[arg(long)]
+        llm: Option<PathBuf>,
+        /// Serve without an LLM (AskModelAnything cannot draft).
+        #[arg(long)]
+        no_llm: bool,
+        /// Serve without OCR (the LLM sees no text from the image).
+        #[arg(long)]
+        no_ocr: bool,
+    },
+    /// Create an invite for an annotator pseudonym; prints the token once.
+    Invite {
+        /// Database.
+        #[arg(long, default_value = "annotate.sqlite")]
+        db: String,
+        /// Pseudonym (what exports record; never the token).
+        pseudonym: String,
+    },
+    /// Add images and tasks.
+    Import {
+        /// Database.
+        #[arg(long, default_value = "annotate.sqlite")]
+        db: String,
+        /// Where the images come from.
+        #[command(flatten)]
+        from: ImportFrom,
+        /// Tasks per image: `points:pointing`, `points:counting`, `ask_model_anything`,
+        /// `point_explanations` (repeatable).
+        #[arg(long, required = true)]
+        task: Vec<String>,
+    },
+    /// Open, claimed and done tasks per kind.
+    Status {
+        /// Database.
+        #[arg(long, default_value = "annotate.sqlite")]
+        db: String,
+    },
+    /// Export finished work as Parquet datasets with provenance and the AskModelAnything trail.
+    Export {
+        /// Database.
+        #[arg(long, default_value = "annotate.sqlite")]
+        db: String,
+        /// Output folder (one dataset folder per kind).
+        #[arg(long)]
+        out: PathBuf,
+        /// Split name of the exported rows.
+        #[arg(long, default_value = "train")]
+        split: String,
+        /// Time stamped into rows (RFC 3339 UTC or Unix seconds; default now).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+/// One image source for `pixmo annotate import`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ImportFrom {
+    /// A folder of PNG/JPEG images.
+    #[arg(long)]
+    pub folder: Option<PathBuf>,
+    /// A manifest: one image path (or `{"path", "caption"}` JSON) per line.
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// A pixmo dataset folder (its images, with PixMo-Cap captions when present).
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
 }

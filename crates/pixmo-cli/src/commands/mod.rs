@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+mod annotate;
 mod build;
 mod eval;
 mod hints;
@@ -73,6 +74,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             language,
             dir,
         } => transcribe::transcribe(&files, &model, &language, dir),
+        Command::Annotate(command) => annotate::annotate(command),
         Command::SampleInbox { out } => {
             let rows = runtime(1)?.block_on(pixmo_cap::sample::make_sample_inbox(&out))?;
             eprintln!(
