@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pixmo_llm_testkit::{Recorded, Reply, TestServer};
+use pixmo_llm_testkit::{LlamaServer, Recorded, Reply, TestServer};
 
 use crate::common::{AS_OF, card, ok, pixmo, shard_hashes, sql, summary};
 
@@ -480,4 +480,81 @@ fn a_refresh_killed_midway_and_rerun_equals_an_uninterrupted_refresh() {
             )
         );
     }
+}
+
+#[test]
+fn captions_come_from_a_real_llama_cpp_server_and_reruns_from_the_cache() {
+    if !whisper_ready() {
+        return;
+    }
+    let Some(server) = LlamaServer::start(1) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    ok(&pixmo()
+        .args(["sample-inbox", "--out"])
+        .arg(&inbox)
+        .output()
+        .unwrap());
+    // The coffee photograph and its two recordings.
+    let manifest = inbox.join("sample.jsonl");
+    let rows: String = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("coffee"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&manifest, rows).unwrap();
+    let spec = spec(tmp.path(), &server.base_url()).to_path_buf();
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "model = \"echo\"",
+        "model = \"smollm2\"\nmax_concurrency = 1\ntimeout_s = 300",
+    );
+    std::fs::write(&spec, text).unwrap();
+    let (out, cache) = (tmp.path().join("out"), tmp.path().join("cache"));
+    let first = summary(&ok(&build(&spec, &inbox, &out, &cache)));
+    let caption = first["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "caption")
+        .unwrap()["details"]
+        .clone();
+    assert_eq!(caption["llm_calls"], 1, "{caption}");
+    assert!(
+        caption["completion_tokens"].as_u64().unwrap() > 0,
+        "{caption}"
+    );
+    let total = first["rows_written"].as_u64().unwrap() + first["rejects"].as_u64().unwrap();
+    assert_eq!(
+        total, 1,
+        "the record is a row or a recorded rejection: {first}"
+    );
+    for reason in first["rejects_by_reason"].as_object().unwrap().keys() {
+        assert!(
+            reason.starts_with("caption/") && !reason.ends_with("/llm_error"),
+            "the server answered; only the caption checks may refuse: {reason}"
+        );
+    }
+    let hashes = shard_hashes(&out.join("cap"));
+    // The server is gone: a rebuild from scratch answers from the cache, byte for byte.
+    drop(server);
+    std::fs::remove_dir_all(&out).unwrap();
+    let second = summary(&ok(&build(&spec, &inbox, &out, &cache)));
+    let caption = second["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "caption")
+        .unwrap()["details"]
+        .clone();
+    assert_eq!(
+        (
+            caption["llm_calls"].as_u64(),
+            caption["cache_hits"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+    assert_eq!(shard_hashes(&out.join("cap")), hashes);
 }
