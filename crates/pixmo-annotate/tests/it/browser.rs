@@ -2,7 +2,7 @@
 //! points at things, marks a label not present and counts; the other asks a question,
 //! gives feedback on the draft and accepts the revision. Screenshots of each screen go to
 //! `PIXMO_SCREENSHOT_DIR` when set. Skipped with a message when `chromium` is not installed
-//! (Debian: `apt-get install chromium`).
+//! (Debian: `apt-get install chromium`); a failure instead when `CI` is set.
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -277,6 +277,10 @@ impl Page {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_annotators_in_a_real_browser() {
     let Some(binary) = chromium_binary() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no `chromium`: .ci/run installs it (Debian: apt-get install chromium)"
+        );
         eprintln!("skipping the browser test: no `chromium` (Debian: apt-get install chromium)");
         return;
     };
