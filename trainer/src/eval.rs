@@ -1,6 +1,7 @@
-//! Evaluation hooks: greedy decoding, clock reading (exact and close, after Molmo's
-//! `ClockEval`), counting (exact and within one, after `PointCountEval`) and caption
-//! validation loss (see [`crate::train::validation_loss`]).
+//! Evaluation hooks: greedy decoding, then clock reading (exact and close, after Molmo's
+//! `ClockEval`) and counting (exact and within one, after `PointCountEval`) scored by
+//! `pixmo-eval`, the library behind `pixmo eval`, so the trainer and the CLI give the same
+//! numbers; caption validation loss in [`crate::train::validation_loss`].
 
 use burn::prelude::*;
 
@@ -10,157 +11,23 @@ use crate::format::{FormattedText, Stage};
 use crate::model::{Molmo, ResidualDropout};
 use crate::preprocess::ImageInput;
 use crate::tokenizer::{EOS, Tokenizer};
+use pixmo_eval::clock::{ClockGold, parse_time, score_clock};
+use pixmo_eval::count::score_count;
 
-/// A time read from text: hours (0–23 as written), minutes, optional seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClockTime {
-    /// Hours.
-    pub h: u32,
-    /// Minutes.
-    pub m: u32,
-    /// Seconds, when given.
-    pub s: Option<u32>,
-}
-
-/// The first `H:MM` or `H:MM:SS` in `text`.
+/// The gold of a clock label (`H:MM` or `H:MM:SS`): seconds are scored only when the face
+/// shows a second hand. `None` when the label holds no time.
 #[must_use]
-pub fn parse_time(text: &str) -> Option<ClockTime> {
-    let b = text.as_bytes();
-    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let num = |from: usize, len: usize| text[from..from + len].parse::<u32>().ok();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
-            let hl = digits(i);
-            let j = i + hl;
-            if (1..=2).contains(&hl)
-                && j + 2 < b.len() + 1
-                && b.get(j) == Some(&b':')
-                && digits(j + 1) == 2
-            {
-                let h = num(i, hl)?;
-                let m = num(j + 1, 2)?;
-                let k = j + 3;
-                let s = (b.get(k) == Some(&b':') && digits(k + 1) == 2)
-                    .then(|| num(k + 1, 2))
-                    .flatten();
-                if h < 24 && m < 60 && s.is_none_or(|s| s < 60) {
-                    return Some(ClockTime { h, m, s });
-                }
-            }
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    None
+pub fn clock_gold(label: &str, shows_seconds: bool) -> Option<ClockGold> {
+    let time = parse_time(label)?;
+    Some(ClockGold {
+        hour: Some(time.hour),
+        minute: Some(time.minute),
+        second: if shows_seconds { time.second } else { None },
+    })
 }
 
-/// Scores of one clock answer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ClockScore {
-    /// A time could be parsed.
-    pub valid: bool,
-    /// Hour (12-hour), minute, and second when the label has seconds, all equal.
-    pub exact: bool,
-    /// Within 3 minutes of the label on the 12-hour dial (wrapping at 12).
-    pub close: bool,
-    /// Hour hand read correctly (12-hour).
-    pub hour: bool,
-}
-
-/// Scores a generated answer against the label text (`H:MM[:SS]`).
-#[must_use]
-pub fn score_clock(generated: &str, label: &str, shows_seconds: bool) -> ClockScore {
-    let (Some(p), Some(t)) = (parse_time(generated), parse_time(label)) else {
-        return ClockScore::default();
-    };
-    let hour = p.h % 12 == t.h % 12;
-    let seconds_ok = !shows_seconds || t.s.is_none() || p.s == t.s;
-    let minutes = |c: ClockTime| i64::from((c.h % 12) * 60 + c.m);
-    let diff = (minutes(p) - minutes(t)).rem_euclid(720);
-    ClockScore {
-        valid: true,
-        exact: hour && p.m == t.m && seconds_ok,
-        close: diff.min(720 - diff) <= 3,
-        hour,
-    }
-}
-
-/// The count in an answer: "a total of N", else "none"/"no" → 0, else the last integer,
-/// else the last number word.
-#[must_use]
-pub fn parse_count(text: &str) -> Option<usize> {
-    let lower = text.to_lowercase();
-    if let Some(at) = lower.rfind("a total of ") {
-        let n: String = lower[at + 11..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        if let Ok(n) = n.parse() {
-            return Some(n);
-        }
-    }
-    if lower.contains("there are none") || lower.trim() == "none" {
-        return Some(0);
-    }
-    let words = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-    ];
-    let mut last = None;
-    for token in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
-        if let Ok(n) = token.parse::<usize>() {
-            last = Some(n);
-        } else if let Some(n) = words.iter().position(|w| *w == token) {
-            last = Some(n);
-        }
-    }
-    last
-}
-
-/// Scores of one count answer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CountScore {
-    /// A count could be parsed.
-    pub valid: bool,
-    /// Exactly right.
-    pub exact: bool,
-    /// Within one.
-    pub close: bool,
-}
-
-/// Scores a generated count.
-#[must_use]
-pub fn score_count(generated: &str, truth: usize) -> CountScore {
-    match parse_count(generated) {
-        Some(n) => CountScore {
-            valid: true,
-            exact: n == truth,
-            close: n.abs_diff(truth) <= 1,
-        },
-        None => CountScore::default(),
-    }
-}
+/// Molmo's tolerance for a "close" clock reading on synthetic clocks, in minutes.
+pub const CLOSE_MINUTES: u32 = 3;
 
 /// Greedy decoding of up to `max_new` tokens for each (image, prompt), in one batch.
 pub fn greedy_decode<B: Backend>(
@@ -245,50 +112,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clock_answers_are_parsed_and_scored() {
+    fn labels_become_gold_with_seconds_only_when_shown() {
+        let gold = clock_gold("10:08:32", true).unwrap();
         assert_eq!(
-            parse_time("The watch shows 10:08:32."),
-            Some(ClockTime {
-                h: 10,
-                m: 8,
-                s: Some(32)
-            })
+            (gold.hour, gold.minute, gold.second),
+            (Some(10), Some(8), Some(32))
         );
-        assert_eq!(
-            parse_time("at 3:05 pm"),
-            Some(ClockTime {
-                h: 3,
-                m: 5,
-                s: None
-            })
-        );
-        assert_eq!(parse_time("no time 123:4"), None);
-        let s = score_clock("It is 10:08:32.", "10:08:32", true);
-        assert!(s.exact && s.close && s.hour);
-        let s = score_clock("It is 10:08:35.", "10:08:32", true);
+        assert_eq!(clock_gold("10:08:32", false).unwrap().second, None);
+        assert_eq!(clock_gold("no time", true), None);
+        let gold = clock_gold("10:08:32", true).unwrap();
+        let s = score_clock("It is 10:08:35.", gold, CLOSE_MINUTES);
         assert!(!s.exact && s.close);
-        assert!(score_clock("It is 10:08:35.", "10:08", false).exact);
-        let wrap = score_clock("12:58", "1:01", false);
+        let gold = clock_gold("10:08:32", false).unwrap();
+        assert!(score_clock("It is 10:08:35.", gold, CLOSE_MINUTES).exact);
+        let wrap = score_clock("12:58", clock_gold("1:01", false).unwrap(), CLOSE_MINUTES);
         assert!(wrap.close && !wrap.hour && !wrap.exact);
-        assert!(score_clock("22:10", "10:10", false).exact);
-        assert!(!score_clock("10:14", "10:10", false).close);
-        assert!(!score_clock("nothing", "10:10", false).valid);
-    }
-
-    #[test]
-    fn counts_are_parsed_and_scored() {
-        assert_eq!(
-            parse_count(
-                "Counting the <points x1=\"1.0\" y1=\"2.0\">cups</points> shows a total of 12."
-            ),
-            Some(12)
-        );
-        assert_eq!(parse_count("There are none."), Some(0));
-        assert_eq!(parse_count("I see three dogs"), Some(3));
-        assert_eq!(parse_count("??"), None);
-        let s = score_count("a total of 4.", 5);
-        assert!(s.valid && !s.exact && s.close);
-        assert!(!score_count("a total of 7.", 5).close);
     }
 }
 
@@ -369,7 +207,9 @@ pub fn evaluate<B: Backend>(
                     text,
                     shows_seconds,
                 } => {
-                    let s = score_clock(&answer, text, *shows_seconds);
+                    let s = clock_gold(text, *shows_seconds)
+                        .map(|gold| score_clock(&answer, gold, CLOSE_MINUTES))
+                        .unwrap_or_default();
                     report.clocks += 1;
                     report.clock_exact += usize::from(s.exact);
                     report.clock_close += usize::from(s.close);
@@ -380,7 +220,7 @@ pub fn evaluate<B: Backend>(
                     }
                 }
                 EvalTarget::Count(n) => {
-                    let s = score_count(&answer, *n);
+                    let s = score_count(&answer, u64::try_from(*n).unwrap_or(u64::MAX));
                     report.counts += 1;
                     report.count_exact += usize::from(s.exact);
                     report.count_close += usize::from(s.close);

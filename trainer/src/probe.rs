@@ -17,11 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ModelConfig;
 use crate::data::{EvalTarget, Example, decode_image};
-use crate::eval::parse_time;
 use crate::model::{Connector, Vit};
 use crate::preprocess::{ImageInput, RgbF32, preprocess};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
+use pixmo_eval::clock::parse_time;
 
 /// ViT + connector + a linear hour head.
 #[derive(Module, Debug)]
@@ -131,7 +131,7 @@ pub fn probe_examples(
             };
             Some(ProbeExample {
                 input: preprocess(&config.vision, &tok, &image),
-                hour: usize::try_from(time.h % 12).unwrap_or(0),
+                hour: usize::try_from(time.hour % 12).unwrap_or(0),
             })
         })
         .collect()

@@ -1,30 +1,5 @@
 //! Counting answers, scored as Molmo's `PointCountEval` does: exact and within one.
 
-/// Number words read as counts (Molmo reads number words as well as digits).
-const NUMBER_WORDS: [&str; 21] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
-
 /// The count an answer gives, or `None` when it gives none. In order:
 /// 1. `a total of N` (the last one): Molmo's counting sentence;
 /// 2. otherwise the last integer, number word (`zero` … `twenty`) or `none` (0) in the text
@@ -54,8 +29,8 @@ pub fn parse_count(answer: &str) -> Option<u64> {
             }
         } else if token == "none" {
             last = Some(0);
-        } else if let Some(n) = NUMBER_WORDS.iter().position(|w| *w == token) {
-            last = Some(n as u64);
+        } else if let Some(n) = pixmo_points::number_word_value(token) {
+            last = Some(n);
         }
     }
     last

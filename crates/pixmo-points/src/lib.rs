@@ -7,6 +7,7 @@
 //!   answers (`Counting the … shows a total of N.`, `There are none.`).
 //! - [`parse`]: reads both markups back from any text, including a model's broken output,
 //!   without failing or panicking.
+//! - [`words`]: the number words (`zero` … `twenty`) that count answers are read with.
 //!
 //! ```
 //! use pixmo_points::{Percent, counting_answer, extract_points};
@@ -21,10 +22,12 @@
 
 pub mod coords;
 pub mod parse;
+pub mod words;
 pub mod write;
 
 pub use coords::{CoordError, Grid1000, ImageSize, Percent, Pixel};
 pub use parse::{Format, PointTag, extract_points, parse_tags};
+pub use words::{NUMBER_WORDS, number_word_value};
 pub use write::{
     NONE_SENTENCE, coords_tag, counting_answer, point_tag, pointing_answer, sorted_for_text,
 };

@@ -117,30 +117,6 @@ fn dialogue_schema() -> JsonSchema {
     )
 }
 
-const NUMBER_WORDS: [&str; 21] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
-
 /// The numbers a text states: digit runs and the number words zero to twenty, as values.
 #[must_use]
 pub fn numbers(text: &str) -> Vec<String> {
@@ -150,10 +126,7 @@ pub fn numbers(text: &str) -> Vec<String> {
             if !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || c == '.') {
                 Some(w)
             } else {
-                NUMBER_WORDS
-                    .iter()
-                    .position(|n| *n == w)
-                    .map(|i| i.to_string())
+                pixmo_points::number_word_value(&w).map(|n| n.to_string())
             }
         })
         .collect()
