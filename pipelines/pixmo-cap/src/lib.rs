@@ -4,11 +4,13 @@
 //! Stages: `cap.inbox` (a sealed inbox record: one image and its recordings) -> `cap.image`
 //! (read or fetch, SHA-256 checked, validated) -> `cap.transcribe` (symphonia + rubato to
 //! 16 kHz, whisper.cpp) -> `cap.caption` (a text-only LLM merges the transcripts into one
-//! dense caption, checked for support). [`inbox`] holds the manifest formats, sealing and the
+//! dense caption, checked for support and for invented numbers, colours, names and quotes:
+//! [`invention`]). [`inbox`] holds the manifest formats, sealing and the
 //! record rule (late recordings make a new revision).
 
 pub mod card;
 pub mod inbox;
+pub mod invention;
 pub mod qa_source;
 pub mod sample;
 pub mod stages;

@@ -4,11 +4,13 @@
 //!   the image) and asks for one dense caption of about `target_words` words that keeps every
 //!   visual detail the speakers gave and adds nothing; then checks it: length within
 //!   `min_words..=max_words`, no refusal, and **supported**: at least `min_support` of its
-//!   content words occur in the transcripts (an LLM that invents details fails this).
+//!   content words occur in the transcripts (an LLM that invents details fails this), and
+//!   **nothing invented**: every number, colour, name and quoted text in it occurs in a
+//!   transcript ([`crate::invention`]; the offending words are named in the rejection).
 //! - Inputs: `transcripts` (list of str).
 //! - Outputs: `caption` (str).
 //! - Failure modes: `llm_error`, `llm_refusal`, `llm_truncated` (from the LLM layer),
-//!   `caption_length`, `caption_unsupported`.
+//!   `caption_length`, `caption_unsupported`, `caption_invented`.
 //! - Cost: one LLM call (cached on disk: a rebuild makes none).
 
 use std::collections::BTreeSet;
@@ -50,6 +52,10 @@ pub struct CaptionConfig {
     /// Share of the caption's content words that must occur in the transcripts.
     #[serde(default = "default_support")]
     pub min_support: f64,
+    /// Reject captions stating numbers, colours, names or quoted text that no transcript
+    /// contains.
+    #[serde(default = "default_true")]
+    pub reject_invented: bool,
     /// Sampling temperature.
     #[serde(default = "default_temperature")]
     pub temperature: f64,
@@ -69,6 +75,9 @@ fn default_max() -> u32 {
 }
 fn default_support() -> f64 {
     0.5
+}
+fn default_true() -> bool {
+    true
 }
 fn default_temperature() -> f64 {
     0.3
@@ -235,7 +244,7 @@ impl Caption {
 
 impl Stage for Caption {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
@@ -306,6 +315,20 @@ impl Stage for Caption {
                     pixmo_llm_stage::clip(&caption)
                 ),
             )));
+        }
+        if self.config.reject_invented {
+            let invented = crate::invention::invented_details(&caption, &transcripts);
+            if !invented.is_empty() {
+                let named: Vec<String> = invented.iter().map(ToString::to_string).collect();
+                return Err(self.llm.fail(Reject::new(
+                    "caption_invented",
+                    format!(
+                        "not in any transcript: {}; caption: {}",
+                        named.join(", "),
+                        pixmo_llm_stage::clip(&caption)
+                    ),
+                )));
+            }
         }
         record.set("caption", Value::Str(caption));
         Ok(())
