@@ -285,7 +285,8 @@ fn cap_builds_from_an_inbox_and_refreshes_only_what_is_new() {
     assert!(text.contains("| 1 | 3 |"), "one pair per dialogue:\n{text}");
 
     // Editing a sealed row is refused, naming the manifest; nothing is sealed.
-    std::fs::write(&manifest, text.replacen("ann-1", "ann-9", 1)).unwrap();
+    let sealed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, sealed.replacen("ann-1", "ann-9", 1)).unwrap();
     let output = build(&spec, &inbox, &out, &cache);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -557,4 +558,178 @@ fn captions_come_from_a_real_llama_cpp_server_and_reruns_from_the_cache() {
         (Some(0), Some(1))
     );
     assert_eq!(shard_hashes(&out.join("cap")), hashes);
+}
+
+/// A mono 16-bit WAV of `seconds` at `rate` Hz: a sine of `hz` at `amplitude` (0 is silence).
+fn wav(seconds: f64, rate: u32, hz: f64, amplitude: f64) -> Vec<u8> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let frames = (seconds * f64::from(rate)) as u32;
+    let mut out = Vec::with_capacity(44 + 2 * frames as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + 2 * frames).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(2 * rate).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(2 * frames).to_le_bytes());
+    for i in 0..frames {
+        let t = f64::from(i) / f64::from(rate);
+        #[allow(clippy::cast_possible_truncation)]
+        let v = (amplitude * 32767.0 * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Every kind of bad input of the issue in one nightly batch: each is a rejection with its
+/// reason (and HTTP status or audio reason in the message), and the good records commit.
+#[test]
+fn bad_images_and_recordings_are_rejections_with_reasons() {
+    if !whisper_ready() {
+        return;
+    }
+    let png = |name: &str| std::fs::read(root().join("data_cards/clocks").join(name)).unwrap();
+    let served = png("hand_styles.png");
+    let other = png("case_shapes.png");
+    let (served_sha, other_sha) = (
+        pixmo_core::sha256_hex(&served),
+        pixmo_core::sha256_hex(&other),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(TestServer::start(move |i, r| match r.path.as_str() {
+        "/img/ok.png" | "/img/changed.png" => Reply::new(200, served.clone()),
+        "/img/gone.png" => Reply::new(404, "not found"),
+        "/img/busy.png" => Reply::new(429, "slow down").header("retry-after", "1"),
+        _ => echo_captioner(i, r),
+    }));
+    let tmp = tempfile::tempdir().unwrap();
+    let (inbox, out, cache) = (
+        tmp.path().join("inbox"),
+        tmp.path().join("out"),
+        tmp.path().join("cache"),
+    );
+    std::fs::create_dir_all(inbox.join("audio")).unwrap();
+    std::fs::create_dir_all(inbox.join("images")).unwrap();
+    for (i, name) in [
+        "hours.png",
+        "minutes.png",
+        "bodies.png",
+        "dial_kinds.png",
+        "image_sizes.png",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(inbox.join(format!("images/{i}.png")), png(name)).unwrap();
+    }
+    let fixtures = root().join("crates/pixmo-audio/tests/fixtures");
+    for name in ["speech_dog.ogg", "speech_park.mp3"] {
+        std::fs::copy(fixtures.join(name), inbox.join("audio").join(name)).unwrap();
+    }
+    let kitchen = std::fs::read(fixtures.join("speech_kitchen.ogg")).unwrap();
+    let audio = |name: &str, bytes: &[u8]| std::fs::write(inbox.join("audio").join(name), bytes);
+    audio("truncated.ogg", &kitchen[..kitchen.len() / 2]).unwrap();
+    audio("silence.wav", &wav(5.0, 16_000, 440.0, 0.0)).unwrap();
+    audio("ten_minutes.wav", &wav(600.0, 8_000, 300.0, 0.2)).unwrap();
+    audio("not_audio.wav", &png("hours.png")).unwrap();
+    for hz in [500, 600, 700, 800] {
+        audio(
+            &format!("tone{hz}.wav"),
+            &wav(4.0, 16_000, f64::from(hz), 0.3),
+        )
+        .unwrap();
+    }
+    let base = server.url();
+    let url_row = |path: &str, sha: &str, audio: &str| {
+        format!(
+            "{}\n",
+            serde_json::json!({
+                "image_url": format!("{base}{path}"), "image_sha256": sha,
+                "audio": audio, "annotator": "ann-u", "recorded_at": "2026-11-30T21:00:00Z",
+                "license": "CC-BY-4.0", "synthetic_speech": true, "speech_source": "espeak-ng en-us"
+            })
+        )
+    };
+    let manifest = [
+        row("images/0.png", "audio/speech_dog.ogg", "ann-1"),
+        url_row("/img/ok.png", &served_sha, "audio/speech_park.mp3"),
+        url_row("/img/changed.png", &other_sha, "audio/tone500.wav"),
+        // Images are known by their hash: each row names a different one.
+        url_row(
+            "/img/gone.png",
+            &pixmo_core::sha256_hex(b"gone"),
+            "audio/tone600.wav",
+        ),
+        url_row(
+            "/img/busy.png",
+            &pixmo_core::sha256_hex(b"busy"),
+            "audio/tone700.wav",
+        ),
+        row("images/missing.png", "audio/tone800.wav", "ann-2"),
+        row("images/1.png", "audio/truncated.ogg", "ann-3"),
+        row("images/2.png", "audio/silence.wav", "ann-3"),
+        row("images/3.png", "audio/ten_minutes.wav", "ann-3"),
+        row("images/4.png", "audio/not_audio.wav", "ann-3"),
+    ]
+    .concat();
+    std::fs::write(inbox.join("night.jsonl"), manifest).unwrap();
+    let spec = spec(tmp.path(), &server.url());
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "kind = \"cap.image\"\n",
+        "kind = \"cap.image\"\n[stages.config]\nretries = 1\nmax_wait_ms = 2000\n",
+    );
+    std::fs::write(&spec, text).unwrap();
+    let output = pixmo()
+        .args(["build", "cap", "--spec"])
+        .arg(&spec)
+        .arg("--inbox")
+        .arg(&inbox)
+        .arg("--out")
+        .arg(&out)
+        .args(["--as-of", AS_OF, "--progress", "quiet", "--json"])
+        .env("PIXMO_LLM_CACHE", &cache)
+        .env("PIXMO_IMAGE_CACHE", tmp.path().join("images"))
+        .output()
+        .unwrap();
+    let report = summary(&ok(&output));
+    assert_eq!(report["rows_written"], 2, "{report}");
+    let reasons = &report["rejects_by_reason"];
+    assert_eq!(reasons["image/image_sha256_mismatch"], 1, "{report}");
+    assert_eq!(reasons["image/image_http"], 2, "{report}");
+    assert_eq!(reasons["image/image_missing"], 1, "{report}");
+    assert_eq!(reasons["transcribe/no_usable_recording"], 4, "{report}");
+    let busy = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/img/busy.png")
+        .count();
+    assert_eq!(
+        busy, 2,
+        "a 429 is retried (retries = 1), honouring Retry-After"
+    );
+    let dataset = out.join("cap");
+    let rejects = sql(
+        &dataset,
+        "SELECT kind, message FROM rejects ORDER BY kind, message",
+    );
+    for expected in [
+        "404",
+        "429",
+        "silent",
+        "too_long",
+        "truncated",
+        "unreadable",
+    ] {
+        assert!(rejects.contains(expected), "{expected} in:\n{rejects}");
+    }
+    ok(&pixmo().arg("audit").arg(&dataset).output().unwrap());
 }
