@@ -733,3 +733,158 @@ fn bad_images_and_recordings_are_rejections_with_reasons() {
     }
     ok(&pixmo().arg("audit").arg(&dataset).output().unwrap());
 }
+
+/// Sealing from several processes at once while rows keep arriving: every manifest row ends
+/// up in exactly one sealed batch (as a recording or a skip), and a process that lost a race
+/// says so and changes nothing. Seal-only runs, so no model is needed.
+#[test]
+fn concurrent_seals_take_every_row_exactly_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (inbox, out) = (tmp.path().join("inbox"), tmp.path().join("out"));
+    std::fs::create_dir_all(&inbox).unwrap();
+    let manifest = inbox.join("rows.jsonl");
+    std::fs::write(&manifest, "").unwrap();
+    let seal = || {
+        pixmo()
+            .args(["build", "cap", "--seal-only", "--inbox"])
+            .arg(&inbox)
+            .arg("--out")
+            .arg(&out)
+            .args(["--progress", "quiet"])
+            .spawn()
+            .unwrap()
+    };
+    let rows = 12;
+    let mut lost_races = 0;
+    for i in 0..rows {
+        // One whole line per write, appended while three sealers run.
+        let line = row(
+            &format!("images/{i}.png"),
+            &format!("audio/{i}.wav"),
+            "ann-1",
+        );
+        let mut sealers: Vec<std::process::Child> = (0..3).map(|_| seal()).collect();
+        {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&manifest)
+                .unwrap();
+            file.write_all(line.as_bytes()).unwrap();
+        }
+        for child in sealers.drain(..) {
+            let output = child.wait_with_output().unwrap();
+            if !output.status.success() {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                assert!(stderr.contains("run again"), "{stderr}");
+                lost_races += 1;
+            }
+        }
+    }
+    let last = seal().wait_with_output().unwrap();
+    assert!(last.status.success());
+    let batches =
+        pixmo_cap::inbox::load_ledger(&pixmo_cap::inbox::ledger_dir(&out.join("cap"))).unwrap();
+    let mut taken: Vec<usize> = batches
+        .iter()
+        .flat_map(|b| {
+            b.recordings
+                .iter()
+                .map(|r| r.row)
+                .chain(b.skipped.iter().map(|s| s.row))
+        })
+        .collect();
+    taken.sort_unstable();
+    assert_eq!(
+        taken,
+        (1..=rows).collect::<Vec<_>>(),
+        "every row sealed exactly once ({} batches, {lost_races} lost races)",
+        batches.len()
+    );
+    eprintln!(
+        "{} batches, {lost_races} sealers lost a race",
+        batches.len()
+    );
+}
+
+/// Two nightly refreshes at once: the second sees the first's lock and leaves at once, while
+/// the first (held mid-build by a stand-in `pixmo` that waits on a pipe) is still running.
+#[test]
+fn a_second_nightly_refresh_leaves_while_the_first_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gate = tmp.path().join("gate");
+    let started = tmp.path().join("started");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&gate)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Stands in for `pixmo`: `build` says it started, then blocks until the gate is written.
+    let stand_in = format!(
+        "#!/usr/bin/env bash\nif [ \"$1\" = build ]; then echo started > '{}'; read -r _ < '{}'; fi\necho \"pixmo $1 done\"\n",
+        started.display(),
+        gate.display()
+    );
+    let script = bin.join("pixmo");
+    std::fs::write(&script, stand_in).unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let nightly = || {
+        let mut command = std::process::Command::new("bash");
+        command
+            .arg(root().join("pipelines/pixmo-cap/schedules/nightly.sh"))
+            .env("PATH", &path)
+            .env("PIXMO_INBOX", tmp.path().join("inbox"))
+            .env("PIXMO_OUT", tmp.path().join("out"))
+            .stdout(std::process::Stdio::piped());
+        command
+    };
+    let first = nightly().spawn().unwrap();
+    // Wait (on a pipe, not a clock) until the first run is inside its build.
+    let (probe_tx, probe_rx) = std::sync::mpsc::channel();
+    let started_path = started.clone();
+    std::thread::spawn(move || {
+        loop {
+            if std::fs::read_to_string(&started_path).is_ok_and(|s| s.contains("started")) {
+                probe_tx.send(()).unwrap();
+                return;
+            }
+            std::thread::yield_now();
+        }
+    });
+    probe_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the first refresh started its build");
+    let second = nightly().output().unwrap();
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("another refresh is running"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    std::fs::write(&gate, "go\n").unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        stdout.contains("pixmo build done") && stdout.contains("pixmo audit done"),
+        "{stdout}"
+    );
+    // With the first finished, a refresh runs again (its stand-in build reads a plain file).
+    std::fs::remove_file(&gate).unwrap();
+    std::fs::write(&gate, "go\n").unwrap();
+    let third = nightly().output().unwrap();
+    assert!(!String::from_utf8_lossy(&third.stdout).contains("another refresh"));
+}
