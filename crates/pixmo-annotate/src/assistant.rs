@@ -1,12 +1,16 @@
-//! The LLM behind AskModelAnything: a small trait so tests and other backends can stand in,
-//! and [`LlmAssistant`], the real one over `pixmo-llm`'s [`LlmClient`].
+//! The LLM behind AskModelAnything and Point-Explanations: a small trait so tests and other
+//! backends can stand in, and [`LlmAssistant`], the real one over `pixmo-llm`'s
+//! [`LlmClient`]. Point-Explanations go through `pixmo-assist`'s `explain` module (its
+//! prompts, its reading of the answer's citations and its send-backs).
 //!
-//! The model sees only text: the question, the image's OCR text and its caption. It never
-//! sees the image, so rows stay VLM-free.
+//! The model sees only text: the question, the image's OCR text and its caption (and, for
+//! Point-Explanations, the marked points as numbers with their labels). It never sees the
+//! image, so rows stay VLM-free.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use pixmo_assist::{Draft, Explained, OcrText, PointGroup, Turn as AssistTurn};
 use pixmo_llm::{ChatRequest, LlmClient, LlmProvenance, Message, PromptTemplate, SamplingParams};
 
 use crate::error::{Error, Result};
@@ -25,6 +29,39 @@ pub struct Reply {
 
 /// Boxed future of an assistant call.
 pub type ReplyFuture<'a> = pixmo_llm::BoxFuture<'a, Result<Reply>>;
+
+/// Boxed future of a Point-Explanations call.
+pub type ExplainFuture<'a> = pixmo_llm::BoxFuture<'a, Result<Explained>>;
+
+/// What a Point-Explanations call is given.
+#[derive(Clone, Copy, Debug)]
+pub struct ExplainRequest<'a> {
+    /// The question.
+    pub question: &'a str,
+    /// OCR text (may be empty).
+    pub ocr_text: &'a str,
+    /// Caption (may be empty).
+    pub caption: &'a str,
+    /// The marked places, numbered from 1 in the prompt.
+    pub groups: &'a [PointGroup],
+    /// Earlier answers and the feedback on each (automatic send-backs included), oldest
+    /// first, ending with the answer `feedback` is about; empty for a first draft.
+    pub history: &'a [AssistTurn],
+    /// What to fix in the last answer of `history`; `None` for a first draft.
+    pub feedback: Option<&'a str>,
+}
+
+impl Reply {
+    /// A `pixmo-assist` draft as a reply.
+    #[must_use]
+    pub fn from_draft(draft: &Draft) -> Reply {
+        Reply {
+            text: draft.text.clone(),
+            provenance: draft.provenance.clone(),
+            elapsed_ms: draft.elapsed_ms,
+        }
+    }
+}
 
 /// Drafts and revises answers to annotators' questions.
 pub trait Assistant: Send + Sync {
@@ -45,6 +82,18 @@ pub trait Assistant: Send + Sync {
         history: &'a [Turn],
         feedback: &'a str,
     ) -> ReplyFuture<'a>;
+
+    /// A Point-Explanations answer citing `request.groups` (a first draft, or a revision
+    /// when `request.feedback` is set), read into the released layout or sent back.
+    /// Assistants that cannot do this refuse.
+    fn explain<'a>(&'a self, request: ExplainRequest<'a>) -> ExplainFuture<'a> {
+        let _ = request;
+        Box::pin(async {
+            Err(Error::Invalid(
+                "This server's assistant cannot write point explanations".into(),
+            ))
+        })
+    }
 }
 
 /// What the model is told about the image.
@@ -178,7 +227,7 @@ impl Assistant for LlmAssistant {
                             .map_err(|e| Error::Assistant(Box::new(e)))?;
                         messages.push(Message::user(text));
                     }
-                    TurnKind::Question | TurnKind::Accept => {}
+                    TurnKind::Question | TurnKind::Accept | TurnKind::SendBack => {}
                 }
             }
             let last = self
@@ -189,6 +238,40 @@ impl Assistant for LlmAssistant {
                 messages.push(Message::user(last));
             }
             self.call(&self.revise, messages).await
+        })
+    }
+
+    fn explain<'a>(&'a self, request: ExplainRequest<'a>) -> ExplainFuture<'a> {
+        Box::pin(async move {
+            let ocr = OcrText::new(request.ocr_text);
+            let caption = Some(request.caption).filter(|c| !c.trim().is_empty());
+            let client = self.client.as_ref();
+            let result = match request.feedback {
+                None => {
+                    pixmo_assist::explain(client, request.question, &ocr, caption, request.groups)
+                        .await
+                }
+                Some(feedback) => {
+                    pixmo_assist::revise_explanation(
+                        client,
+                        request.question,
+                        &ocr,
+                        caption,
+                        request.groups,
+                        request.history,
+                        feedback,
+                    )
+                    .await
+                }
+            };
+            result.map_err(|e| match e {
+                // The request's own faults read as refusals, not as a failing model.
+                pixmo_assist::Error::EmptyQuestion
+                | pixmo_assist::Error::EmptyFeedback
+                | pixmo_assist::Error::History(_)
+                | pixmo_assist::Error::NoPoints(_) => Error::Invalid(e.to_string()),
+                other => Error::Assistant(Box::new(other)),
+            })
         })
     }
 }

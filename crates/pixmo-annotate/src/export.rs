@@ -1,11 +1,15 @@
 //! Finished work as Parquet: the dataset rows through the shared sink (dataset schema,
-//! embedded image, provenance) and two companion tables joinable by row id: `annotations`
-//! (who and when, per row) and `ask_model_anything_trail` (every question, draft, feedback,
-//! revision and acceptance).
+//! embedded image, provenance) and companion tables joinable by row id: `annotations` (who
+//! and when, per row) and the trails `ask_model_anything_trail` and
+//! `point_explanations_trail` (every question, draft, automatic send-back, feedback,
+//! revision and acceptance, with a `detail` JSON column: a question's point groups, an
+//! answer's reading or why it was sent back).
 //!
-//! Layout under `out`: `<dataset>/<split>/part-00000-00000.parquet` for `points` and
-//! `ask_model_anything`, `annotations/<split>/part-00000-00000.parquet` and
-//! `ask_model_anything_trail/<split>/part-00000-00000.parquet`. Files are written by
+//! Layout under `out`: `<dataset>/<split>/part-00000-00000.parquet` for `points`,
+//! `ask_model_anything` and `point_explanations`, `annotations/<split>/...` and
+//! `<trail>/<split>/part-00000-00000.parquet`. Point-Explanations rows follow the released
+//! layout: `parsed_response` with one `<|POINT|>` per citation and, per citation,
+//! `alt_text`, `inline_text` and `points` (percent 0–100, one decimal). Files are written by
 //! `pixmo-shards`' `ShardWriter` (temporary file, fsync, rename). Each dataset folder is a
 //! committed run like `pixmo build`'s (identity, generation 0, marker, `manifest.json`), so
 //! `pixmo verify` and `pixmo audit` read it; the companion tables are plain Parquet.
@@ -28,8 +32,8 @@ use pixmo_shards::{
 
 use crate::error::{Error, Result};
 use crate::ocr::OcrResult;
-use crate::store::{ImageRecord, Store, Task, TaskKind, Turn, TurnKind, now_us, sha256_hex};
-use crate::work::{AmaWork, PointsWork, is_counting_question};
+use crate::store::{ImageRecord, Store, Task, TaskKind, Trail, Turn, TurnKind, now_us, sha256_hex};
+use crate::work::{AmaWork, ExplanationWork, PointsWork};
 
 /// Version of the annotation app's output (bumped when rows change meaning).
 pub const APP_VERSION: &str = "1";
@@ -63,6 +67,8 @@ pub struct ExportReport {
     pub points_rows: u64,
     /// AskModelAnything rows.
     pub ask_model_anything_rows: u64,
+    /// Point-Explanations rows.
+    pub point_explanations_rows: u64,
     /// Files written (none for a dataset without rows).
     pub files: Vec<ExportedFile>,
 }
@@ -356,44 +362,9 @@ pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportRepo
         record.set("id", Value::Str(row_id.clone()));
         record.set("question", Value::Str(question.clone()));
         record.set("answer", Value::Str(accepted.text.clone()));
-        let mut seen = Vec::new();
-        for turn in turns.iter().filter(|t| t.model_name.is_some()) {
-            let model = ModelUse {
-                stage: "annotate".to_string(),
-                kind: pixmo_llm::LLM_TEXT_KIND.to_string(),
-                name: turn.model_name.clone().unwrap_or_default(),
-                file_sha256: turn.model_sha256.clone().unwrap_or_default(),
-                prompt_template_id: turn.prompt_id.clone(),
-                prompt_template_sha256: turn.prompt_sha256.clone(),
-                parameters: turn.parameters.clone(),
-            };
-            if !seen.contains(&model) {
-                seen.push(model);
-            }
-        }
-        let ocr = image
-            .ocr_json
-            .as_deref()
-            .and_then(|j| serde_json::from_str::<OcrResult>(j).ok());
-        if let Some(ocr) = &ocr {
-            seen.push(ModelUse {
-                stage: "annotate".to_string(),
-                kind: "ocr".to_string(),
-                name: ocr.engine.clone(),
-                file_sha256: ocr.model_sha256.clone(),
-                prompt_template_id: None,
-                prompt_template_sha256: None,
-                parameters: None,
-            });
-        }
-        record.models = seen;
-        if let Some(caption) = &image.image.caption {
-            record.sources.push(SourceRef {
-                kind: "caption".to_string(),
-                id: image.image.caption_source.clone(),
-                sha256: sha256_hex(caption.as_bytes()),
-            });
-        }
+        let (models, ocr) = models_of(&turns, &image);
+        record.models = models;
+        add_caption_source(&mut record, &image);
         infos.push(RowInfo {
             row_id: row_id.clone(),
             dataset: "ask_model_anything",
@@ -402,7 +373,7 @@ pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportRepo
             claimed_at: task.claimed_at,
             submitted_at: task.submitted_at,
             saves: task.saves,
-            counting_question: Some(is_counting_question(&question)),
+            counting_question: Some(pixmo_assist::is_counting_question(&question)),
             caption_source: image.image.caption_source.clone(),
             ocr_engine: ocr.map(|o| o.engine),
         });
@@ -427,15 +398,10 @@ pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportRepo
     )? {
         report.files.push(file);
     }
-    if !trail.is_empty() {
-        let path = options
-            .out
-            .join("ask_model_anything_trail")
-            .join(split)
-            .join("part-00000-00000.parquet");
-        let (schema, batch) = trail_batch(&trail)?;
-        report.files.push(write_batch(&path, schema, batch)?);
-    }
+    write_trail(options, "ask_model_anything_trail", &trail, &mut report)?;
+
+    export_explanations(store, options, as_of, &mut names, &mut infos, &mut report).await?;
+
     if !infos.is_empty() {
         let path = options
             .out
@@ -446,6 +412,163 @@ pub async fn export(store: &Store, options: &ExportOptions) -> Result<ExportRepo
         report.files.push(write_batch(&path, schema, batch)?);
     }
     Ok(report)
+}
+
+/// The LLM calls of a trail (one entry per model, prompt and parameters) and the image's
+/// OCR engine, as provenance.
+fn models_of(turns: &[Turn], image: &ImageRecord) -> (Vec<ModelUse>, Option<OcrResult>) {
+    let mut seen = Vec::new();
+    for turn in turns.iter().filter(|t| t.model_name.is_some()) {
+        let model = ModelUse {
+            stage: "annotate".to_string(),
+            kind: pixmo_llm::LLM_TEXT_KIND.to_string(),
+            name: turn.model_name.clone().unwrap_or_default(),
+            file_sha256: turn.model_sha256.clone().unwrap_or_default(),
+            prompt_template_id: turn.prompt_id.clone(),
+            prompt_template_sha256: turn.prompt_sha256.clone(),
+            parameters: turn.parameters.clone(),
+        };
+        if !seen.contains(&model) {
+            seen.push(model);
+        }
+    }
+    let ocr = image
+        .ocr_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<OcrResult>(j).ok());
+    if let Some(ocr) = &ocr {
+        seen.push(ModelUse {
+            stage: "annotate".to_string(),
+            kind: "ocr".to_string(),
+            name: ocr.engine.clone(),
+            file_sha256: ocr.model_sha256.clone(),
+            prompt_template_id: None,
+            prompt_template_sha256: None,
+            parameters: None,
+        });
+    }
+    (seen, ocr)
+}
+
+fn add_caption_source(record: &mut Record, image: &ImageRecord) {
+    if let Some(caption) = &image.image.caption {
+        record.sources.push(SourceRef {
+            kind: "caption".to_string(),
+            id: image.image.caption_source.clone(),
+            sha256: sha256_hex(caption.as_bytes()),
+        });
+    }
+}
+
+/// Writes a trail table (`<name>/<split>/part-00000-00000.parquet`) unless it is empty.
+fn write_trail(
+    options: &ExportOptions,
+    name: &str,
+    trail: &[(String, i64, String, Turn)],
+    report: &mut ExportReport,
+) -> Result<()> {
+    if trail.is_empty() {
+        return Ok(());
+    }
+    let path = options
+        .out
+        .join(name)
+        .join(&options.split)
+        .join("part-00000-00000.parquet");
+    let (schema, batch) = trail_batch(trail)?;
+    report.files.push(write_batch(&path, schema, batch)?);
+    Ok(())
+}
+
+/// Point-Explanations: one row per accepted answer in the released layout (the accepted
+/// text read again against the groups its question marked), and the trail.
+async fn export_explanations(
+    store: &Store,
+    options: &ExportOptions,
+    as_of: i64,
+    names: &mut Pseudonyms<'_>,
+    infos: &mut Vec<RowInfo>,
+    report: &mut ExportReport,
+) -> Result<()> {
+    let split = options.split.as_str();
+    let tasks = store.done_tasks(TaskKind::PointExplanations).await?;
+    let run = run_identity(Dataset::PointExplanations.name(), tasks.len() as u64);
+    let mut records = Vec::new();
+    let mut trail: Vec<(String, i64, String, Turn)> = Vec::new();
+    for task in &tasks {
+        let turns = store.trail_turns(Trail::PointExplanations, task.id).await?;
+        let Some(accepted) = turns.iter().rev().find(|t| t.kind == TurnKind::Accept) else {
+            continue;
+        };
+        let image = store.image(&task.image_sha256).await?;
+        let (width, height) = (image.image.width, image.image.height);
+        let work = ExplanationWork::parse(&task.state, width, height, true)?;
+        let groups = work.point_groups(width, height)?;
+        let layout = pixmo_assist::parse_explanation(&accepted.text, &groups).map_err(|back| {
+            Error::Export(format!(
+                "task {}: the accepted answer no longer reads: {back}",
+                task.id
+            ))
+        })?;
+        let bytes = Arc::new(store.image_bytes(&image).await?);
+        let pseudonym = names.of(task).await?;
+        let row_id = format!("pe-{}", task.id);
+        let index = records.len() as u64;
+        let mut record = base_record(
+            Dataset::PointExplanations,
+            split,
+            index,
+            &run,
+            &image,
+            &bytes,
+            &pseudonym,
+        );
+        record.set("id", Value::Str(row_id.clone()));
+        record.set("question", Value::Str(work.question.trim().to_string()));
+        record.set("parsed_response", Value::Str(layout.parsed_response));
+        record.set("alt_text", Value::StrList(layout.alt_text));
+        record.set("inline_text", Value::StrList(layout.inline_text));
+        record.set(
+            "points",
+            Value::Json(serde_json::to_value(&layout.points).unwrap_or_default()),
+        );
+        let (models, ocr) = models_of(&turns, &image);
+        record.models = models;
+        add_caption_source(&mut record, &image);
+        infos.push(RowInfo {
+            row_id: row_id.clone(),
+            dataset: "point_explanations",
+            task_id: task.id,
+            annotator: pseudonym.clone(),
+            claimed_at: task.claimed_at,
+            submitted_at: task.submitted_at,
+            saves: task.saves,
+            counting_question: Some(pixmo_assist::is_counting_question(&work.question)),
+            caption_source: image.image.caption_source.clone(),
+            ocr_engine: ocr.map(|o| o.engine),
+        });
+        for turn in turns {
+            let who = if Some(&turn.annotator_id) == task.annotator_id.as_ref() {
+                pseudonym.clone()
+            } else {
+                store.pseudonym(&turn.annotator_id).await?
+            };
+            trail.push((row_id.clone(), task.id, who, turn));
+        }
+        records.push(record);
+    }
+    report.point_explanations_rows = records.len() as u64;
+    if let Some(file) = write_rows(
+        &options.out,
+        Dataset::PointExplanations,
+        split,
+        &records,
+        &run,
+        as_of,
+    )? {
+        report.files.push(file);
+    }
+    write_trail(options, "point_explanations_trail", &trail, report)
 }
 
 fn timestamp_type() -> DataType {
@@ -476,7 +599,8 @@ fn ints(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-/// The `ask_model_anything_trail` table: one row per turn.
+/// A trail table (`ask_model_anything_trail`, `point_explanations_trail`): one row per
+/// turn.
 fn trail_batch(trail: &[(String, i64, String, Turn)]) -> Result<(SchemaRef, RecordBatch)> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("row_id", DataType::Utf8, false),
@@ -485,6 +609,7 @@ fn trail_batch(trail: &[(String, i64, String, Turn)]) -> Result<(SchemaRef, Reco
         Field::new("kind", DataType::Utf8, false),
         Field::new("annotator", DataType::Utf8, false),
         Field::new("text", DataType::Utf8, false),
+        Field::new("detail", DataType::Utf8, true),
         Field::new("model_name", DataType::Utf8, true),
         Field::new("model_sha256", DataType::Utf8, true),
         Field::new("prompt_template_id", DataType::Utf8, true),
@@ -502,6 +627,7 @@ fn trail_batch(trail: &[(String, i64, String, Turn)]) -> Result<(SchemaRef, Reco
         t(|turn| Some(turn.kind.as_str())),
         strings(trail.iter().map(|(_, _, who, _)| Some(who.as_str()))),
         t(|turn| Some(turn.text.as_str())),
+        t(|turn| turn.detail.as_deref()),
         t(|turn| turn.model_name.as_deref()),
         t(|turn| turn.model_sha256.as_deref()),
         t(|turn| turn.prompt_id.as_deref()),

@@ -1,8 +1,9 @@
-//! The annotation app behind `pixmo annotate`: PixMo-Points and PixMo-AskModelAnything made
-//! by people, with the whole trail kept.
+//! The annotation app behind `pixmo annotate`: PixMo-Points, PixMo-AskModelAnything and
+//! PixMo-Point-Explanations made by people, with the whole trail kept.
 //!
 //! - [`store`]: the database (SQLite file by default, PostgreSQL by URL), versioned
-//!   migrations, invite logins, the leased task queue, the AskModelAnything trail.
+//!   migrations, invite logins, the leased task queue, the AskModelAnything and
+//!   Point-Explanations trails.
 //! - [`import`]: images from a folder or manifest (SHA-256, size) and their tasks.
 //! - `web`: the axum server, server-rendered pages and `static/app.js` (autosave, keyboard
 //!   shortcuts), sessions with CSRF tokens, rate limits, security headers.
@@ -18,8 +19,11 @@
 //! 1. [`import_images`] from a folder, a manifest or pixmo shards, with the task kinds
 //!    wanted (one task per image and kind);
 //! 2. [`create_invite`] per annotator: the token is printed once, only its SHA-256 is kept;
-//! 3. [`serve`]: annotators log in with the token; `/points` and `/ask` claim a task each
-//!    (a lease, renewed by every autosave; reopening gives the same task and its work back);
+//! 3. [`serve`]: annotators log in with the token; `/points`, `/ask` and `/explain` claim a
+//!    task each (a lease, renewed by every autosave; reopening gives the same task and its
+//!    work back). On `/explain` the annotator marks and names the places first, then asks;
+//!    an answer that cites no marked place, or one that was not marked, is sent back to the
+//!    model automatically (recorded as a `send_back` turn) before the annotator sees it;
 //! 4. [`fn@export`]: submitted work as Parquet with provenance and the companion tables.
 //!
 //! Safety: pages escape every value and run no inline script (CSP `script-src 'self'`);
@@ -45,7 +49,7 @@ pub mod work;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use assistant::{Assistant, DraftContext, LlmAssistant, Reply};
+pub use assistant::{Assistant, DraftContext, ExplainRequest, LlmAssistant, Reply};
 pub use error::{Error, Result};
 pub use export::{ExportOptions, ExportReport, ExportedFile};
 pub use import::{ImageSource, ImportOptions, ImportReport};
@@ -63,7 +67,8 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     /// Leases, sessions and rate limits.
     pub settings: AppSettings,
-    /// The LLM for AskModelAnything; without one the page cannot draft answers.
+    /// The LLM for AskModelAnything and Point-Explanations; without one the pages cannot
+    /// draft answers.
     pub assistant: Option<Arc<dyn Assistant>>,
     /// OCR for AskModelAnything; without one the LLM sees no OCR text.
     pub ocr: Option<Arc<dyn OcrEngine>>,

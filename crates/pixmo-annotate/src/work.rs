@@ -1,7 +1,12 @@
 //! What annotators save: the work of a task as JSON, checked on every save (points inside
 //! the image, bounded text) and strictly on submit.
+//!
+//! The counting-question flag is `pixmo_assist::is_counting_question` (one rule for the
+//! whole project).
 
 use pixmo_annotation_schema::Point;
+use pixmo_assist::PointGroup;
+use pixmo_points::Percent;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -65,27 +70,33 @@ pub(crate) fn check_text(what: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every point inside a `width`x`height` image, at most [`MAX_POINTS`].
+fn check_points(points: &[PixelPoint], width: u32, height: u32) -> Result<()> {
+    if points.len() > MAX_POINTS {
+        return Err(Error::Invalid(format!(
+            "An entry has {} points; at most {MAX_POINTS} are allowed",
+            points.len()
+        )));
+    }
+    for p in points {
+        let inside = p.x.is_finite()
+            && p.y.is_finite()
+            && (0.0..=f64::from(width)).contains(&p.x)
+            && (0.0..=f64::from(height)).contains(&p.y);
+        if !inside {
+            return Err(Error::Invalid(format!(
+                "Point ({}, {}) is outside the {width}x{height} image",
+                p.x, p.y
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl PointsEntry {
     fn check(&self, width: u32, height: u32, strict: bool) -> Result<()> {
         check_text("label", &self.label)?;
-        if self.points.len() > MAX_POINTS {
-            return Err(Error::Invalid(format!(
-                "An entry has {} points; at most {MAX_POINTS} are allowed",
-                self.points.len()
-            )));
-        }
-        for p in &self.points {
-            let inside = p.x.is_finite()
-                && p.y.is_finite()
-                && (0.0..=f64::from(width)).contains(&p.x)
-                && (0.0..=f64::from(height)).contains(&p.y);
-            if !inside {
-                return Err(Error::Invalid(format!(
-                    "Point ({}, {}) is outside the {width}x{height} image",
-                    p.x, p.y
-                )));
-            }
-        }
+        check_points(&self.points, width, height)?;
         if !matches!(
             self.collection_method.as_str(),
             "" | "pointing" | "counting"
@@ -175,6 +186,131 @@ impl PointsWork {
     }
 }
 
+/// Places the annotator marked for a Point-Explanations question that mean one thing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExplanationGroup {
+    /// What the points show ("the red mugs").
+    pub label: String,
+    /// The points, in pixels.
+    pub points: Vec<PixelPoint>,
+}
+
+/// The saved work of a Point-Explanations task: the question and the marked places (the
+/// trail lives in its own table).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExplanationWork {
+    /// The question as typed so far.
+    pub question: String,
+    /// Accepted groups, numbered from 1 in the prompt.
+    pub groups: Vec<ExplanationGroup>,
+    /// The group being marked.
+    pub current: ExplanationGroup,
+}
+
+impl ExplanationWork {
+    /// Parses and checks saved work: bounded text, every point inside a `width`x`height`
+    /// image; with `strict` (asking the model), a question and at least one group, each
+    /// with a label and a point.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the problem.
+    pub fn parse(json: &str, width: u32, height: u32, strict: bool) -> Result<ExplanationWork> {
+        let work: ExplanationWork = serde_json::from_str(json)
+            .map_err(|e| Error::Invalid(format!("Point-Explanations work is not valid: {e}")))?;
+        check_text("question", &work.question)?;
+        if work.groups.len() > MAX_ENTRIES {
+            return Err(Error::Invalid(format!(
+                "At most {MAX_ENTRIES} groups of points per question"
+            )));
+        }
+        for group in work.groups.iter().chain([&work.current]) {
+            check_text("label", &group.label)?;
+            check_points(&group.points, width, height)?;
+        }
+        if strict {
+            if work.question.trim().is_empty() {
+                return Err(Error::Invalid("Write a question first".into()));
+            }
+            let groups = work.finished();
+            if groups.is_empty() {
+                return Err(Error::Invalid(
+                    "Mark the places the answer must cite first: click them and name them".into(),
+                ));
+            }
+            for (i, group) in groups.iter().enumerate() {
+                if group.label.trim().is_empty() {
+                    return Err(Error::Invalid(format!(
+                        "Group {} has no label; say what its points show",
+                        i + 1
+                    )));
+                }
+                if group.points.is_empty() {
+                    return Err(Error::Invalid(format!(
+                        "`{}` has no points; click the places it names",
+                        group.label.trim()
+                    )));
+                }
+            }
+        }
+        Ok(work)
+    }
+
+    /// The finished groups: the accepted ones plus the current one when it has a label or
+    /// points.
+    #[must_use]
+    pub fn finished(&self) -> Vec<ExplanationGroup> {
+        let mut all = self.groups.clone();
+        if !self.current.label.trim().is_empty() || !self.current.points.is_empty() {
+            all.push(self.current.clone());
+        }
+        all
+    }
+
+    /// The work as it is asked about: trimmed question, finished groups, nothing current.
+    #[must_use]
+    pub fn settled(&self) -> ExplanationWork {
+        ExplanationWork {
+            question: self.question.trim().to_string(),
+            groups: self
+                .finished()
+                .into_iter()
+                .map(|g| ExplanationGroup {
+                    label: g.label.trim().to_string(),
+                    points: g.points,
+                })
+                .collect(),
+            current: ExplanationGroup::default(),
+        }
+    }
+
+    /// The finished groups as the LLM sees them: percent of a `width`x`height` image (one
+    /// decimal, the schema's convention) with their labels.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a point outside the image.
+    pub fn point_groups(&self, width: u32, height: u32) -> Result<Vec<PointGroup>> {
+        self.finished()
+            .iter()
+            .map(|g| {
+                let points = g
+                    .points
+                    .iter()
+                    .map(|p| {
+                        let q = Point::from_pixels(p.x, p.y, width, height);
+                        Percent::new(q.x, q.y).map_err(|e| Error::Invalid(e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(PointGroup {
+                    label: g.label.trim().to_string(),
+                    points,
+                })
+            })
+            .collect()
+    }
+}
+
 impl AmaWork {
     /// Parses and checks saved AskModelAnything work.
     ///
@@ -186,23 +322,6 @@ impl AmaWork {
         check_text("question", &work.question)?;
         Ok(work)
     }
-}
-
-/// Whether a question asks for a count (PixMo's counting questions taught Molmo to stop
-/// pointing; the trainer adds a "no pointing" prefix to rows flagged so).
-#[must_use]
-pub fn is_counting_question(question: &str) -> bool {
-    let q = question.to_lowercase();
-    [
-        "how many",
-        "count the",
-        "number of",
-        "count of",
-        "how much of",
-    ]
-    .iter()
-    .any(|p| q.contains(p))
-        || q.trim_start().starts_with("count ")
 }
 
 #[cfg(test)]
@@ -234,6 +353,38 @@ mod tests {
     }
 
     #[test]
+    fn explanation_work_needs_a_question_and_named_groups_to_ask() {
+        let draft = r#"{"question":"","current":{"points":[{"x":1,"y":2}]}}"#;
+        assert!(ExplanationWork::parse(draft, 10, 10, false).is_ok());
+        let err = ExplanationWork::parse(draft, 10, 10, true).unwrap_err();
+        assert!(err.to_string().contains("question"), "{err}");
+        let unnamed = r#"{"question":"Why?","current":{"points":[{"x":1,"y":2}]}}"#;
+        let err = ExplanationWork::parse(unnamed, 10, 10, true).unwrap_err();
+        assert!(err.to_string().contains("no label"), "{err}");
+        let pointless = r#"{"question":"Why?","groups":[{"label":"cup"}]}"#;
+        let err = ExplanationWork::parse(pointless, 10, 10, true).unwrap_err();
+        assert!(err.to_string().contains("no points"), "{err}");
+        let none = r#"{"question":"Why?"}"#;
+        let err = ExplanationWork::parse(none, 10, 10, true).unwrap_err();
+        assert!(err.to_string().contains("Mark the places"), "{err}");
+        let outside = r#"{"question":"Why?","groups":[{"label":"cup","points":[{"x":11,"y":2}]}]}"#;
+        let err = ExplanationWork::parse(outside, 10, 10, false).unwrap_err();
+        assert!(err.to_string().contains("outside"), "{err}");
+        let ok = r#"{"question":" Why? ","groups":[{"label":" cup ","points":[{"x":3.33,"y":10}]}],"current":{"label":"tag","points":[{"x":0,"y":0}]}}"#;
+        let work = ExplanationWork::parse(ok, 10, 20, true).unwrap();
+        let settled = work.settled();
+        assert_eq!(settled.question, "Why?");
+        assert_eq!(settled.groups.len(), 2);
+        assert_eq!(settled.groups[0].label, "cup");
+        let groups = settled.point_groups(10, 20).unwrap();
+        assert_eq!(
+            (groups[0].points[0].x(), groups[0].points[0].y()),
+            (33.3, 50.0)
+        );
+        assert_eq!(groups[1].label, "tag");
+    }
+
+    #[test]
     fn percent_uses_the_schema_convention() {
         let entry = PointsEntry {
             points: vec![PixelPoint { x: 33.0, y: 0.0 }],
@@ -243,12 +394,5 @@ mod tests {
             entry.percent_points(200, 100),
             vec![Point { x: 16.5, y: 0.0 }]
         );
-    }
-
-    #[test]
-    fn counting_questions_are_flagged() {
-        assert!(is_counting_question("How many cups are there?"));
-        assert!(is_counting_question("Count the birds"));
-        assert!(!is_counting_question("What does the sign say?"));
     }
 }

@@ -1,8 +1,11 @@
-//! The AskModelAnything trail: every question, draft, feedback, revision and acceptance of
-//! a task, in order, with the model and prompt behind each draft and its timings.
+//! The trails of the LLM flows: every question, draft, automatic send-back, feedback,
+//! revision and acceptance of a task, in order, with the model and prompt behind each
+//! answer and its timings. AskModelAnything turns live in `ama_turns`, Point-Explanations
+//! turns in `explanation_turns` (the same columns; see [`Trail`]).
 
 use serde::Serialize;
-use sqlx::Row;
+// The table name in the SQL below comes from `Trail::table` (constants); values are bound.
+use sqlx::{AssertSqlSafe, Row};
 
 use super::Store;
 use crate::error::{Error, Result};
@@ -15,6 +18,9 @@ pub enum TurnKind {
     Question,
     /// The LLM's first answer.
     Draft,
+    /// The app sent the answer before back without the annotator (Point-Explanations: it
+    /// cited no marked point, or one that was not marked); `text` is what the model was told.
+    SendBack,
     /// What the annotator said was wrong.
     Feedback,
     /// The LLM's answer after feedback.
@@ -30,6 +36,7 @@ impl TurnKind {
         match self {
             TurnKind::Question => "question",
             TurnKind::Draft => "draft",
+            TurnKind::SendBack => "send_back",
             TurnKind::Feedback => "feedback",
             TurnKind::Revision => "revision",
             TurnKind::Accept => "accept",
@@ -40,6 +47,7 @@ impl TurnKind {
         [
             TurnKind::Question,
             TurnKind::Draft,
+            TurnKind::SendBack,
             TurnKind::Feedback,
             TurnKind::Revision,
             TurnKind::Accept,
@@ -60,6 +68,9 @@ pub struct Turn {
     pub annotator_id: String,
     /// The text.
     pub text: String,
+    /// JSON about the turn: a Point-Explanations question's point groups, an answer's
+    /// reading in the released layout or why it was sent back; `None` otherwise.
+    pub detail: Option<String>,
     /// Model name, for drafts and revisions.
     pub model_name: Option<String>,
     /// Model file (or identity) SHA-256.
@@ -76,18 +87,46 @@ pub struct Turn {
     pub finished_at: i64,
 }
 
+/// Which trail table a task's turns go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trail {
+    /// AskModelAnything (`ama_turns`).
+    AskModelAnything,
+    /// Point-Explanations (`explanation_turns`).
+    PointExplanations,
+}
+
+impl Trail {
+    /// The table (a constant, never user input).
+    fn table(self) -> &'static str {
+        match self {
+            Trail::AskModelAnything => "ama_turns",
+            Trail::PointExplanations => "explanation_turns",
+        }
+    }
+}
+
 impl Store {
-    /// Appends a turn to task `task_id`'s trail; returns its `seq`.
+    /// Appends a turn to AskModelAnything task `task_id`'s trail; returns its `seq`.
     ///
     /// # Errors
     /// On database failure (a concurrent append for the same task gives a conflict).
     pub async fn add_turn(&self, task_id: i64, turn: &Turn) -> Result<i64> {
+        self.add_trail_turn(Trail::AskModelAnything, task_id, turn)
+            .await
+    }
+
+    /// Appends a turn to task `task_id`'s `trail`; returns its `seq`.
+    ///
+    /// # Errors
+    /// On database failure (a concurrent append for the same task gives a conflict).
+    pub async fn add_trail_turn(&self, trail: Trail, task_id: i64, turn: &Turn) -> Result<i64> {
         let mut conn = self
             .pool
             .acquire()
             .await
             .map_err(Error::db("adding a turn"))?;
-        insert_turn(&mut conn, task_id, turn).await
+        insert_turn(&mut conn, trail, task_id, turn).await
     }
 
     /// Accepts an answer: records the `accept` turn and marks the holder's task done with
@@ -97,6 +136,30 @@ impl Store {
     /// [`Error::Conflict`] or [`Error::NotFound`] when `annotator_id` does not hold it.
     pub async fn accept_answer(
         &self,
+        task_id: i64,
+        annotator_id: &str,
+        accept: &Turn,
+        work: &str,
+        now_us: i64,
+    ) -> Result<i64> {
+        self.accept_trail_answer(
+            Trail::AskModelAnything,
+            task_id,
+            annotator_id,
+            accept,
+            work,
+            now_us,
+        )
+        .await
+    }
+
+    /// As [`Store::accept_answer`], for the task's `trail`.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] or [`Error::NotFound`] when `annotator_id` does not hold it.
+    pub async fn accept_trail_answer(
+        &self,
+        trail: Trail,
         task_id: i64,
         annotator_id: &str,
         accept: &Turn,
@@ -129,23 +192,32 @@ impl Store {
                     Error::Conflict(format!("Task {task_id} changed while accepting; try again"))
                 }));
         }
-        let seq = insert_turn(&mut tx, task_id, accept).await?;
+        let seq = insert_turn(&mut tx, trail, task_id, accept).await?;
         tx.commit()
             .await
             .map_err(Error::db("committing an acceptance"))?;
         Ok(seq)
     }
 
-    /// Task `task_id`'s trail, in order.
+    /// AskModelAnything task `task_id`'s trail, in order.
     ///
     /// # Errors
     /// On database failure.
     pub async fn turns(&self, task_id: i64) -> Result<Vec<Turn>> {
-        let rows = sqlx::query(
-            "SELECT seq, kind, annotator_id, text, model_name, model_sha256, prompt_id, \
-             prompt_sha256, parameters, started_at, finished_at FROM ama_turns \
+        self.trail_turns(Trail::AskModelAnything, task_id).await
+    }
+
+    /// Task `task_id`'s `trail`, in order.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn trail_turns(&self, trail: Trail, task_id: i64) -> Result<Vec<Turn>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT seq, kind, annotator_id, text, detail, model_name, model_sha256, prompt_id, \
+             prompt_sha256, parameters, started_at, finished_at FROM {} \
              WHERE task_id = $1 ORDER BY seq",
-        )
+            trail.table()
+        )))
         .bind(task_id)
         .fetch_all(&self.pool)
         .await
@@ -160,6 +232,7 @@ impl Store {
                     })?,
                     annotator_id: row.try_get("annotator_id")?,
                     text: row.try_get("text")?,
+                    detail: row.try_get("detail")?,
                     model_name: row.try_get("model_name")?,
                     model_sha256: row.try_get("model_sha256")?,
                     prompt_id: row.try_get("prompt_id")?,
@@ -174,13 +247,19 @@ impl Store {
     }
 }
 
-async fn insert_turn(conn: &mut sqlx::AnyConnection, task_id: i64, turn: &Turn) -> Result<i64> {
-    let result = sqlx::query(
-        "INSERT INTO ama_turns (task_id, seq, kind, annotator_id, text, model_name, \
-         model_sha256, prompt_id, prompt_sha256, parameters, started_at, finished_at) \
-         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ama_turns WHERE task_id = $1), \
-                 $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
-    )
+async fn insert_turn(
+    conn: &mut sqlx::AnyConnection,
+    trail: Trail,
+    task_id: i64,
+    turn: &Turn,
+) -> Result<i64> {
+    let table = trail.table();
+    let result = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO {table} (task_id, seq, kind, annotator_id, text, model_name, \
+         model_sha256, prompt_id, prompt_sha256, parameters, started_at, finished_at, detail) \
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM {table} WHERE task_id = $1), \
+                 $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq"
+    )))
     .bind(task_id)
     .bind(turn.kind.as_str())
     .bind(&turn.annotator_id)
@@ -192,6 +271,7 @@ async fn insert_turn(conn: &mut sqlx::AnyConnection, task_id: i64, turn: &Turn) 
     .bind(turn.parameters.clone())
     .bind(turn.started_at)
     .bind(turn.finished_at)
+    .bind(turn.detail.clone())
     .fetch_one(&mut *conn)
     .await;
     match result {

@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_image_bytes.sql"),
         postgres: include_str!("../../migrations/postgres/0002_image_bytes.sql"),
     },
+    Migration {
+        version: 3,
+        name: "explanation_turns",
+        sqlite: include_str!("../../migrations/sqlite/0003_explanation_turns.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_explanation_turns.sql"),
+    },
 ];
 
 /// What [`Store::migrate`] did.

@@ -18,7 +18,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use accounts::{Annotator, Invite, Session};
-pub use ama::{Turn, TurnKind};
+pub use ama::{Trail, Turn, TurnKind};
 pub use images::{ImageRecord, NewImage};
 pub use migrate::{MIGRATIONS, Migration, MigrationReport};
 pub use queue::{Task, TaskKind, TaskMode, TaskStatus};

@@ -19,7 +19,7 @@ pub enum TaskKind {
     Points,
     /// A question answered with the LLM's help (PixMo-AskModelAnything).
     AskModelAnything,
-    /// Points cited by an LLM answer (PixMo-Point-Explanations; stored, no page yet).
+    /// An LLM answer citing the annotator's points (PixMo-Point-Explanations).
     PointExplanations,
 }
 

@@ -14,8 +14,8 @@ use super::{AppState, Authed, parse_json};
 use crate::assistant::DraftContext;
 use crate::error::{Error, Result};
 use crate::ocr::OcrResult;
-use crate::store::{Task, TaskKind, Turn, TurnKind, now_us};
-use crate::work::{AmaWork, PointsWork, check_text};
+use crate::store::{Task, TaskKind, Trail, Turn, TurnKind, now_us};
+use crate::work::{AmaWork, ExplanationWork, PointsWork, check_text};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,24 +37,32 @@ struct QuestionBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FeedbackBody {
-    feedback: String,
+pub(super) struct FeedbackBody {
+    pub feedback: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AcceptBody {
-    seq: i64,
+pub(super) struct AcceptBody {
+    pub seq: i64,
+}
+
+/// The trail table of a task kind with an LLM in the loop.
+pub(super) fn trail_of(kind: TaskKind) -> Option<Trail> {
+    match kind {
+        TaskKind::AskModelAnything => Some(Trail::AskModelAnything),
+        TaskKind::PointExplanations => Some(Trail::PointExplanations),
+        TaskKind::Points => None,
+    }
 }
 
 /// The task as the page needs it.
-async fn task_view(app: &AppState, task: &Task) -> Result<Value> {
+pub(super) async fn task_view(app: &AppState, task: &Task) -> Result<Value> {
     let image = app.store.image(&task.image_sha256).await?;
     let work: Value = serde_json::from_str(&task.state).unwrap_or_else(|_| json!({}));
-    let turns = if task.kind == TaskKind::AskModelAnything {
-        app.store.turns(task.id).await?
-    } else {
-        Vec::new()
+    let turns = match trail_of(task.kind) {
+        Some(trail) => app.store.trail_turns(trail, task.id).await?,
+        None => Vec::new(),
     };
     Ok(json!({
         "id": task.id,
@@ -79,6 +87,10 @@ fn turn_view(turn: &Turn) -> Value {
         "text": turn.text,
         "model": turn.model_name,
         "ms": (turn.finished_at - turn.started_at) / 1000,
+        "detail": turn
+            .detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<Value>(d).ok()),
     })
 }
 
@@ -105,7 +117,7 @@ pub(super) async fn claim(
     }
 }
 
-fn parse_id(id: &str) -> Result<i64> {
+pub(super) fn parse_id(id: &str) -> Result<i64> {
     id.parse()
         .map_err(|_| Error::NotFound(format!("No task `{id}`")))
 }
@@ -135,9 +147,12 @@ async fn checked_work(app: &AppState, task: &Task, work: &Value, strict: bool) -
             let work = AmaWork::parse(&text)?;
             Ok(serde_json::to_string(&work).unwrap_or(text))
         }
-        TaskKind::PointExplanations => Err(Error::Invalid(
-            "Point-Explanations tasks have no editor in this app yet".into(),
-        )),
+        TaskKind::PointExplanations => {
+            let image = app.store.image(&task.image_sha256).await?;
+            let work =
+                ExplanationWork::parse(&text, image.image.width, image.image.height, strict)?;
+            Ok(serde_json::to_string(&work).unwrap_or(text))
+        }
     }
 }
 
@@ -199,7 +214,7 @@ async fn ama_task(app: &AppState, id: &str, annotator_id: &str) -> Result<Task> 
 }
 
 /// The OCR text and caption of the task's image, running OCR once when an engine is set.
-async fn context(app: &AppState, task: &Task, question: &str) -> Result<DraftContext> {
+pub(super) async fn context(app: &AppState, task: &Task, question: &str) -> Result<DraftContext> {
     let image = app.store.image(&task.image_sha256).await?;
     let mut ocr_json = image.ocr_json.clone();
     if let (None, Some(engine)) = (&ocr_json, &app.ocr) {
@@ -224,7 +239,7 @@ async fn context(app: &AppState, task: &Task, question: &str) -> Result<DraftCon
     })
 }
 
-fn model_turn(
+pub(super) fn model_turn(
     kind: TurnKind,
     annotator_id: &str,
     reply: crate::assistant::Reply,
@@ -236,6 +251,7 @@ fn model_turn(
         kind,
         annotator_id: annotator_id.to_string(),
         text: reply.text,
+        detail: None,
         model_name: Some(reply.provenance.name),
         model_sha256: Some(reply.provenance.file_sha256),
         prompt_id: Some(reply.provenance.prompt_template_id),
@@ -246,13 +262,14 @@ fn model_turn(
     }
 }
 
-fn human_turn(kind: TurnKind, annotator_id: &str, text: &str) -> Turn {
+pub(super) fn human_turn(kind: TurnKind, annotator_id: &str, text: &str) -> Turn {
     let now = now_us();
     Turn {
         seq: 0,
         kind,
         annotator_id: annotator_id.to_string(),
         text: text.to_string(),
+        detail: None,
         model_name: None,
         model_sha256: None,
         prompt_id: None,
@@ -263,7 +280,7 @@ fn human_turn(kind: TurnKind, annotator_id: &str, text: &str) -> Turn {
     }
 }
 
-fn assistant(app: &AppState) -> Result<Arc<dyn crate::assistant::Assistant>> {
+pub(super) fn assistant(app: &AppState) -> Result<Arc<dyn crate::assistant::Assistant>> {
     app.assistant.clone().ok_or_else(|| {
         Error::Invalid("This server has no LLM configured; start it with an assistant".into())
     })
@@ -330,6 +347,10 @@ pub(super) async fn feedback(
     if feedback.is_empty() {
         return Err(Error::Invalid("Say what is wrong with the answer".into()));
     }
+    let held = app.store.held_task(parse_id(&id)?, me).await?;
+    if held.kind == TaskKind::PointExplanations {
+        return super::explain::feedback(&app, &held, me, feedback).await;
+    }
     let task = ama_task(&app, &id, me).await?;
     let assistant = assistant(&app)?;
     let turns = app.store.turns(task.id).await?;
@@ -371,6 +392,10 @@ pub(super) async fn accept(
     let me = session.annotator.id.as_str();
     app.rate_limit(me, false)?;
     let body: AcceptBody = parse_json(&body)?;
+    let held = app.store.held_task(parse_id(&id)?, me).await?;
+    if held.kind == TaskKind::PointExplanations {
+        return super::explain::accept(&app, &held, me, body.seq).await;
+    }
     let task = ama_task(&app, &id, me).await?;
     let turns = app.store.turns(task.id).await?;
     let Some(answer) = turns

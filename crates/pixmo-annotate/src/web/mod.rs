@@ -1,6 +1,7 @@
 //! The HTTP server: routes, sessions, CSRF, rate limits, security headers, error replies.
 
 mod api;
+mod explain;
 mod pages;
 
 use std::collections::HashMap;
@@ -34,7 +35,7 @@ pub struct AppSettings {
     pub session_hours: u64,
     /// API requests per account per minute.
     pub requests_per_minute: u32,
-    /// LLM calls (drafts and revisions) per account per minute.
+    /// LLM calls (drafts, revisions and automatic re-drafts) per account per minute.
     pub llm_calls_per_minute: u32,
 }
 
@@ -93,15 +94,38 @@ impl App {
             ));
         }
         if llm {
-            window.llm_calls += 1;
-            if window.llm_calls > self.settings.llm_calls_per_minute {
-                return Err(Error::RateLimited(
-                    "Too many assistant calls from this account; wait a minute".into(),
-                ));
-            }
+            count_llm_call(window, self.settings.llm_calls_per_minute)?;
         }
         Ok(())
     }
+
+    /// Counts one more LLM call of a request already counted (an automatic re-draft)
+    /// against the account's minute.
+    pub(crate) fn llm_call(&self, annotator_id: &str) -> Result<(), Error> {
+        let minute = now_us() / 60_000_000;
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let window = windows.entry(annotator_id.to_string()).or_default();
+        if window.minute != minute {
+            *window = Window {
+                minute,
+                ..Window::default()
+            };
+        }
+        count_llm_call(window, self.settings.llm_calls_per_minute)
+    }
+}
+
+fn count_llm_call(window: &mut Window, limit: u32) -> Result<(), Error> {
+    window.llm_calls += 1;
+    if window.llm_calls > limit {
+        return Err(Error::RateLimited(
+            "Too many assistant calls from this account; wait a minute".into(),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) type AppState = Arc<App>;
@@ -227,6 +251,7 @@ pub(crate) fn router(app: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/points", get(pages::points))
         .route("/ask", get(pages::ask))
+        .route("/explain", get(pages::explain))
         .route("/static/app.js", get(pages::script))
         .route("/static/app.css", get(pages::style))
         .route("/images/{sha256}", get(api::image))
@@ -235,6 +260,7 @@ pub(crate) fn router(app: AppState) -> Router {
         .route("/api/tasks/{id}/work", post(api::save))
         .route("/api/tasks/{id}/submit", post(api::submit))
         .route("/api/tasks/{id}/draft", post(api::draft))
+        .route("/api/tasks/{id}/explain", post(explain::explain))
         .route("/api/tasks/{id}/feedback", post(api::feedback))
         .route("/api/tasks/{id}/accept", post(api::accept))
         .fallback(fallback)

@@ -63,6 +63,11 @@ pub(super) async fn index(
     for (kind, path, name) in [
         (TaskKind::Points, "/points", "Points"),
         (TaskKind::AskModelAnything, "/ask", "Ask the model anything"),
+        (
+            TaskKind::PointExplanations,
+            "/explain",
+            "Point explanations",
+        ),
     ] {
         let (open, claimed, done) = app.store.queue_counts(kind).await?;
         rows.push_str(&format!(
@@ -193,6 +198,28 @@ pub(super) async fn ask(Authed(session, _): Authed) -> Html<String> {
          <button type=\"button\" id=\"revise\">Ask for a revision</button> \
          <button type=\"button\" id=\"accept\">Accept latest answer (Alt+a)</button></div></section>";
     page("Ask the model anything", "ask", Some(&session), body)
+}
+
+pub(super) async fn explain(Authed(session, _): Authed) -> Html<String> {
+    let body = "<h1>Point explanations</h1>\
+         <p class=\"keys\">Write the question · click the places the answer must cite · \
+         <kbd>z</kbd>/<kbd>Backspace</kbd> undo last point · <kbd>Enter</kbd> accept the group · \
+         <kbd>Esc</kbd> leave the text field · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> ask / send feedback · \
+         <kbd>Alt</kbd>+<kbd>a</kbd> accept the latest answer</p>\
+         <p id=\"status\" role=\"status\">Loading…</p>\
+         <section id=\"task\" hidden><div class=\"stage\"><img id=\"image\" alt=\"Image to explain\">\
+         <div id=\"marks\"></div></div>\
+         <div class=\"panel\"><label>Question <textarea id=\"question\" rows=\"2\"></textarea></label>\
+         <label>What the clicked points show <input id=\"label\" autocomplete=\"off\"></label>\
+         <p>Points in this group: <span id=\"count\">0</span> \
+         <button type=\"button\" id=\"add-group\">Accept group (Enter)</button></p>\
+         <h2>Marked groups</h2><ol id=\"groups\"></ol>\
+         <button type=\"button\" id=\"ask\">Ask the model (Ctrl+Enter)</button>\
+         <ol id=\"turns\"></ol>\
+         <label>What is wrong with the answer? <textarea id=\"feedback\" rows=\"2\"></textarea></label>\
+         <button type=\"button\" id=\"revise\">Ask for a revision</button> \
+         <button type=\"button\" id=\"accept\">Accept latest answer (Alt+a)</button></div></section>";
+    page("Point explanations", "explain", Some(&session), body)
 }
 
 pub(super) async fn script() -> Response {

@@ -1,12 +1,18 @@
-//! A real browser (headless Chromium over the DevTools protocol) plays two annotators: one
-//! points at things, marks a label not present and counts; the other asks a question,
-//! gives feedback on the draft and accepts the revision. Screenshots of each screen go to
-//! `PIXMO_SCREENSHOT_DIR` when set. Skipped with a message when `chromium` is not installed
-//! (Debian: `apt-get install chromium`); a failure instead when `CI` is set.
+//! A real browser (headless Chromium over the DevTools protocol) plays three annotators:
+//! one points at things, marks a label not present and counts; one asks a question, gives
+//! feedback on the draft and accepts the revision; one marks two groups of places, asks a
+//! question whose first answer cites a group that was not marked (sent back automatically)
+//! and accepts the revision. Screenshots of every screen (login, tasks, points, ask,
+//! point_explanations), 1000 pixels wide, go to `PIXMO_SCREENSHOT_DIR` when set; the
+//! committed ones in `crates/pixmo-annotate/screenshots/` are made so:
+//! `PIXMO_SCREENSHOT_DIR=$PWD/crates/pixmo-annotate/screenshots cargo test -p pixmo-annotate --test it browser`.
+//! Skipped with a message when `chromium` is not installed (Debian: `apt-get install
+//! chromium`); a failure instead when `CI` is set.
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
@@ -64,7 +70,8 @@ fn launch(binary: &str) -> (Chromium, String) {
             "--no-first-run",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
-            "--window-size=1280,900",
+            "--window-size=1000,720",
+            "--hide-scrollbars",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("about:blank")
@@ -234,8 +241,25 @@ impl Page {
     }
 
     async fn screenshot(&mut self, name: &str) {
+        // The page's content, not the viewport: the trail may run below the fold, and a
+        // short page needs no empty space below it.
+        let metrics = self.call("Page.getLayoutMetrics", json!({})).await;
+        let width = metrics["cssContentSize"]["width"]
+            .as_f64()
+            .unwrap_or(1000.0);
+        let body = self
+            .eval("Math.ceil(document.body.getBoundingClientRect().height)")
+            .await
+            .unwrap_or(json!(720))
+            .as_f64()
+            .unwrap_or(720.0);
+        let clip = json!({"x": 0, "y": 0, "scale": 1, "width": width,
+            "height": (body + 16.0).max(240.0)});
         let shot = self
-            .call("Page.captureScreenshot", json!({"format": "png"}))
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "clip": clip, "captureBeyondViewport": true}),
+            )
             .await;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap())
@@ -275,7 +299,7 @@ impl Page {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_annotators_in_a_real_browser() {
+async fn three_annotators_in_a_real_browser() {
     let Some(binary) = chromium_binary() else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -293,17 +317,30 @@ async fn two_annotators_in_a_real_browser() {
         &[
             (TaskKind::Points, TaskMode::Pointing),
             (TaskKind::AskModelAnything, TaskMode::Pointing),
+            (TaskKind::PointExplanations, TaskMode::Pointing),
         ],
     )
     .await;
     let pointer = invite(&store, "pointer").await;
     let asker = invite(&store, "asker").await;
-    let llm = TestServer::start(|index, _| {
+    let explainer = invite(&store, "explainer").await;
+    let (ama_calls, pe_calls) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let llm = TestServer::start(move |_, request| {
+        if request.json().to_string().contains("Places the person marked") {
+            let answers = [
+                // Group 3 was never marked: the app sends this back by itself.
+                "The <point group=\"3\">top</point> is brightest.",
+                "The <point group=\"1\">bright corner</point> is lighter than the <point group=\"2\">dark side</point>.",
+            ];
+            let i = pe_calls.fetch_add(1, Ordering::SeqCst);
+            return Reply::chat(answers[i.min(1)], "stop");
+        }
         let answers = [
             "The image is a colour gradient.",
             "The image is a smooth gradient from dark to light.",
         ];
-        Reply::chat(answers[index.min(1)], "stop")
+        let i = ama_calls.fetch_add(1, Ordering::SeqCst);
+        Reply::chat(answers[i.min(1)], "stop")
     })
     .await;
     let client = OpenAiConfig::new(format!("{}/v1", llm.url()), "scripted-model")
@@ -320,6 +357,7 @@ async fn two_annotators_in_a_real_browser() {
     // Annotator 1: Points.
     let mut page = Page::open(&ws).await;
     page.login(&base, &pointer.token).await;
+    page.screenshot("tasks").await;
     page.goto(&format!("{base}/points")).await;
     page.wait_for("document.body.dataset.ready && document.body.dataset.ready !== 'empty'")
         .await;
@@ -444,7 +482,94 @@ async fn two_annotators_in_a_real_browser() {
         "The image is a smooth gradient from dark to light."
     );
 
-    page.goto(&format!("{base}/login")).await;
+    // Annotator 3: Point explanations. Two named groups of clicks, then the question.
+    page.eval("document.getElementById('logout').click(); true")
+        .await
+        .unwrap();
+    page.wait_for("location.pathname === '/login'").await;
+    page.login(&base, &explainer.token).await;
+    page.goto(&format!("{base}/explain")).await;
+    page.wait_for("document.body.dataset.ready && document.body.dataset.ready !== 'empty'")
+        .await;
+    let (x, y) = page.image_point(0.9, 0.85).await;
+    page.click(x, y).await;
+    page.eval("document.getElementById('label').focus(); true")
+        .await
+        .unwrap();
+    page.type_text("bright <i>corner</i>").await;
+    page.key("Enter", "Enter", 13, "\r", 0).await; // accept group 1
+    page.wait_for("document.querySelectorAll('#groups li').length === 1")
+        .await;
+    page.key("Escape", "Escape", 27, "", 0).await;
+    for fy in [0.2, 0.5, 0.8, 0.9] {
+        let (x, y) = page.image_point(0.08, fy).await;
+        page.click(x, y).await;
+    }
+    page.key("z", "KeyZ", 90, "z", 0).await; // undo the fourth click
+    page.wait_for("document.getElementById('count').textContent === '3'")
+        .await;
+    page.eval("document.getElementById('label').focus(); true")
+        .await
+        .unwrap();
+    page.type_text("dark side").await;
+    page.key("Enter", "Enter", 13, "\r", 0).await; // accept group 2
+    page.wait_for("document.querySelectorAll('#groups li').length === 2")
+        .await;
+    // Markup typed by the annotator is shown as text.
+    assert_eq!(
+        page.eval("document.querySelectorAll('#groups i').length")
+            .await
+            .unwrap(),
+        0
+    );
+    page.eval("document.getElementById('question').focus(); true")
+        .await
+        .unwrap();
+    page.type_text("Which part of the image is brightest?")
+        .await;
+    page.key("Enter", "Enter", 13, "\r", 2).await; // Ctrl+Enter: ask
+    page.wait_for("document.querySelectorAll('#turns li').length === 4")
+        .await;
+    let kinds = page
+        .eval("[...document.querySelectorAll('#turns li')].map((li) => li.className).join(' ')")
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds, "turn question turn draft turn send_back turn revision",
+        "the first answer cited group 3 and went back by itself"
+    );
+    page.eval("document.activeElement.blur(); window.scrollTo(0, 0); true")
+        .await
+        .unwrap();
+    page.screenshot("point_explanations").await;
+    page.key("a", "KeyA", 65, "", 1).await; // Alt+a: accept
+    page.wait_for("document.body.dataset.ready === 'empty'")
+        .await;
+    let done = store.done_tasks(TaskKind::PointExplanations).await.unwrap();
+    assert_eq!(done.len(), 1);
+    let work: Value = serde_json::from_str(&done[0].state).unwrap();
+    assert_eq!(work["question"], "Which part of the image is brightest?");
+    assert_eq!(work["groups"][0]["label"], "bright <i>corner</i>");
+    assert_eq!(work["groups"][1]["points"].as_array().unwrap().len(), 3);
+    let turns = store
+        .trail_turns(pixmo_annotate::store::Trail::PointExplanations, done[0].id)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = turns.iter().map(|t| t.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["question", "draft", "send_back", "revision", "accept"]
+    );
+    assert!(
+        turns[4]
+            .text
+            .contains("<point group=\"2\">dark side</point>")
+    );
+
+    page.eval("document.getElementById('logout').click(); true")
+        .await
+        .unwrap();
+    page.wait_for("location.pathname === '/login'").await;
     page.wait_for("document.querySelector('input[name=token]')")
         .await;
     page.screenshot("login").await;

@@ -6,6 +6,7 @@ mod common;
 mod ama;
 mod browser;
 mod crash;
+mod explain;
 mod http;
 mod import;
 mod llama;

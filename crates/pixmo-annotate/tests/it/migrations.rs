@@ -30,7 +30,7 @@ async fn migrations_apply_once_and_are_idempotent() {
 
         // Re-opening (which migrates) keeps the data and the single record per version.
         let store = Store::open(&db.url).await.unwrap();
-        assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2]);
+        assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3]);
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM annotators")
             .fetch_one(store.pool())
             .await

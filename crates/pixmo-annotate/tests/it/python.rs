@@ -1,8 +1,9 @@
 //! The export read back by independent readers: Hugging Face `datasets` (images decoded
-//! through the `Image` feature) and pyarrow (the trail joined to the rows by id). Needs
+//! through the `Image` feature) and pyarrow (the trails joined to the rows by id), and
+//! checked by `pixmo audit` (`pixmo_audit::audit`, the library behind the command). Needs
 //! `PIXMO_PYTHON` with `datasets` (`.ci/run` makes that venv); skipped otherwise unless `CI`.
 
-use pixmo_annotate::store::{Turn, TurnKind, now_us};
+use pixmo_annotate::store::{Trail, Turn, TurnKind, now_us};
 use pixmo_annotate::{ExportOptions, TaskKind, TaskMode};
 
 use crate::common::{invite, seeded_store, sqlite};
@@ -14,6 +15,7 @@ fn turn(kind: TurnKind, who: &str, text: &str, model: bool) -> Turn {
         kind,
         annotator_id: who.to_string(),
         text: text.to_string(),
+        detail: None,
         model_name: model.then(|| "scripted".to_string()),
         model_sha256: model.then(|| "0".repeat(64)),
         prompt_id: model.then(|| "annotate.ama.draft.v1".to_string()),
@@ -49,6 +51,7 @@ async fn hugging_face_datasets_loads_the_export() {
         &[
             (TaskKind::Points, TaskMode::Counting),
             (TaskKind::AskModelAnything, TaskMode::Pointing),
+            (TaskKind::PointExplanations, TaskMode::Pointing),
         ],
     )
     .await;
@@ -86,6 +89,39 @@ async fn hugging_face_datasets_loads_the_export() {
             )
             .await
             .unwrap();
+
+        // Point-Explanations: a draft citing nothing, sent back, a revision citing both
+        // groups (pixel points of the 64x48 image), accepted.
+        let task = store
+            .claim(&eve, TaskKind::PointExplanations, now_us(), hour)
+            .await
+            .unwrap()
+            .unwrap();
+        let work = r#"{"question":"Where is it brightest?","groups":[{"label":"bright corner","points":[{"x":63,"y":47}]},{"label":"dark edge","points":[{"x":1,"y":10},{"x":1,"y":30}]}]}"#;
+        let answer = "The <point group=\"1\">bottom-right corner</point> is brightest; the <point group=\"2\">left edge</point> is dark.";
+        for t in [
+            turn(TurnKind::Question, &eve, "Where is it brightest?", false),
+            turn(TurnKind::Draft, &eve, "Bottom right.", true),
+            turn(TurnKind::SendBack, &eve, "Cite the marked places.", false),
+            turn(TurnKind::Revision, &eve, answer, true),
+        ] {
+            store
+                .add_trail_turn(Trail::PointExplanations, task.id, &t)
+                .await
+                .unwrap();
+        }
+        let accept = turn(TurnKind::Accept, &eve, answer, false);
+        store
+            .accept_trail_answer(
+                Trail::PointExplanations,
+                task.id,
+                &eve,
+                &accept,
+                work,
+                now_us(),
+            )
+            .await
+            .unwrap();
     }
     let out = tempfile::tempdir().unwrap();
     // `PIXMO_KEEP_EXPORT=DIR` writes the export there instead, to inspect it (`pixmo audit`).
@@ -101,7 +137,19 @@ async fn hugging_face_datasets_loads_the_export() {
     )
     .await
     .unwrap();
-    assert_eq!((report.points_rows, report.ask_model_anything_rows), (4, 2));
+    assert_eq!(
+        (
+            report.points_rows,
+            report.ask_model_anything_rows,
+            report.point_explanations_rows
+        ),
+        (4, 2, 2)
+    );
+    // `pixmo audit` passes on every exported dataset (VLM-free lineage, provenance, ids).
+    for dataset in ["points", "ask_model_anything", "point_explanations"] {
+        let audit = pixmo_audit::audit(&out_dir.join(dataset)).await.unwrap();
+        assert!(audit.passed(), "{dataset}:\n{}", audit.render());
+    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_export.py");
     let result = std::process::Command::new(&python)
         .arg(script)
@@ -118,4 +166,8 @@ async fn hugging_face_datasets_loads_the_export() {
     );
     eprint!("{stdout}");
     assert!(stdout.contains("points: 4 rows, images decode"), "{stdout}");
+    assert!(
+        stdout.contains("point_explanations: 2 rows, 4 citations"),
+        "{stdout}"
+    );
 }

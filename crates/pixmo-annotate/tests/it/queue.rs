@@ -152,7 +152,7 @@ async fn claimer_processes_never_share_a_task() {
             "{}: a task went to two processes",
             db.label
         );
-        assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2]);
+        assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3]);
         store.close().await;
     }
 }

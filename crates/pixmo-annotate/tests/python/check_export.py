@@ -39,6 +39,27 @@ for r in rows:
     kinds = [t["kind"] for t in turns]
     assert kinds[0] == "question" and kinds[-1] == "accept", kinds
     assert turns[-1]["text"] == r["answer"]
+pe = load("point_explanations")
+assert pe[0]["image"].size == (pe[0]["width"], pe[0]["height"])
+citations = 0
+for r in pe:
+    n = r["parsed_response"].count("<|POINT|>")
+    assert n >= 1 and n == len(r["alt_text"]) == len(r["inline_text"]) == len(r["points"]), r
+    for group in r["points"]:
+        assert group, r
+        for p in group:
+            for v in (p["x"], p["y"]):
+                assert 0.0 <= v <= 100.0 and abs(v * 10 - round(v * 10)) < 1e-9, p
+    assert r["provenance"]["vlm_free"], r["provenance"]
+    citations += n
+print(f"point_explanations: {len(pe)} rows, {citations} citations, points in percent")
+pe_trail = pq.read_table(out / "point_explanations_trail" / "train").to_pylist()
+for r in pe:
+    kinds = [t["kind"] for t in pe_trail if t["row_id"] == r["id"]]
+    assert kinds[0] == "question" and kinds[-1] == "accept" and "send_back" in kinds, kinds
+
 annotations = pq.read_table(out / "annotations" / "train").to_pylist()
-assert {a["row_id"] for a in annotations} == {r["id"] for r in rows} | {r["id"] for r in points}
+assert {a["row_id"] for a in annotations} == (
+    {r["id"] for r in rows} | {r["id"] for r in points} | {r["id"] for r in pe}
+)
 print(f"trail: {len(trail)} turns joined on row_id; annotations: {len(annotations)} rows")
