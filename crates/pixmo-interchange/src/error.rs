@@ -14,8 +14,8 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// The Label Studio file is not JSON.
-    #[error("Label Studio export is not valid JSON")]
+    /// A Label Studio or COCO file is not JSON.
+    #[error("The export is not valid JSON")]
     Json {
         /// The parser's error (with line and column).
         #[source]

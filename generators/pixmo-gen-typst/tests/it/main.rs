@@ -3,5 +3,6 @@
 mod answers;
 mod determinism;
 mod golden;
+mod ocr;
 mod sandbox;
 mod util;
