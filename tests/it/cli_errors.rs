@@ -242,7 +242,7 @@ fn each_plan_error_gets_the_hint_for_its_variant() {
             )
         },
         "Malformed pipeline spec",
-        "`pixmo plan <dataset>` (built in: clocks, docs, count, points, cap, cap_qa)",
+        "`pixmo plan <dataset>` (built in: clocks, docs, count, points, count_detections, cap, cap_qa)",
     );
     plan_hint(
         |s| format!("stages = []\n{}", s.split("[[stages]]").next().unwrap()),

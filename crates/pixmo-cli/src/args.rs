@@ -253,6 +253,32 @@ pub enum Command {
         #[arg(long, default_value = "inbox")]
         out: PathBuf,
     },
+    /// Write a ready `count-detections --from` folder: real detections (OpenCV Haar
+    /// cascades, run once by pipelines/pixmo-count/testdata/detect.py) over photographs from
+    /// scikit-image's wheel on PyPI (SHA-256 pinned).
+    SampleDetections {
+        /// Folder to write (`images.json`, `detections.json`, `images/`).
+        #[arg(long, default_value = "detections")]
+        out: PathBuf,
+    },
+    /// Write the balanced val/test candidates of a detector-made PixMo-Count build as Label
+    /// Studio and CVAT task files for people to verify; their exports go into
+    /// `DIR/verdicts/` and the next `pixmo build count-detections --from DIR` reads them.
+    CountTasks {
+        /// The build's input folder (`images.json`, `detections.json`, the images).
+        #[arg(long)]
+        from: PathBuf,
+        /// The spec the build uses (default: the built-in `count-detections` spec).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Folder to write (`images/`, `label-studio/`, `cvat/`, `candidates.json`).
+        #[arg(long, default_value = "tasks")]
+        out: PathBuf,
+    },
+    /// Turn an annotation tool's export of points (Label Studio JSON keypoints, CVAT for
+    /// images 1.1 points, COCO keypoints) and its images into a PixMo-Points dataset
+    /// (`OUT/points`); refused annotations go to its rejects table with the reason.
+    ImportPoints(ImportPointsArgs),
     /// Transcribe audio files with whisper; prints one JSON line per file (audio facts and
     /// the transcript with its segments, or the rejection and its reason).
     Transcribe {
@@ -272,6 +298,43 @@ pub enum Command {
     /// Train a Molmo model on pixmo shards (runs the separate `pixmo-train` binary).
     #[command(external_subcommand)]
     External(Vec<String>),
+}
+
+/// The tool that wrote an export (`pixmo import-points --from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PointsTool {
+    /// Label Studio's JSON export (`keypointlabels` results).
+    LabelStudio,
+    /// CVAT's "CVAT for images 1.1" XML (`<points>` shapes).
+    Cvat,
+    /// A COCO keypoints file (`images`, `annotations`, `categories`).
+    Coco,
+}
+
+/// Arguments of `pixmo import-points`.
+#[derive(Debug, Args, Clone)]
+pub struct ImportPointsArgs {
+    /// The tool's export file.
+    pub export: PathBuf,
+    /// Which tool wrote it.
+    #[arg(long)]
+    pub from: PointsTool,
+    /// Folder holding the images the export names (looked up by the recorded path, down to
+    /// the file name).
+    #[arg(long)]
+    pub images: PathBuf,
+    /// Output directory; the dataset goes into `<out>/points` (which must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Split of every row.
+    #[arg(long, default_value = "train")]
+    pub split: String,
+    /// `collection_method` of every row.
+    #[arg(long, value_parser = ["pointing", "counting"], default_value = "pointing")]
+    pub collection_method: String,
+    /// Time stamped into rows (RFC 3339 UTC or Unix seconds; default now).
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 /// `pixmo models ...`.
@@ -356,7 +419,7 @@ pub enum AnnotateCommand {
         /// default: the embedded SmolLM2.
         #[arg(long)]
         llm: Option<PathBuf>,
-        /// Serve without an LLM (AskModelAnything cannot draft).
+        /// Serve without an LLM (AskModelAnything and Point-Explanations cannot draft).
         #[arg(long)]
         no_llm: bool,
         /// Serve without OCR (the LLM sees no text from the image).
@@ -390,7 +453,7 @@ pub enum AnnotateCommand {
         #[arg(long, default_value = "annotate.sqlite")]
         db: String,
     },
-    /// Export finished work as Parquet datasets with provenance and the AskModelAnything trail.
+    /// Export finished work as Parquet datasets with provenance and the LLM trails.
     Export {
         /// Database.
         #[arg(long, default_value = "annotate.sqlite")]

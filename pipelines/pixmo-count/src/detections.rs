@@ -10,7 +10,7 @@
 //!
 //! Bad input is never fatal: each unusable detection or image becomes a [`Rejection`] with
 //! a kind and a reason (`bad_detection`, `unknown_image`, `unknown_category`, `box_outside`,
-//! `duplicate_image`, `no_detections`, `count_out_of_range`).
+//! `duplicate_image`, `duplicate_detection`, `no_detections`, `count_out_of_range`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,6 +50,8 @@ pub struct CountCandidate {
     pub label: String,
     /// Box centres in percent of the image.
     pub points: Vec<Percent>,
+    /// The same box centres in pixels (the detector's own unit).
+    pub centres: Vec<Pixel>,
 }
 
 /// Something the rule could not use, and why.
@@ -111,7 +113,9 @@ pub fn apply_rule(
         }
     }
     // Per image, per category: the confident box centres.
-    let mut kept: BTreeMap<u64, BTreeMap<u64, Vec<Percent>>> = BTreeMap::new();
+    let mut kept: BTreeMap<u64, BTreeMap<u64, Vec<Pixel>>> = BTreeMap::new();
+    // The same box of the same category listed again would be counted twice.
+    let mut seen: BTreeMap<(u64, u64, [u64; 4]), usize> = BTreeMap::new();
     for (index, detection) in detections.iter().enumerate() {
         let field = |name: &str| detection.get(name).and_then(Value::as_f64);
         let image_id = detection.get("image_id").and_then(Value::as_u64);
@@ -128,7 +132,7 @@ pub fn apply_rule(
                 Some(index),
                 "bad_detection",
                 format!(
-                    "detection {index} needs integer `image_id` and `category_id`, `bbox` [x, y, w, h] and a numeric `score`: {detection}"
+                    "detection {index} needs integer `image_id` and `category_id`, `bbox` [x, y, w, h] and a finite numeric `score` (NaN and infinities are not scores): {detection}"
                 ),
             ));
             continue;
@@ -188,13 +192,21 @@ pub fn apply_rule(
             ));
             continue;
         }
+        let key = (image_id, category_id, [x, y, w, h].map(f64::to_bits));
+        if let Some(first) = seen.get(&key) {
+            rejections.push(reject(
+                Some(image_id),
+                Some(index),
+                "duplicate_detection",
+                format!("detection {index} repeats detection {first} (same image, category and box); it is counted once"),
+            ));
+            continue;
+        }
+        seen.insert(key, index);
         if score < rule.score_threshold {
             continue;
         }
-        let centre = Pixel::new(x + w / 2.0, y + h / 2.0, size)
-            .map(|p| p.to_percent(size))
-            .map_err(|e| e.to_string());
-        if let Ok(point) = centre {
+        if let Ok(point) = Pixel::new(x + w / 2.0, y + h / 2.0, size) {
             kept.entry(image_id)
                 .or_default()
                 .entry(category_id)
@@ -208,7 +220,7 @@ pub fn apply_rule(
             // Most detections; ties go to the lower category id (iteration order).
             by_category
                 .iter()
-                .fold(None::<(&u64, &Vec<Percent>)>, |best, (c, p)| match best {
+                .fold(None::<(&u64, &Vec<Pixel>)>, |best, (c, p)| match best {
                     Some((_, bp)) if bp.len() >= p.len() => best,
                     _ => Some((c, p)),
                 })
@@ -238,11 +250,13 @@ pub fn apply_rule(
             ));
             continue;
         }
+        let size = sizes[&image_id];
         candidates.push(CountCandidate {
             image_id,
             category_id,
             label: categories[&category_id].clone(),
-            points: points.clone(),
+            points: points.iter().map(|p| p.to_percent(size)).collect(),
+            centres: points.clone(),
         });
     }
     (candidates, rejections)
@@ -270,6 +284,48 @@ pub fn balanced_sample(
     }
     chosen.sort_unstable();
     chosen
+}
+
+/// Parses JSON as detectors write it: Python's `json` writes a NaN score as a bare `NaN` (and
+/// infinities as `Infinity`), which is not JSON. Those tokens outside strings read as `null`,
+/// so the detection they belong to is rejected (`bad_detection`) instead of the whole file.
+///
+/// # Errors
+/// What `serde_json` says about anything else that is not JSON.
+pub fn parse_lenient_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i..];
+        let token = [&b"-Infinity"[..], b"Infinity", b"NaN"]
+            .into_iter()
+            .find(|t| rest.starts_with(t));
+        if let Some(token) = token {
+            out.extend_from_slice(b"null");
+            i += token.len();
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+        }
+        out.push(b);
+        i += 1;
+    }
+    serde_json::from_slice(&out)
 }
 
 #[cfg(test)]
@@ -361,9 +417,13 @@ mod tests {
             det(1, 1, [5.0, 5.0, 0.0, 3.0], 0.9),
             json!("garbage"),
             det(1, 1, [-1.0, 0.0, 5.0, 5.0], 0.9),
+            det(3, 2, [1.0, 1.0, 2.0, 2.0], 0.9),
+            det(3, 2, [1.0, 1.0, 2.0, 2.0], 0.8),
         ];
         let (candidates, rejections) = apply_rule(&images, &categories(), &detections, RULE);
-        assert!(candidates.is_empty(), "{candidates:?}");
+        // The repeated box counts once.
+        assert_eq!(candidates.len(), 1, "{candidates:?}");
+        assert_eq!((candidates[0].image_id, candidates[0].points.len()), (3, 1));
         let kinds: Vec<(Option<usize>, &str)> =
             rejections.iter().map(|r| (r.detection, r.kind)).collect();
         assert_eq!(
@@ -379,7 +439,7 @@ mod tests {
                 (Some(5), "bad_detection"),
                 (Some(6), "bad_detection"),
                 (Some(7), "box_outside"),
-                (None, "no_detections"),
+                (Some(9), "duplicate_detection"),
                 (None, "no_detections"),
                 (None, "no_detections"),
             ]
@@ -392,6 +452,19 @@ mod tests {
     }
 
     #[test]
+    fn bare_nan_and_infinity_read_as_null_outside_strings_only() {
+        let value = parse_lenient_json(
+            br#"[{"score": NaN, "a": "NaN \" Infinity"}, {"score": -Infinity}, Infinity]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            value,
+            json!([{"score": null, "a": "NaN \" Infinity"}, {"score": null}, null])
+        );
+        assert!(parse_lenient_json(b"[Nope]").is_err());
+    }
+
+    #[test]
     fn balanced_sampling_takes_each_count_equally_often_and_is_seeded() {
         let candidates: Vec<CountCandidate> = (0..90u64)
             .map(|i| CountCandidate {
@@ -399,6 +472,7 @@ mod tests {
                 category_id: 1,
                 label: "dog".into(),
                 points: vec![Percent::new(1.0, 1.0).unwrap(); 1 + (i % 5) as usize],
+                centres: Vec::new(),
             })
             .collect();
         let picked = balanced_sample(&candidates, 2..=4, 6, 7);

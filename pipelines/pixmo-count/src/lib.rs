@@ -4,14 +4,20 @@
 //! with its scene graph) -> `count.label` (the category, or a referring expression, and the
 //! exact point of every instance it names), plus the generic `image.validate` and
 //! `image.encode`. Two datasets share them: [`info`] (`pixmo build count`, `pipeline.toml`)
-//! and [`points_info`] (`pixmo build points`, `points.toml`). [`detections`] applies
-//! PixMo-Count's rule to any detector's COCO-format results.
+//! and [`points_info`] (`pixmo build points`, `points.toml`). [`detections_info`]
+//! (`pixmo build count-detections --from DIR`, `count-detections.toml`) makes `count` rows
+//! from any detector's COCO-format results: [`detections`] applies PixMo-Count's rule,
+//! [`inputs`] reads the folder, draws the balanced splits and reads human verdicts, and
+//! [`tasks`] writes the val/test candidates as Label Studio and CVAT tasks.
 
 pub mod card;
 pub mod detections;
+pub mod inputs;
+pub mod sample;
 pub mod stages;
+pub mod tasks;
 
-use pixmo_pipeline::{About, PipelineInfo, Spec};
+use pixmo_pipeline::{About, OpenedSource, PipelineInfo, SourceRequest, Spec};
 
 /// The default PixMo-Count spec.
 pub const COUNT_SPEC: &str = include_str!("../pipeline.toml");
@@ -22,6 +28,10 @@ pub const POINTS_SPEC: &str = include_str!("../points.toml");
 pub const COUNT_SPECS: &[Spec] = &[Spec::new("pipeline.toml", COUNT_SPEC)];
 /// PixMo-Points' shipped specs.
 pub const POINTS_SPECS: &[Spec] = &[Spec::new("points.toml", POINTS_SPEC)];
+/// The default spec of PixMo-Count from a detector's output.
+pub const DETECTIONS_SPEC: &str = include_str!("../count-detections.toml");
+/// Its shipped specs.
+pub const DETECTIONS_SPECS: &[Spec] = &[Spec::new("count-detections.toml", DETECTIONS_SPEC)];
 
 const HOW_MADE: &str = "Every image is a scene rendered from a seed by pixmo-gen-count (17 \
     object categories in 12 named colours, sizes, poses, clutter, occlusion, patterned \
@@ -57,8 +67,8 @@ pub const POINTS_ABOUT: About = About {
         "PixMo-Points",
         "Pointing data in PixMo-Points' layout (`points`, `count`, `label`, \
          `collection_method`) made from code: a referring expression that follows from the \
-         scene graph (`red stars`, `the largest mug`, or something that is not there) with \
-         the point of every instance it names; up to 40 targets per image, 15 % \"not \
+         scene graph (`red stars`, `the largest mug`, `stars left of the red ring`, or \
+         something that is not there) with the point of every instance it names; up to 40 targets per image, 15 % \"not \
          present\" rows.",
     )
 };
@@ -95,8 +105,89 @@ pub fn points_info() -> PipelineInfo {
     }
 }
 
-/// Registers the stages (both datasets share them).
+/// PixMo-Count's rows from a detector's output (`--from DIR`); writes dataset `count`.
+#[must_use]
+pub fn detections_info() -> PipelineInfo {
+    PipelineInfo {
+        name: "count_detections",
+        about: DETECTIONS_ABOUT,
+        specs: DETECTIONS_SPECS,
+        released_size: Some(37_996),
+        // Built from collected inputs, not from `--count`: no reference build.
+        reference_count: 0,
+        register,
+        card: card::extension,
+        source: Some(open_detections),
+    }
+}
+
+/// The card prose of a count dataset made from detections.
+pub const DETECTIONS_ABOUT: About = About {
+    how_made: "A detector ran over the images; per image the category with the most \
+        detections scoring at least the spec's threshold was kept, with a point at the centre \
+        of each of its boxes, when the count fell in the spec's range (PixMo-Count's rule). \
+        Val and test hold the same number of images of every count; candidates people checked \
+        in Label Studio or CVAT carry a `verification` source in provenance",
+    limitations: &[
+        "Points are box centres from a detector, not clicks: an unverified row is only as \
+         right as the detector.",
+    ],
+    ..About::new(
+        "PixMo-Count (detector)",
+        "Counting data in PixMo-Count's layout (`count`, `points`, `label`) from a \
+         detector's COCO-format results: the detector is named in every row's provenance.",
+    )
+};
+
+/// Opens `--from DIR` (see [`inputs`]) as the build's records.
+///
+/// # Errors
+/// A message for a missing or malformed input, a spec without `count.detections`, or
+/// inputs that changed since the dataset folder was first built.
+pub fn open_detections(request: &SourceRequest<'_>) -> Result<OpenedSource, String> {
+    let open = inputs::OpenRequest {
+        from: request.path,
+        splits: request.splits,
+        stages: request.stages,
+    };
+    let (read, assignment, verdicts) = inputs::assign(&open).map_err(|e| e.to_string())?;
+    let mut digests = read.digests.clone();
+    for file in &verdicts {
+        digests.insert(file.name.clone(), file.sha256.clone());
+    }
+    inputs::check_ledger(
+        request.path,
+        request.dataset_root,
+        &digests,
+        request.take_new,
+    )
+    .map_err(|e| e.to_string())?;
+    let counts: Vec<String> = assignment
+        .records
+        .iter()
+        .map(|(split, list)| format!("{split} {}", list.len()))
+        .collect();
+    let verdict_count: usize = verdicts.iter().map(|f| f.verdicts.len()).sum();
+    Ok(OpenedSource {
+        report: format!(
+            "count-detections: {} images, {} candidates, {} rejections, {verdict_count} verdicts from {} files; records: {}",
+            read.images.len(),
+            read.candidates.len(),
+            read.rejections.len(),
+            verdicts.len(),
+            counts.join(", ")
+        ),
+        source: std::sync::Arc::new(inputs::DetectionsSource::new(
+            format!("detections {}", request.path.display()),
+            &assignment,
+        )),
+    })
+}
+
+/// Registers the stages (the three datasets share them).
 pub fn register(registry: &mut pixmo_dag::StageRegistry) {
     registry.register::<stages::scene::SceneConfig>();
     registry.register::<stages::label::LabelConfig>();
+    registry.register::<stages::detections::DetectionsConfig>();
+    registry.register::<stages::image::ImageConfig>();
 }

@@ -1,12 +1,15 @@
-//! The stages on real records: counts, balanced splits, "not present" rows, and the rows'
-//! points written as Molmo answers, parsed back and scored perfect by `pixmo-eval`.
+//! The stages on real records: counts, balanced splits, "not present" rows, spatial
+//! expressions, and the rows' points written as Molmo answers, parsed back and scored
+//! perfect by `pixmo-eval` against the instances' visible masks carried in the scene.
 
 use pixmo_core::SeedKey;
 use pixmo_count::stages::label::{LabelConfig, Task};
 use pixmo_count::stages::scene::SceneConfig;
 use pixmo_dag::registry::StageConfig;
 use pixmo_dag::{Record, StageContext, Value};
+use pixmo_eval::mask::{Mask, RleJson};
 use pixmo_eval::pointing::{PointsGold, Tolerance, score_points};
+use pixmo_gen_count::{Instance, QueryKind, present_queries};
 use pixmo_points::{ImageSize, Percent, Pixel, extract_points, pointing_answer};
 
 fn scene_config(min: u32, max: u32) -> SceneConfig {
@@ -61,29 +64,63 @@ fn text_of(record: &Record, name: &str) -> String {
     }
 }
 
-/// The row's points as a model answer, parsed and scored against the scene's own points.
-fn answer_scores_perfect(record: &Record) {
+/// The scene's instances and their visible masks (read with `pixmo-eval`'s COCO reader).
+fn scene_of(record: &Record) -> (ImageSize, Vec<Instance>, Vec<Mask>) {
     let scene = record.json("scene").unwrap();
     let size = ImageSize::new(
         scene["width"].as_u64().unwrap() as u32,
         scene["height"].as_u64().unwrap() as u32,
     )
     .unwrap();
+    let instances: Vec<Instance> = serde_json::from_value(scene["instances"].clone()).unwrap();
+    let masks: Vec<Mask> = scene["masks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| Mask::from_json(&serde_json::from_value::<RleJson>(m.clone()).unwrap()).unwrap())
+        .collect();
+    assert_eq!(masks.len(), instances.len());
+    (size, instances, masks)
+}
+
+/// The instances the row's points name: each written point, read back into pixels, lies on
+/// the visible mask of exactly one instance, and no instance is named twice.
+fn named_instances(record: &Record) -> Vec<usize> {
+    let (size, _, masks) = scene_of(record);
+    let mut named: Vec<usize> = points_of(record)
+        .iter()
+        .map(|p| {
+            let on: Vec<usize> = (0..masks.len())
+                .filter(|&i| masks[i].contains(p.to_pixels(size)))
+                .collect();
+            assert_eq!(on.len(), 1, "{p:?} lies on one visible mask: {on:?}");
+            on[0]
+        })
+        .collect();
+    named.sort_unstable();
+    let before = named.len();
+    named.dedup();
+    assert_eq!(named.len(), before, "an instance is named twice");
+    named
+}
+
+/// The row's points as a model answer, parsed and scored perfect against the masks of the
+/// instances they name (a point is correct only inside its instance's visible mask).
+fn answer_scores_perfect(record: &Record) {
+    let (size, instances, masks) = scene_of(record);
+    let named = named_instances(record);
     let answer = pointing_answer(&points_of(record), &text_of(record, "label"));
     let predicted = extract_points(&answer);
     assert_eq!(predicted.len(), count_of(record) as usize, "{answer}");
-    // The gold: the scene's pixel points of exactly the labelled instances, found again by
-    // matching, within one pixel (rounding to one decimal of a percent moves < 0.5 px).
-    let gold_points: Vec<Pixel> = points_of(record)
-        .iter()
-        .map(|p| p.to_pixels(size))
-        .collect();
     let gold = PointsGold {
         size,
-        points: gold_points,
-        masks: None,
+        points: named
+            .iter()
+            .map(|&i| Pixel::new(instances[i].point[0], instances[i].point[1], size).unwrap())
+            .collect(),
+        masks: Some(named.iter().map(|&i| masks[i].clone()).collect()),
     };
-    let s = score_points(&predicted, &gold, Tolerance::Pixels(1.0));
+    let s = score_points(&predicted, &gold, Tolerance::Pixels(0.0));
     assert_eq!(s.f1, 1.0, "{answer}");
 }
 
@@ -109,6 +146,11 @@ fn count_rows_name_the_target_and_every_instance() {
             "{target}"
         );
         zero += usize::from(targets == 0);
+        let (_, instances, _) = scene_of(&record);
+        let target_instances: Vec<usize> = (0..instances.len())
+            .filter(|&i| instances[i].category.plural() == text_of(&record, "label"))
+            .collect();
+        assert_eq!(named_instances(&record), target_instances);
         answer_scores_perfect(&record);
     }
     assert!(zero > 0, "count 0 (not present) occurs");
@@ -125,21 +167,84 @@ fn points_rows_mix_expressions_and_not_present() {
     let label: LabelConfig =
         toml::from_str("task = \"points\"\nnot_present_fraction = 0.3").unwrap();
     let scene = scene_config(1, 25);
-    let (mut absent, mut superlative, mut coloured) = (0, 0, 0);
+    let mut kinds = std::collections::BTreeMap::new();
+    let mut absent = 0;
     for index in 0..200 {
         let record = run("train", index, &scene, &label);
         let label_text = text_of(&record, "label");
         let method = text_of(&record, "collection_method");
         assert!(method == "pointing" || method == "counting");
-        absent += usize::from(count_of(&record) == 0);
-        superlative += usize::from(label_text.starts_with("the "));
-        coloured += usize::from(label_text.contains(' ') && !label_text.starts_with("the "));
         answer_scores_perfect(&record);
+        if count_of(&record) == 0 {
+            absent += 1;
+            continue;
+        }
+        // The points name exactly the instances of the scene-graph query with this label.
+        let (_, instances, _) = scene_of(&record);
+        let query = present_queries(&instances)
+            .into_iter()
+            .find(|q| q.label == label_text)
+            .unwrap_or_else(|| panic!("`{label_text}` is a query of the scene"));
+        let mut want = query.instances.clone();
+        want.sort_unstable();
+        assert_eq!(named_instances(&record), want, "{label_text}");
+        *kinds.entry(format!("{:?}", query.kind)).or_insert(0) += 1;
+        if query.kind == QueryKind::Spatial {
+            assert!(
+                [
+                    " left of the ",
+                    " right of the ",
+                    " above the ",
+                    " below the "
+                ]
+                .iter()
+                .any(|w| label_text.contains(w)),
+                "{label_text}"
+            );
+        }
     }
-    assert!(
-        absent >= 8 && superlative > 0 && coloured > 0,
-        "{absent} {superlative} {coloured}"
-    );
+    let n = |k: &str| kinds.get(k).copied().unwrap_or(0);
+    assert!(absent >= 8, "{absent} not present");
+    for kind in ["Category", "ColorCategory", "Spatial"] {
+        assert!(n(kind) >= 10, "{kind}: {kinds:?}");
+    }
+    assert!(n("Largest") + n("Smallest") > 0, "{kinds:?}");
+}
+
+/// Labels are checked, not trusted: a scene whose masks do not match its points (here the
+/// masks of two instances swapped) is rejected by the label stage, not written.
+#[test]
+fn a_point_off_its_visible_mask_is_rejected() {
+    let label: LabelConfig = toml::from_str("task = \"count\"").unwrap();
+    let scene_stage = scene_config(3, 3).build().unwrap();
+    let mut record = Record::new(SeedKey {
+        run_seed: 3,
+        dataset: "count".into(),
+        split: "train".into(),
+        record_index: 0,
+    });
+    let cx = |name: &str| StageContext {
+        stage: name.into(),
+        seed: 0,
+    };
+    scene_stage.process(&mut record, &cx("scene")).unwrap();
+    let mut graph = record.json("scene").unwrap().clone();
+    let target = graph["target"].clone();
+    let instances = graph["instances"].as_array().unwrap().clone();
+    let a = instances
+        .iter()
+        .position(|i| i["category"] == target)
+        .unwrap();
+    let b = usize::from(a == 0);
+    let masks = graph["masks"].as_array_mut().unwrap();
+    masks.swap(a, b);
+    record.set("scene", Value::Json(graph));
+    let reject = label
+        .build()
+        .unwrap()
+        .process(&mut record, &cx("label"))
+        .unwrap_err();
+    assert_eq!(reject.kind, "label_check", "{}", reject.message);
 }
 
 #[test]

@@ -114,8 +114,8 @@ pub fn annotate(command: AnnotateCommand) -> anyhow::Result<ExitCode> {
                 },
             ))?;
             eprintln!(
-                "exported {} points rows and {} ask_model_anything rows",
-                report.points_rows, report.ask_model_anything_rows
+                "exported {} points rows, {} ask_model_anything rows and {} point_explanations rows",
+                report.points_rows, report.ask_model_anything_rows, report.point_explanations_rows
             );
             for file in &report.files {
                 eprintln!("  {}", file.path.display());

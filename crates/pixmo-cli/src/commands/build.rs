@@ -57,7 +57,8 @@ fn open_source(
     take_new: bool,
 ) -> anyhow::Result<Option<std::sync::Arc<dyn pixmo_dag::RecordSource>>> {
     let dataset = &plan.spec.dataset;
-    let opener = crate::registry::find(dataset).and_then(|p| p.source);
+    // The pipeline named on the command line: `count-detections` builds dataset `count`.
+    let opener = crate::registry::find(&args.pipeline.dataset).and_then(|p| p.source);
     match (opener, &args.inbox, args.count) {
         (None, None, Some(_)) => Ok(None),
         (None, None, None) => {
@@ -67,7 +68,8 @@ fn open_source(
             bail!("`{dataset}` is generated from a seed; it takes --count, not --inbox")
         }
         (Some(_), None, _) => bail!(
-            "`{dataset}` is built from collected inputs: give --inbox DIR (cap: a folder of manifests, or one manifest) or --from DIR (cap_qa: a finished PixMo-Cap dataset)"
+            "`{}` is built from collected inputs: give --inbox DIR (cap: a folder of manifests, or one manifest) or --from DIR (cap_qa: a finished PixMo-Cap dataset; count-detections: a folder of detections, see pipelines/pixmo-count/README.md)",
+            args.pipeline.dataset
         ),
         (Some(_), Some(_), Some(_)) => {
             bail!("`{dataset}` counts what its --inbox holds; leave out --count")
@@ -78,6 +80,7 @@ fn open_source(
                 path: inbox,
                 dataset_root: &root,
                 splits: &plan.spec.splits,
+                stages: &plan.spec.stages,
                 take_new: take_new || args.seal_only,
                 now_us: now_us(),
             };

@@ -2,8 +2,10 @@
 
 mod annotate;
 mod build;
+mod count_tasks;
 mod eval;
 mod hints;
+mod import_points;
 mod launch;
 mod misc;
 mod models;
@@ -85,6 +87,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::CountTasks { from, spec, out } => count_tasks::run(&from, spec, &out),
+        Command::ImportPoints(args) => import_points::run(&args),
+        Command::SampleDetections { out } => count_tasks::sample(&out),
         Command::External(args) => misc::external(&args),
     }
 }
@@ -127,7 +132,11 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
         },
     };
     let mut spec = PipelineSpec::parse(&text, &origin)?;
-    if spec.dataset != args.dataset.replace('-', "_") {
+    // A pipeline may build another's dataset (`count-detections` writes `count` rows).
+    let expected = registry::default_spec(&args.dataset)
+        .and_then(|built_in| PipelineSpec::parse(built_in, &origin).ok())
+        .map_or_else(|| args.dataset.replace('-', "_"), |s| s.dataset);
+    if spec.dataset != expected {
         bail!(
             "Pipeline spec `{}` builds dataset `{}`, not `{}`",
             origin.display(),

