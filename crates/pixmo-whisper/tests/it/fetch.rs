@@ -275,6 +275,6 @@ fn models_are_found_by_name() {
     let error = WhisperSpec::named("large").unwrap_err();
     assert_eq!(
         error.to_string(),
-        "Unknown whisper model `large`; known: tiny.en, base"
+        "Unknown whisper model `large`; known: tiny.en, base, tiny.en-q8_0, base-q8_0"
     );
 }
