@@ -11,8 +11,53 @@ use serde::{Deserialize, Serialize};
 /// retyped ones. Written into every row's provenance and every shard's metadata.
 pub const SCHEMA_VERSION: &str = "1.0.0";
 
-/// Field-metadata value describing point coordinates in every dataset.
+/// Field-metadata `unit` of percent point columns (PixMo-Points, Point-Explanations).
 pub const POINT_UNIT: &str = "percent";
+
+/// Field-metadata `unit` of pixel point columns (PixMo-Count).
+pub const PIXEL_UNIT: &str = "pixels";
+
+/// How a dataset's point columns are measured (PIXMO_DATA.md §3.5): PixMo-Points in
+/// percent of the image, PixMo-Count in pixels of the row's image. Written into the Arrow
+/// field metadata (`unit`) so a reader converts at the boundary and never mixes the two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PointUnit {
+    /// Percent of the image width and height, 0–100, one decimal ([`Point`]).
+    Percent,
+    /// Pixels of the row's image (`width`, `height`), one decimal ([`PixelPoint`]).
+    Pixels,
+}
+
+impl PointUnit {
+    /// The field-metadata value: [`POINT_UNIT`] or [`PIXEL_UNIT`].
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PointUnit::Percent => POINT_UNIT,
+            PointUnit::Pixels => PIXEL_UNIT,
+        }
+    }
+
+    /// The unit a field-metadata value names, if any.
+    #[must_use]
+    pub fn from_metadata(value: &str) -> Option<PointUnit> {
+        match value {
+            POINT_UNIT => Some(PointUnit::Percent),
+            PIXEL_UNIT => Some(PointUnit::Pixels),
+            _ => None,
+        }
+    }
+
+    /// A stored point `(x, y)` of an image `width` x `height` as fractions of the width and
+    /// height (0–1), whatever the unit.
+    #[must_use]
+    pub fn to_unit_square(self, x: f64, y: f64, width: u32, height: u32) -> (f64, f64) {
+        match self {
+            PointUnit::Percent => (x / 100.0, y / 100.0),
+            PointUnit::Pixels => (x / f64::from(width), y / f64::from(height)),
+        }
+    }
+}
 
 /// A point in percent of the image size: `x` from the left edge, `y` from the top edge,
 /// both in 0–100 with one decimal (Molmo's `point_scale=100` convention).
@@ -34,6 +79,35 @@ impl Point {
             x: round1((x / f64::from(width) * 100.0).clamp(0.0, 100.0)),
             y: round1((y / f64::from(height) * 100.0).clamp(0.0, 100.0)),
         }
+    }
+}
+
+/// A point in pixels of the row's image (PixMo-Count's convention): `x` from the left edge
+/// in 0–`width`, `y` from the top edge in 0–`height`, one decimal.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PixelPoint {
+    /// Horizontal position, pixels from the left edge (0–width, one decimal).
+    pub x: f64,
+    /// Vertical position, pixels from the top edge (0–height, one decimal).
+    pub y: f64,
+}
+
+impl PixelPoint {
+    /// A point from pixel coordinates, kept inside an image `width` x `height` and rounded
+    /// to one decimal.
+    #[must_use]
+    pub fn rounded(x: f64, y: f64, width: u32, height: u32) -> PixelPoint {
+        let round1 = |v: f64| (v * 10.0).round() / 10.0;
+        PixelPoint {
+            x: round1(x.clamp(0.0, f64::from(width))),
+            y: round1(y.clamp(0.0, f64::from(height))),
+        }
+    }
+
+    /// The point in percent of an image `width` x `height` ([`Point::from_pixels`]).
+    #[must_use]
+    pub fn to_percent(self, width: u32, height: u32) -> Point {
+        Point::from_pixels(self.x, self.y, width, height)
     }
 }
 
@@ -145,18 +219,35 @@ pub fn point_type() -> DataType {
     ]))
 }
 
-/// A `list<struct<x, y>>` column with the point unit in its field metadata.
+/// A `list<struct<x, y>>` column in percent, with the unit in its field metadata.
 #[must_use]
 pub fn points_field(name: &str) -> Field {
     list_of(name, point_type(), false).with_metadata(point_metadata())
 }
 
-/// Field metadata that documents the point convention.
+/// A `list<struct<x, y>>` column in pixels, with the unit in its field metadata.
+#[must_use]
+pub fn pixel_points_field(name: &str) -> Field {
+    list_of(name, point_type(), false).with_metadata(unit_metadata(PointUnit::Pixels))
+}
+
+/// Field metadata that documents the percent point convention.
 #[must_use]
 pub fn point_metadata() -> HashMap<String, String> {
+    unit_metadata(PointUnit::Percent)
+}
+
+/// Field metadata that documents a point convention: `unit`, `range`, `decimals`,
+/// `origin`.
+#[must_use]
+pub fn unit_metadata(unit: PointUnit) -> HashMap<String, String> {
+    let range = match unit {
+        PointUnit::Percent => "0-100",
+        PointUnit::Pixels => "0-width, 0-height",
+    };
     HashMap::from([
-        ("unit".to_string(), POINT_UNIT.to_string()),
-        ("range".to_string(), "0-100".to_string()),
+        ("unit".to_string(), unit.as_str().to_string()),
+        ("range".to_string(), range.to_string()),
         ("decimals".to_string(), "1".to_string()),
         ("origin".to_string(), "top-left".to_string()),
     ])

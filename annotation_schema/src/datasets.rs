@@ -12,8 +12,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{
-    ImageData, Point, Provenance, common_fields, list_field, opt_str_field, point_metadata,
-    point_type, points_field, str_field, str_list_field,
+    ImageData, PixelPoint, Point, PointUnit, Provenance, common_fields, list_field, opt_str_field,
+    pixel_points_field, point_metadata, point_type, points_field, str_field, str_list_field,
 };
 
 /// A PixMo dataset pixmo can build.
@@ -85,6 +85,17 @@ impl Dataset {
     #[must_use]
     pub fn from_name(name: &str) -> Option<Dataset> {
         Dataset::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The unit of this dataset's `points` column (PIXMO_DATA.md §3.5): percent for
+    /// PixMo-Points and Point-Explanations, pixels for PixMo-Count; `None` without one.
+    #[must_use]
+    pub fn point_unit(self) -> Option<PointUnit> {
+        match self {
+            Dataset::Points | Dataset::PointExplanations => Some(PointUnit::Percent),
+            Dataset::Count => Some(PointUnit::Pixels),
+            _ => None,
+        }
     }
 
     /// The id column and Arrow schema of this dataset's shards.
@@ -314,7 +325,7 @@ fn own_fields(dataset: Dataset) -> (&'static str, Vec<Field>) {
                 str_field("id"),
                 opt_str_field("image_url"),
                 i32_field("count"),
-                points_field("points"),
+                pixel_points_field("points"),
                 str_field("label"),
             ],
         ),
@@ -635,8 +646,9 @@ row!(
         image_url: Option<String>,
         /// Number of objects.
         count: i32,
-        /// Object centres in percent (0–100, one decimal).
-        points: Vec<Point>,
+        /// Object centres in pixels of this row's image (x from the left edge in 0–width, y
+        /// from the top edge in 0–height, one decimal), as PixMo-Count stores them.
+        points: Vec<PixelPoint>,
         /// Object class.
         label: String,
     }
@@ -667,14 +679,44 @@ mod tests {
         for dataset in Dataset::ALL {
             let s = dataset.schema();
             assert!(s.schema.field_with_name(s.id_column).is_ok(), "{dataset}");
-            if let Ok(points) = s.schema.field_with_name("points") {
-                assert_eq!(
-                    points.metadata().get("unit").map(String::as_str),
-                    Some("percent")
-                );
-            }
+            let unit = s
+                .schema
+                .field_with_name("points")
+                .ok()
+                .map(|f| f.metadata()["unit"].clone());
+            assert_eq!(
+                unit.as_deref(),
+                dataset.point_unit().map(PointUnit::as_str),
+                "{dataset}"
+            );
             assert_eq!(Dataset::from_name(dataset.name()), Some(dataset));
         }
+        // PIXMO_DATA.md §3.5: PixMo-Points in percent, PixMo-Count in pixels.
+        assert_eq!(Dataset::Points.point_unit(), Some(PointUnit::Percent));
+        assert_eq!(Dataset::Count.point_unit(), Some(PointUnit::Pixels));
+        let count = Dataset::Count.schema().schema;
+        let meta = count.field_with_name("points").unwrap().metadata();
+        assert_eq!(meta["unit"], "pixels");
+        assert_eq!(meta["range"], "0-width, 0-height");
+    }
+
+    #[test]
+    fn units_map_to_the_unit_square_through_the_image_size() {
+        // The centre of a 640 x 480 image, in each unit.
+        assert_eq!(
+            PointUnit::Pixels.to_unit_square(320.0, 240.0, 640, 480),
+            (0.5, 0.5)
+        );
+        assert_eq!(
+            PointUnit::Percent.to_unit_square(50.0, 50.0, 640, 480),
+            (0.5, 0.5)
+        );
+        assert_eq!(PointUnit::from_metadata("pixels"), Some(PointUnit::Pixels));
+        assert_eq!(PointUnit::from_metadata("px"), None);
+        let p = PixelPoint::rounded(300.04, 460.96, 448, 448);
+        assert_eq!((p.x, p.y), (300.0, 448.0), "kept inside the image");
+        let q = p.to_percent(448, 448);
+        assert_eq!((q.x, q.y), (67.0, 100.0));
     }
 
     #[test]

@@ -8,9 +8,12 @@
 //! struct.
 //!
 //! Conventions every dataset shares:
-//! - Points are percent of image width/height, 0–100, one decimal, origin top-left
-//!   (Molmo's convention). The unit is written in the Arrow field metadata
-//!   ([`common::POINT_UNIT`]).
+//! - Points are in each released dataset's own unit (PIXMO_DATA.md §3.5): percent of image
+//!   width/height, 0–100, one decimal, origin top-left for PixMo-Points and
+//!   Point-Explanations (Molmo's `point_scale=100`); pixels of the row's image, one decimal,
+//!   origin top-left for PixMo-Count. [`Dataset::point_unit`] says which, and the unit is
+//!   written in the Arrow field metadata ([`common::POINT_UNIT`], [`common::PIXEL_UNIT`]),
+//!   so readers convert at the boundary and never mix the two.
 //! - `image_sha256` is the lowercase hex SHA-256 of the encoded image bytes.
 //! - Every row's `provenance` records code/stage versions, run id, seed, config hash,
 //!   inputs, models and prompt templates, a timestamp and the `vlm_free` lineage claim.
@@ -19,7 +22,7 @@ pub mod common;
 pub mod datasets;
 
 pub use common::{
-    ModelUse, POINT_UNIT, Point, Provenance, SCHEMA_VERSION, SourceRef, StageUse, image_field,
-    provenance_field,
+    ModelUse, PIXEL_UNIT, POINT_UNIT, PixelPoint, Point, PointUnit, Provenance, SCHEMA_VERSION,
+    SourceRef, StageUse, image_field, provenance_field,
 };
 pub use datasets::{Dataset, DatasetSchema, RecordingInfo, RejectedRecording, SegmentInfo};

@@ -1,5 +1,7 @@
-//! `pixmo build count` and `pixmo build points`: small builds that audit clean and whose rows
-//! keep PixMo-Count's rules (counts match points; val/test counts 2-10).
+//! `pixmo build count` and `pixmo build points`: small builds that audit clean, whose rows
+//! keep PixMo-Count's rules (counts match points; val/test counts 2-10) and each dataset's
+//! point unit (count in pixels, points in percent), and that pyarrow and Hugging Face
+//! `datasets` load (`tests/python/check_count.py`, with `PIXMO_PYTHON`).
 
 use crate::common::{AS_OF, ok, pixmo};
 
@@ -20,6 +22,40 @@ fn build(dataset: &str, spec_text: &str, out: &std::path::Path, count: u64) {
         .output()
         .unwrap());
     ok(&pixmo().arg("audit").arg(out).output().unwrap());
+}
+
+/// `tests/python/check_count.py` on a built dataset: its stdout, or `None` when the Python
+/// lacks pyarrow and Pillow (never on CI).
+fn python_check(root: &std::path::Path) -> Option<String> {
+    let python = std::env::var("PIXMO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_pyarrow = std::process::Command::new(&python)
+        .args(["-c", "import pyarrow, PIL"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_pyarrow {
+        assert!(std::env::var_os("CI").is_none(), "CI installs pyarrow");
+        eprintln!("skipped the Python reader: {python} lacks pyarrow/Pillow");
+        return None;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/python/check_count.py"
+    );
+    let output = std::process::Command::new(&python)
+        .arg(script)
+        .arg(root)
+        .output()
+        .unwrap();
+    Some(ok(&output))
+}
+
+/// The number after `label` on a line of the checker's output.
+fn reported(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in {stdout}"))
 }
 
 fn sql(root: &std::path::Path, query: &str) -> String {
@@ -53,6 +89,25 @@ fn count_and_points_build_audit_and_keep_their_rules() {
         "SELECT count(*) AS n FROM rows WHERE split = 'val' AND count = 2",
     );
     assert!(twos.contains("| 1 "), "{twos}");
+    // Pixels of each 160 px image: never beyond the image, and some beyond 100 (which a
+    // percent column cannot hold).
+    let outside = sql(
+        &root,
+        "SELECT count(*) AS bad FROM (SELECT unnest(points) AS p, width, height FROM rows) \
+         WHERE p['x'] > width OR p['y'] > height OR p['x'] < 0 OR p['y'] < 0",
+    );
+    assert!(outside.contains("| 0 "), "{outside}");
+    if let Some(stdout) = python_check(&root) {
+        assert!(stdout.contains("dataset: count unit: pixels"), "{stdout}");
+        assert!(reported(&stdout, "points above 100:") > 0, "{stdout}");
+        // Every row of the manifest (the 160 px test images lose some records to
+        // `image.validate`'s size floor), read by pyarrow and by `datasets`.
+        assert!(stdout.contains("checked "), "{stdout}");
+        assert!(
+            stdout.contains("datasets: splits test, train, validation"),
+            "{stdout}"
+        );
+    }
 
     let out = tmp.path().join("points-out");
     build(
@@ -67,4 +122,12 @@ fn count_and_points_build_audit_and_keep_their_rules() {
          OR count <> coalesce(array_length(points, 1), 0)",
     );
     assert!(methods.contains("| 0 "), "{methods}");
+    if let Some(stdout) = python_check(&out.join("points")) {
+        assert!(stdout.contains("dataset: points unit: percent"), "{stdout}");
+        assert!(stdout.contains("checked "), "{stdout}");
+        assert!(
+            stdout.contains("datasets: splits train, validation"),
+            "{stdout}"
+        );
+    }
 }

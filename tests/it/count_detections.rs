@@ -74,10 +74,21 @@ fn real_detections_build_audit_load_in_python_and_rebuild_byte_identical() {
     assert!(val.contains("| count-1 | eye   | 2     |"), "{val}");
     assert!(val.contains("| count-5 | face  | 7     |"), "{val}");
     let astronaut = sql(&root, "SELECT points FROM rows WHERE id = 'count-1'");
-    // Box centres (202, 100) and (246, 104) of the 512 px photograph, in percent.
+    // Box centres (202, 100) and (246, 104) of the 512 px photograph, in pixels as
+    // PixMo-Count stores them.
     assert!(
-        astronaut.contains("{x: 39.5, y: 19.5}, {x: 48.0, y: 20.3}"),
+        astronaut.contains("{x: 202.0, y: 100.0}, {x: 246.0, y: 104.0}"),
         "{astronaut}"
+    );
+    // The build summary gives the rows per count of every split, and says val and test are
+    // not balanced (one image per count was asked for; the photographs have two counts).
+    assert!(
+        stderr.contains("rows per count (count:rows): test none; train 1:5; val 2:1 7:1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Unbalanced: `val` is short of 1 row per count at (count:rows) 3:0 4:0 5:0 6:0 8:0 9:0 10:0; `test` is empty."),
+        "{stderr}"
     );
     let train = sql(
         &root,
@@ -205,8 +216,28 @@ fn verdicts_from_label_studio_and_cvat_come_back_into_the_build() {
     let stderr =
         String::from_utf8_lossy(&ok_output(build(Path::new(HAAR_SPEC), &from, &out))).into_owned();
     assert!(stderr.contains("2 verdicts from 2 files"), "{stderr}");
+    // The rejected coins leave val without its count 7, which the summary says.
+    assert!(stderr.contains("val 2:1\n"), "{stderr}");
+    assert!(
+        stderr.contains("`val` is short of 1 row per count at (count:rows) 3:0 4:0 5:0 6:0 7:0"),
+        "{stderr}"
+    );
     let root = out.join("count");
     audit(&root);
+    // So does the card, from the shards: rows per count in each split, and the gap.
+    let cards = tmp.path().join("cards");
+    ok(&pixmo()
+        .arg("card")
+        .arg(&root)
+        .arg("--cards-dir")
+        .arg(&cards)
+        .output()
+        .unwrap());
+    let card = std::fs::read_to_string(cards.join("count.md")).unwrap();
+    assert!(card.contains("Rows per count in each split:"), "{card}");
+    assert!(card.contains("Unbalanced: `test` is empty."), "{card}");
+    assert!(card.contains("stored in pixels of each image"), "{card}");
+    assert!(cards.join("count/points_heatmap.png").is_file());
     let rejected = sql(
         &root,
         "SELECT split, message FROM rejects WHERE kind = 'verifier_rejected'",

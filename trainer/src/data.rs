@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
-use arrow::datatypes::{Float64Type, Int32Type};
-use pixmo_annotation_schema::{Dataset, Point};
+use arrow::datatypes::{Float64Type, Int32Type, UInt32Type};
+use pixmo_annotation_schema::{Dataset, Point, PointUnit};
 
 use crate::error::{Error, Result};
 use crate::format::{Stage, Task};
@@ -196,12 +196,55 @@ impl Columns<'_> {
             .collect())
     }
 
+    fn uint(&self, name: &str, i: usize) -> Result<u32> {
+        let a = self
+            .col(name)?
+            .as_primitive_opt::<UInt32Type>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not uint32")))?;
+        Ok(a.value(i))
+    }
+
+    /// The unit of a point column, as its field metadata names it (PixMo-Points: percent,
+    /// PixMo-Count: pixels).
+    fn point_unit(&self, name: &str) -> Result<PointUnit> {
+        let schema = self.batch.schema();
+        let unit = schema
+            .field_with_name(name)
+            .ok()
+            .and_then(|f| f.metadata().get("unit").cloned());
+        unit.as_deref()
+            .and_then(PointUnit::from_metadata)
+            .ok_or_else(|| {
+                self.err(format!(
+                    "column `{name}` names no point unit (field metadata `unit` is {unit:?}, \
+                     expected \"percent\" or \"pixels\")"
+                ))
+            })
+    }
+
+    /// The row's points in percent, Molmo's unit: a pixel column is converted through the
+    /// row's `width` and `height` here, at the boundary.
     fn points(&self, name: &str, i: usize) -> Result<Vec<Point>> {
         let list = self
             .col(name)?
             .as_list_opt::<i32>()
             .ok_or_else(|| self.err(format!("column `{name}` is not a list")))?;
-        self.points_of(name, &list.value(i))
+        let stored = self.points_of(name, &list.value(i))?;
+        match self.point_unit(name)? {
+            PointUnit::Percent => Ok(stored),
+            PointUnit::Pixels => {
+                let (width, height) = (self.uint("width", i)?, self.uint("height", i)?);
+                if width == 0 || height == 0 {
+                    return Err(self.err(format!(
+                        "row {i} has pixel points but a {width}x{height} image"
+                    )));
+                }
+                Ok(stored
+                    .into_iter()
+                    .map(|p| Point::from_pixels(p.x, p.y, width, height))
+                    .collect())
+            }
+        }
     }
 
     fn image(&self, i: usize) -> Result<Vec<u8>> {

@@ -49,6 +49,9 @@
 //! 8. `vlm_free`: every row claims `vlm_free`, and the claim is re-derived from its recorded
 //!    lineage: no stage with `uses_vlm` and no model of kind `vlm`.
 //! 9. `rejects`: the rejects table is readable; counts by stage and kind.
+//! 10. `points` (datasets with a `points` list of `{x, y}`: PixMo-Points, PixMo-Count):
+//!     every point lies inside its image in the dataset's unit (percent: 0–100; pixels:
+//!     0–`width`, 0–`height`), so a pixel value in a percent column is caught.
 //!
 //! A check that cannot run (an unreadable file, a failing query) fails with the reason;
 //! [`AuditError`] is only for datasets that cannot be audited at all.
@@ -96,24 +99,27 @@ pub async fn audit(dataset_root: &Path) -> Result<AuditReport> {
     let duplicate_images = checks::ids::duplicate_images(&ctx, rows, &inputs).await;
     let vlm_free = checks::provenance::vlm_free(&ctx, &inputs).await;
     let rejects_check = checks::ids::rejects(&ctx).await;
+    let points = checks::points::point_ranges(&ctx, &inputs).await;
     let (manifest, schema, image_hashes) = file_checks.await.map_err(|e| AuditError::Task {
         path: dataset_root.to_path_buf(),
         message: e.to_string(),
     })?;
+    let mut checks = vec![
+        manifest,
+        row_counts,
+        schema,
+        provenance,
+        image_hashes,
+        unique_ids,
+        duplicate_images,
+        vlm_free,
+        rejects_check,
+    ];
+    checks.extend(points);
     Ok(AuditReport {
         dataset_root: dataset_root.to_path_buf(),
         dataset: inputs.run.dataset.clone(),
-        checks: vec![
-            manifest,
-            row_counts,
-            schema,
-            provenance,
-            image_hashes,
-            unique_ids,
-            duplicate_images,
-            vlm_free,
-            rejects_check,
-        ],
+        checks,
         rows,
         rejects,
     })

@@ -12,7 +12,7 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 
 use crate::error::{CardError, Result};
-use crate::plot::BarChart;
+use crate::plot::{BarChart, HeatMap};
 
 /// What an extension may know about the card being written.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +37,18 @@ pub struct Plot {
     pub chart: BarChart,
 }
 
+/// A heat map an extension asks for: drawn to `CARDS/<dataset>/<file>` and linked in the
+/// card after the bar charts.
+#[derive(Clone, Debug)]
+pub struct HeatMapPlot {
+    /// File name (`points_heatmap.png`).
+    pub file: String,
+    /// Alt text and caption.
+    pub caption: String,
+    /// The map.
+    pub map: HeatMap,
+}
+
 /// The limitation the card lists for text written by text-only LLMs.
 pub const LLM_TEXT_LIMITATION: &str =
     "Text written by text-only LLMs can contain errors the image does not support.";
@@ -56,6 +68,12 @@ pub trait CardExtension {
     /// the extension's own statistics say more.
     fn column_statistics(&self) -> bool {
         true
+    }
+
+    /// Called once per split of the dataset, in order, before that split's batches (a split
+    /// with no rows gets no batch, but is announced here).
+    fn begin_split(&mut self, split: &str) {
+        let _ = split;
     }
 
     /// Called for each streamed batch of every shard, in split and shard order.
@@ -82,6 +100,11 @@ pub trait CardExtension {
 
     /// Plots after the card's own (rows per split, image sizes, rejects).
     fn plots(&self) -> Vec<Plot> {
+        Vec::new()
+    }
+
+    /// Heat maps after the plots.
+    fn heat_maps(&self) -> Vec<HeatMapPlot> {
         Vec::new()
     }
 

@@ -1,4 +1,5 @@
-//! Hugging Face style data cards for built pixmo datasets, with plots.
+//! Hugging Face style data cards for built pixmo datasets, with plots (bar charts and heat
+//! maps).
 //!
 //! [`write_card`] reads a dataset root (`OUT/<dataset>`) and writes `CARDS/<dataset>.md`:
 //! YAML front matter (license, task categories, size category, `configs` with one
@@ -37,10 +38,10 @@ pub use about::About;
 pub use arrow;
 pub use error::{CardError, Result};
 pub use extension::{
-    CardContext, CardExtension, LLM_TEXT_LIMITATION, NoExtension, Plot, column, pct, ratio,
-    strings, wrong,
+    CardContext, CardExtension, HeatMapPlot, LLM_TEXT_LIMITATION, NoExtension, Plot, column, pct,
+    ratio, strings, wrong,
 };
-pub use plot::BarChart;
+pub use plot::{BarChart, HeatMap};
 
 use read::DatasetFiles;
 use stats::Stats;
@@ -177,6 +178,14 @@ fn write_plots(
     }
     for plot in extension.plots() {
         draw(plot)?;
+    }
+    for heat in extension.heat_maps() {
+        plot::write_heat_map(&dir.join(&heat.file), &heat.map)?;
+        plots.push(Linked {
+            link: format!("{name}/{}", heat.file),
+            file: heat.file,
+            caption: heat.caption,
+        });
     }
     Ok(plots)
 }

@@ -150,6 +150,7 @@ pub(crate) fn gather(files: &DatasetFiles, extension: &mut dyn CardExtension) ->
         ..Stats::default()
     };
     for (split, shards) in &files.splits {
+        extension.begin_split(split);
         let mut split_stats = SplitStats {
             shards: shards.len(),
             ..SplitStats::default()

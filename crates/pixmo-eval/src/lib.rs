@@ -96,7 +96,15 @@ fn read_point(
     } else {
         Percent::new(x, y).map(|p| p.to_pixels(size))
     };
-    point.map_err(|e| line.invalid(format!("point {i}: {e}")))
+    point.map_err(|e| {
+        // A pixel point read as percent (PixMo-Count rows store pixels): say so.
+        let hint = if !pixels && Pixel::new(x, y, size).is_ok() {
+            " (PixMo-Count rows store pixels: give the line \"unit\": \"pixels\")"
+        } else {
+            ""
+        };
+        line.invalid(format!("point {i}: {e}{hint}"))
+    })
 }
 
 fn points_gold(line: &Line) -> Result<PointsGold> {

@@ -195,6 +195,18 @@ fn bad_input_names_the_file_and_line() {
         e.contains("g.jsonl:1: point 0: Coordinate x = 120 is outside 0–100 percent"),
         "{e}"
     );
+    assert!(
+        !e.contains("store pixels"),
+        "120 is outside the 4 px image too: {e}"
+    );
+    // A PixMo-Count row (pixels) given without its unit is refused with a hint, not read as
+    // percent.
+    let e =
+        points(r#"{"id": "a", "width": 448, "height": 448, "points": [{"x": 300.5, "y": 12}]}"#);
+    assert!(
+        e.contains("outside 0–100 percent (PixMo-Count rows store pixels: give the line \"unit\": \"pixels\")"),
+        "{e}"
+    );
     let e = points(r#"{"id": "a", "width": 4, "height": 4, "unit": "pixels", "points": [[5, 1]]}"#);
     assert!(e.contains("outside 0–4 pixels"), "{e}");
     let e = points(r#"{"id": "a", "width": 0, "height": 4, "points": []}"#);

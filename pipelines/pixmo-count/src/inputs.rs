@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use pixmo_annotation_schema::PixelPoint;
 use pixmo_dag::spec::StageSpec;
 use pixmo_interchange::{Candidate, Decision, ImageSize, Pixel, Verdict};
 use serde::{Deserialize, Serialize};
@@ -78,10 +79,10 @@ pub struct Example {
     pub image: ImageRef,
     /// The counted category's name.
     pub label: String,
-    /// Points in percent, one decimal.
+    /// Points in pixels of the image, one decimal (PixMo-Count's unit, the row's): box
+    /// centres as the detector put them, or the verifier's corrected points; sorted left
+    /// to right, then top to bottom.
     pub points: Vec<[f64; 2]>,
-    /// Points in pixels, as the detector (or the verifier) put them.
-    pub pixels: Vec<[f64; 2]>,
     /// The input folder.
     pub root: String,
     /// The detector.
@@ -573,6 +574,26 @@ pub struct Assignment {
     pub records: BTreeMap<String, Vec<RecordDescription>>,
 }
 
+impl Assignment {
+    /// Rows per count in each split: the examples only (a rejected candidate is no row).
+    #[must_use]
+    pub fn counts_by_split(&self) -> BTreeMap<String, BTreeMap<i32, u64>> {
+        self.records
+            .iter()
+            .map(|(split, list)| {
+                let mut per: BTreeMap<i32, u64> = BTreeMap::new();
+                for record in list {
+                    if let RecordDescription::Example(e) = record {
+                        let count = i32::try_from(e.points.len()).unwrap_or(i32::MAX);
+                        *per.entry(count).or_default() += 1;
+                    }
+                }
+                (split.clone(), per)
+            })
+            .collect()
+    }
+}
+
 /// Everything [`open`] needs from the build.
 #[derive(Debug)]
 pub struct OpenRequest<'a> {
@@ -680,14 +701,12 @@ pub fn assign(
         let mut points: Vec<[f64; 2]> = pixels
             .iter()
             .map(|p| {
-                let q = p.to_percent(size).rounded();
-                [q.x(), q.y()]
+                let q = PixelPoint::rounded(p.x(), p.y(), size.width(), size.height());
+                [q.x, q.y]
             })
             .collect();
-        let mut pixel_pairs: Vec<[f64; 2]> = pixels.iter().map(|p| [p.x(), p.y()]).collect();
         // Molmo's order: left to right, then top to bottom.
         points.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-        pixel_pairs.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
         records
             .entry(split.clone())
             .or_default()
@@ -696,7 +715,6 @@ pub fn assign(
                 image,
                 label: candidate.label.clone(),
                 points,
-                pixels: pixel_pairs,
                 root: root.clone(),
                 detector: inputs.detector.clone(),
                 inputs: example_inputs,

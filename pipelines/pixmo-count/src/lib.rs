@@ -53,7 +53,9 @@ pub const COUNT_ABOUT: About = About {
         "PixMo-Count",
         "Counting data in PixMo-Count's layout (`count`, `points`, `label`) made from code: \
          each image shows 0-10 objects of one category among clutter, and the row names the \
-         category, the count and the centre point of every instance (percent, one decimal). \
+         category, the count and the centre point of every instance (in pixels of the image, \
+         one decimal, as PixMo-Count stores them; divide by `width` and `height` for \
+         Molmo's percent). \
          Val and test hold every count from 2 to 10 equally often, as PixMo-Count's \
          human-verified sets do.",
     )
@@ -135,7 +137,9 @@ pub const DETECTIONS_ABOUT: About = About {
     ..About::new(
         "PixMo-Count (detector)",
         "Counting data in PixMo-Count's layout (`count`, `points`, `label`) from a \
-         detector's COCO-format results: the detector is named in every row's provenance.",
+         detector's COCO-format results: the points are box centres in pixels of the image \
+         (one decimal, as PixMo-Count stores them), and the detector is named in every \
+         row's provenance.",
     )
 };
 
@@ -168,15 +172,40 @@ pub fn open_detections(request: &SourceRequest<'_>) -> Result<OpenedSource, Stri
         .map(|(split, list)| format!("{split} {}", list.len()))
         .collect();
     let verdict_count: usize = verdicts.iter().map(|f| f.verdicts.len()).sum();
+    let by_split = assignment.counts_by_split();
+    let per_count: Vec<String> = by_split
+        .iter()
+        .map(|(split, per)| {
+            let cells: Vec<String> = per.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+            if cells.is_empty() {
+                format!("{split} none")
+            } else {
+                format!("{split} {}", cells.join(" "))
+            }
+        })
+        .collect();
+    let mut report = format!(
+        "count-detections: {} images, {} candidates, {} rejections, {verdict_count} verdicts from {} files; records: {}; rows per count (count:rows): {}",
+        read.images.len(),
+        read.candidates.len(),
+        read.rejections.len(),
+        verdicts.len(),
+        counts.join(", "),
+        per_count.join("; ")
+    );
+    let config = inputs::stage_config(request.stages).map_err(|e| e.to_string())?;
+    let balance = card::Balance {
+        splits: config.balanced_splits.clone(),
+        counts: i32::try_from(config.balanced_min_count).unwrap_or(i32::MAX)
+            ..=i32::try_from(config.balanced_max_count).unwrap_or(i32::MAX),
+        per_count: u64::from(config.per_count),
+    };
+    if let Some(note) = card::balance_note(&by_split, Some(&balance)) {
+        report.push('\n');
+        report.push_str(&note);
+    }
     Ok(OpenedSource {
-        report: format!(
-            "count-detections: {} images, {} candidates, {} rejections, {verdict_count} verdicts from {} files; records: {}",
-            read.images.len(),
-            read.candidates.len(),
-            read.rejections.len(),
-            verdicts.len(),
-            counts.join(", ")
-        ),
+        report,
         source: std::sync::Arc::new(inputs::DetectionsSource::new(
             format!("detections {}", request.path.display()),
             &assignment,

@@ -2,6 +2,7 @@
 //! expressions, and the rows' points written as Molmo answers, parsed back and scored
 //! perfect by `pixmo-eval` against the instances' visible masks carried in the scene.
 
+use pixmo_annotation_schema::{Dataset, PointUnit};
 use pixmo_core::SeedKey;
 use pixmo_count::stages::label::{LabelConfig, Task};
 use pixmo_count::stages::scene::SceneConfig;
@@ -39,14 +40,38 @@ fn run(split: &str, index: u64, scene: &SceneConfig, label: &LabelConfig) -> Rec
     record
 }
 
-fn points_of(record: &Record) -> Vec<Percent> {
+/// The row's points as written, `(x, y)`.
+fn written(record: &Record) -> Vec<(f64, f64)> {
     record
         .json("points")
         .unwrap()
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| Percent::new(p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap()).unwrap())
+        .map(|p| (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap()))
+        .collect()
+}
+
+/// The row's points read in `unit`, in pixels of the image: `None` when a value is outside
+/// the unit's range.
+fn pixels_in(record: &Record, unit: PointUnit) -> Option<Vec<Pixel>> {
+    let (size, _, _) = scene_of(record);
+    written(record)
+        .into_iter()
+        .map(|(x, y)| match unit {
+            PointUnit::Pixels => Pixel::new(x, y, size).ok(),
+            PointUnit::Percent => Percent::new(x, y).ok().map(|p| p.to_pixels(size)),
+        })
+        .collect()
+}
+
+/// The row's points in percent, for Molmo's answer markup.
+fn percent_of(record: &Record, unit: PointUnit) -> Vec<Percent> {
+    let (size, _, _) = scene_of(record);
+    pixels_in(record, unit)
+        .expect("points within their unit's range")
+        .into_iter()
+        .map(|p| p.to_percent(size))
         .collect()
 }
 
@@ -83,33 +108,41 @@ fn scene_of(record: &Record) -> (ImageSize, Vec<Instance>, Vec<Mask>) {
     (size, instances, masks)
 }
 
-/// The instances the row's points name: each written point, read back into pixels, lies on
-/// the visible mask of exactly one instance, and no instance is named twice.
-fn named_instances(record: &Record) -> Vec<usize> {
-    let (size, _, masks) = scene_of(record);
-    let mut named: Vec<usize> = points_of(record)
-        .iter()
-        .map(|p| {
-            let on: Vec<usize> = (0..masks.len())
-                .filter(|&i| masks[i].contains(p.to_pixels(size)))
-                .collect();
-            assert_eq!(on.len(), 1, "{p:?} lies on one visible mask: {on:?}");
-            on[0]
-        })
-        .collect();
+/// The instances the row's points, read in `unit`, name: each lies on the visible mask of
+/// exactly one instance and no instance is named twice; `None` otherwise.
+fn instances_named(record: &Record, unit: PointUnit) -> Option<Vec<usize>> {
+    let (_, _, masks) = scene_of(record);
+    let mut named = Vec::new();
+    for p in pixels_in(record, unit)? {
+        let on: Vec<usize> = (0..masks.len()).filter(|&i| masks[i].contains(p)).collect();
+        if on.len() != 1 {
+            return None;
+        }
+        named.push(on[0]);
+    }
     named.sort_unstable();
     let before = named.len();
     named.dedup();
-    assert_eq!(named.len(), before, "an instance is named twice");
-    named
+    (named.len() == before).then_some(named)
+}
+
+/// [`instances_named`], which must succeed.
+fn named_instances(record: &Record, unit: PointUnit) -> Vec<usize> {
+    instances_named(record, unit).unwrap_or_else(|| {
+        panic!(
+            "every point, read in {}, lies on one visible mask: {:?}",
+            unit.as_str(),
+            written(record)
+        )
+    })
 }
 
 /// The row's points as a model answer, parsed and scored perfect against the masks of the
 /// instances they name (a point is correct only inside its instance's visible mask).
-fn answer_scores_perfect(record: &Record) {
+fn answer_scores_perfect(record: &Record, unit: PointUnit) {
     let (size, instances, masks) = scene_of(record);
-    let named = named_instances(record);
-    let answer = pointing_answer(&points_of(record), &text_of(record, "label"));
+    let named = named_instances(record, unit);
+    let answer = pointing_answer(&percent_of(record, unit), &text_of(record, "label"));
     let predicted = extract_points(&answer);
     assert_eq!(predicted.len(), count_of(record) as usize, "{answer}");
     let gold = PointsGold {
@@ -140,7 +173,7 @@ fn count_rows_name_the_target_and_every_instance() {
             .filter(|i| i["category"] == target.as_str())
             .count();
         assert_eq!(count_of(&record) as usize, targets);
-        assert_eq!(points_of(&record).len(), targets);
+        assert_eq!(written(&record).len(), targets);
         assert!(
             text_of(&record, "label").starts_with(&target[..3]),
             "{target}"
@@ -150,8 +183,11 @@ fn count_rows_name_the_target_and_every_instance() {
         let target_instances: Vec<usize> = (0..instances.len())
             .filter(|&i| instances[i].category.plural() == text_of(&record, "label"))
             .collect();
-        assert_eq!(named_instances(&record), target_instances);
-        answer_scores_perfect(&record);
+        assert_eq!(
+            named_instances(&record, PointUnit::Pixels),
+            target_instances
+        );
+        answer_scores_perfect(&record, PointUnit::Pixels);
     }
     assert!(zero > 0, "count 0 (not present) occurs");
     // Val cycles through every count from 2 to 10.
@@ -174,7 +210,7 @@ fn points_rows_mix_expressions_and_not_present() {
         let label_text = text_of(&record, "label");
         let method = text_of(&record, "collection_method");
         assert!(method == "pointing" || method == "counting");
-        answer_scores_perfect(&record);
+        answer_scores_perfect(&record, PointUnit::Percent);
         if count_of(&record) == 0 {
             absent += 1;
             continue;
@@ -187,7 +223,11 @@ fn points_rows_mix_expressions_and_not_present() {
             .unwrap_or_else(|| panic!("`{label_text}` is a query of the scene"));
         let mut want = query.instances.clone();
         want.sort_unstable();
-        assert_eq!(named_instances(&record), want, "{label_text}");
+        assert_eq!(
+            named_instances(&record, PointUnit::Percent),
+            want,
+            "{label_text}"
+        );
         *kinds.entry(format!("{:?}", query.kind)).or_insert(0) += 1;
         if query.kind == QueryKind::Spatial {
             assert!(
@@ -209,6 +249,60 @@ fn points_rows_mix_expressions_and_not_present() {
         assert!(n(kind) >= 10, "{kind}: {kinds:?}");
     }
     assert!(n("Largest") + n("Smallest") > 0, "{kinds:?}");
+}
+
+/// PixMo-Count rows are in pixels, PixMo-Points rows in percent (PIXMO_DATA.md §3.5), and
+/// a percent value cannot pass for a pixel one: on 448 px scenes count points exceed 100,
+/// each lies on its instance's mask read as pixels (its value divided by the image size
+/// is the fraction of the width and height), and the same values read as percent miss.
+#[test]
+fn count_points_are_pixels_and_points_rows_percent() {
+    assert_eq!(Task::Count.point_unit(), PointUnit::Pixels);
+    assert_eq!(
+        Task::Count.point_unit(),
+        Dataset::Count.point_unit().unwrap()
+    );
+    assert_eq!(Task::Points.point_unit(), PointUnit::Percent);
+    let scene: SceneConfig =
+        toml::from_str("image_size = 448\nmin_count = 3\nmax_count = 10").unwrap();
+    let count: LabelConfig = toml::from_str("task = \"count\"").unwrap();
+    let (mut above_100, mut misread) = (0, 0);
+    for index in 0..12 {
+        let record = run("train", index, &scene, &count);
+        let (size, _, _) = scene_of(&record);
+        let (w, h) = (f64::from(size.width()), f64::from(size.height()));
+        for (x, y) in written(&record) {
+            assert!(
+                (0.0..=w).contains(&x) && (0.0..=h).contains(&y),
+                "({x}, {y})"
+            );
+            assert_eq!((x * 10.0).round() / 10.0, x, "one decimal");
+            above_100 += usize::from(x > 100.0 || y > 100.0);
+        }
+        named_instances(&record, PointUnit::Pixels);
+        misread += usize::from(instances_named(&record, PointUnit::Percent).is_none());
+    }
+    assert!(above_100 > 0, "no count point above 100 on a 448 px image");
+    assert_eq!(
+        misread, 12,
+        "pixel rows read as percent must miss their masks"
+    );
+
+    // The same scenes as `points` rows: percent, which read as pixels miss.
+    let points: LabelConfig = toml::from_str("task = \"points\"").unwrap();
+    let mut misread = 0;
+    for index in 0..12 {
+        let record = run("train", index, &scene, &points);
+        for (x, y) in written(&record) {
+            assert!((0.0..=100.0).contains(&x) && (0.0..=100.0).contains(&y));
+        }
+        named_instances(&record, PointUnit::Percent);
+        misread += usize::from(instances_named(&record, PointUnit::Pixels).is_none());
+    }
+    assert!(
+        misread >= 10,
+        "{misread} of 12 percent rows read as pixels miss"
+    );
 }
 
 /// Labels are checked, not trusted: a scene whose masks do not match its points (here the

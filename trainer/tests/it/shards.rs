@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BinaryArray, BooleanArray, Float64Array, Int32Array, ListArray, RecordBatch,
-    StringArray, StructArray,
+    StringArray, StructArray, UInt32Array,
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Schema};
@@ -152,8 +152,10 @@ fn build_fixture(out: &Path) {
             ),
         ],
     );
+    // PixMo-Count stores pixels: (200, 40) and (42, 160) of a 400 x 200 image are
+    // (50.0, 20.0) and (10.5, 80.0) percent in Molmo's answer.
     let pts = vec![
-        vec![Point { x: 50.0, y: 20.0 }, Point { x: 10.5, y: 80.0 }],
+        vec![Point { x: 200.0, y: 40.0 }, Point { x: 42.0, y: 160.0 }],
         vec![],
     ];
     write_shard(
@@ -167,8 +169,10 @@ fn build_fixture(out: &Path) {
             ("label", strings(&["cups", "dogs"])),
             (
                 "image",
-                images(Dataset::Count, vec![png(40, 30, [10, 90, 10], (5, 5)); 2]),
+                images(Dataset::Count, vec![png(400, 200, [10, 90, 10], (5, 5)); 2]),
             ),
+            ("width", Arc::new(UInt32Array::from(vec![400, 400]))),
+            ("height", Arc::new(UInt32Array::from(vec![200, 200]))),
         ],
     );
     write_shard(

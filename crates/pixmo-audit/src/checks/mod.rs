@@ -4,6 +4,7 @@
 pub(crate) mod ids;
 pub(crate) mod images;
 pub(crate) mod manifest;
+pub(crate) mod points;
 pub(crate) mod provenance;
 pub(crate) mod schema;
 

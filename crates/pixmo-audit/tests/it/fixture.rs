@@ -1,6 +1,6 @@
-//! A tiny, real Clocks dataset written through pixmo-shards, without the clock generator:
-//! small PNGs (so hashes and header sizes are real), rows decoded from JSON against the
-//! dataset schema, rejects, commit markers, run state and a finalized manifest.
+//! A tiny, real Clocks (or Count) dataset written through pixmo-shards, without the
+//! generators: small PNGs (so hashes and header sizes are real), rows decoded from JSON
+//! against the dataset schema, rejects, commit markers, run state and a finalized manifest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,12 +61,26 @@ pub fn build_sized(
     side: u32,
     edit: impl Fn(&str, u64, &mut Value),
 ) -> Fixture {
+    build_dataset(Dataset::Clocks, train, val, rows_per_shard, side, edit)
+}
+
+/// [`build_sized`] for `dataset`: `Clocks`, or `Count` (two points per row in pixels, one
+/// near the right edge and one near the bottom).
+pub fn build_dataset(
+    dataset: Dataset,
+    train: u64,
+    val: u64,
+    rows_per_shard: u64,
+    side: u32,
+    edit: impl Fn(&str, u64, &mut Value),
+) -> Fixture {
+    let name = dataset.name();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let layout = DatasetLayout::new(&out, "clocks");
+    let layout = DatasetLayout::new(&out, name);
     let identity = RunIdentity {
-        pipeline: "clocks".into(),
-        dataset: "clocks".into(),
+        pipeline: name.into(),
+        dataset: name.into(),
         config_hash: "c".repeat(64),
         seed: 7,
         code_version: "pixmo 0.1.0".into(),
@@ -82,7 +96,7 @@ pub fn build_sized(
     pixmo_shards::create_identity(&layout, &identity).unwrap();
     pixmo_shards::create_generation(&layout, &generation).unwrap();
     let run = RunState::new(identity, vec![generation]);
-    let schema = Dataset::Clocks.schema().schema;
+    let schema = dataset.schema().schema;
     for (split, _) in run.counts.clone() {
         for id in run.shards().into_iter().filter(|s| s.split == split) {
             let (index, start, end) = (id.index, id.start, id.end);
@@ -91,13 +105,16 @@ pub fn build_sized(
             for record in start..end {
                 if split == "train" && record == REJECTED_TRAIN_INDEX {
                     rejects.push(json!({
-                        "record_id": format!("clocks-{split}-{record:06}"),
+                        "record_id": format!("{name}-{split}-{record:06}"),
                         "split": split, "record_index": record,
                         "stage": "render", "kind": "panic", "message": "boom",
                     }));
                     continue;
                 }
                 let mut row = row(&run, &split, record, side);
+                if dataset == Dataset::Count {
+                    row = count_row(row, &split, record);
+                }
                 edit(&split, record, &mut row);
                 rows.push(row);
             }
@@ -105,7 +122,7 @@ pub fn build_sized(
             let data = write(&layout.data_path(&id), &schema, &rows);
             let rejected = write(&layout.rejects_path(&id), &rejects_schema(), &rejects);
             ShardMarker {
-                dataset: "clocks".into(),
+                dataset: name.into(),
                 split: split.clone(),
                 shard_index: index,
                 generation: 0,
@@ -239,4 +256,24 @@ fn row(run: &RunState, split: &str, record: u64, side: u32) -> Value {
             "vlm_free": true,
         },
     })
+}
+
+/// A clocks row turned into a PixMo-Count row: the clock columns replaced by `id`,
+/// `image_url`, `count`, `points` (pixels of the row's image) and `label`.
+fn count_row(clock: Value, split: &str, record: u64) -> Value {
+    let (w, h) = (
+        clock["width"].as_f64().unwrap(),
+        clock["height"].as_f64().unwrap(),
+    );
+    let mut row = json!({
+        "id": format!("count-{split}-{record:06}"),
+        "image_url": null,
+        "count": 2,
+        "points": [{ "x": w - 0.5, "y": 2.0 }, { "x": 1.5, "y": h - 0.5 }],
+        "label": "mugs",
+    });
+    for key in ["image", "image_sha256", "width", "height", "provenance"] {
+        row[key] = clock[key].clone();
+    }
+    row
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
+use pixmo_annotation_schema::Dataset;
 use pixmo_audit::{AuditReport, audit, find_datasets, sql};
 use serde_json::json;
 
@@ -76,6 +77,36 @@ async fn clean_dataset_passes_every_check() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["checks"][0]["name"], "manifest");
     assert_eq!(json["rows"], 12);
+}
+
+/// PixMo-Count stores pixels: points beyond 100 inside a 160 px image pass, a point beyond
+/// its image fails `points` (and nothing else), naming the row.
+#[tokio::test(flavor = "multi_thread")]
+async fn count_points_must_lie_inside_their_image_in_pixels() {
+    let f = fixture::build_dataset(Dataset::Count, 10, 3, 4, 160, |_, _, _| {});
+    let report = audited(&f.root).await;
+    assert!(report.passed(), "{}", report.render());
+    assert_eq!(
+        check(&report, "points").detail,
+        "every point lies inside its image (pixels)"
+    );
+    assert!(!report.render().contains("unit="), "{}", report.render());
+
+    let f = fixture::build_dataset(Dataset::Count, 10, 3, 4, 160, |split, record, row| {
+        if split == "val" && record == 1 {
+            let width = row["width"].as_f64().unwrap();
+            row["points"][0]["x"] = json!(width + 3.0);
+        }
+    });
+    let report = audited(&f.root).await;
+    assert_fails(
+        &report,
+        &["points"],
+        "1 row with a point outside the image's pixels (e.g. `count-val-000001`)",
+    );
+    // The clocks fixture has no points: no such check.
+    let clocks = audited(&fixture::build().root).await;
+    assert!(clocks.checks.iter().all(|c| c.name != "points"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

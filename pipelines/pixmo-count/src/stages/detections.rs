@@ -4,12 +4,12 @@
 //! - What it does: the build's record source ([`crate::inputs`]) applies PixMo-Count's rule
 //!   ([`crate::detections::apply_rule`]) with this stage's thresholds to the detections in
 //!   `--from DIR`, draws the balanced splits and reads human verdicts; this stage turns one
-//!   record of it into a row: the label, the box centres as points (percent, one decimal,
-//!   the shard convention; the detector's pixels are in the record source), the detector in
+//!   record of it into a row: the label, the box centres as points (pixels of the image,
+//!   one decimal: PixMo-Count's unit, the detector's own), the detector in
 //!   provenance (`models`: kind `detector`) with the detections file, and, for a verified
 //!   image, a `verification` source naming the tool, task, annotator and time.
 //! - Inputs: none (the record source).
-//! - Outputs: `id`, `label` (str), `count` (i32), `points` (json list of `{x, y}`),
+//! - Outputs: `id`, `label` (str), `count` (i32), `points` (json list of `{x, y}`, pixels),
 //!   `image_ref` (json: the image's entry in `images.json`), `input_root` (str), and
 //!   `image_url` (str) for web images.
 //! - Failure modes: every rejection the rule or the inputs make (`bad_detection`,
@@ -172,7 +172,8 @@ pub struct Detections;
 
 impl Stage for Detections {
     fn version(&self) -> &'static str {
-        "1"
+        // 2: points in pixels (PixMo-Count's unit), not percent.
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {

@@ -10,12 +10,15 @@
 //!   expressions is drawn first, uniformly among those the scene supports, then one
 //!   expression of it), or with probability `not_present_fraction` one that names nothing
 //!   in the scene; `collection_method` is `counting` for scenes made for 10 or more targets
-//!   (PixMo's high-frequency images), else `pointing`. Points are in percent with one
-//!   decimal, the shard convention. Labels are checked, not trusted: each written point,
-//!   read back into pixels, must lie on the visible mask of the instance it names.
+//!   (PixMo's high-frequency images), else `pointing`. Points are in each dataset's unit
+//!   ([`Dataset::point_unit`], PIXMO_DATA.md §3.5): pixels of the image with one decimal
+//!   for `count` (PixMo-Count), percent with one decimal for `points` (PixMo-Points),
+//!   converted here from the generator's pixels and nowhere else. Labels are checked, not
+//!   trusted: each written point, read back into pixels from its unit, must lie on the
+//!   visible mask of the instance it names.
 //! - Inputs: `scene` (json, with `masks`: every instance's visible mask, COCO RLE).
-//! - Outputs: `id`, `label` (str), `count` (i32), `points` (json list of `{x, y}`), and for
-//!   `points`, `collection_method` (str).
+//! - Outputs: `id`, `label` (str), `count` (i32), `points` (json list of `{x, y}` in the
+//!   dataset's unit), and for `points`, `collection_method` (str).
 //! - Failure modes: a scene that does not parse or lacks masks (`bad_spec`); a written point
 //!   off its instance's visible mask (`label_check`, a generator bug: never seen in tests).
 //! - Cost: a few hundred microseconds, mostly reading the scene's masks (the check itself
@@ -23,11 +26,12 @@
 
 use std::sync::Arc;
 
+use pixmo_annotation_schema::{Dataset, PixelPoint, PointUnit};
 use pixmo_core::Rng;
 use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
 use pixmo_gen_count::{Category, Instance, Query, QueryKind, Rle, absent_queries, present_queries};
-use pixmo_points::{ImageSize, Pixel};
+use pixmo_points::{ImageSize, Percent, Pixel};
 use serde::{Deserialize, Serialize};
 
 /// Share of `points` rows (with a target) that ask about the scene's target category; the
@@ -42,6 +46,18 @@ pub enum Task {
     Count,
     /// PixMo-Points rows: a referring expression and the instances it names.
     Points,
+}
+
+impl Task {
+    /// The unit of the task's `points` column, as its dataset's schema declares it.
+    #[must_use]
+    pub fn point_unit(self) -> PointUnit {
+        let dataset = match self {
+            Task::Count => Dataset::Count,
+            Task::Points => Dataset::Points,
+        };
+        dataset.point_unit().unwrap_or(PointUnit::Percent)
+    }
 }
 
 /// Config of `count.label`.
@@ -93,9 +109,13 @@ struct Graph {
     masks: Vec<Rle>,
 }
 
-/// Points of instances in the shard convention (percent, one decimal), each checked, as
-/// written, to fall on a visible pixel of its instance.
-fn percent_points(graph: &Graph, indices: &[usize]) -> Result<serde_json::Value, Reject> {
+/// Points of instances in `unit` (pixels or percent, one decimal), each checked, as
+/// written and read back into pixels, to fall on a visible pixel of its instance.
+fn written_points(
+    graph: &Graph,
+    indices: &[usize],
+    unit: PointUnit,
+) -> Result<serde_json::Value, Reject> {
     let size = ImageSize::new(graph.width, graph.height)
         .map_err(|e| Reject::new("bad_spec", e.to_string()))?;
     let mut points = Vec::with_capacity(indices.len());
@@ -104,26 +124,41 @@ fn percent_points(graph: &Graph, indices: &[usize]) -> Result<serde_json::Value,
             .instances
             .get(i)
             .ok_or_else(|| Reject::new("bad_spec", format!("no instance {i}")))?;
-        let p = Pixel::new(inst.point[0], inst.point[1], size)
-            .map_err(|e| Reject::new("bad_spec", format!("instance {i}: {e}")))?
-            .to_percent(size)
-            .rounded();
+        let exact = Pixel::new(inst.point[0], inst.point[1], size)
+            .map_err(|e| Reject::new("bad_spec", format!("instance {i}: {e}")))?;
+        // The value written, and the same value read back the way a reader of the column
+        // reads it: into pixels of this image.
+        let (written, back) = match unit {
+            PointUnit::Pixels => {
+                let p = PixelPoint::rounded(exact.x(), exact.y(), size.width(), size.height());
+                let back = Pixel::new(p.x, p.y, size)
+                    .map_err(|e| Reject::new("label_check", format!("instance {i}: {e}")))?;
+                ((p.x, p.y), back)
+            }
+            PointUnit::Percent => {
+                let p = exact.to_percent(size).rounded();
+                let back = Percent::new(p.x(), p.y())
+                    .map_err(|e| Reject::new("label_check", format!("instance {i}: {e}")))?
+                    .to_pixels(size);
+                ((p.x(), p.y()), back)
+            }
+        };
         let mask = graph
             .masks
             .get(i)
             .ok_or_else(|| Reject::new("bad_spec", format!("no mask for instance {i}")))?;
-        let back = p.to_pixels(size);
         if !mask.contains([back.x(), back.y()]) {
             return Err(Reject::new(
                 "label_check",
                 format!(
-                    "the point ({}, {}) of instance {i} is not on its visible mask",
-                    p.x(),
-                    p.y()
+                    "the point ({}, {}) {} of instance {i} is not on its visible mask",
+                    written.0,
+                    written.1,
+                    unit.as_str()
                 ),
             ));
         }
-        points.push(serde_json::json!({ "x": p.x(), "y": p.y() }));
+        points.push(serde_json::json!({ "x": written.0, "y": written.1 }));
     }
     Ok(serde_json::Value::Array(points))
 }
@@ -156,7 +191,8 @@ fn pick(pool: Vec<Query>, rng: &mut Rng) -> Option<Query> {
 
 impl Stage for Label {
     fn version(&self) -> &'static str {
-        "2"
+        // 3: `count` rows in pixels (PixMo-Count's unit), `points` rows still in percent.
+        "3"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
@@ -221,7 +257,11 @@ impl Stage for Label {
             .map_err(|_| Reject::new("bad_spec", "too many instances"))?;
         record.set(
             "points",
-            Value::Json(percent_points(&graph, &query.instances)?),
+            Value::Json(written_points(
+                &graph,
+                &query.instances,
+                self.config.task.point_unit(),
+            )?),
         );
         record.set("count", Value::I32(count));
         record.set("label", Value::Str(query.label));
