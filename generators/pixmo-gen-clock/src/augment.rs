@@ -145,11 +145,19 @@ impl Mask {
         let h = src.h.div_ceil(factor);
         let mut acc = vec![0.0f32; (w * h) as usize];
         let norm = 1.0 / (factor * factor) as f32;
+        // Each row adds its pixels to their cells in order, `factor` pixels per cell (no
+        // division per pixel; the same sums, added in the same order).
+        let cell_bytes = factor as usize * 4;
         for y in 0..src.h {
             let row = (y / factor * w) as usize;
             let line = &src.data[(y * src.w * 4) as usize..((y + 1) * src.w * 4) as usize];
-            for (x, px) in line.chunks_exact(4).enumerate() {
-                acc[row + x / factor as usize] += f32::from(px[3]) * norm;
+            for (cell, pixels) in acc[row..row + w as usize]
+                .iter_mut()
+                .zip(line.chunks(cell_bytes))
+            {
+                for px in pixels.chunks_exact(4) {
+                    *cell += f32::from(px[3]) * norm;
+                }
             }
         }
         let mut tmp = vec![0.0f32; acc.len()];
@@ -279,9 +287,10 @@ fn saturating_add_rgb(a: u32, b: u32) -> u32 {
 }
 
 /// Blends one output pixel: `(x, y)` is the 16.16 position in `src`, `(mx, my)` in the
-/// shadow mask (both measured from the centre of pixel (0, 0)).
+/// shadow mask (both measured from the centre of pixel (0, 0)). `SHADOW` says whether
+/// `shadow` is `Some`, so the loop without a shadow carries no shadow code.
 #[inline(always)]
-fn blend_pixel(
+fn blend_pixel<const SHADOW: bool>(
     dst: &mut [u8],
     i: usize,
     src: &Src<'_>,
@@ -291,14 +300,22 @@ fn blend_pixel(
 ) {
     let s = sample(src, x, y);
     let a = s >> 24;
-    let mut d = load(dst, i);
-    if a < 255
-        && let Some(sh) = shadow
-    {
+    let out = &mut dst[i..i + 4];
+    if a == 255 {
+        // Opaque face: source-over keeps the source (and the shadow under it is hidden).
+        out.copy_from_slice(&s.to_le_bytes());
+        return;
+    }
+    let mut d = u32::from_le_bytes([out[0], out[1], out[2], out[3]]);
+    if SHADOW && let Some(sh) = shadow {
         let m = (sh.mask.at(mx, my) * sh.opacity) >> 8;
         if m > 0 {
             d = lerp_px(d, 0xff00_0000, m + (m >> 7)) | 0xff00_0000;
+        } else if a == 0 {
+            return;
         }
+    } else if a == 0 {
+        return;
     }
     if a != 0 {
         // Premultiplied source-over: out = s + d * (1 - a), with 1 - a in 0..=256, added per
@@ -306,7 +323,7 @@ fn blend_pixel(
         let keep = 256 - (a + (a >> 7));
         d = saturating_add_rgb(s, lerp_px(0, d, keep));
     }
-    dst[i..i + 4].copy_from_slice(&d.to_le_bytes());
+    out.copy_from_slice(&d.to_le_bytes());
 }
 
 /// Pixels per exactly-mapped step; positions in between are interpolated linearly in fixed
@@ -351,6 +368,22 @@ pub(crate) fn composite(
             to_fixed(mv),
         ]
     };
+    match shadow {
+        Some(_) => composite_rows::<true>(dst, (w, h), quad, src, shadow, map),
+        None => composite_rows::<false>(dst, (w, h), quad, src, shadow, map),
+    }
+}
+
+/// The row loop of [`composite`], with `SHADOW == shadow.is_some()`.
+#[inline(always)]
+fn composite_rows<const SHADOW: bool>(
+    dst: &mut [u8],
+    (w, h): (u32, u32),
+    quad: &Quad,
+    src: &Src<'_>,
+    shadow: Option<&ShadowPass<'_>>,
+    map: impl Fn(u32, u32) -> [i32; 4],
+) {
     for y in 0..h {
         let span = match (quad.span(y, w), shadow.and_then(|sh| sh.quad.span(y, w))) {
             (Some(a), Some(b)) => (a.0.min(b.0), a.1.max(b.1)),
@@ -371,7 +404,7 @@ pub(crate) fn composite(
             };
             let mut p = start;
             for k in 0..n {
-                blend_pixel(
+                blend_pixel::<SHADOW>(
                     dst,
                     row + (x + k) as usize * 4,
                     src,

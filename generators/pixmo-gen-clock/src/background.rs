@@ -216,19 +216,22 @@ fn upsample2(src: &[u8], sw: u32, sh: u32, dst: &mut [u8], w: u32, h: u32) {
         for (p, bytes) in line32.iter_mut().zip(line.chunks_exact(4)) {
             *p = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         }
+        let Some((first, rest)) = out.split_first_chunk_mut::<4>() else {
+            continue;
+        };
+        *first = (line32[0] | 0xff00_0000).to_le_bytes();
         let px = |i: usize| line32[i.min(sw - 1)];
-        let mut outs = out.chunks_exact_mut(4);
-        if let Some(o) = outs.next() {
-            o.copy_from_slice(&(line32[0] | 0xff00_0000).to_le_bytes());
-        }
+        let mut pairs = rest.chunks_exact_mut(8);
         let mut i = 0;
-        loop {
+        for o in &mut pairs {
             let (a, b) = (px(i), px(i + 1));
-            let Some(o) = outs.next() else { break };
-            o.copy_from_slice(&(quarter(a, b) | 0xff00_0000).to_le_bytes());
-            let Some(o) = outs.next() else { break };
-            o.copy_from_slice(&(quarter(b, a) | 0xff00_0000).to_le_bytes());
+            o[..4].copy_from_slice(&(quarter(a, b) | 0xff00_0000).to_le_bytes());
+            o[4..].copy_from_slice(&(quarter(b, a) | 0xff00_0000).to_le_bytes());
             i += 1;
+        }
+        let tail = pairs.into_remainder();
+        if !tail.is_empty() {
+            tail.copy_from_slice(&(quarter(px(i), px(i + 1)) | 0xff00_0000).to_le_bytes());
         }
     }
 }

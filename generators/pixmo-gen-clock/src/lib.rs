@@ -70,14 +70,16 @@
 //!
 //! The static layer of a face (everything below the hands, text already turned into paths by
 //! `usvg`) is rasterised once per face and layer size and kept in a small LRU cache keyed by
-//! [`FaceSpec::face_id`]. A scene uses the layer size of its scene size ([`layer_size`]), so
+//! [`FaceSpec::face_id`], a [`LayerCache`] that the renderers of several threads may share
+//! ([`ClockRenderer::with_layer_cache`]; the pipeline's workers do). A scene uses the layer size of its scene size ([`layer_size`]), so
 //! every image of a face at one output size shares one layer whatever its placement; smaller
 //! watches are drawn from a 2x box-filtered mip level. Per image the renderer copies the
 //! cached layer, fills the hands (and crystal glare) with `tiny-skia`, paints the background
 //! (at half resolution, upsampled), and runs one inverse-mapping pass (scale, rotation,
 //! perspective, crop, bilinear sampling in fixed point, drop shadow), an optional separable
 //! box blur and one tone/vignette/noise pass. JPEG artefacts are left to the encoder
-//! ([`SceneSpec::jpeg_quality`] is advisory). `examples/bench.rs` prints the cost per phase.
+//! ([`SceneSpec::jpeg_quality`] is advisory). `examples/bench.rs` prints the cost per phase;
+//! `BENCH.md` has the measurements.
 //! The passes are integer code written for the compiler to vectorise or pack (several
 //! channels per machine word in 16-bit lanes: bilinear taps, box sums, 2x upsampling,
 //! mip levels), they reuse the renderer's buffers from image to image, and their output is
@@ -115,8 +117,8 @@ pub use face::{
 pub use fonts::FONT_FILES;
 pub use hands::HandMask;
 pub use render::{
-    ClockRenderer, ClockTruth, MAX_SIZE, MIN_SIZE, RenderStats, RenderedClock, Visibility,
-    image_angle_deg, layer_size,
+    ClockRenderer, ClockTruth, LayerCache, MAX_SIZE, MIN_SIZE, RenderStats, RenderedClock,
+    Visibility, image_angle_deg, layer_size,
 };
 pub use rng::Rng;
 pub use scene::{Background, Blur, Crop, Lighting, Noise, SceneSpec, Shadow};

@@ -1,5 +1,7 @@
 //! [`ClockRenderer`]: static face layers cached per face, hands per time, scene composition.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg;
 
@@ -69,24 +71,112 @@ impl RenderedClock {
     }
 }
 
-struct CacheEntry {
-    face_id: String,
-    size: u32,
+/// A static face layer (the face without hands) at one size, shared between renderers.
+struct Layer {
     base: Pixmap,
     /// Soft shadow of the static layer, made the first time a scene asks for one.
-    shadow: Option<Mask>,
+    shadow: OnceLock<Mask>,
     /// Bounding box `(x0, y0, x1, y1)` of the layer's non-transparent pixels (the hands
     /// always lie inside the case, so inside it).
     content: (f64, f64, f64, f64),
-    last_used: u64,
 }
 
-/// Renders faces. Holds a small LRU cache of static face layers keyed by
-/// `(face_id, layer size)`; output never depends on whether the cache was warm.
-pub struct ClockRenderer {
-    cache: Vec<CacheEntry>,
-    capacity: usize,
+struct Slot {
+    face_id: String,
+    size: u32,
+    last_used: u64,
+    /// Filled by the first renderer that asks; others asking meanwhile wait for it rather
+    /// than rasterising the same layer again.
+    layer: Arc<Mutex<Option<Arc<Layer>>>>,
+}
+
+struct Slots {
+    slots: Vec<Slot>,
     clock: u64,
+}
+
+/// A small LRU cache of static face layers keyed by `(face_id, layer size)`, which
+/// several [`ClockRenderer`]s (one per worker thread) may share: consecutive images of a face
+/// then rasterise its SVG once, whichever worker draws them. Output never depends on the
+/// cache's state.
+pub struct LayerCache {
+    capacity: usize,
+    inner: Mutex<Slots>,
+}
+
+impl LayerCache {
+    /// A cache that keeps at most `capacity` layers (at least one).
+    pub fn new(capacity: usize) -> LayerCache {
+        LayerCache {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Slots {
+                slots: Vec::new(),
+                clock: 0,
+            }),
+        }
+    }
+
+    /// Layers held now.
+    pub fn len(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    /// Whether no layer is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every layer.
+    pub fn clear(&self) {
+        self.lock().slots.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        // A panic while holding the lock leaves the slots consistent (each step is a single
+        // push, swap_remove or field write), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The slot of `(face_id, size)`, created (evicting the least recently used) if absent.
+    fn slot(&self, face_id: &str, size: u32) -> Arc<Mutex<Option<Arc<Layer>>>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        if let Some(slot) = inner
+            .slots
+            .iter_mut()
+            .find(|s| s.size == size && s.face_id == face_id)
+        {
+            slot.last_used = now;
+            return Arc::clone(&slot.layer);
+        }
+        if inner.slots.len() >= self.capacity {
+            let oldest = (0..inner.slots.len())
+                .min_by_key(|&i| inner.slots[i].last_used)
+                .unwrap_or(0);
+            inner.slots.swap_remove(oldest);
+        }
+        let layer = Arc::new(Mutex::new(None));
+        inner.slots.push(Slot {
+            face_id: face_id.to_owned(),
+            size,
+            last_used: now,
+            layer: Arc::clone(&layer),
+        });
+        layer
+    }
+}
+
+impl Default for LayerCache {
+    fn default() -> Self {
+        LayerCache::new(32)
+    }
+}
+
+/// Renders faces. Static face layers come from a [`LayerCache`], its own or one shared with
+/// other renderers; output never depends on whether the cache was warm.
+pub struct ClockRenderer {
+    layers: Arc<LayerCache>,
     scratch: Option<Pixmap>,
     /// Buffers the augmentation passes reuse from image to image.
     buffers: augment::Buffers,
@@ -153,10 +243,14 @@ impl ClockRenderer {
 
     /// A renderer that keeps at most `capacity` static layers (at least one).
     pub fn with_cache_capacity(capacity: usize) -> ClockRenderer {
+        ClockRenderer::with_layer_cache(Arc::new(LayerCache::new(capacity)))
+    }
+
+    /// A renderer that takes its static layers from `layers`, which other renderers may
+    /// share.
+    pub fn with_layer_cache(layers: Arc<LayerCache>) -> ClockRenderer {
         ClockRenderer {
-            cache: Vec::new(),
-            capacity: capacity.max(1),
-            clock: 0,
+            layers,
             scratch: None,
             buffers: augment::Buffers::default(),
             stats: RenderStats::default(),
@@ -168,9 +262,9 @@ impl ClockRenderer {
         self.stats
     }
 
-    /// Drops every cached layer.
+    /// Drops every cached layer (of the cache this renderer uses).
     pub fn clear_cache(&mut self) {
-        self.cache.clear();
+        self.layers.clear();
     }
 
     /// The SVG of the face at this time (static layer and hands), for inspection. Rasterising
@@ -260,13 +354,29 @@ impl ClockRenderer {
                 reason: format!("the watch would be {watch_px:.0} px wide (at most {MAX_SIZE})"),
             });
         }
-        let (layout, set, entry) = self.draw_face(face, time, layer, mask)?;
-
-        let t0 = std::time::Instant::now();
         let (ow, oh) = scene.output_size();
         let (cx0, cy0) = scene
             .crop
             .map_or((0.0, 0.0), |c| (f64::from(c.x), f64::from(c.y)));
+        // The background needs no face layer, so it comes first: a worker whose face layer
+        // another worker is still drawing (see `LayerCache`) has less to wait for.
+        let t_bg = std::time::Instant::now();
+        let mut rgba = vec![0u8; ow as usize * oh as usize * 4];
+        background::paint(
+            &scene.background,
+            &mut rgba,
+            ow,
+            oh,
+            cx0 as f32,
+            cy0 as f32,
+            scene.size,
+            &mut self.buffers.background,
+        );
+        let background_secs = t_bg.elapsed().as_secs_f64();
+
+        let (layout, set, entry) = self.draw_face(face, time, layer, mask)?;
+
+        let t0 = std::time::Instant::now();
         let f = f64::from(layer);
         let fwd = Mat3::translate(-f / 2.0, -f / 2.0)
             .then(Mat3::scale(watch_px / f))
@@ -284,37 +394,25 @@ impl ClockRenderer {
             reason: "the placement transform is singular".to_owned(),
         })?;
 
-        if scene.shadow.is_some() && self.cache[entry].shadow.is_none() {
-            let base = &self.cache[entry].base;
-            let mask = Mask::shadow_of(
-                &Src {
-                    data: base.data(),
-                    w: layer,
-                    h: layer,
-                },
-                (layer / 64).max(1),
-            );
-            self.cache[entry].shadow = Some(mask);
-        }
+        let shadow_mask = scene.shadow.is_some().then(|| {
+            entry.shadow.get_or_init(|| {
+                Mask::shadow_of(
+                    &Src {
+                        data: entry.base.data(),
+                        w: layer,
+                        h: layer,
+                    },
+                    (layer / 64).max(1),
+                )
+            })
+        });
 
-        let t_bg = std::time::Instant::now();
-        let mut rgba = vec![0u8; ow as usize * oh as usize * 4];
-        background::paint(
-            &scene.background,
-            &mut rgba,
-            ow,
-            oh,
-            cx0 as f32,
-            cy0 as f32,
-            scene.size,
-            &mut self.buffers.background,
-        );
         let t_comp = std::time::Instant::now();
         let shadow_off = scene
             .shadow
             .as_ref()
             .map(|s| Pt::new(f64::from(s.dx) * watch_px, f64::from(s.dy) * watch_px));
-        let (bx0, by0, bx1, by1) = self.cache[entry].content;
+        let (bx0, by0, bx1, by1) = entry.content;
         let quad_of = |off: Pt| {
             augment::Quad(
                 [
@@ -367,7 +465,6 @@ impl ClockRenderer {
         let inv_level = inv.then(Mat3::scale(1.0 / level_scale));
         // The shadow offset in layer pixels, taken at the dial centre (exact for affine
         // placements, a fine approximation under perspective).
-        let shadow_mask = self.cache[entry].shadow.as_ref();
         let shadow_pass =
             scene
                 .shadow
@@ -405,7 +502,7 @@ impl ClockRenderer {
             &mut self.buffers,
         );
         let t_end = std::time::Instant::now();
-        self.stats.background_secs += (t_comp - t_bg).as_secs_f64();
+        self.stats.background_secs += background_secs;
         self.stats.composite_secs += (t_blur - t_comp).as_secs_f64();
         self.stats.blur_secs += (t_tone - t_blur).as_secs_f64();
         self.stats.tone_secs += (t_end - t_tone).as_secs_f64();
@@ -420,7 +517,7 @@ impl ClockRenderer {
             ow,
             oh,
         );
-        self.stats.augment_secs += t0.elapsed().as_secs_f64();
+        self.stats.augment_secs += t0.elapsed().as_secs_f64() + background_secs;
         Ok(RenderedClock {
             width: ow,
             height: oh,
@@ -437,47 +534,38 @@ impl ClockRenderer {
         time: ClockTime,
         size: u32,
         mask: HandMask,
-    ) -> Result<(Layout, HandSet, usize), RenderError> {
+    ) -> Result<(Layout, HandSet, Arc<Layer>), RenderError> {
         let layout = Layout::new(face);
-        let id = face.face_id();
-        self.clock += 1;
-        let index = match self
-            .cache
-            .iter()
-            .position(|e| e.size == size && e.face_id == id)
-        {
-            Some(i) => {
-                self.stats.cache_hits += 1;
-                i
-            }
-            None => {
-                let t0 = std::time::Instant::now();
-                let (base, parse, raster) = render_static(face, &layout, size)?;
-                self.stats.svg_parse_secs += parse;
-                self.stats.svg_raster_secs += raster;
-                if self.cache.len() >= self.capacity {
-                    let oldest = (0..self.cache.len())
-                        .min_by_key(|&i| self.cache[i].last_used)
-                        .unwrap_or(0);
-                    self.cache.swap_remove(oldest);
+        let slot = self.layers.slot(&face.face_id(), size);
+        let layer = {
+            // Held while rasterising, so a second renderer asking for this layer waits for
+            // it instead of drawing it again.
+            let mut cell = slot.lock().unwrap_or_else(|e| e.into_inner());
+            match cell.as_ref() {
+                Some(layer) => {
+                    self.stats.cache_hits += 1;
+                    Arc::clone(layer)
                 }
-                self.cache.push(CacheEntry {
-                    face_id: id,
-                    size,
-                    content: content_box(&base),
-                    base,
-                    shadow: None,
-                    last_used: 0,
-                });
-                self.stats.face_layers_rendered += 1;
-                self.stats.face_layer_secs += t0.elapsed().as_secs_f64();
-                self.cache.len() - 1
+                None => {
+                    let t0 = std::time::Instant::now();
+                    let (base, parse, raster) = render_static(face, &layout, size)?;
+                    self.stats.svg_parse_secs += parse;
+                    self.stats.svg_raster_secs += raster;
+                    let layer = Arc::new(Layer {
+                        content: content_box(&base),
+                        base,
+                        shadow: OnceLock::new(),
+                    });
+                    *cell = Some(Arc::clone(&layer));
+                    self.stats.face_layers_rendered += 1;
+                    self.stats.face_layer_secs += t0.elapsed().as_secs_f64();
+                    layer
+                }
             }
         };
-        self.cache[index].last_used = self.clock;
 
         let t0 = std::time::Instant::now();
-        let base = &self.cache[index].base;
+        let base = &layer.base;
         let scratch = match self.scratch.take() {
             Some(mut p) if p.width() == size && p.height() == size => {
                 p.data_mut().copy_from_slice(base.data());
@@ -495,7 +583,7 @@ impl ClockRenderer {
         }
         self.scratch = Some(scratch);
         self.stats.hands_secs += t0.elapsed().as_secs_f64();
-        Ok((layout, set, index))
+        Ok((layout, set, layer))
     }
 }
 

@@ -105,3 +105,54 @@ fn the_svg_is_deterministic_and_complete() {
     assert!(a.contains(r#"width="300""#));
     assert_ne!(a, r.svg(&face, ClockTime::new(9, 42, 7).unwrap(), 300));
 }
+
+#[test]
+fn renderers_sharing_a_layer_cache_rasterise_each_face_once() {
+    use std::sync::Arc;
+
+    use pixmo_gen_clock::LayerCache;
+
+    let layers = Arc::new(LayerCache::new(8));
+    let face = FaceSpec::sample(77);
+    let scenes: Vec<SceneSpec> = (0..4).map(|s| SceneSpec::sample(s + 90, 128)).collect();
+    let mut own = ClockRenderer::new();
+    let want: Vec<Vec<u8>> = scenes
+        .iter()
+        .enumerate()
+        .map(|(i, scene)| {
+            own.render(&face, ClockTime::sample(i as u64), scene)
+                .unwrap()
+                .rgba
+        })
+        .collect();
+    // Two threads draw alternate images of one face through one cache, as the pipeline's
+    // workers do: the same bytes, and the face layer is rasterised once between them.
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            let (layers, face, scenes) = (Arc::clone(&layers), face.clone(), scenes.clone());
+            std::thread::spawn(move || {
+                let mut r = ClockRenderer::with_layer_cache(layers);
+                let images: Vec<(usize, Vec<u8>)> = (t..scenes.len())
+                    .step_by(2)
+                    .map(|i| {
+                        let img = r.render(&face, ClockTime::sample(i as u64), &scenes[i]);
+                        (i, img.unwrap().rgba)
+                    })
+                    .collect();
+                (images, r.stats())
+            })
+        })
+        .collect();
+    let mut rendered = 0;
+    for handle in handles {
+        let (images, stats) = handle.join().unwrap();
+        rendered += stats.face_layers_rendered;
+        for (i, rgba) in images {
+            assert_eq!(rgba, want[i], "image {i}");
+        }
+    }
+    assert_eq!(rendered, 1);
+    assert_eq!(layers.len(), 1);
+    layers.clear();
+    assert!(layers.is_empty());
+}

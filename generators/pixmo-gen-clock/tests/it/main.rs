@@ -5,4 +5,5 @@ mod determinism;
 mod errors;
 mod golden;
 mod labels;
+mod sampled;
 mod util;

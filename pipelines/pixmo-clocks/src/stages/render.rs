@@ -7,7 +7,9 @@
 //! - Outputs: `image` (image), `truth` (json).
 //! - Failure modes: a spec that does not parse or a render error rejects the record
 //!   (`bad_spec`, `render_error`).
-//! - Cost: the bulk of the pipeline; see `pixmo bench clocks`.
+//! - Cost: the bulk of the pipeline, ~5.5 ms of CPU per 448-px image (the face's SVG once
+//!   per face, shared by the workers); see `pixmo bench clocks` and
+//!   `generators/pixmo-gen-clock/BENCH.md`.
 
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +17,7 @@ use pixmo_annotation_schema::ModelUse;
 use pixmo_core::RgbaImage;
 use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext, Value};
-use pixmo_gen_clock::{ClockRenderer, ClockTime, FaceSpec, SceneSpec};
+use pixmo_gen_clock::{ClockRenderer, ClockTime, FaceSpec, LayerCache, SceneSpec};
 use serde::{Deserialize, Serialize};
 
 /// Config of `clocks.render` (none yet; kept for forward compatibility).
@@ -29,17 +31,18 @@ impl StageConfig for RenderConfig {
         "Render the watch face (SVG + resvg), place it in its scene and augment it";
 
     fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
-        Ok(Arc::new(Render {
-            renderers: Mutex::new(Vec::new()),
-        }))
+        Ok(Arc::new(Render::default()))
     }
 }
 
-/// The runtime stage: a pool of renderers, each with its own face-layer cache. Output does
-/// not depend on which renderer (or cache state) serves a record.
+/// The runtime stage: a pool of renderers (one per record in flight) sharing one cache of
+/// static face layers, so the records of a face rasterise its SVG once even when different
+/// workers draw them. Output does not depend on which renderer (or cache state) serves a
+/// record.
 #[derive(Default)]
 pub struct Render {
     renderers: Mutex<Vec<ClockRenderer>>,
+    layers: Arc<LayerCache>,
 }
 
 impl std::fmt::Debug for Render {
@@ -64,8 +67,8 @@ pub fn renderer_sha256() -> &'static str {
 
 fn parse<T: serde::de::DeserializeOwned>(record: &Record, name: &str) -> Result<T, Reject> {
     let value = record.json(name).map_err(|m| Reject::new("bad_spec", m))?;
-    serde_json::from_value(value.clone())
-        .map_err(|e| Reject::new("bad_spec", format!("Column `{name}`: {e}")))
+    // Deserialised from the borrowed tree: no copy of the (large) face spec per record.
+    T::deserialize(value).map_err(|e| Reject::new("bad_spec", format!("Column `{name}`: {e}")))
 }
 
 impl Stage for Render {
@@ -109,7 +112,7 @@ impl Stage for Render {
             .lock()
             .ok()
             .and_then(|mut pool| pool.pop())
-            .unwrap_or_default();
+            .unwrap_or_else(|| ClockRenderer::with_layer_cache(Arc::clone(&self.layers)));
         let result = renderer.render(&face, time, &scene);
         if let Ok(mut pool) = self.renderers.lock() {
             pool.push(renderer);
