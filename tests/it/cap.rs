@@ -469,6 +469,9 @@ fn a_refresh_killed_midway_and_rerun_equals_an_uninterrupted_refresh() {
     for want in [
         "Word error rate",
         "synthetic speech",
+        "**Synthetic speech, not people:**",
+        "text-to-speech engine (espeak-ng",
+        "pixmo build cap --inbox INBOX",
         "| 2 | 2 |",
         "caption_words.png",
     ] {

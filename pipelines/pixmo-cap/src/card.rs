@@ -42,6 +42,8 @@ pub struct CapCard {
     rejected: BTreeMap<String, u64>,
     reference_words: f64,
     weighted_errors: f64,
+    /// `speech_source` of the synthetic recordings, with how many each.
+    speech_sources: BTreeMap<String, u64>,
     seen: std::collections::HashSet<String>,
 }
 
@@ -119,6 +121,9 @@ impl CardExtension for CapCard {
             .column_by_name("synthetic_speech")
             .map(|c| c.as_boolean())
             .ok_or_else(|| wrong(path, "recordings", "`synthetic_speech`"))?;
+        let sources = all
+            .column_by_name("speech_source")
+            .and_then(|c| c.as_string_opt::<i32>());
         // A later revision repeats the recordings of earlier ones: count each recording once.
         let shas = all
             .column_by_name("audio_sha256")
@@ -132,6 +137,10 @@ impl CardExtension for CapCard {
             self.audio_seconds += durations[i].unwrap_or(0.0);
             if synthetic.value(i) {
                 self.synthetic += 1;
+                let source = sources
+                    .and_then(|s| (!s.is_null(i)).then(|| s.value(i)))
+                    .unwrap_or("not recorded");
+                *self.speech_sources.entry(source.to_string()).or_default() += 1;
             }
             if let (Some(w), false) = (wers[i], words.is_null(i))
                 && w.is_finite()
@@ -152,6 +161,36 @@ impl CardExtension for CapCard {
             }
         }
         Ok(())
+    }
+
+    fn summary_notes(&self, _card: &CardContext<'_>) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.synthetic > 0 {
+            let sources: Vec<String> = self
+                .speech_sources
+                .iter()
+                .map(|(source, n)| format!("{source} ({n})"))
+                .collect();
+            notes.push(format!(
+                "**Synthetic speech, not people:** {} of the {} recordings in this copy were \
+                 spoken by a text-to-speech engine ({}) reading written descriptions, and are \
+                 marked `synthetic_speech` in every row. No person was \
+                 recorded; the transcripts, word error rates and captions here measure the \
+                 pipeline on synthetic speech and say nothing about human recordings.",
+                self.synthetic,
+                self.recordings,
+                sources.join("; ")
+            ));
+        }
+        notes.push(
+            "Records come from an inbox of recordings, so the `--count` build line under \
+             *Rebuild* does not apply: rebuild with `pixmo build cap --inbox INBOX --as-of \
+             1970-01-01T00:00:00Z --out OUT` from the same inbox (the sample inbox: `pixmo \
+             sample-inbox --out INBOX`; the cards in the repository's `data_cards/`: \
+             `pipelines/pixmo-cap/reference-cards.sh`)."
+                .into(),
+        );
+        notes
     }
 
     fn statistics(&self, card: &CardContext<'_>) -> String {
@@ -262,5 +301,91 @@ impl CardExtension for CapQaCard {
             ratio(self.answer_words, self.answers)
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use pixmo_annotation_schema::Dataset;
+    use pixmo_card::arrow::datatypes::Schema;
+
+    use super::*;
+
+    /// Rows of the Cap schema's card columns, read from JSON lines.
+    fn batch(lines: &str) -> RecordBatch {
+        let cap = Dataset::Cap.schema().schema;
+        let fields: Vec<_> = CapCard::default()
+            .columns()
+            .iter()
+            .map(|name| cap.field_with_name(name).unwrap().clone())
+            .collect();
+        let mut reader = arrow_json::ReaderBuilder::new(Arc::new(Schema::new(fields)))
+            .build(lines.as_bytes())
+            .unwrap();
+        reader.next().unwrap().unwrap()
+    }
+
+    fn recording(sha: &str, seconds: f64, synthetic: bool, wer: f64) -> String {
+        format!(
+            r#"{{"audio":"a/{sha}.wav","audio_sha256":"{sha}","annotator":"x","recorded_at":"2026-12-01T00:00:00Z","license":"CC0-1.0","duration_seconds":{seconds},"language":"en","avg_logprob":-0.3,"no_speech_prob":0.01,"model":"tiny.en","synthetic_speech":{synthetic},"speech_source":{},"reference_text":"a b c d","reference_words":4,"wer":{wer},"segments":[]}}"#,
+            if synthetic {
+                r#""espeak-ng 1.51 voice en-us""#
+            } else {
+                "null"
+            }
+        )
+    }
+
+    /// Synthetic recordings are named as such, with their source, in the summary; audio
+    /// minutes, transcripts per row and the word error rate count each recording once (a
+    /// later revision repeats the earlier recordings).
+    #[test]
+    fn synthetic_speech_is_named_and_recordings_count_once() {
+        let (a, b, c) = (
+            recording("a", 60.0, true, 0.25),
+            recording("b", 90.0, true, 0.0),
+            recording("c", 30.0, false, 0.5),
+        );
+        let rows = format!(
+            "{{\"caption\":\"one two three\",\"transcripts\":[\"x\",\"y\"],\"revision\":1,\"recordings\":[{a},{b}],\"rejected_recordings\":[]}}\n\
+             {{\"caption\":\"one two three four five\",\"transcripts\":[\"x\",\"y\",\"z\"],\"revision\":2,\"recordings\":[{a},{b},{c}],\"rejected_recordings\":[{{\"audio\":\"d.wav\",\"annotator\":\"x\",\"kind\":\"silent\",\"message\":\"silent\"}}]}}\n"
+        );
+        let mut card = CapCard::default();
+        card.add_batch(&batch(&rows), Path::new("shard.parquet"))
+            .unwrap();
+        let context = CardContext {
+            dataset: "cap",
+            rows: 2,
+            llm_used: Some(true),
+        };
+        let notes = card.summary_notes(&context).join("\n");
+        assert!(
+            notes.contains("**Synthetic speech, not people:** 2 of the 3 recordings")
+                && notes.contains("(espeak-ng 1.51 voice en-us (2))")
+                && notes.contains("pixmo build cap --inbox INBOX"),
+            "{notes}"
+        );
+        let stats = card.statistics(&context);
+        for want in [
+            "3 transcribed recordings (3.0 minutes of audio, 60.0 s per recording); 66.7% of them synthetic speech",
+            // (0.25 * 4 + 0 * 4 + 0.5 * 4) / 12 words
+            "**25.0%** over 12 reference words",
+            "| 2 | 1 |\n| 3 | 1 |",
+            "| silent | 1 |",
+        ] {
+            assert!(stats.contains(want), "`{want}` not in:\n{stats}");
+        }
+        // Human recordings only: no synthetic-speech note.
+        let mut human = CapCard::default();
+        let row = format!(
+            "{{\"caption\":\"a\",\"transcripts\":[\"x\"],\"revision\":1,\"recordings\":[{c}],\"rejected_recordings\":[]}}\n"
+        );
+        human
+            .add_batch(&batch(&row), Path::new("shard.parquet"))
+            .unwrap();
+        let notes = human.summary_notes(&context).join("\n");
+        assert!(!notes.contains("Synthetic speech"), "{notes}");
     }
 }

@@ -39,6 +39,10 @@ pub const CAP_QA_ABOUT: About = About {
         "Questions can only be about what the caption says; what the speakers did not mention \
          is never asked.",
         "One dialogue per PixMo-Cap row, late revisions included (`cap_id` names the row).",
+        "Dialogues inherit their Cap rows' origin: where those rows were spoken by a \
+         text-to-speech engine (`synthetic_speech` in PixMo-Cap, as in the sample inbox, \
+         espeak-ng), so were these dialogues' sources; they test the pipeline and are not \
+         human data.",
     ],
     ..About::new(
         "PixMo-CapQA",
@@ -57,6 +61,7 @@ pub fn cap_qa_info() -> PipelineInfo {
         specs: CAP_QA_SPECS,
         // PixMo-CapQA released 271,714 QA pairs (about 165k images).
         released_size: Some(271_714),
+        // Built from Cap rows: no reference build; see `info`.
         reference_count: 0,
         register,
         card: card::cap_qa_extension,
@@ -111,7 +116,8 @@ pub fn info() -> PipelineInfo {
         specs: CAP_SPECS,
         // PixMo-Cap released 717,042 images.
         released_size: Some(717_042),
-        // Built from an inbox, not from `--count`: no reference build.
+        // Built from an inbox, not from `--count`: no reference build. The committed cards
+        // come from the sample inbox by `reference-cards.sh` (see data_cards/README.md).
         reference_count: 0,
         register,
         card: card::cap_extension,
