@@ -255,6 +255,16 @@ fn each_plan_error_gets_the_hint_for_its_variant() {
         "give each split a fraction between 0 and 1",
     );
     plan_hint(
+        |s| s.replace("per_core = 3", "per_core = 0"),
+        "stage `render`: `per_core` must be at least 1",
+        "`concurrency = 0` (the default) runs `per_core` per core",
+    );
+    plan_hint(
+        |s| s.replace("per_core = 3", "per_core = 3\nconcurrency = 4"),
+        "`per_core` applies only with `concurrency = 0`",
+        "`concurrency = N` runs N records of the stage at once",
+    );
+    plan_hint(
         |s| s.replace("name = \"label\"", "name = \"render\""),
         "stage name `render` is used twice",
         "give every `[[stages]]` table its own `name`",

@@ -230,6 +230,9 @@ pub enum Command {
         /// Keep the output here instead of a temporary folder.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Measure this pipeline spec (TOML) instead of the dataset's default.
+        #[arg(long)]
+        spec: Option<PathBuf>,
     },
     /// Score a model's answers with Molmo's pointing, counting or clock-reading evaluation;
     /// prints a JSON summary. Files are JSON Lines (formats: `pixmo eval <task> --help`).

@@ -40,19 +40,23 @@ impl RgbaImage {
     /// RGB bytes, compositing any transparency over white.
     #[must_use]
     pub fn to_rgb_over_white(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.width as usize * self.height as usize * 3);
-        if self.is_opaque() {
-            // Over white an opaque pixel is itself: drop alpha, no arithmetic.
-            for p in self.data.chunks_exact(4) {
-                out.extend_from_slice(&p[..3]);
-            }
+        // One pass for the common, opaque case: copy RGB while folding the alpha bytes
+        // together; only an image with some transparency pays for a second, blending pass.
+        let mut out = vec![0u8; self.width as usize * self.height as usize * 3];
+        let mut all_alpha = 255u8;
+        for (o, p) in out.chunks_exact_mut(3).zip(self.data.chunks_exact(4)) {
+            o.copy_from_slice(&p[..3]);
+            all_alpha &= p[3];
+        }
+        if all_alpha == 255 {
+            // Over white an opaque pixel is itself: no arithmetic.
             return out;
         }
-        for p in self.data.chunks_exact(4) {
+        for (o, p) in out.chunks_exact_mut(3).zip(self.data.chunks_exact(4)) {
             let a = u32::from(p[3]);
-            for &c in &p[..3] {
+            for (o, &c) in o.iter_mut().zip(&p[..3]) {
                 let v = (u32::from(c) * a + 255 * (255 - a) + 127) / 255;
-                out.push(u8::try_from(v).unwrap_or(255));
+                *o = u8::try_from(v).unwrap_or(255);
             }
         }
         out
@@ -155,5 +159,20 @@ mod tests {
             vec![0; 128]
         );
         assert_eq!(hamming(&[0xff], &[0x0f, 0x01]), 5);
+    }
+
+    #[test]
+    fn rgb_over_white_drops_alpha_when_opaque_and_blends_otherwise() {
+        let opaque = RgbaImage::new(2, 1, vec![10, 20, 30, 255, 200, 100, 0, 255]).unwrap();
+        assert_eq!(opaque.to_rgb_over_white(), vec![10, 20, 30, 200, 100, 0]);
+        // Only the last pixel is translucent: the whole image takes the blending path, and
+        // the opaque pixels come out as they are.
+        let translucent =
+            RgbaImage::new(3, 1, vec![10, 20, 30, 255, 0, 0, 0, 0, 0, 100, 200, 128]).unwrap();
+        // 0 over white at alpha 128: (0 * 128 + 255 * 127 + 127) / 255 = 127.
+        assert_eq!(
+            translucent.to_rgb_over_white(),
+            vec![10, 20, 30, 255, 255, 255, 127, 177, 227]
+        );
     }
 }

@@ -68,6 +68,17 @@ pub enum Error {
         /// The fraction given.
         fraction: f64,
     },
+    /// A stage asks for no records in flight per core, or for `per_core` alongside a fixed
+    /// `concurrency`.
+    #[error("Invalid pipeline `{pipeline}`: stage `{stage}`: {message}")]
+    BadConcurrency {
+        /// Pipeline name.
+        pipeline: String,
+        /// Stage name.
+        stage: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Two stages share a name.
     #[error("Invalid pipeline `{pipeline}`: stage name `{stage}` is used twice")]
     DuplicateStage {

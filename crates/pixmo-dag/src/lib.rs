@@ -9,7 +9,8 @@
 //!   one of its ancestors.
 //! - [`exec::execute`] runs one work unit (a split and a range of record indices) through the
 //!   plan: each stage is a tokio task joined to the next by a bounded channel, runs up to
-//!   `concurrency` records at a time on the blocking pool, and keeps record order. A failing
+//!   `concurrency` records at a time on the blocking pool (0: `per_core` per core, default
+//!   one), and keeps record order. A failing
 //!   record becomes a [`stage::Rejection`] and the run goes on.
 //!
 //! This crate knows no dataset, no file format and no renderer.

@@ -87,6 +87,21 @@ impl Plan {
                 });
             }
         }
+        for stage in &spec.stages {
+            let message = match (stage.concurrency, stage.per_core) {
+                (_, Some(0)) => "`per_core` must be at least 1",
+                (1.., Some(_)) => {
+                    "`per_core` applies only with `concurrency = 0` (one group per core); \
+                     remove one of the two"
+                }
+                _ => continue,
+            };
+            return Err(Error::BadConcurrency {
+                pipeline: pipeline(),
+                stage: stage.name.clone(),
+                message: message.into(),
+            });
+        }
         // Resolve kinds before anything else: the most common mistake is a typo.
         for stage in &spec.stages {
             if registry.get(&stage.kind).is_none() {
@@ -215,7 +230,7 @@ impl Plan {
                     kind: stage_spec.kind.clone(),
                     after: deps,
                     concurrency: if stage_spec.concurrency == 0 {
-                        cores.max(1)
+                        cores.max(1) * stage_spec.per_core.unwrap_or(1)
                     } else {
                         stage_spec.concurrency
                     },

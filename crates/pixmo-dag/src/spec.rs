@@ -15,7 +15,8 @@
 //! name = "sample"
 //! kind = "clocks.sample"
 //! after = []          # omitted: the stage listed before it
-//! concurrency = 0     # 0: one per core
+//! concurrency = 0     # 0: `per_core` per core
+//! per_core = 1        # records in flight per core when `concurrency` is 0 (default 1)
 //! [stages.config]
 //! examples_per_face = 5
 //! ```
@@ -62,9 +63,15 @@ pub struct StageSpec {
     pub kind: String,
     /// Stages that must run before this one. Omitted: the previous stage in the list.
     pub after: Option<Vec<String>>,
-    /// Records processed at once; 0 means one per core.
+    /// Records processed at once; 0 means `per_core` per core.
     #[serde(default)]
     pub concurrency: usize,
+    /// With `concurrency` 0: records in flight per core (default 1). More than one suits a
+    /// stage whose workers wait on each other (a cache one worker fills while another
+    /// waits for it), so the cores have other records to work on meanwhile. Output is the
+    /// same at any value: records leave the stage in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_core: Option<usize>,
     /// The stage's own configuration.
     #[serde(default = "empty_table")]
     pub config: toml::Value,

@@ -315,3 +315,35 @@ async fn records_keep_order_rejects_and_panics_are_data_and_seeds_ignore_layout(
     let halves: Vec<(u64, u64)> = first.into_iter().chain(second).collect();
     assert_eq!(halves, rows);
 }
+
+/// `per_core` multiplies the cores when `concurrency` is 0, is refused at 0 and next to a
+/// fixed `concurrency`, and leaves the rows unchanged (records still leave in order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_core_sets_records_in_flight_without_changing_rows() {
+    let spec = |extra: &str| {
+        format!(
+            "{HEAD}[[stages]]\nname='a'\nkind='test.number'\n{extra}\n[[stages]]\nname='c'\nkind='test.check'\n[stages.config]\nreject_every=10\n"
+        )
+    };
+    let one = plan(&spec("")).unwrap();
+    let three = plan(&spec("per_core = 3")).unwrap();
+    assert_eq!(one.stages[0].concurrency, 2);
+    assert_eq!(three.stages[0].concurrency, 6);
+    assert_eq!(three.stages[1].concurrency, 2);
+    // In-flight records are a matter of speed, not of content: same plan hash, same rows.
+    assert_eq!(one.config_hash, three.config_hash);
+    let (rows_one, rejects_one) = run(Arc::new(one), 0, 60).await;
+    let (rows_three, rejects_three) = run(Arc::new(three), 0, 60).await;
+    assert_eq!(rows_one, rows_three);
+    assert_eq!(rejects_one.len(), rejects_three.len());
+    for (extra, want) in [
+        ("per_core = 0", "`per_core` must be at least 1"),
+        (
+            "concurrency = 4\nper_core = 2",
+            "`per_core` applies only with `concurrency = 0`",
+        ),
+    ] {
+        let err = plan(&spec(extra)).unwrap_err().to_string();
+        assert!(err.contains(want) && err.contains("stage `a`"), "{err}");
+    }
+}

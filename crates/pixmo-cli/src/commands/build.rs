@@ -1,6 +1,6 @@
 //! `pixmo build` and `pixmo bench`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -181,13 +181,14 @@ fn print_summary(s: &BuildSummary) {
 
 pub fn bench(
     dataset: &str,
+    spec: Option<PathBuf>,
     count: u64,
     image_format: &str,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let args = PipelineArgs {
         dataset: dataset.to_string(),
-        spec: None,
+        spec,
     };
     let overrides = Overrides {
         image_format: Some(image_format.to_string()),

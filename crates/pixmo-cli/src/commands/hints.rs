@@ -28,6 +28,9 @@ pub fn plan(err: &Error) -> String {
         Error::BadSplit { .. } => {
             "give each split a fraction between 0 and 1, such as `[splits]` `train = 0.97` and `val = 0.03`; the largest split takes the remainder".into()
         }
+        Error::BadConcurrency { .. } => {
+            "`concurrency = N` runs N records of the stage at once; `concurrency = 0` (the default) runs `per_core` per core (default 1)".into()
+        }
         Error::DuplicateStage { .. } => {
             "give every `[[stages]]` table its own `name`: `after` refers to stages by name".into()
         }

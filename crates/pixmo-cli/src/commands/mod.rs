@@ -67,7 +67,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             count,
             image_format,
             out,
-        } => build::bench(&dataset, count, &image_format, out.as_deref()),
+            spec,
+        } => build::bench(&dataset, spec, count, &image_format, out.as_deref()),
         Command::Eval { task } => eval::run(task),
         Command::Models { action } => models::run(action),
         Command::Transcribe {
