@@ -166,3 +166,23 @@ pub fn rows_in_order(
     }
     rows
 }
+
+/// The Python of the independent-reader tests (`PIXMO_PYTHON`, else `python3`) when it can
+/// import `modules` (such as `"pyarrow, PIL"`); `None`, with a note, when it cannot. On CI
+/// (`CI` set) a missing module fails the test instead: `.ci/run` installs them.
+pub fn python_with(modules: &str) -> Option<String> {
+    let python = std::env::var("PIXMO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let importable = Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if importable {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI installs {modules} (.ci/run); {python} lacks them"
+    );
+    eprintln!("skipped the Python reader: {python} lacks {modules} (set PIXMO_PYTHON)");
+    None
+}

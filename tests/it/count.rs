@@ -27,16 +27,7 @@ fn build(dataset: &str, spec_text: &str, out: &std::path::Path, count: u64) {
 /// `tests/python/check_count.py` on a built dataset: its stdout, or `None` when the Python
 /// lacks pyarrow and Pillow (never on CI).
 fn python_check(root: &std::path::Path) -> Option<String> {
-    let python = std::env::var("PIXMO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_pyarrow = std::process::Command::new(&python)
-        .args(["-c", "import pyarrow, PIL"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_pyarrow {
-        assert!(std::env::var_os("CI").is_none(), "CI installs pyarrow");
-        eprintln!("skipped the Python reader: {python} lacks pyarrow/Pillow");
-        return None;
-    }
+    let python = crate::common::python_with("pyarrow, PIL")?;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/python/check_count.py"

@@ -117,16 +117,9 @@ fn real_detections_build_audit_load_in_python_and_rebuild_byte_identical() {
     assert_eq!(shard_hashes(&root), shard_hashes(&again.join("count")));
 
     // A second, independent reader: pyarrow + Pillow, and Hugging Face `datasets`.
-    let python = std::env::var("PIXMO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_pyarrow = std::process::Command::new(&python)
-        .args(["-c", "import pyarrow, PIL"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_pyarrow {
-        assert!(std::env::var_os("CI").is_none(), "CI installs pyarrow");
-        eprintln!("skipped the Python reader: {python} lacks pyarrow/Pillow");
+    let Some(python) = crate::common::python_with("pyarrow, PIL") else {
         return;
-    }
+    };
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/python/check_count.py"

@@ -328,16 +328,9 @@ fn cvat_and_coco_exports_become_points_rows() {
 
 /// pyarrow reads the data and rejects shards (skipped without it, except in CI).
 fn independent_reader(root: &Path, rows: usize, rejects: usize) {
-    let python = std::env::var("PIXMO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_pyarrow = std::process::Command::new(&python)
-        .args(["-c", "import pyarrow"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_pyarrow {
-        assert!(std::env::var_os("CI").is_none(), "CI installs pyarrow");
-        eprintln!("skipped the pyarrow reader: {python} lacks pyarrow");
+    let Some(python) = crate::common::python_with("pyarrow") else {
         return;
-    }
+    };
     let script = r#"
 import sys, pyarrow.parquet as pq
 from pathlib import Path

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
-use arrow::datatypes::{Float64Type, Int32Type, UInt32Type};
+use arrow::datatypes::{ArrowPrimitiveType, Float64Type, Int32Type, UInt32Type};
 use pixmo_annotation_schema::{Dataset, Point, PointUnit};
 
 use crate::error::{Error, Result};
@@ -162,12 +162,22 @@ impl Columns<'_> {
         Ok((0..a.len()).map(|j| a.value(j).to_string()).collect())
     }
 
-    fn int(&self, name: &str, i: usize) -> Result<i32> {
+    /// Row `i` of a primitive column of Arrow type `T` (`what` names it in the error).
+    fn primitive<T: ArrowPrimitiveType>(
+        &self,
+        name: &str,
+        i: usize,
+        what: &str,
+    ) -> Result<T::Native> {
         let a = self
             .col(name)?
-            .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| self.err(format!("column `{name}` is not int32")))?;
+            .as_primitive_opt::<T>()
+            .ok_or_else(|| self.err(format!("column `{name}` is not {what}")))?;
         Ok(a.value(i))
+    }
+
+    fn int(&self, name: &str, i: usize) -> Result<i32> {
+        self.primitive::<Int32Type>(name, i, "int32")
     }
 
     fn boolean(&self, name: &str, i: usize) -> Result<bool> {
@@ -197,11 +207,7 @@ impl Columns<'_> {
     }
 
     fn uint(&self, name: &str, i: usize) -> Result<u32> {
-        let a = self
-            .col(name)?
-            .as_primitive_opt::<UInt32Type>()
-            .ok_or_else(|| self.err(format!("column `{name}` is not uint32")))?;
-        Ok(a.value(i))
+        self.primitive::<UInt32Type>(name, i, "uint32")
     }
 
     /// The unit of a point column, as its field metadata names it (PixMo-Points: percent,

@@ -104,6 +104,20 @@ async fn count_points_must_lie_inside_their_image_in_pixels() {
         &["points"],
         "1 row with a point outside the image's pixels (e.g. `count-val-000001`)",
     );
+    // y is bounded by the height, not the width (the fixture's images are wider than tall).
+    let f = fixture::build_dataset(Dataset::Count, 10, 3, 4, 160, |split, record, row| {
+        if split == "val" && record == 2 {
+            let height = row["height"].as_f64().unwrap();
+            assert!(row["width"].as_f64().unwrap() > height + 1.0);
+            row["points"][1]["y"] = json!(height + 1.0);
+        }
+    });
+    let report = audited(&f.root).await;
+    assert_fails(
+        &report,
+        &["points"],
+        "1 row with a point outside the image's pixels (e.g. `count-val-000002`)",
+    );
     // The clocks fixture has no points: no such check.
     let clocks = audited(&fixture::build().root).await;
     assert!(clocks.checks.iter().all(|c| c.name != "points"));
