@@ -18,8 +18,8 @@
 # is expensive and not byte-reproducible across CPUs. Whisper and the embedded LLM run in
 # floating point; candle picks its matrix kernels by the CPU it runs on, so a different CPU
 # can sample a different token and write a different caption. On a 2-core machine the build
-# takes 10-15 minutes, nearly all of it the embedded SmolLM2 (its Q4_1 weights run on
-# candle's scalar path, about 0.3 s per generated token). Replies are cached
+# takes minutes (1.5 on an idle Xeon), nearly all of it the embedded SmolLM2 (its Q4_1
+# weights run on candle's scalar path). Replies are cached
 # (`PIXMO_LLM_CACHE`), so rerunning on the same machine makes no LLM call and rewrites the
 # same bytes; regenerate and commit the cards after a change to the pipeline, its stages,
 # its models or the card code.

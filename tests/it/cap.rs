@@ -33,6 +33,11 @@ fn echo_captioner(_: usize, r: &Recorded) -> Reply {
     let body = r.json();
     let prompt = body["messages"][0]["content"].as_str().unwrap_or_default();
     if prompt.contains("Write a conversation") {
+        // The schema bounds the dialogue: at most `turns` (4) pairs.
+        let schema = &body["response_format"]["json_schema"]["schema"];
+        if schema["properties"]["dialogue"]["maxItems"] != 4 {
+            return Reply::new(400, format!("unbounded dialogue schema: {schema}"));
+        }
         let dialogue = serde_json::json!({"dialogue": [
             {"question": "What is in the image?", "answer": "The image shows this scene in detail."},
             {"question": "How many dogs are there?", "answer": "Seventeen dogs."}
@@ -47,6 +52,10 @@ fn echo_captioner(_: usize, r: &Recorded) -> Reply {
         })
         .map(|(_, t)| t.trim())
         .collect();
+    // A caption is one paragraph, and the spec's penalty reaches the server.
+    if body["stop"] != serde_json::json!(["\n\n"]) || body["frequency_penalty"] != 0.3 {
+        return Reply::new(400, format!("caption request without stop/penalty: {body}"));
+    }
     Reply::chat(
         &format!("The image shows this scene in detail. {}", said.join(" ")),
         "stop",

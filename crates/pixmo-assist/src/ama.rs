@@ -55,6 +55,7 @@ pub(crate) fn params() -> SamplingParams {
         seed: Some(0),
         temperature: 0.0,
         top_p: None,
+        ..pixmo_llm::SamplingParams::default()
     }
 }
 

@@ -66,6 +66,7 @@ pub fn sampling(temperature: f64, max_tokens: u32, seed: u64) -> SamplingParams 
         seed: Some(seed),
         temperature,
         top_p: Some(1.0),
+        ..pixmo_llm::SamplingParams::default()
     }
 }
 

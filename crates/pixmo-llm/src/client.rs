@@ -165,10 +165,23 @@ impl Message {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SamplingParams {
+    /// OpenAI's `frequency_penalty` (-2..=2): each generated token's logit is lowered by this
+    /// times the number of times it was already generated. `None` sends nothing (and keeps
+    /// the serialized form, so cache keys and provenance, as before the field existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
     /// Upper bound on generated tokens.
     pub max_tokens: u32,
+    /// OpenAI's `presence_penalty` (-2..=2): lowers the logit of every token already
+    /// generated once or more by this much. `None` sends nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
     /// Sampling seed; `None` leaves it to the backend (the embedded model then uses 0).
     pub seed: Option<u64>,
+    /// OpenAI's `stop`: generation ends before the first of these strings (at most 4; the
+    /// reply excludes it and finishes with `stop`). Empty sends nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
     /// Sampling temperature; 0 is greedy decoding.
     pub temperature: f64,
     /// Nucleus sampling mass; `None` disables it.
@@ -178,8 +191,11 @@ pub struct SamplingParams {
 impl Default for SamplingParams {
     fn default() -> Self {
         Self {
+            frequency_penalty: None,
             max_tokens: 256,
+            presence_penalty: None,
             seed: Some(0),
+            stop: Vec::new(),
             temperature: 0.0,
             top_p: None,
         }
@@ -191,6 +207,39 @@ impl SamplingParams {
     #[must_use]
     pub fn canonical_json(&self) -> String {
         serde_json::to_string(self).expect("sampling parameters serialize")
+    }
+
+    /// The same parameters with OpenAI's frequency and presence penalties.
+    #[must_use]
+    pub fn with_penalties(mut self, frequency: Option<f64>, presence: Option<f64>) -> Self {
+        self.frequency_penalty = frequency;
+        self.presence_penalty = presence;
+        self
+    }
+
+    /// Checks what OpenAI accepts for the penalties (-2..=2) and stop sequences (at most 4,
+    /// none empty).
+    ///
+    /// # Errors
+    /// A message naming the parameter that is out of range.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.stop.len() > 4 || self.stop.iter().any(String::is_empty) {
+            return Err(format!(
+                "`stop` takes at most 4 non-empty strings, got {:?}",
+                self.stop
+            ));
+        }
+        for (name, value) in [
+            ("frequency_penalty", self.frequency_penalty),
+            ("presence_penalty", self.presence_penalty),
+        ] {
+            if let Some(v) = value
+                && !(-2.0..=2.0).contains(&v)
+            {
+                return Err(format!("`{name}` must be in -2..=2, got {v}"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -338,4 +387,62 @@ impl ChatResponse {
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_penalties_and_stops_keep_the_canonical_form_and_cache_keys() {
+        // The form every cache key and provenance record written before these fields existed.
+        assert_eq!(
+            SamplingParams::default().canonical_json(),
+            r#"{"max_tokens":256,"seed":0,"temperature":0.0,"top_p":null}"#
+        );
+        let tuned = SamplingParams {
+            stop: vec!["\n\n".into()],
+            ..SamplingParams::default()
+        }
+        .with_penalties(Some(0.5), None);
+        assert_eq!(
+            tuned.canonical_json(),
+            r#"{"frequency_penalty":0.5,"max_tokens":256,"seed":0,"stop":["\n\n"],"temperature":0.0,"top_p":null}"#
+        );
+        let back: SamplingParams = serde_json::from_str(&tuned.canonical_json()).unwrap();
+        assert_eq!(back, tuned);
+    }
+
+    #[test]
+    fn out_of_range_penalties_and_stops_are_refused() {
+        let ok = SamplingParams::default().with_penalties(Some(2.0), Some(-2.0));
+        assert_eq!(ok.check(), Ok(()));
+        for (params, needle) in [
+            (
+                SamplingParams::default().with_penalties(Some(2.5), None),
+                "frequency_penalty",
+            ),
+            (
+                SamplingParams::default().with_penalties(None, Some(f64::NAN)),
+                "presence_penalty",
+            ),
+            (
+                SamplingParams {
+                    stop: vec![String::new()],
+                    ..SamplingParams::default()
+                },
+                "stop",
+            ),
+            (
+                SamplingParams {
+                    stop: vec!["a".into(); 5],
+                    ..SamplingParams::default()
+                },
+                "stop",
+            ),
+        ] {
+            let error = params.check().unwrap_err();
+            assert!(error.contains(needle), "{error}");
+        }
+    }
 }

@@ -6,8 +6,11 @@
 //! is hashed on load, so provenance records the bytes that actually ran.
 //!
 //! Decoding is greedy at temperature 0 and seeded otherwise, so replies are reproducible.
-//! Structured output is not enforced by a grammar: the schema is added to the system
-//! prompt and the reply goes through the same tolerant parser as a server's.
+//! It follows the OpenAI parameters a server would: `stop` sequences (checked on the decoded
+//! text after every token), `frequency_penalty` and `presence_penalty` (over the generated
+//! tokens). Structured output is enforced as llama.cpp's server does it: the schema is added
+//! to the system prompt, and every token that would take the reply out of the schema's shape
+//! is masked before sampling ([`crate::constrain`]); the reply ends when the value closes.
 //!
 //! Threads: candle sizes its CPU pool from `CANDLE_NUM_THREADS` (else `RAYON_NUM_THREADS`,
 //! else the physical cores) once per process. On small shared machines set
@@ -35,6 +38,7 @@ use crate::client::{
     BoxFuture, ChatRequest, ChatResponse, FinishReason, LlmClient, Message, ModelIdentity, Role,
     Usage,
 };
+use crate::constrain::{Matcher, Shape};
 use crate::error::{Error, Result};
 use crate::fetch::{SMOLLM2_135M_INSTRUCT_Q4_1, models_dir, sha256_file};
 
@@ -148,6 +152,10 @@ impl std::fmt::Debug for EmbeddedClient {
     }
 }
 
+/// What [`EmbeddedClient`] reports as its endpoint (part of every cache key): the version
+/// of the in-process decoder. Bump it when the same request would decode differently.
+pub const EMBEDDED_DECODER: &str = "in-process:decoder-2";
+
 struct Engine {
     model: ModelWeights,
     tokenizer: GgufTokenizer,
@@ -184,6 +192,17 @@ impl EmbeddedClient {
             )));
         }
         let params = &request.params;
+        params.check().map_err(Error::Config)?;
+        let mut penalties = Penalties::new(params);
+        let shape = request
+            .schema
+            .as_ref()
+            .map(|s| Shape::from_schema(&s.schema));
+        let tokenizer: &GgufTokenizer = tokenizer;
+        let mut constraint = shape.as_ref().map(|shape| Constraint {
+            matcher: Matcher::new(shape),
+            tokenizer,
+        });
         let sampling = match (params.temperature, params.top_p) {
             (t, _) if t <= 0.0 => Sampling::ArgMax,
             (temperature, Some(p)) if p < 1.0 => Sampling::TopP { p, temperature },
@@ -203,13 +222,34 @@ impl EmbeddedClient {
         let mut logits = step(model, &prompt_ids, 0)?;
         while generated.len() < max_new {
             let next = sampler
-                .sample(&logits)
+                .sample(&penalties.apply(logits, constraint.as_ref())?)
                 .map_err(|e| Error::model("sampling failed", e))?;
             if tokenizer.stop_ids.contains(&next) {
                 finish_reason = FinishReason::Stop;
                 break;
             }
             generated.push(next);
+            penalties.record(next);
+            if let Some(constraint) = constraint.as_mut()
+                && constraint.advance(next)
+            {
+                finish_reason = FinishReason::Stop;
+                break;
+            }
+            if !params.stop.is_empty() {
+                let text = tokenizer.decode(&generated)?;
+                if let Some(end) = first_stop(&text, &params.stop) {
+                    return Ok(ChatResponse {
+                        text: text[..end].to_string(),
+                        finish_reason: FinishReason::Stop,
+                        usage: Usage {
+                            prompt_tokens: prompt_ids.len() as u64,
+                            completion_tokens: generated.len() as u64,
+                        },
+                        cached: false,
+                    });
+                }
+            }
             if generated.len() == max_new {
                 break;
             }
@@ -228,9 +268,129 @@ impl EmbeddedClient {
     }
 }
 
+/// GPT-2's byte-level alphabet read backwards: the character a byte-level BPE vocabulary
+/// writes for each byte (printable ASCII and Latin-1 bytes stand for themselves, the other
+/// 68 bytes for U+0100 onwards, in order).
+fn byte_level_decoding() -> std::collections::HashMap<char, u8> {
+    let mut map = std::collections::HashMap::with_capacity(256);
+    let mut shifted = 0u32;
+    for byte in 0..=255u8 {
+        let own = matches!(byte, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+        let c = if own {
+            char::from(byte)
+        } else {
+            shifted += 1;
+            char::from_u32(255 + shifted).expect("U+0100..U+0143 are characters")
+        };
+        map.insert(c, byte);
+    }
+    map
+}
+
+/// Schema-constrained decoding of one reply: which tokens may come next.
+struct Constraint<'a> {
+    matcher: Matcher<'a>,
+    tokenizer: &'a GgufTokenizer,
+}
+
+impl<'a> Constraint<'a> {
+    /// Lowers every token that cannot come next to minus infinity (a stop token may come
+    /// only once the value is complete).
+    fn mask(&self, values: &mut [f32]) {
+        let tokenizer = self.tokenizer;
+        let mut first = [false; 256];
+        for (b, ok) in first.iter_mut().enumerate() {
+            *ok = self.matcher.clone().feed(b as u8);
+        }
+        let complete = self.matcher.is_complete();
+        for (id, v) in values.iter_mut().enumerate() {
+            let allowed = match tokenizer.token_bytes.get(id) {
+                _ if tokenizer.stop_ids.contains(&(id as u32)) => complete,
+                Some(Some(bytes)) if !bytes.is_empty() && first[usize::from(bytes[0])] => {
+                    self.matcher.clone().feed_all(bytes)
+                }
+                _ => false,
+            };
+            if !allowed {
+                *v = f32::NEG_INFINITY;
+            }
+        }
+    }
+
+    /// Follows the chosen token; true once the reply is a whole value that nothing may
+    /// follow (the reply ends there).
+    fn advance(&mut self, token: u32) -> bool {
+        if let Some(Some(bytes)) = self.tokenizer.token_bytes.get(token as usize) {
+            self.matcher.feed_all(bytes);
+        }
+        self.matcher.is_closed()
+    }
+}
+
+/// Where the first of `stops` begins in `text`, if any does.
+fn first_stop(text: &str, stops: &[String]) -> Option<usize> {
+    stops
+        .iter()
+        .filter_map(|stop| text.find(stop.as_str()))
+        .min()
+}
+
+/// OpenAI's frequency and presence penalties over the tokens generated so far (the prompt's
+/// tokens are not counted): `logit -= count * frequency + (count > 0) * presence`.
+struct Penalties {
+    frequency: f32,
+    presence: f32,
+    counts: std::collections::BTreeMap<u32, u32>,
+}
+
+impl Penalties {
+    fn new(params: &crate::SamplingParams) -> Self {
+        Self {
+            frequency: params.frequency_penalty.unwrap_or(0.0) as f32,
+            presence: params.presence_penalty.unwrap_or(0.0) as f32,
+            counts: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn record(&mut self, token: u32) {
+        *self.counts.entry(token).or_insert(0) += 1;
+    }
+
+    /// `logits` with the penalties applied and, under a schema, the tokens that cannot come
+    /// next masked (unchanged when there is nothing to do).
+    fn apply(&self, logits: Tensor, constraint: Option<&Constraint<'_>>) -> Result<Tensor> {
+        let penalise = (self.frequency != 0.0 || self.presence != 0.0) && !self.counts.is_empty();
+        if !penalise && constraint.is_none() {
+            return Ok(logits);
+        }
+        let mut values = logits
+            .to_dtype(candle_core::DType::F32)
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|e| Error::model("reading logits failed", e))?;
+        if penalise {
+            for (&token, &count) in &self.counts {
+                if let Some(v) = values.get_mut(token as usize) {
+                    *v -= count as f32 * self.frequency + self.presence;
+                }
+            }
+        }
+        if let Some(constraint) = constraint {
+            constraint.mask(&mut values);
+        }
+        Tensor::from_vec(values, logits.shape(), logits.device())
+            .map_err(|e| Error::model("writing logits failed", e))
+    }
+}
+
 impl LlmClient for EmbeddedClient {
     fn identity(&self) -> &ModelIdentity {
         &self.identity
+    }
+
+    /// The in-process decoder's version: its replies to the same request changed when
+    /// schema requests became constrained (so replies cached before are not reused).
+    fn endpoint(&self) -> &str {
+        EMBEDDED_DECODER
     }
 
     fn chat(&self, request: ChatRequest) -> BoxFuture<'_, Result<ChatResponse>> {
@@ -311,6 +471,8 @@ fn metadata<'a>(content: &'a gguf_file::Content, key: &str) -> Option<&'a gguf_f
 /// The tokenizer and chat template stored in a GGUF file.
 pub struct GgufTokenizer {
     tokenizer: Tokenizer,
+    /// The bytes each token stands for (`None`: a control token), for constrained decoding.
+    token_bytes: Vec<Option<Vec<u8>>>,
     stop_ids: Vec<u32>,
     default_system_prompt: Option<String>,
 }
@@ -423,8 +585,20 @@ impl GgufTokenizer {
                 stop_ids.push(id);
             }
         }
+        let byte_of = byte_level_decoding();
+        let token_bytes = tokens
+            .iter()
+            .enumerate()
+            .map(|(id, token)| {
+                if token_types.get(id) == Some(&3) {
+                    return None;
+                }
+                token.chars().map(|c| byte_of.get(&c).copied()).collect()
+            })
+            .collect();
         Ok(Self {
             tokenizer,
+            token_bytes,
             stop_ids,
             default_system_prompt: default_system_prompt(template),
         })
@@ -439,6 +613,18 @@ impl GgufTokenizer {
             .encode(text, false)
             .map(|encoding| encoding.get_ids().to_vec())
             .map_err(|e| Error::Tokenizer(format!("cannot encode: {e}")))
+    }
+
+    /// The bytes token `id` stands for; `None` for a control token or an unknown id.
+    #[must_use]
+    pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
+        self.token_bytes.get(id as usize)?.as_deref()
+    }
+
+    /// Number of tokens in the vocabulary.
+    #[must_use]
+    pub fn vocab_size(&self) -> usize {
+        self.token_bytes.len()
     }
 
     /// Text of `ids`, control tokens dropped.
@@ -492,6 +678,47 @@ fn default_system_prompt(template: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_level_alphabet_covers_every_byte_once() {
+        let map = byte_level_decoding();
+        assert_eq!(map.len(), 256);
+        let mut bytes: Vec<u8> = map.values().copied().collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        assert_eq!(bytes.len(), 256);
+        assert_eq!(map[&'a'], b'a');
+        assert_eq!(map[&'\u{120}'], b' ', "GPT-2 writes a space as U+0120");
+        assert_eq!(map[&'\u{10a}'], b'\n', "and a newline as U+010A");
+    }
+
+    #[test]
+    fn penalties_follow_openai_and_stops_cut_at_the_first() {
+        let params = crate::SamplingParams::default().with_penalties(Some(0.5), Some(1.0));
+        let mut penalties = Penalties::new(&params);
+        let device = Device::Cpu;
+        let logits = Tensor::new(&[1.0f32, 2.0, 3.0, 4.0], &device).unwrap();
+        let tokenizer_free = |p: &Penalties, l: &Tensor| -> Vec<f32> {
+            p.apply(l.clone(), None).unwrap().to_vec1::<f32>().unwrap()
+        };
+        assert_eq!(
+            tokenizer_free(&penalties, &logits),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
+        penalties.record(3);
+        penalties.record(3);
+        penalties.record(1);
+        // Token 3 twice: 4 - 2 * 0.5 - 1; token 1 once: 2 - 0.5 - 1.
+        assert_eq!(
+            tokenizer_free(&penalties, &logits),
+            vec![1.0, 0.5, 3.0, 2.0]
+        );
+        assert_eq!(
+            first_stop("one\ntwo\n\nthree", &["\n\n".into(), "two".into()]),
+            Some(4)
+        );
+        assert_eq!(first_stop("one", &["\n".into()]), None);
+    }
 
     #[test]
     fn default_system_prompt_is_read_from_the_jinja_literal() {

@@ -32,6 +32,7 @@
 mod cache;
 mod client;
 mod config;
+pub mod constrain;
 mod embedded;
 mod error;
 mod fetch;
@@ -47,7 +48,7 @@ pub use client::{
     ModelIdentity, Role, SamplingParams, Usage, chat_json, sha256_hex,
 };
 pub use config::LlmConfig;
-pub use embedded::{EmbeddedClient, EmbeddedConfig, GgufTokenizer};
+pub use embedded::{EMBEDDED_DECODER, EmbeddedClient, EmbeddedConfig, GgufTokenizer};
 pub use error::{Error, JsonFailure, Result};
 pub use fetch::{
     DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_MODEL_BYTES, DEFAULT_PYPI_INDEX, FetchOptions, Fetched,

@@ -259,6 +259,15 @@ impl OpenAiClient {
         if let Some(seed) = params.seed {
             body["seed"] = json!(seed);
         }
+        if let Some(penalty) = params.frequency_penalty {
+            body["frequency_penalty"] = json!(penalty);
+        }
+        if let Some(penalty) = params.presence_penalty {
+            body["presence_penalty"] = json!(penalty);
+        }
+        if !params.stop.is_empty() {
+            body["stop"] = json!(params.stop);
+        }
         if let Some(schema) = &request.schema {
             match self.config.structured_output {
                 StructuredOutput::JsonSchema => {

@@ -36,6 +36,8 @@ fn stage(server: &TestServer, cache: &tempfile::TempDir, reject_invented: bool) 
         reject_invented,
         temperature: 0.0,
         max_tokens: 200,
+        frequency_penalty: None,
+        presence_penalty: None,
     }
     .build()
     .unwrap()

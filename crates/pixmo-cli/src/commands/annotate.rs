@@ -36,6 +36,7 @@ pub fn annotate(command: AnnotateCommand) -> anyhow::Result<ExitCode> {
                     seed: Some(0),
                     temperature: 0.3,
                     top_p: Some(1.0),
+                    ..pixmo_llm::SamplingParams::default()
                 };
                 config.assistant = Some(Arc::new(LlmAssistant::new(client, params)?));
             }

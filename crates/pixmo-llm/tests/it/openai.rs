@@ -196,6 +196,7 @@ async fn request_carries_parameters_schema_and_api_key() {
             seed: Some(7),
             temperature: 0.5,
             top_p: Some(0.9),
+            ..SamplingParams::default()
         })
         .with_schema(JsonSchema::new("count", schema.clone()));
     #[derive(serde::Deserialize)]
@@ -291,6 +292,20 @@ fn structured_output_modes_shape_the_request() {
     let body = config.build().unwrap().request_body(&request);
     assert!(body.get("response_format").is_none());
     assert!(body.get("top_p").is_none(), "unset `top_p` is not sent");
+    for absent in ["frequency_penalty", "presence_penalty", "stop"] {
+        assert!(body.get(absent).is_none(), "unset `{absent}` is sent");
+    }
+    let tuned = request.clone().with_params(
+        SamplingParams {
+            stop: vec!["\n\n".into()],
+            ..SamplingParams::default()
+        }
+        .with_penalties(Some(0.5), Some(-0.25)),
+    );
+    let body = config.build().unwrap().request_body(&tuned);
+    assert_eq!(body["frequency_penalty"], json!(0.5));
+    assert_eq!(body["presence_penalty"], json!(-0.25));
+    assert_eq!(body["stop"], json!(["\n\n"]));
 
     for (bad, message) in [
         (

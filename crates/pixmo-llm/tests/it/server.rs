@@ -33,6 +33,7 @@ fn smollm2_on_llama_cpp_server_end_to_end() {
             seed: Some(1),
             temperature: 0.0,
             top_p: None,
+            ..pixmo_llm::SamplingParams::default()
         };
 
         // Plain text, greedy: non-empty and reproducible.

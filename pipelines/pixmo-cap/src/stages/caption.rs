@@ -30,6 +30,9 @@ pub const CAPTION_PROMPT: &str = "Below are transcripts of {{count}} spoken desc
 
 Write one detailed caption of the image of about {{words}} words, as a single paragraph. Keep every visual detail the speakers mention (objects, counts, colours, positions, text, style) and fix obvious recognition errors. Add nothing that the transcripts do not say. Do not mention the speakers, the recording or the transcripts. Reply with the caption only.";
 
+/// Where a one-paragraph caption ends: generation stops there (`stop`).
+pub const PARAGRAPH_END: &str = "\n\n";
+
 /// Config of `cap.caption`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +65,17 @@ pub struct CaptionConfig {
     /// Longest reply, in tokens.
     #[serde(default = "default_max_tokens")]
     pub max_tokens: u32,
+    /// OpenAI's `frequency_penalty` (-2..=2; default 0.3: on the sample inbox it took the
+    /// embedded SmolLM2 from 3 of 5 captions looping to `max_tokens` to none; `0` turns it
+    /// off).
+    #[serde(
+        default = "default_frequency_penalty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub frequency_penalty: Option<f64>,
+    /// OpenAI's `presence_penalty` (-2..=2; default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
 }
 
 fn default_target() -> u32 {
@@ -85,6 +99,10 @@ fn default_temperature() -> f64 {
 fn default_max_tokens() -> u32 {
     700
 }
+#[allow(clippy::unnecessary_wraps)] // serde's `default` wants the field's type
+fn default_frequency_penalty() -> Option<f64> {
+    Some(0.3)
+}
 
 impl StageConfig for CaptionConfig {
     const KIND: &'static str = "cap.caption";
@@ -93,6 +111,9 @@ impl StageConfig for CaptionConfig {
 
     fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         pixmo_llm_stage::check_sampling(self.temperature, self.max_tokens)?;
+        pixmo_llm_stage::sampling(self.temperature, self.max_tokens, 0)
+            .with_penalties(self.frequency_penalty, self.presence_penalty)
+            .check()?;
         if self.min_words == 0 || self.min_words > self.max_words {
             return Err("`min_words` must be at least 1 and at most `max_words`".into());
         }
@@ -224,11 +245,25 @@ pub fn support(caption: &str, transcripts: &[String]) -> f64 {
     share
 }
 
-/// A reply without quotes or a `Caption:` label around it.
+/// Labels a model puts before its caption (`Caption:`, `Transcription:`, `Description 1:`),
+/// compared case-insensitively; they are removed.
+const LABELS: &[&str] = &[
+    "caption",
+    "detailed caption",
+    "image caption",
+    "description",
+    "image description",
+    "transcription",
+    "transcript",
+];
+
+/// A reply without quotes or a label such as `Caption:` around it.
 fn clean(reply: &str) -> String {
     let mut t = reply.trim();
-    for label in ["Caption:", "caption:", "CAPTION:"] {
-        if let Some(rest) = t.strip_prefix(label) {
+    if let Some((head, rest)) = t.split_once(':') {
+        let head = head.trim().to_lowercase();
+        let name = head.trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        if LABELS.contains(&name) {
             t = rest.trim();
         }
     }
@@ -238,13 +273,20 @@ fn clean(reply: &str) -> String {
 
 impl Caption {
     fn params(&self, seed: u64) -> SamplingParams {
-        pixmo_llm_stage::sampling(self.config.temperature, self.config.max_tokens, seed)
+        let mut params =
+            pixmo_llm_stage::sampling(self.config.temperature, self.config.max_tokens, seed)
+                .with_penalties(self.config.frequency_penalty, self.config.presence_penalty);
+        // The caption is one paragraph: a blank line ends it. A small model that goes on
+        // after it (repeating the transcripts, commenting) is cut there instead of running
+        // to `max_tokens` and being rejected as truncated.
+        params.stop = vec![PARAGRAPH_END.into()];
+        params
     }
 }
 
 impl Stage for Caption {
     fn version(&self) -> &'static str {
-        "2"
+        "3"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
@@ -356,5 +398,9 @@ mod tests {
             ) < 0.3
         );
         assert_eq!(clean("Caption: \"A red bike.\""), "A red bike.");
+        assert_eq!(clean("Transcription: A red bike."), "A red bike.");
+        assert_eq!(clean("DESCRIPTION 2:  A red\nbike."), "A red bike.");
+        assert_eq!(clean("Note: a red bike."), "Note: a red bike.");
+        assert_eq!(clean("A bike: red."), "A bike: red.");
     }
 }

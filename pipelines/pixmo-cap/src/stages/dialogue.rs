@@ -54,6 +54,12 @@ pub struct DialogueConfig {
     /// Longest reply, in tokens.
     #[serde(default = "default_max_tokens")]
     pub max_tokens: u32,
+    /// OpenAI's `frequency_penalty` (-2..=2; default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
+    /// OpenAI's `presence_penalty` (-2..=2; default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
 }
 
 fn default_turns() -> u32 {
@@ -75,6 +81,9 @@ impl StageConfig for DialogueConfig {
 
     fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
         pixmo_llm_stage::check_sampling(self.temperature, self.max_tokens)?;
+        pixmo_llm_stage::sampling(self.temperature, self.max_tokens, 0)
+            .with_penalties(self.frequency_penalty, self.presence_penalty)
+            .check()?;
         if !(1..=20).contains(&self.turns) {
             return Err("`turns` must be 1..=20".into());
         }
@@ -101,15 +110,25 @@ pub struct Dialogue {
     dropped: Mutex<BTreeMap<String, u64>>,
 }
 
-fn dialogue_schema() -> JsonSchema {
-    let text = serde_json::json!({"type": "string"});
+/// Longest question, in characters (the schema's `maxLength`).
+pub const MAX_QUESTION_CHARS: u64 = 200;
+/// Longest answer, in characters.
+pub const MAX_ANSWER_CHARS: u64 = 400;
+
+/// The reply's schema: at most `turns` pairs of bounded strings, so a model that would loop
+/// inside a string or list is made to close it (the embedded model decodes under this
+/// schema; servers with structured output do the same).
+fn dialogue_schema(turns: u32) -> JsonSchema {
     JsonSchema::new(
         "dialogue",
         serde_json::json!({
             "type": "object",
-            "properties": {"dialogue": {"type": "array", "minItems": 1, "items": {
+            "properties": {"dialogue": {"type": "array", "minItems": 1, "maxItems": turns, "items": {
                 "type": "object",
-                "properties": {"question": text, "answer": text},
+                "properties": {
+                    "question": {"type": "string", "maxLength": MAX_QUESTION_CHARS},
+                    "answer": {"type": "string", "maxLength": MAX_ANSWER_CHARS}
+                },
                 "required": ["question", "answer"]
             }}},
             "required": ["dialogue"]
@@ -148,12 +167,13 @@ pub fn unsupported(answer: &str, caption: &str, min_support: f64) -> Option<&'st
 impl Dialogue {
     fn params(&self, seed: u64) -> SamplingParams {
         pixmo_llm_stage::sampling(self.config.temperature, self.config.max_tokens, seed)
+            .with_penalties(self.config.frequency_penalty, self.config.presence_penalty)
     }
 }
 
 impl Stage for Dialogue {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
@@ -171,7 +191,7 @@ impl Stage for Dialogue {
     fn models(&self) -> Vec<ModelUse> {
         self.llm
             .model_uses(&[&self.template], &self.params(0), |_| {
-                Some(dialogue_schema().schema)
+                Some(dialogue_schema(self.config.turns).schema)
             })
     }
 
@@ -198,7 +218,7 @@ impl Stage for Dialogue {
         let (_, reply) = self.llm.chat_json(
             vec![Message::user(prompt)],
             &self.params(cx.seed),
-            dialogue_schema(),
+            dialogue_schema(self.config.turns),
         )?;
         let pairs = reply["dialogue"].as_array().cloned().unwrap_or_default();
         let mut messages = Vec::new();
