@@ -64,8 +64,8 @@ pub fn build_sized(
     build_dataset(Dataset::Clocks, train, val, rows_per_shard, side, edit)
 }
 
-/// [`build_sized`] for `dataset`: `Clocks`, or `Count` (two points per row in pixels, one
-/// near the right edge and one near the bottom).
+/// [`build_sized`] for `dataset`: `Clocks`, `Count` (two points per row in pixels, one
+/// near the right edge and one near the bottom) or `Points` (the same two points in percent).
 pub fn build_dataset(
     dataset: Dataset,
     train: u64,
@@ -114,6 +114,9 @@ pub fn build_dataset(
                 let mut row = row(&run, &split, record, side);
                 if dataset == Dataset::Count {
                     row = count_row(row, &split, record);
+                }
+                if dataset == Dataset::Points {
+                    row = points_row(row, &split, record);
                 }
                 edit(&split, record, &mut row);
                 rows.push(row);
@@ -271,6 +274,23 @@ fn count_row(clock: Value, split: &str, record: u64) -> Value {
         "count": 2,
         "points": [{ "x": w - 0.5, "y": 2.0 }, { "x": 1.5, "y": h - 0.5 }],
         "label": "mugs",
+    });
+    for key in ["image", "image_sha256", "width", "height", "provenance"] {
+        row[key] = clock[key].clone();
+    }
+    row
+}
+
+/// A clocks row turned into a PixMo-Points row: `points` in percent of the image (one near
+/// the right edge, one near the bottom: far beyond a small image's pixels), `count`, `label`.
+fn points_row(clock: Value, split: &str, record: u64) -> Value {
+    let mut row = json!({
+        "id": format!("points-{split}-{record:06}"),
+        "image_url": null,
+        "points": [{ "x": 99.5, "y": 2.0 }, { "x": 1.5, "y": 99.5 }],
+        "count": 2,
+        "label": "mugs",
+        "collection_method": "pointing",
     });
     for key in ["image", "image_sha256", "width", "height", "provenance"] {
         row[key] = clock[key].clone();

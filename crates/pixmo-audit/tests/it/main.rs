@@ -123,6 +123,39 @@ async fn count_points_must_lie_inside_their_image_in_pixels() {
     assert!(clocks.checks.iter().all(|c| c.name != "points"));
 }
 
+/// PixMo-Points stores percent: 99.5 % passes in a 40 px image (a pixel bound would fail
+/// it), and 100.5 fails however large the image (a pixel bound would pass it).
+#[tokio::test(flavor = "multi_thread")]
+async fn points_must_lie_inside_their_image_in_percent() {
+    let f = fixture::build_dataset(Dataset::Points, 10, 3, 4, 40, |_, _, row| {
+        assert!(row["width"].as_f64().unwrap() < 99.5 && row["height"].as_f64().unwrap() < 99.5);
+    });
+    let report = audited(&f.root).await;
+    assert!(report.passed(), "{}", report.render());
+    assert_eq!(
+        check(&report, "points").detail,
+        "every point lies inside its image (percent)"
+    );
+
+    let f = fixture::build_dataset(Dataset::Points, 10, 3, 4, 160, |split, record, row| {
+        if split == "train" && record == 3 {
+            row["points"][1]["y"] = json!(100.5);
+        }
+    });
+    let report = audited(&f.root).await;
+    assert_fails(
+        &report,
+        &["points"],
+        "1 row with a point outside 0-100 percent (e.g. `points-train-000003`)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clocks_have_no_points_check_either() {
+    let clocks = audited(&fixture::build().root).await;
+    assert!(clocks.checks.iter().all(|c| c.name != "points"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn flipped_byte_in_a_shard_fails_the_manifest() {
     let f = fixture::build();
