@@ -28,6 +28,43 @@ pub struct SampleConfig {
     /// Output image side in pixels.
     #[serde(default = "default_image_size")]
     pub image_size: u32,
+    /// How the watch is posed: `natural` (PixMo-Clocks' mix of rotation, perspective, offset
+    /// and crops) or `upright` (facing the camera, unrotated, centred and filling the image;
+    /// background, lighting, blur and noise still vary), for a curriculum or a probe of what
+    /// pose costs a model. Left out of the spec's hash when `natural`.
+    #[serde(default, skip_serializing_if = "Pose::is_natural")]
+    pub pose: Pose,
+}
+
+/// The watch's pose in the scene.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pose {
+    /// Rotation, perspective, offset and crops as PixMo-Clocks has them.
+    #[default]
+    Natural,
+    /// Upright, facing the camera, centred, filling the image, never cropped.
+    Upright,
+}
+
+impl Pose {
+    fn is_natural(&self) -> bool {
+        *self == Pose::Natural
+    }
+
+    /// `scene` in this pose.
+    #[must_use]
+    pub fn apply(self, mut scene: SceneSpec) -> SceneSpec {
+        if self == Pose::Upright {
+            scene.watch_scale = 1.0;
+            scene.center = (0.5, 0.5);
+            scene.rotation_deg = 0.0;
+            scene.tilt_x_deg = 0.0;
+            scene.tilt_y_deg = 0.0;
+            scene.crop = None;
+        }
+        scene
+    }
 }
 
 fn default_examples_per_face() -> u64 {
@@ -94,10 +131,10 @@ impl Stage for Sample {
         face_key.record_index /= self.config.examples_per_face;
         let face = FaceSpec::sample(face_key.derive(&format!("{}/face", cx.stage)));
         let time = ClockTime::sample(record.key.derive(&format!("{}/time", cx.stage)));
-        let scene = SceneSpec::sample(
+        let scene = self.config.pose.apply(SceneSpec::sample(
             record.key.derive(&format!("{}/scene", cx.stage)),
             self.config.image_size,
-        );
+        ));
         let face_json = json(&face)?;
         let face_id = face.face_id();
         record.sources.push(SourceRef {
@@ -112,5 +149,36 @@ impl Stage for Sample {
         record.set("clock_time", Value::Json(json(&time)?));
         record.set("scene", Value::Json(json(&scene)?));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upright_pose_removes_rotation_perspective_offset_and_crop_only() {
+        let posed = (0..200)
+            .map(|seed| SceneSpec::sample(seed, 448))
+            .find(|s| s.rotation_deg.abs() > 10.0 && s.crop.is_some() && s.tilt_x_deg != 0.0)
+            .expect("some natural scenes are rotated, tilted and cropped");
+        let upright = Pose::Upright.apply(posed.clone());
+        assert_eq!(
+            (upright.rotation_deg, upright.tilt_x_deg, upright.tilt_y_deg),
+            (0.0, 0.0, 0.0)
+        );
+        assert_eq!(
+            (upright.center, upright.watch_scale, upright.crop),
+            ((0.5, 0.5), 1.0, None)
+        );
+        assert_eq!(upright.background, posed.background);
+        assert_eq!(upright.noise, posed.noise);
+        assert_eq!(Pose::Natural.apply(posed.clone()), posed);
+        // The default pose is not written, so existing specs keep their hash.
+        let config: SampleConfig = toml::from_str("").unwrap();
+        assert_eq!(config.pose, Pose::Natural);
+        assert!(!serde_json::to_string(&config).unwrap().contains("pose"));
+        let config: SampleConfig = toml::from_str("pose = \"upright\"").unwrap();
+        assert_eq!(config.pose, Pose::Upright);
     }
 }
