@@ -113,6 +113,13 @@ pub trait CardExtension {
         let _ = card;
         Vec::new()
     }
+
+    /// For a collected dataset, whose records come from an inbox or another dataset rather
+    /// than from `--count`: the `pixmo build` option and placeholder that name that source
+    /// in the card's *Rebuild* commands, e.g. `("--inbox", "INBOX")`.
+    fn records_from(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
 }
 
 /// No additions: the generic card.

@@ -405,7 +405,7 @@ fn body(out: &mut String, card: &Card<'_>, plots: &[Linked]) {
         "- The rows (images, text and labels) are released under `{}`.\n",
         about.license
     );
-    rebuild(out, files);
+    rebuild(out, files, extension.records_from());
 
     out.push_str("## Citation\n\n```bibtex\n@article{deitke2024molmo,\n  title   = {Molmo and PixMo: Open Weights and Open Data for State-of-the-Art Vision-Language Models},\n  author  = {Deitke, Matt and Clark, Christopher and Lee, Sangho and Tripathi, Rohun and Yang, Yue and Park, Jae Sung and Salehi, Mohammadreza and Muennighoff, Niklas and Lo, Kyle and Soldaini, Luca and others},\n  journal = {arXiv preprint arXiv:2409.17146},\n  year    = {2024}\n}\n```\n");
 }
@@ -446,8 +446,10 @@ fn short_type(data_type: &DataType) -> String {
 }
 
 /// `## Rebuild`: the commands that rebuild the shards byte for byte, one build per
-/// generation (growth appends), from the run's seed and pinned build times.
-fn rebuild(out: &mut String, files: &DatasetFiles) {
+/// generation (growth appends), from the run's seed and pinned build times; `records_from`
+/// names the source of a collected dataset's records (`("--inbox", "INBOX")`) instead of
+/// `--count`.
+fn rebuild(out: &mut String, files: &DatasetFiles, records_from: Option<(&str, &str)>) {
     let run = &files.run;
     let name = files.dataset.name();
     out.push_str("## Rebuild\n\n");
@@ -460,12 +462,22 @@ fn rebuild(out: &mut String, files: &DatasetFiles) {
          `{}` is not the dataset's default spec), then verify it and rewrite this card:\n",
         run.code_version, run.config_hash, run.pipeline
     );
-    out.push_str("```sh\n");
-    for generation in &run.generations {
-        let count: u64 = generation.counts.values().sum();
+    if let Some((_, placeholder)) = records_from {
         let _ = writeln!(
             out,
-            "pixmo build {name} --count {count} --seed {} --as-of {} --out OUT",
+            "The records come from `{placeholder}`, not from a count: each build line reads \
+             it as it stood at that build (a refresh appends what arrived since).\n"
+        );
+    }
+    out.push_str("```sh\n");
+    for generation in &run.generations {
+        let records = match records_from {
+            Some((option, placeholder)) => format!("{option} {placeholder}"),
+            None => format!("--count {}", generation.counts.values().sum::<u64>()),
+        };
+        let _ = writeln!(
+            out,
+            "pixmo build {name} {records} --seed {} --as-of {} --out OUT",
             run.seed,
             rfc3339(generation.as_of_us)
         );

@@ -72,6 +72,10 @@ fn field_f64(s: &StructArray, name: &str, path: &Path) -> pixmo_card::Result<Vec
 }
 
 impl CardExtension for CapCard {
+    fn records_from(&self) -> Option<(&'static str, &'static str)> {
+        Some(("--inbox", "INBOX"))
+    }
+
     fn columns(&self) -> Vec<&'static str> {
         vec![
             "caption",
@@ -183,11 +187,9 @@ impl CardExtension for CapCard {
             ));
         }
         notes.push(
-            "Records come from an inbox of recordings, so the `--count` build line under \
-             *Rebuild* does not apply: rebuild with `pixmo build cap --inbox INBOX --as-of \
-             1970-01-01T00:00:00Z --out OUT` from the same inbox (the sample inbox: `pixmo \
-             sample-inbox --out INBOX`; the cards in the repository's `data_cards/`: \
-             `pipelines/pixmo-cap/reference-cards.sh`)."
+            "Records come from an inbox of recordings (`INBOX` under *Rebuild*; the sample \
+             inbox: `pixmo sample-inbox --out INBOX`; the cards in the repository's \
+             `data_cards/`: `pipelines/pixmo-cap/reference-cards.sh`)."
                 .into(),
         );
         notes
@@ -268,6 +270,10 @@ pub fn cap_qa_extension() -> Box<dyn CardExtension> {
 }
 
 impl CardExtension for CapQaCard {
+    fn records_from(&self) -> Option<(&'static str, &'static str)> {
+        Some(("--from", "CAP_DATASET"))
+    }
+
     fn columns(&self) -> Vec<&'static str> {
         vec!["messages"]
     }

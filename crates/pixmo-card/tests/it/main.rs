@@ -180,6 +180,30 @@ fn card_has_front_matter_counts_and_plots() {
             .unwrap();
     assert!(generic.contains("### Columns") && !generic.contains("### Formats"));
     assert!(!cards.join("clocks/formats.png").exists());
+    assert!(generic.contains("pixmo build clocks --count 13 --seed 7 --as-of "));
+}
+
+#[test]
+fn a_collected_dataset_is_rebuilt_from_its_source_not_a_count() {
+    struct Inbox;
+    impl CardExtension for Inbox {
+        fn records_from(&self) -> Option<(&'static str, &'static str)> {
+            Some(("--inbox", "INBOX"))
+        }
+    }
+    let f = fixture::build();
+    let card = std::fs::read_to_string(
+        write_card(&f.root, &f.out.join("cards"), &ABOUT, &mut Inbox).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        card.contains(
+            "pixmo build clocks --inbox INBOX --seed 7 --as-of 2023-11-14T22:13:20Z --out OUT"
+        ),
+        "{card}"
+    );
+    assert!(card.contains("The records come from `INBOX`"), "{card}");
+    assert!(!card.contains("--count"), "{card}");
 }
 
 #[test]
