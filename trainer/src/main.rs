@@ -83,6 +83,13 @@ struct ProbeArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Curriculum: clocks to train on first (a `pixmo build` output folder, e.g. upright
+    /// clocks from `pose = "upright"`), for `--first-steps` steps, before `--data`.
+    #[arg(long, requires = "first_steps")]
+    first_data: Option<PathBuf>,
+    /// Steps on `--first-data` before `--data`.
+    #[arg(long, requires = "first_data")]
+    first_steps: Option<u64>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -372,6 +379,10 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         Ok(probe_examples(&config, &examples, a.centre_crop))
     };
     let train = load(&a.data, &a.split, a.limit)?;
+    let first = match &a.first_data {
+        Some(dir) => load(dir, &a.split, a.limit)?,
+        None => Vec::new(),
+    };
     let test = load(
         a.eval_data.as_deref().unwrap_or(&a.data),
         &a.eval_split,
@@ -391,19 +402,28 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         lr: a.lr,
         seed: a.seed,
         eval_every: a.eval_every,
+        first_steps: a.first_steps.unwrap_or(0),
     };
     println!(
         "{}",
         serde_json::json!({
-            "train": train.len(), "test": test.len(), "settings": settings,
+            "train": train.len(), "first": first.len(), "test": test.len(), "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
         })
     );
     let start = Instant::now();
-    train_probe::<B>(&config, &train, &test, &settings, device, |mut line| {
-        line["seconds"] = serde_json::json!(start.elapsed().as_secs_f64().round());
-        println!("{line}");
-    });
+    train_probe::<B>(
+        &config,
+        &first,
+        &train,
+        &test,
+        &settings,
+        device,
+        |mut line| {
+            line["seconds"] = serde_json::json!(start.elapsed().as_secs_f64().round());
+            println!("{line}");
+        },
+    );
     Ok(())
 }
 

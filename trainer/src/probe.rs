@@ -150,6 +150,15 @@ pub struct ProbeSettings {
     pub seed: u64,
     /// Evaluate every this many steps.
     pub eval_every: u64,
+    /// Curriculum: the first this many steps draw from the `first` examples of
+    /// [`train_probe`] (upright clocks, say), the rest from its `train` (0: no curriculum).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_steps: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Share of `data` whose hour the probe gets right.
@@ -187,6 +196,7 @@ pub fn accuracy<B: Backend>(
 /// When `train` is empty or the images do not all have the same number of crops.
 pub fn train_probe<B: AutodiffBackend>(
     config: &ModelConfig,
+    first: &[ProbeExample],
     train: &[ProbeExample],
     test: &[ProbeExample],
     settings: &ProbeSettings,
@@ -198,6 +208,7 @@ pub fn train_probe<B: AutodiffBackend>(
         train
             .iter()
             .chain(test)
+            .chain(first)
             .all(|e| e.input.crop_count() == crops),
         "the probe needs images of one size (one crop count)"
     );
@@ -206,14 +217,29 @@ pub fn train_probe<B: AutodiffBackend>(
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut rng = Rng::new(settings.seed);
+    assert!(
+        settings.first_steps == 0 || !first.is_empty(),
+        "a curriculum needs its first examples"
+    );
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut at = order.len();
+    let mut first_order: Vec<usize> = (0..first.len()).collect();
+    let mut first_at = first_order.len();
     let (mut loss_sum, mut losses) = (0.0, 0u32);
     let seen = &train[..train.len().min(300)];
     let warmup = (settings.steps / 20).max(1);
     for step in 0..settings.steps {
         let mut batch = Vec::with_capacity(settings.batch);
         while batch.len() < settings.batch {
+            if step < settings.first_steps {
+                if first_at == first_order.len() {
+                    rng.shuffle(&mut first_order);
+                    first_at = 0;
+                }
+                batch.push(&first[first_order[first_at]]);
+                first_at += 1;
+                continue;
+            }
             if at == order.len() {
                 rng.shuffle(&mut order);
                 at = 0;
