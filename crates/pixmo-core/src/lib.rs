@@ -2,6 +2,7 @@
 //! deterministic seeds and RNG, content hashing, the in-memory image type and the code
 //! version stamped into provenance.
 
+pub mod byte_level;
 pub mod error;
 pub mod hash;
 pub mod image;

@@ -268,25 +268,6 @@ impl EmbeddedClient {
     }
 }
 
-/// GPT-2's byte-level alphabet read backwards: the character a byte-level BPE vocabulary
-/// writes for each byte (printable ASCII and Latin-1 bytes stand for themselves, the other
-/// 68 bytes for U+0100 onwards, in order).
-fn byte_level_decoding() -> std::collections::HashMap<char, u8> {
-    let mut map = std::collections::HashMap::with_capacity(256);
-    let mut shifted = 0u32;
-    for byte in 0..=255u8 {
-        let own = matches!(byte, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
-        let c = if own {
-            char::from(byte)
-        } else {
-            shifted += 1;
-            char::from_u32(255 + shifted).expect("U+0100..U+0143 are characters")
-        };
-        map.insert(c, byte);
-    }
-    map
-}
-
 /// Schema-constrained decoding of one reply: which tokens may come next.
 struct Constraint<'a> {
     matcher: Matcher<'a>,
@@ -585,7 +566,7 @@ impl GgufTokenizer {
                 stop_ids.push(id);
             }
         }
-        let byte_of = byte_level_decoding();
+        let byte_of = pixmo_core::byte_level::unicode_to_byte();
         let token_bytes = tokens
             .iter()
             .enumerate()
@@ -678,19 +659,6 @@ fn default_system_prompt(template: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_level_alphabet_covers_every_byte_once() {
-        let map = byte_level_decoding();
-        assert_eq!(map.len(), 256);
-        let mut bytes: Vec<u8> = map.values().copied().collect();
-        bytes.sort_unstable();
-        bytes.dedup();
-        assert_eq!(bytes.len(), 256);
-        assert_eq!(map[&'a'], b'a');
-        assert_eq!(map[&'\u{120}'], b' ', "GPT-2 writes a space as U+0120");
-        assert_eq!(map[&'\u{10a}'], b'\n', "and a newline as U+010A");
-    }
 
     #[test]
     fn penalties_follow_openai_and_stops_cut_at_the_first() {

@@ -10,23 +10,6 @@ use crate::{Error, Result};
 /// The token that ends the ordinary vocabulary.
 pub const END_OF_TEXT: &str = "<|endoftext|>";
 
-/// GPT-2's `bytes_to_unicode`, inverted: the byte each printable stand-in character means.
-fn unicode_to_byte() -> std::collections::HashMap<char, u8> {
-    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
-    let mut map = std::collections::HashMap::with_capacity(256);
-    let mut shifted = 0u32;
-    for byte in 0..=255u8 {
-        let ch = if printable(byte) {
-            char::from(byte)
-        } else {
-            shifted += 1;
-            char::from_u32(255 + shifted).unwrap_or('\u{FFFD}')
-        };
-        map.insert(ch, byte);
-    }
-    map
-}
-
 /// The raw bytes of every token from the first line of `vocabulary` through
 /// [`END_OF_TEXT`].
 ///
@@ -34,7 +17,7 @@ fn unicode_to_byte() -> std::collections::HashMap<char, u8> {
 /// [`Error::Model`] when the text has no `<|endoftext|>` line or a token uses a character
 /// outside GPT-2's byte alphabet.
 pub fn ordinary_tokens(vocabulary: &str) -> Result<Vec<Vec<u8>>> {
-    let map = unicode_to_byte();
+    let map = pixmo_core::byte_level::unicode_to_byte();
     let mut tokens = Vec::new();
     for (line_number, line) in vocabulary.lines().enumerate() {
         if line == END_OF_TEXT {
@@ -77,12 +60,6 @@ mod tests {
                 b"<|endoftext|>".to_vec()
             ]
         );
-        let map = unicode_to_byte();
-        assert_eq!(map.len(), 256);
-        let mut bytes: Vec<u8> = map.values().copied().collect();
-        bytes.sort_unstable();
-        bytes.dedup();
-        assert_eq!(bytes.len(), 256);
     }
 
     #[test]
