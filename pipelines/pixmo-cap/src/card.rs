@@ -370,9 +370,10 @@ mod tests {
         assert!(
             notes.contains("**Synthetic speech, not people:** 2 of the 3 recordings")
                 && notes.contains("(espeak-ng 1.51 voice en-us (2))")
-                && notes.contains("pixmo build cap --inbox INBOX"),
+                && notes.contains("`INBOX` under *Rebuild*"),
             "{notes}"
         );
+        assert_eq!(card.records_from(), Some(("--inbox", "INBOX")));
         let stats = card.statistics(&context);
         for want in [
             "3 transcribed recordings (3.0 minutes of audio, 60.0 s per recording); 66.7% of them synthetic speech",
