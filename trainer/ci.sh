@@ -18,3 +18,5 @@ cargo test -p pixmo-trainer --locked --test it sees_image
 # download at build time, and the driver and NVRTC are loaded at run time.
 echo "== trainer: cuda feature builds"
 cargo check -p pixmo-trainer --features cuda --locked
+# With burn's kernel fusion and autotuning (`cuda-fused`, what the GPU figures use).
+cargo check -p pixmo-trainer --features cuda-fused --locked

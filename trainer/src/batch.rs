@@ -126,10 +126,13 @@ pub struct Batch<B: Backend> {
     pub positions: Tensor<B, 2, Int>,
     /// `[batch, 1, seq, seq]` additive attention bias (0 or a large negative number).
     pub attention_bias: Tensor<B, 4>,
-    /// `[batch·seq]` targets.
-    pub targets: Tensor<B, 1, Int>,
-    /// `[batch·seq]` loss weights.
-    pub weights: Tensor<B, 1>,
+    /// `[rows]` the flattened (`batch·seq`) positions with a loss weight, in order: the
+    /// output head and the loss run at these rows only (one zero-weight row when none has).
+    pub loss_rows: Tensor<B, 1, Int>,
+    /// `[rows]` target token at each loss row.
+    pub loss_targets: Tensor<B, 1, Int>,
+    /// `[rows]` loss weight at each loss row.
+    pub loss_weights: Tensor<B, 1>,
     /// `[batch, seq, 1]` 1 at positions with a loss weight (for response-only dropout).
     pub response_mask: Tensor<B, 3>,
     /// `[crops, patches, patch_dim]` every crop of every image.
@@ -213,12 +216,21 @@ pub fn collate<B: Backend>(
         .map(|&w| f32::from(u8::from(w > 0.0)))
         .collect();
     let weight_sum = weights.iter().sum();
+    let mut rows: Vec<usize> = (0..b * s).filter(|&i| weights[i] > 0.0).collect();
+    if rows.is_empty() {
+        rows.push(0);
+    }
+    let loss_targets: Vec<i64> = rows.iter().map(|&i| targets[i]).collect();
+    let loss_weights: Vec<f32> = rows.iter().map(|&i| weights[i]).collect();
+    let loss_rows: Vec<i64> = rows.iter().map(|&i| to_i64(i)).collect();
+    let rows = rows.len();
     Batch {
         tokens: Tensor::from_data(TensorData::new(tokens, [b, s]), device),
         positions: Tensor::from_data(TensorData::new(positions, [b, s]), device),
         attention_bias: Tensor::from_data(TensorData::new(bias, [b, 1, s, s]), device),
-        targets: Tensor::from_data(TensorData::new(targets, [b * s]), device),
-        weights: Tensor::from_data(TensorData::new(weights, [b * s]), device),
+        loss_rows: Tensor::from_data(TensorData::new(loss_rows, [rows]), device),
+        loss_targets: Tensor::from_data(TensorData::new(loss_targets, [rows]), device),
+        loss_weights: Tensor::from_data(TensorData::new(loss_weights, [rows]), device),
         response_mask: Tensor::from_data(TensorData::new(response, [b, s, 1]), device),
         crops: Tensor::from_data(TensorData::new(crops, [total_crops, p, pd]), device),
         patch_masks: Tensor::from_data(TensorData::new(patch_masks, [total_crops, p]), device),

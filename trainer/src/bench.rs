@@ -100,11 +100,20 @@ impl Flops {
     }
 }
 
-/// Forward FLOPs for `crops` crops and `batch` sequences of `seq` tokens. Attention counts
-/// every score computed (the masks are additive, so masked scores are computed too).
+/// Forward FLOPs for `crops` crops and `batch` sequences of `seq` tokens, the output head
+/// over `head_rows` of them (the loss rows: [`Molmo::loss_logits`]). Attention counts every
+/// score computed (the masks are additive, so masked scores are computed too).
+///
+/// [`Molmo::loss_logits`]: crate::model::Molmo::loss_logits
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
-pub fn forward_flops(c: &ModelConfig, crops: usize, batch: usize, seq: usize) -> Flops {
+pub fn forward_flops(
+    c: &ModelConfig,
+    crops: usize,
+    batch: usize,
+    seq: usize,
+    head_rows: usize,
+) -> Flops {
     let f = |x: usize| x as f64;
     let (v, g) = (&c.vit, &c.vision);
     let (n, p) = (f(crops), f(g.patches_per_crop()));
@@ -128,7 +137,7 @@ pub fn forward_flops(c: &ModelConfig, crops: usize, batch: usize, seq: usize) ->
     let tokens = f(batch) * f(seq);
     let block = 2.0 * tokens * (d * q + 2.0 * d * kv + q * d + 3.0 * d * f(l.mlp_hidden))
         + 4.0 * f(batch) * f(seq) * f(seq) * q;
-    let llm = f(l.layers) * block + 2.0 * tokens * d * f(l.vocab_size);
+    let llm = f(l.layers) * block + 2.0 * f(head_rows) * d * f(l.vocab_size);
     Flops {
         vit,
         connector,
@@ -203,6 +212,8 @@ pub struct BenchReport {
     pub crops_per_sequence: usize,
     /// LLM tokens per step (padded sequence length × sequences).
     pub tokens_per_step: usize,
+    /// Rows the output head and loss run over per step (tokens with a loss weight).
+    pub head_rows_per_step: usize,
     /// Training FLOPs per step (3 × forward, matrix products only).
     pub flops_per_step: f64,
     /// Forward FLOPs per micro-batch by part.
@@ -250,7 +261,8 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         .map(|_| collate(&packed, &spec.model.vision, device))
         .collect();
     let [b, s] = batches[0].shape;
-    let fwd = forward_flops(&spec.model, crops * b, b, s);
+    let head_rows = batches[0].loss_rows.dims()[0];
+    let fwd = forward_flops(&spec.model, crops * b, b, s, head_rows);
     let flops_per_step = fwd.train() * spec.grad_accum as f64;
 
     B::seed(device, 17);
@@ -286,6 +298,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         params: param_counts(&spec.model),
         crops_per_sequence: crops,
         tokens_per_step,
+        head_rows_per_step: head_rows * spec.grad_accum,
         flops_per_step,
         forward_flops: fwd,
         step_seconds: times,
@@ -323,15 +336,15 @@ mod tests {
     #[test]
     fn llm_flops_follow_six_n_t_when_attention_is_small() {
         let c = ModelConfig::molmo_7b_d();
-        let f = forward_flops(&c, 0, 1, 1);
+        let f = forward_flops(&c, 0, 1, 1, 1);
         // Training FLOPs per token ≈ 6 × (non-embedding parameters + head).
         let p = param_counts(&c);
         let matmul_params = p.llm - c.llm.vocab_size * c.llm.d_model;
         let ratio = f.train() / (6.0 * matmul_params as f64);
         assert!((0.99..1.01).contains(&ratio), "{ratio}");
         // Doubling the sequence more than doubles the LLM's cost (quadratic attention).
-        let a = forward_flops(&c, 0, 1, 2048).llm;
-        let b = forward_flops(&c, 0, 1, 4096).llm;
+        let a = forward_flops(&c, 0, 1, 2048, 2048).llm;
+        let b = forward_flops(&c, 0, 1, 4096, 4096).llm;
         assert!(b > 2.0 * a);
     }
 

@@ -96,6 +96,9 @@ struct ProbeArgs {
     /// Evaluate every N steps.
     #[arg(long, default_value_t = 50)]
     eval_every: u64,
+    /// Device.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -147,6 +150,14 @@ struct BenchArgs {
     /// Peak dense TFLOP/s for MFU (989: H100/H200 SXM bf16 dense).
     #[arg(long, default_value_t = 989.0)]
     peak_tflops: f64,
+    /// bf16 on CUDA without burn's kernel fusion (builds with `--features cuda-fused` only:
+    /// measures fusion on its own, autotuning stays on).
+    #[arg(long)]
+    no_fusion: bool,
+    /// bf16 on CUDA with burn's balanced activation checkpointing (memory-bound operations
+    /// are recomputed in the backward pass instead of kept).
+    #[arg(long, conflicts_with = "no_fusion")]
+    checkpointing: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -284,8 +295,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Pretrain(a) | Command::Finetune(a) => a.device,
         Command::Eval(a) => a.device,
         Command::Bench(a) => a.device,
-        Command::Probe(_) => DeviceKind::Cpu,
+        Command::Probe(a) => a.device,
     };
+    if let Command::Bench(a) = &cli.command
+        && (a.no_fusion || a.checkpointing)
+        && a.dtype != Dtype::Bf16
+    {
+        bail!(
+            "`--no-fusion` and `--checkpointing` are for the bf16 CUDA bench only\nhint: add `--dtype bf16 --device cuda`"
+        );
+    }
     if let Command::Bench(a) = &cli.command
         && a.dtype == Dtype::Bf16
     {
@@ -334,8 +353,46 @@ fn run_cuda(cli: Cli) -> anyhow::Result<()> {
 #[cfg(feature = "cuda")]
 fn bench_cuda_bf16(a: &BenchArgs) -> anyhow::Result<()> {
     type CudaBf16 = burn::backend::Autodiff<burn::backend::Cuda<burn::tensor::bf16>>;
+    type CudaBf16Checkpointed = burn::backend::Autodiff<
+        burn::backend::Cuda<burn::tensor::bf16>,
+        burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing,
+    >;
     probe_cuda()?;
-    bench::<CudaBf16>(a, &burn::backend::cuda::CudaDevice::default())
+    let device = burn::backend::cuda::CudaDevice::default();
+    if a.no_fusion {
+        return bench_cuda_bf16_unfused(a, &device);
+    }
+    if a.checkpointing {
+        return bench::<CudaBf16Checkpointed>(a, &device);
+    }
+    bench::<CudaBf16>(a, &device)
+}
+
+/// The same backend without the fusion layer (autotuning still on).
+#[cfg(feature = "cuda-fused")]
+fn bench_cuda_bf16_unfused(
+    a: &BenchArgs,
+    device: &burn::backend::cuda::CudaDevice,
+) -> anyhow::Result<()> {
+    type Unfused = burn::backend::Autodiff<
+        burn_cubecl::CubeBackend<
+            burn_cubecl::cubecl::cuda::CudaRuntime,
+            burn::tensor::bf16,
+            i32,
+            u8,
+        >,
+    >;
+    bench::<Unfused>(a, device)
+}
+
+#[cfg(all(feature = "cuda", not(feature = "cuda-fused")))]
+fn bench_cuda_bf16_unfused(
+    _a: &BenchArgs,
+    _device: &burn::backend::cuda::CudaDevice,
+) -> anyhow::Result<()> {
+    bail!(
+        "This `pixmo-train` has no kernel fusion to switch off\nhint: `--no-fusion` needs a build with `--features cuda-fused`"
+    )
 }
 
 #[cfg(not(feature = "cuda"))]
@@ -635,6 +692,22 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
     c
 }
 
+/// What the bench ran on: the build's CUDA features and the autotune level asked for.
+fn backend_label(a: &BenchArgs) -> serde_json::Value {
+    let cuda = matches!(a.device, DeviceKind::Cuda);
+    let tuned = cuda && cfg!(feature = "cuda-fused");
+    serde_json::json!({
+        "fusion": tuned && !(a.no_fusion && a.dtype == Dtype::Bf16),
+        "autotune": tuned,
+        "checkpointing": a.checkpointing,
+        "autotune_level": if tuned {
+            std::env::var("CUBECL_AUTOTUNE_LEVEL").unwrap_or_else(|_| "balanced".into())
+        } else {
+            "off".into()
+        },
+    })
+}
+
 fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Result<()> {
     let mut model = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -664,6 +737,7 @@ fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Resul
         "{}",
         serde_json::to_string(&serde_json::json!({
             "dtype": format!("{:?}", a.dtype).to_lowercase(),
+            "cuda_build": backend_label(a),
             "spec": spec,
             "report": report,
         }))?

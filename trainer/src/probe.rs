@@ -109,7 +109,8 @@ pub struct ProbeExample {
     pub hour: usize,
 }
 
-/// Clock examples → probe examples (others, and undecodable images, are skipped).
+/// Clock examples → probe examples (others, and undecodable images, are skipped), in input
+/// order; decoding and preprocessing run on all cores.
 #[must_use]
 pub fn probe_examples(
     config: &ModelConfig,
@@ -117,24 +118,33 @@ pub fn probe_examples(
     centre: Option<f32>,
 ) -> Vec<ProbeExample> {
     let tok = Tokenizer::new(config.llm.vocab_size);
-    examples
-        .iter()
-        .filter_map(|e| {
-            let EvalTarget::Clock { text, .. } = &e.target else {
-                return None;
-            };
-            let time = parse_time(text)?;
-            let image = decode_image(e).ok()?;
-            let image = match centre {
-                Some(f) => centre_crop(&image, f),
-                None => image,
-            };
-            Some(ProbeExample {
-                input: preprocess(&config.vision, &tok, &image),
-                hour: usize::try_from(time.hour % 12).unwrap_or(0),
-            })
+    let one = |e: &Example| -> Option<ProbeExample> {
+        let EvalTarget::Clock { text, .. } = &e.target else {
+            return None;
+        };
+        let time = parse_time(text)?;
+        let image = decode_image(e).ok()?;
+        let image = match centre {
+            Some(f) => centre_crop(&image, f),
+            None => image,
+        };
+        Some(ProbeExample {
+            input: preprocess(&config.vision, &tok, &image),
+            hour: usize::try_from(time.hour % 12).unwrap_or(0),
         })
-        .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = examples.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = examples
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().filter_map(one).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// Settings of a probe run.

@@ -224,7 +224,7 @@ pub fn step_gradients<B: AutodiffBackend>(
         } else {
             ResidualDropout::Off
         };
-        let logits = model.forward(batch, &mode);
+        let logits = model.loss_logits(batch, &mode);
         let (l, ce) = loss(logits, batch, train.z_loss, divisor);
         total += l.clone().into_scalar().elem::<f64>();
         ce_total += ce.into_scalar().elem::<f64>();
@@ -463,7 +463,7 @@ pub fn validation_loss<B: Backend>(
     for chunk in packed.chunks(micro_batch.max(1)) {
         let batch = collate::<B>(chunk, &config.vision, device);
         let w = batch.weight_sum;
-        let logits = model.forward(&batch, &ResidualDropout::Off);
+        let logits = model.loss_logits(&batch, &ResidualDropout::Off);
         let (_, ce) = loss(logits, &batch, 0.0, 1.0);
         sum += ce.into_scalar().elem::<f64>();
         weight += f64::from(w);

@@ -233,8 +233,9 @@ impl<B: Backend> Llm<B> {
         }
     }
 
-    /// Hidden states `[b, s, d]` → logits `[b, s, vocab]`.
-    pub fn forward(
+    /// Input embeddings `[b, s, d]` → final hidden states `[b, s, d]` (after the last norm;
+    /// [`Llm::head`] turns them into logits).
+    pub fn hidden(
         &self,
         mut x: Tensor<B, 3>,
         positions: &Tensor<B, 2, Int>,
@@ -255,6 +256,11 @@ impl<B: Backend> Llm<B> {
                 .forward(silu(layer.gate_proj.forward(n.clone())) * layer.up_proj.forward(n));
             x = x + dropout.apply(h);
         }
-        self.lm_head.forward(self.norm.forward(x))
+        self.norm.forward(x)
+    }
+
+    /// Logits of final hidden states `[..., width]` (the output head).
+    pub fn head<const D: usize>(&self, hidden: Tensor<B, D>) -> Tensor<B, D> {
+        self.lm_head.forward(hidden)
     }
 }

@@ -51,7 +51,24 @@ impl<B: Backend> Molmo<B> {
 
     /// Logits `[batch, seq, vocab]` of a batch.
     pub fn forward(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 3> {
-        self.llm.forward(
+        self.llm.head(self.hidden(batch, dropout))
+    }
+
+    /// Logits `[rows, vocab]` at the batch's loss rows only: the output head (152k classes
+    /// in Molmo-7B-D) and the loss never run over image, prompt or padding positions.
+    pub fn loss_logits(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 2> {
+        let [b, s] = batch.shape;
+        let hidden = self.hidden(batch, dropout);
+        let d = hidden.dims()[2];
+        self.llm.head(
+            hidden
+                .reshape([b * s, d])
+                .select(0, batch.loss_rows.clone()),
+        )
+    }
+
+    fn hidden(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 3> {
+        self.llm.hidden(
             self.embed(batch),
             &batch.positions,
             &batch.attention_bias,
@@ -81,23 +98,23 @@ impl<B: Backend> Molmo<B> {
     }
 }
 
-/// Loss of one batch: weighted token cross-entropy plus z-loss, both divided by
-/// `divisor` (the loss-weight sum of the whole optimiser step, so accumulated micro-batches
-/// average per token over the global batch). Returns (total, cross-entropy part).
+/// Loss of one batch from its [`Molmo::loss_logits`]: weighted token cross-entropy plus
+/// z-loss, both divided by `divisor` (the loss-weight sum of the whole optimiser step, so
+/// accumulated micro-batches average per token over the global batch). Returns (total,
+/// cross-entropy part).
 pub fn loss<B: Backend>(
-    logits: Tensor<B, 3>,
+    logits: Tensor<B, 2>,
     batch: &Batch<B>,
     z_loss: f64,
     divisor: f32,
 ) -> (Tensor<B, 1>, Tensor<B, 1>) {
-    let [b, s, v] = logits.dims();
-    let logits = logits.reshape([b * s, v]);
+    let [n, _] = logits.dims();
     let max = logits.clone().max_dim(1).detach();
     let lse = (logits.clone() - max.clone()).exp().sum_dim(1).log() + max;
-    let picked = logits.gather(1, batch.targets.clone().reshape([b * s, 1]));
-    let ce = (lse.clone() - picked).reshape([b * s]);
-    let w = batch.weights.clone();
+    let picked = logits.gather(1, batch.loss_targets.clone().reshape([n, 1]));
+    let ce = (lse.clone() - picked).reshape([n]);
+    let w = batch.loss_weights.clone();
     let ce_sum = (ce * w.clone()).sum() / f64::from(divisor);
-    let z = (lse.reshape([b * s]).powf_scalar(2.0) * w).sum() * (z_loss / f64::from(divisor));
+    let z = (lse.reshape([n]).powf_scalar(2.0) * w).sum() * (z_loss / f64::from(divisor));
     (ce_sum.clone() + z, ce_sum)
 }

@@ -6,7 +6,7 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::batch::{collate, pack};
 use pixmo_trainer::data::decode_image;
 use pixmo_trainer::format::{FormattedText, Stage};
-use pixmo_trainer::model::{Molmo, ResidualDropout};
+use pixmo_trainer::model::{Molmo, ResidualDropout, loss};
 use pixmo_trainer::optim::Group;
 use pixmo_trainer::preprocess::preprocess;
 use pixmo_trainer::tokenizer::Tokenizer;
@@ -82,6 +82,72 @@ fn two_annotation_logits(
     let values: Vec<f32> = logits.into_data().to_vec().unwrap();
     let pos = |s: i32| (0..seg.len()).filter(|&i| seg[i] == s).collect::<Vec<_>>();
     (values, pos(1), pos(2), v)
+}
+
+/// The head and loss at the loss rows only give the loss of the full logits at the weighted
+/// positions: rows, targets and weights stay aligned across sequences of different lengths
+/// (padding) and prompts without a loss.
+#[test]
+fn loss_at_the_loss_rows_equals_the_weighted_loss_of_the_full_logits() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let model = Molmo::<Cpu>::new(&config, &Default::default());
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let packed: Vec<_> = colour_examples()[..2]
+        .iter()
+        .zip([
+            " It is red.",
+            " A much longer answer about the green colour.",
+        ])
+        .map(|(ex, answer)| {
+            let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
+            let text = FormattedText {
+                prompt: " User: what colour? Assistant:".into(),
+                response: answer.into(),
+            };
+            pack(image, &[text], Stage::Finetune, &tok, 512)
+        })
+        .collect();
+    let batch = collate::<Cpu>(&packed, &config.vision, &Default::default());
+    let [_, s] = batch.shape;
+
+    let logits = model.forward(&batch, &ResidualDropout::Off);
+    let v = logits.dims()[2];
+    let values: Vec<f32> = logits.into_data().to_vec().unwrap();
+    let (mut want, mut rows) = (0.0f64, 0);
+    for (bi, p) in packed.iter().enumerate() {
+        for i in 0..p.tokens.len() {
+            if p.weights[i] == 0.0 {
+                continue;
+            }
+            rows += 1;
+            let row = &values[(bi * s + i) * v..(bi * s + i + 1) * v];
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let lse = f64::from(max)
+                + row
+                    .iter()
+                    .map(|&x| f64::from((x - max).exp()))
+                    .sum::<f64>()
+                    .ln();
+            let target = usize::try_from(p.targets[i]).unwrap();
+            want += f64::from(p.weights[i]) * (lse - f64::from(row[target]));
+        }
+    }
+    assert!(rows > 10, "{rows} loss rows");
+    assert!(rows < packed.iter().map(|p| p.tokens.len()).sum::<usize>() / 2);
+    assert_eq!(batch.loss_rows.dims(), [rows]);
+
+    let (_, ce) = loss(
+        model.loss_logits(&batch, &ResidualDropout::Off),
+        &batch,
+        0.0,
+        1.0,
+    );
+    let got = ce.into_scalar().elem::<f64>();
+    assert!(
+        (got - want).abs() <= 1e-4 * want.abs(),
+        "loss at the loss rows {got}, from the full logits {want}"
+    );
 }
 
 #[test]

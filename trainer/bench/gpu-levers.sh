@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Issue 15 on one GPU in one call (~9 min): the MFU levers of §3 (burn's autotuning and kernel
+# fusion, and the autotune cache on disk) on the layer-sliced Molmo-7B-D proxy, then the
+# vision-only clock probe of §2 at GPU scale, on clocks built on the machine's CPUs while the
+# benches run.
+#
+# Usage: trainer/bench/gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR
+#   PIXMO_TRAIN   built with `cargo build --release -p pixmo-trainer --features cuda-fused`
+#   BUILD_CLOCKS  `cargo build --release -p pixmo-clocks --example build_clocks`
+# Run it from the repository root: cubecl keeps its autotune cache in `target/` there.
+# Baseline (no autotune, no fusion): the table of trainer/README.md measured with gpu.sh.
+set -uo pipefail
+bin="${1:?usage: gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR}"
+build_clocks="${2:?usage: gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR}"
+out="${3:?usage: gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR}"
+budget="${BUDGET_S:-570}" # the script ends by then (seconds)
+clocks="${CLOCKS:-40000}"
+data="$out/clocks"
+mkdir -p "$out"
+here="$(dirname "$0")"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+export CUBECL_AUTOTUNE_LEVEL="${CUBECL_AUTOTUNE_LEVEL:-minimal}"
+
+# PixMo's natural pose mix, default pipeline; the probe holds out the `val` split (3.1 %).
+("$build_clocks" "$data" "$clocks" jpeg 7 >"$out/clocks.log" 2>&1; echo "clocks rc=$?" >>"$out/clocks.log") &
+clocks_pid=$!
+
+# Each run gets at most its limit and ends by the benches' deadline (the probes get the rest).
+benches_end=$((budget * 62 / 100))
+within() { # LIMIT -> seconds to give a run (0: skip it)
+  local left=$((benches_end - SECONDS))
+  [ "$left" -lt 40 ] && left=0
+  echo $((left < $1 ? left : $1))
+}
+bench_if_time() { # NAME LIMIT ARGS...
+  local name="$1" limit
+  limit=$(within "$2")
+  shift 2
+  if [ "$limit" -gt 0 ]; then
+    run "$name" "$limit" "$@"
+  else
+    echo "== $name: skipped (no time left)"
+    return 0
+  fi
+}
+proxy=(--model molmo-7b-d --llm-layers 4 --dtype bf16 --micro-batch 2 --seq-len 2304)
+# Autotune + fusion, cold: every kernel compiled and tuned, results written to the cache.
+bench_if_time l4-bf16-fused-cold 200 "${proxy[@]}" --steps 4 --warmup-steps 2
+# Autotune alone: the tuned matmuls come from the cache; no fused kernels.
+bench_if_time l4-bf16-unfused 100 "${proxy[@]}" --steps 4 --warmup-steps 1 --no-fusion
+# The whole Molmo-7B-D (all 28 decoder blocks, 8 B parameters) in bf16 at micro-batch 1: does
+# one training step fit in the GPU's memory? If not, with activation checkpointing.
+full=(--model molmo-7b-d --dtype bf16 --micro-batch 1 --seq-len 2304 --steps 2 --warmup-steps 1)
+bench_if_time full-bf16-fused 100 "${full[@]}" ||
+  bench_if_time full-bf16-checkpointed 120 "${full[@]}" --checkpointing
+# The cold start paid once: the first fused run again, on a warm cache.
+bench_if_time l4-bf16-fused-warm 60 "${proxy[@]}" --steps 4 --warmup-steps 1
+du -sh target 2>/dev/null
+
+wait "$clocks_pid"
+cat "$out/clocks.log"
+
+# Two probes side by side (each launches small kernels; the GPU has room for both):
+#   small: the CPU demo geometry (64 px crops of 8 px patches, ViT width 64, 4 blocks);
+#   112:   112 px crops (a 448 px clock becomes ~190 px), ViT width 192, 6 blocks.
+left=$((budget - SECONDS))
+echo "== probes: ${left}s left"
+probe() {
+  local name="$1"
+  shift
+  timeout "$left" "$bin" probe --device cuda --data "$data" --eval-split val --eval-count 1000 \
+    --steps 4000 --eval-every 250 "$@" >"$out/probe-$name.jsonl" 2>"$out/probe-$name.err"
+  echo "probe $name rc=$?" >>"$out/probe-$name.err"
+}
+probe small --model small --batch 128 --lr 1e-3 &
+p1=$!
+probe 112 --model-config "$here/probe-112.json" --batch 64 --lr 5e-4 &
+p2=$!
+wait "$p1" "$p2"
+for f in "$out"/probe-*.jsonl; do
+  echo "== $f"
+  cat "$f"
+  tail -3 "${f%.jsonl}.err"
+done
