@@ -1,7 +1,8 @@
 //! ASR accuracy and speed on a speech set with known text (see `bench/make_speech_set.sh`,
 //! whose speech is synthetic, espeak-ng):
 //!
-//! `cargo run --release -p pixmo-asr --example bench -- [--hyp OUT.jsonl] SET_DIR [MODEL...]`
+//! `cargo run --release -p pixmo-asr --example bench -- [--hyp OUT.jsonl] [--flash-attn]
+//! SET_DIR [MODEL...]`
 //!
 //! Every clip in `SET_DIR/manifest.jsonl` is decoded and resampled to 16 kHz by pixmo-audio
 //! (not timed), then each model (default `tiny.en`; `base` too) transcribes every clip with
@@ -13,7 +14,9 @@
 //! wall clock and by the process's CPU time (on a shared machine the wall clock also counts
 //! time spent waiting for a core; CPU time does not).
 //! `--hyp` writes every transcript as a JSON line (model, file, reference, hypothesis, counts,
-//! seconds) for comparison with `bench/faster_whisper_bench.py`.
+//! seconds) for comparison with `bench/faster_whisper_bench.py`. `--flash-attn` decodes with
+//! whisper.cpp's flash attention ([`pixmo_asr::TranscribeOptions::flash_attn`], off by
+//! default; `--no-flash-attn` says so explicitly).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -99,12 +102,29 @@ struct ModelResult {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut hyp_path = None;
-    if args.first().map(String::as_str) == Some("--hyp") && args.len() > 1 {
-        hyp_path = Some(PathBuf::from(args.remove(1)));
-        args.remove(0);
+    let mut options = pixmo_asr::TranscribeOptions::default();
+    loop {
+        match args.first().map(String::as_str) {
+            Some("--hyp") if args.len() > 1 => {
+                hyp_path = Some(PathBuf::from(args.remove(1)));
+                args.remove(0);
+            }
+            Some("--flash-attn") => {
+                options.flash_attn = true;
+                args.remove(0);
+            }
+            Some("--no-flash-attn") => {
+                options.flash_attn = false;
+                args.remove(0);
+            }
+            _ => break,
+        }
     }
     let Some(set_dir) = args.first().map(PathBuf::from) else {
-        return Err("usage: bench [--hyp OUT.jsonl] SET_DIR [MODEL...]".into());
+        return Err(
+            "usage: bench [--hyp OUT.jsonl] [--flash-attn | --no-flash-attn] SET_DIR [MODEL...]"
+                .into(),
+        );
     };
     let models: Vec<String> = if args.len() > 1 {
         args[1..].to_vec()
@@ -126,11 +146,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     for model in &models {
         let spec = pixmo_whisper::WhisperSpec::named(model)?;
         let start = Instant::now();
-        let transcriber = pixmo_asr::Transcriber::load(
-            &models_dir,
-            spec,
-            pixmo_asr::TranscribeOptions::default(),
-        )?;
+        let transcriber = pixmo_asr::Transcriber::load(&models_dir, spec, options.clone())?;
         let load_seconds = start.elapsed().as_secs_f64();
         decoding = transcriber.options().describe();
         transcriber.transcribe(&items[0].samples)?;

@@ -91,6 +91,12 @@ pub struct TranscribeOptions {
     pub no_context: bool,
     /// Text given to the decoder as if it had come before the clip (names, spelling).
     pub initial_prompt: Option<String>,
+    /// whisper.cpp's flash attention (`ggml_flash_attn_ext`, f16 key/value cache) in the
+    /// encoder and decoder. Off by default: on CPU it costs 1.2-2.5x the time and changes
+    /// transcripts (BENCH.md, *Flash attention*); kept for measuring it again after a
+    /// whisper.cpp upgrade. [`describe`](Self::describe) names it when on, so transcripts
+    /// decoded with it are told apart in provenance.
+    pub flash_attn: bool,
 }
 
 impl Default for TranscribeOptions {
@@ -100,6 +106,7 @@ impl Default for TranscribeOptions {
             beam_size: 0,
             no_context: false,
             initial_prompt: None,
+            flash_attn: false,
         }
     }
 }
@@ -131,7 +138,7 @@ impl TranscribeOptions {
             "greedy".to_string()
         };
         format!(
-            "{ENGINE}; {strategy}, temperature 0 with fallback +0.2, language {}, {}, initial prompt {}, 1 thread",
+            "{ENGINE}; {strategy}, temperature 0 with fallback +0.2, language {}, {}, initial prompt {}, 1 thread{}",
             self.language,
             if self.no_context {
                 "no context"
@@ -141,6 +148,12 @@ impl TranscribeOptions {
             self.initial_prompt
                 .as_deref()
                 .map_or("none".to_string(), |p| format!("{p:?}")),
+            // Only when on, so that the default's description (in existing provenance) stays.
+            if self.flash_attn {
+                ", flash attention"
+            } else {
+                ""
+            },
         )
     }
 }
@@ -248,6 +261,7 @@ impl Transcriber {
         QUIET.call_once(whisper_rs::install_logging_hooks);
         let mut parameters = WhisperContextParameters::default();
         parameters.use_gpu(false);
+        parameters.flash_attn(options.flash_attn);
         let context =
             WhisperContext::new_with_params(path, parameters).map_err(|source| Error::Load {
                 path: path.to_path_buf(),

@@ -20,8 +20,12 @@ fn speech(name: &str) -> Vec<f32> {
 
 /// The tiny.en transcriber, or `None` (after saying why) when the model is not fetched.
 fn tiny_en() -> Option<Transcriber> {
+    tiny_en_with(TranscribeOptions::default())
+}
+
+fn tiny_en_with(options: TranscribeOptions) -> Option<Transcriber> {
     let dir = pixmo_whisper::models_dir().expect("a models directory");
-    match Transcriber::load(&dir, &pixmo_whisper::TINY_EN, TranscribeOptions::default()) {
+    match Transcriber::load(&dir, &pixmo_whisper::TINY_EN, options) {
         Ok(transcriber) => Some(transcriber),
         Err(error @ Error::ModelMissing { .. }) if std::env::var_os("CI").is_none() => {
             eprintln!("skipping: {error}");
@@ -85,6 +89,51 @@ fn a_spoken_sentence_comes_back_as_its_words() {
     assert!(transcript.decoding.contains("greedy") && transcript.decoding.contains("1 thread"));
     // One thread, greedy, temperature 0: the same transcript every time.
     assert_eq!(transcriber.transcribe(&samples).unwrap(), transcript);
+}
+
+#[test]
+fn flash_attention_is_off_by_default_and_reaches_decoder_and_provenance() {
+    let default = TranscribeOptions::default();
+    assert!(!default.flash_attn);
+    let on: TranscribeOptions = serde_json::from_str(r#"{"flash_attn": true}"#).unwrap();
+    assert_eq!(
+        on,
+        TranscribeOptions {
+            flash_attn: true,
+            ..TranscribeOptions::default()
+        }
+    );
+    // The default's description is the one recorded before the option existed.
+    assert!(
+        default.describe().ends_with(", 1 thread"),
+        "{}",
+        default.describe()
+    );
+    assert_eq!(
+        on.describe(),
+        format!("{}, flash attention", default.describe())
+    );
+    let Some(plain) = tiny_en() else { return };
+    let flash = tiny_en_with(on).expect("tiny.en is there");
+    let samples = speech("speech_dog.ogg");
+    let (a, b) = (
+        plain.transcribe(&samples).unwrap(),
+        flash.transcribe(&samples).unwrap(),
+    );
+    assert_eq!(b.decoding, format!("{}, flash attention", a.decoding));
+    // Flash attention keeps keys and values in f16 and sums the softmax in another order, so
+    // the scores move (the words may or may not); both are deterministic, so equal segments
+    // would mean the option never reached whisper.cpp.
+    assert_ne!(a.segments, b.segments, "{:?}", a.segments);
+    assert_eq!(flash.transcribe(&samples).unwrap(), b);
+    let heard = words(&b);
+    for word in ["couch", "window"] {
+        assert!(
+            heard.split_whitespace().any(|w| w == word),
+            "`{word}` not in {:?}",
+            b.text
+        );
+    }
 }
 
 #[test]
