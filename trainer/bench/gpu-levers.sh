@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Issue 15 on one GPU in one call (~9 min): the MFU levers of §3 (burn's autotuning and kernel
-# fusion, and the autotune cache on disk) on the layer-sliced Molmo-7B-D proxy, then the
-# vision-only clock probe of §2 at GPU scale, on clocks built on the machine's CPUs while the
-# benches run.
+# Issue 15 on one GPU in one call (~9.5 min): training-step levers of §3 on the layer-sliced
+# Molmo-7B-D proxy and the whole 7B-D, then the vision-only clock probe of §2 at GPU scale, on
+# clocks built on the machine's CPUs while the benches run.
 #
 # Usage: trainer/bench/gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR
-#   PIXMO_TRAIN   built with `cargo build --release -p pixmo-trainer --features cuda-fused`
+#   PIXMO_TRAIN   `cargo build --release -p pixmo-trainer --features cuda` (the plain backend,
+#                 whose kernels compile in ~20 s). With FUSED=1, a `--features cuda-fused`
+#                 build, and its fusion and autotune runs come first (on 2026-12-04 none
+#                 finished a step in 200 s: trainer/README.md).
 #   BUILD_CLOCKS  `cargo build --release -p pixmo-clocks --example build_clocks`
 # Run it from the repository root: cubecl keeps its autotune cache in `target/` there.
-# Baseline (no autotune, no fusion): the table of trainer/README.md measured with gpu.sh.
+# Baseline: the table of trainer/README.md measured with gpu.sh (before the loss-row head).
 set -uo pipefail
 bin="${1:?usage: gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR}"
 build_clocks="${2:?usage: gpu-levers.sh PIXMO_TRAIN BUILD_CLOCKS OUT_DIR}"
@@ -45,17 +47,20 @@ bench_if_time() { # NAME LIMIT ARGS...
   fi
 }
 proxy=(--model molmo-7b-d --llm-layers 4 --dtype bf16 --micro-batch 2 --seq-len 2304)
-# Autotune + fusion, cold: every kernel compiled and tuned, results written to the cache.
-bench_if_time l4-bf16-fused-cold 200 "${proxy[@]}" --steps 4 --warmup-steps 2
-# Autotune alone: the tuned matmuls come from the cache; no fused kernels.
-bench_if_time l4-bf16-unfused 100 "${proxy[@]}" --steps 4 --warmup-steps 1 --no-fusion
+if [ "${FUSED:-0}" = 1 ]; then
+  # Autotune + fusion, cold: every kernel compiled and tuned, results written to the cache.
+  bench_if_time l4-bf16-fused-cold "${FUSED_LIMIT:-200}" "${proxy[@]}" --steps 4 --warmup-steps 2
+  # Autotune alone: the tuned matmuls come from the cache; no fused kernels.
+  bench_if_time l4-bf16-unfused 100 "${proxy[@]}" --steps 4 --warmup-steps 1 --no-fusion
+else
+  # The README table's bf16 proxy row, now with the head and loss at the loss rows only.
+  bench_if_time l4-bf16 90 "${proxy[@]}" --steps 4 --warmup-steps 2
+fi
 # The whole Molmo-7B-D (all 28 decoder blocks, 8 B parameters) in bf16 at micro-batch 1: does
 # one training step fit in the GPU's memory? If not, with activation checkpointing.
 full=(--model molmo-7b-d --dtype bf16 --micro-batch 1 --seq-len 2304 --steps 2 --warmup-steps 1)
-bench_if_time full-bf16-fused 100 "${full[@]}" ||
-  bench_if_time full-bf16-checkpointed 120 "${full[@]}" --checkpointing
-# The cold start paid once: the first fused run again, on a warm cache.
-bench_if_time l4-bf16-fused-warm 60 "${proxy[@]}" --steps 4 --warmup-steps 1
+bench_if_time full-bf16 100 "${full[@]}" ||
+  bench_if_time full-bf16-checkpointed 150 "${full[@]}" --checkpointing
 du -sh target 2>/dev/null
 
 wait "$clocks_pid"

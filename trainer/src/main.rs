@@ -90,6 +90,11 @@ struct ProbeArgs {
     /// Steps on `--first-data` before `--data`.
     #[arg(long, requires = "first_data")]
     first_steps: Option<u64>,
+    /// Gradual curriculum: over the `--first-steps`, each image comes from `--first-data`
+    /// with a probability falling linearly from 1 to 0 (else from `--data`), instead of
+    /// switching at once.
+    #[arg(long, requires = "first_data")]
+    gradual: bool,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -460,6 +465,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         seed: a.seed,
         eval_every: a.eval_every,
         first_steps: a.first_steps.unwrap_or(0),
+        gradual: a.gradual,
     };
     println!(
         "{}",

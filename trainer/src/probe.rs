@@ -164,11 +164,87 @@ pub struct ProbeSettings {
     /// [`train_probe`] (upright clocks, say), the rest from its `train` (0: no curriculum).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub first_steps: u64,
+    /// Curriculum mixing: during the `first_steps`, each image is drawn from `first` with a
+    /// probability falling linearly from 1 (step 0) to 0 (step `first_steps`), else from
+    /// `train`; without it every image of those steps comes from `first`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gradual: bool,
+}
+
+impl ProbeSettings {
+    /// Probability that an image of `step` comes from the curriculum's first examples.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn first_share(&self, step: u64) -> f64 {
+        if step >= self.first_steps {
+            0.0
+        } else if self.gradual {
+            1.0 - step as f64 / self.first_steps as f64
+        } else {
+            1.0
+        }
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// Where one training image comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draw {
+    /// Index into the curriculum's first examples.
+    First(usize),
+    /// Index into the training examples.
+    Train(usize),
+}
+
+/// Seeded epochs over the curriculum's first examples and the training examples: each set
+/// is reshuffled whenever it is used up.
+#[derive(Debug)]
+pub struct Draws {
+    order: Vec<usize>,
+    at: usize,
+    first_order: Vec<usize>,
+    first_at: usize,
+    rng: Rng,
+    mix: Rng,
+}
+
+impl Draws {
+    /// Draws over `first` and `train` examples.
+    #[must_use]
+    pub fn new(first: usize, train: usize, seed: u64) -> Draws {
+        Draws {
+            order: (0..train).collect(),
+            at: train,
+            first_order: (0..first).collect(),
+            first_at: first,
+            rng: Rng::new(seed),
+            // Its own stream, so runs without mixing draw the same batches as before it.
+            mix: Rng::derive(seed, 1),
+        }
+    }
+
+    /// The next image: from the first examples with probability `first_share`.
+    pub fn next(&mut self, first_share: f64) -> Draw {
+        let from_first = first_share >= 1.0 || (first_share > 0.0 && self.mix.chance(first_share));
+        if from_first && !self.first_order.is_empty() {
+            if self.first_at == self.first_order.len() {
+                self.rng.shuffle(&mut self.first_order);
+                self.first_at = 0;
+            }
+            self.first_at += 1;
+            return Draw::First(self.first_order[self.first_at - 1]);
+        }
+        if self.at == self.order.len() {
+            self.rng.shuffle(&mut self.order);
+            self.at = 0;
+        }
+        self.at += 1;
+        Draw::Train(self.order[self.at - 1])
+    }
 }
 
 /// Share of `data` whose hour the probe gets right.
@@ -226,37 +302,22 @@ pub fn train_probe<B: AutodiffBackend>(
     let mut probe = HourProbe::<B>::new(config, crops, device);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
-    let mut rng = Rng::new(settings.seed);
     assert!(
         settings.first_steps == 0 || !first.is_empty(),
         "a curriculum needs its first examples"
     );
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut at = order.len();
-    let mut first_order: Vec<usize> = (0..first.len()).collect();
-    let mut first_at = first_order.len();
+    let mut draws = Draws::new(first.len(), train.len(), settings.seed);
     let (mut loss_sum, mut losses) = (0.0, 0u32);
     let seen = &train[..train.len().min(300)];
     let warmup = (settings.steps / 20).max(1);
     for step in 0..settings.steps {
-        let mut batch = Vec::with_capacity(settings.batch);
-        while batch.len() < settings.batch {
-            if step < settings.first_steps {
-                if first_at == first_order.len() {
-                    rng.shuffle(&mut first_order);
-                    first_at = 0;
-                }
-                batch.push(&first[first_order[first_at]]);
-                first_at += 1;
-                continue;
-            }
-            if at == order.len() {
-                rng.shuffle(&mut order);
-                at = 0;
-            }
-            batch.push(&train[order[at]]);
-            at += 1;
-        }
+        let share = settings.first_share(step);
+        let batch: Vec<&ProbeExample> = (0..settings.batch)
+            .map(|_| match draws.next(share) {
+                Draw::First(i) => &first[i],
+                Draw::Train(i) => &train[i],
+            })
+            .collect();
         let inputs: Vec<&ImageInput> = batch.iter().map(|e| &e.input).collect();
         let hours: Vec<i64> = batch
             .iter()
@@ -288,6 +349,77 @@ pub fn train_probe<B: AutodiffBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curriculum_share_falls_linearly_when_gradual_and_switches_otherwise() {
+        let mut s = ProbeSettings {
+            steps: 10,
+            batch: 1,
+            lr: 1e-3,
+            seed: 0,
+            eval_every: 0,
+            first_steps: 4,
+            gradual: false,
+        };
+        let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
+        assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        s.gradual = true;
+        let gradual: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
+        assert_eq!(gradual, [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]);
+        s.first_steps = 0;
+        assert_eq!(s.first_share(0), 0.0);
+    }
+
+    #[test]
+    fn gradual_draws_mix_both_sets_in_the_scheduled_shares() {
+        let s = ProbeSettings {
+            steps: 400,
+            batch: 50,
+            lr: 1e-3,
+            seed: 3,
+            eval_every: 0,
+            first_steps: 200,
+            gradual: true,
+        };
+        let mut draws = Draws::new(30, 40, s.seed);
+        let mut first_per_step = Vec::new();
+        let mut seen_train = std::collections::BTreeSet::new();
+        for step in 0..s.steps {
+            let share = s.first_share(step);
+            let mut n = 0;
+            for _ in 0..s.batch {
+                match draws.next(share) {
+                    Draw::First(i) => {
+                        assert!(i < 30);
+                        n += 1;
+                    }
+                    Draw::Train(i) => {
+                        assert!(i < 40);
+                        seen_train.insert(i);
+                    }
+                }
+            }
+            first_per_step.push(n);
+        }
+        let mean = |r: std::ops::Range<usize>| {
+            let len = r.len();
+            #[allow(clippy::cast_precision_loss)]
+            let m = first_per_step[r].iter().sum::<usize>() as f64 / (len * 50) as f64;
+            m
+        };
+        // Linear from 1 to 0 over 200 steps: ~0.875 in the first quarter, ~0.125 in the last.
+        assert!((mean(0..50) - 0.875).abs() < 0.03, "{}", mean(0..50));
+        assert!((mean(150..200) - 0.125).abs() < 0.03, "{}", mean(150..200));
+        assert_eq!(first_per_step[0], 50);
+        assert!(first_per_step[200..].iter().all(|&n| n == 0));
+        assert_eq!(seen_train.len(), 40);
+        // The same seed draws the same sequence.
+        let mut again = Draws::new(30, 40, s.seed);
+        let mut other = Draws::new(30, 40, s.seed);
+        for _ in 0..500 {
+            assert_eq!(again.next(0.5), other.next(0.5));
+        }
+    }
 
     #[test]
     fn centre_crop_keeps_the_middle_and_the_orientation() {
