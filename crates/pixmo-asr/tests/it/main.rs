@@ -136,6 +136,48 @@ fn flash_attention_is_off_by_default_and_reaches_decoder_and_provenance() {
     }
 }
 
+/// whisper.cpp's own log lines (the `openblas` build routes them to the `log` crate).
+#[cfg(feature = "openblas")]
+struct Capture(std::sync::Mutex<Vec<String>>);
+
+#[cfg(feature = "openblas")]
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push(record.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// The `openblas` build really runs ggml's BLAS backend: whisper.cpp names every accelerator
+/// backend it initialises for a decoding state, and a build whose feature did not reach ggml
+/// has only the CPU one (which it does not name).
+#[cfg(feature = "openblas")]
+#[test]
+fn the_openblas_build_initialises_the_blas_backend() {
+    static CAPTURE: Capture = Capture(std::sync::Mutex::new(Vec::new()));
+    log::set_logger(&CAPTURE).expect("no other logger in this test binary");
+    log::set_max_level(log::LevelFilter::Info);
+    let Some(transcriber) = tiny_en() else { return };
+    // The backends are initialised with a decoding state, i.e. on the first transcription.
+    let transcript = transcriber.transcribe(&speech("speech_dog.ogg")).unwrap();
+    assert!(
+        words(&transcript).contains("couch"),
+        "{:?}",
+        transcript.text
+    );
+    let lines = CAPTURE.0.lock().expect("log lines").clone();
+    assert!(
+        lines.iter().any(|l| l.contains("using BLAS backend")),
+        "whisper.cpp did not initialise the BLAS backend; its log:\n{}",
+        lines.join("\n")
+    );
+}
+
 #[test]
 fn a_clip_longer_than_30_s_is_transcribed_across_windows() {
     let Some(transcriber) = tiny_en() else { return };
