@@ -24,8 +24,11 @@ here="$(dirname "$0")"
 source "$here/lib.sh"
 export CUBECL_AUTOTUNE_LEVEL="${CUBECL_AUTOTUNE_LEVEL:-minimal}"
 
-# PixMo's natural pose mix, default pipeline; the probe holds out the `val` split (3.1 %).
-("$build_clocks" "$data" "$clocks" jpeg 7 >"$out/clocks.log" 2>&1; echo "clocks rc=$?" >>"$out/clocks.log") &
+# PixMo's natural pose mix, default pipeline (the probe holds out its `val` split, 3.1 %), and
+# upright clocks for the curriculum.
+("$build_clocks" "$data" "$clocks" jpeg 7 >"$out/clocks.log" 2>&1 &&
+  "$build_clocks" "$out/upright" $((clocks / 2)) jpeg 8 upright >>"$out/clocks.log" 2>&1
+  echo "clocks rc=$?" >>"$out/clocks.log") &
 clocks_pid=$!
 
 # Each run gets at most its limit and ends by the benches' deadline (the probes get the rest).
@@ -66,9 +69,13 @@ du -sh target 2>/dev/null
 wait "$clocks_pid"
 cat "$out/clocks.log"
 
-# Two probes side by side (each launches small kernels; the GPU has room for both):
-#   small: the CPU demo geometry (64 px crops of 8 px patches, ViT width 64, 4 blocks);
-#   112:   112 px crops (a 448 px clock becomes ~190 px), ViT width 192, 6 blocks.
+# Three probes side by side (each launches small kernels; the GPU has room for all):
+#   small:          the CPU demo geometry (64 px crops of 8 px patches, ViT width 64, 4 blocks),
+#                   natural clocks only;
+#   small-gradual:  the same with the gradual curriculum (upright share 1 -> 0 over 60 % of
+#                   the steps: the one setting above chance on the CPU, trainer/README.md);
+#   112-gradual:    112 px crops (a 448 px clock becomes ~190 px), ViT width 192, 6 blocks,
+#                   with the same curriculum.
 left=$((budget - SECONDS))
 echo "== probes: ${left}s left"
 probe() {
@@ -78,11 +85,14 @@ probe() {
     --steps 4000 --eval-every 250 "$@" >"$out/probe-$name.jsonl" 2>"$out/probe-$name.err"
   echo "probe $name rc=$?" >>"$out/probe-$name.err"
 }
+gradual=(--first-data "$out/upright" --first-steps 2400 --gradual)
 probe small --model small --batch 128 --lr 1e-3 &
 p1=$!
-probe 112 --model-config "$here/probe-112.json" --batch 64 --lr 5e-4 &
+probe small-gradual --model small --batch 128 --lr 1e-3 "${gradual[@]}" &
 p2=$!
-wait "$p1" "$p2"
+probe 112-gradual --model-config "$here/probe-112.json" --batch 64 --lr 5e-4 "${gradual[@]}" &
+p3=$!
+wait "$p1" "$p2" "$p3"
 for f in "$out"/probe-*.jsonl; do
   echo "== $f"
   cat "$f"

@@ -2,7 +2,8 @@
 //! binary to carry to a machine that has no pixmo CLI (a GPU box for a training run, say).
 //! The full CLI (`pixmo build clocks`) produces the same shards.
 //!
-//! `cargo run --release -p pixmo-clocks --example build_clocks -- OUT COUNT [png|jpeg] [SEED]`
+//! `cargo run --release -p pixmo-clocks --example build_clocks -- OUT COUNT [png|jpeg] [SEED]
+//! [natural|upright]` (the pose of `clocks.sample`; natural is PixMo's mix).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,15 +11,22 @@ use std::sync::Arc;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(count)) = (args.first(), args.get(1)) else {
-        return Err("usage: build_clocks OUT COUNT [png|jpeg] [SEED]".into());
+        return Err("usage: build_clocks OUT COUNT [png|jpeg] [SEED] [natural|upright]".into());
     };
     let format = args.get(2).map_or("png", String::as_str);
     let seed: u64 = args.get(3).map_or(Ok(7), |s| s.parse())?;
+    let pose = args.get(4).map_or("natural", String::as_str);
     let mut spec =
         pixmo_dag::PipelineSpec::parse(pixmo_clocks::DEFAULT_SPEC, &PathBuf::from("<built-in>"))?;
-    for stage in spec.stages.iter_mut().filter(|s| s.kind == "image.encode") {
+    for stage in &mut spec.stages {
+        let (key, value) = match stage.kind.as_str() {
+            "image.encode" => ("format", format),
+            // `natural` is the spec's default; only `upright` is written (and so hashed).
+            "clocks.sample" if pose != "natural" => ("pose", pose),
+            _ => continue,
+        };
         if let toml::Value::Table(table) = &mut stage.config {
-            table.insert("format".into(), toml::Value::String(format.into()));
+            table.insert(key.into(), toml::Value::String(value.into()));
         }
     }
     let mut registry = pixmo_dag::StageRegistry::new();
