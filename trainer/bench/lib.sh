@@ -23,6 +23,11 @@ run() {
   local peak
   peak=$(sort -n "$out/mem-$name.txt" | tail -1)
   echo "== $name: rc=$rc wall=$((SECONDS - start))s peak_gpu_mib=$peak"
+  if [ ! -s "$out/bench-$name.json" ]; then
+    echo "(no report)"
+    tail -4 "$out/bench-$name.err"
+    return "$rc"
+  fi
   python3 - "$out/bench-$name.json" <<'PY' || tail -c 2000 "$out/bench-$name.json"
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -346,6 +346,11 @@ mod tests {
         let a = forward_flops(&c, 0, 1, 2048, 2048).llm;
         let b = forward_flops(&c, 0, 1, 4096, 4096).llm;
         assert!(b > 2.0 * a);
+        // The head runs over the loss rows only: each row fewer saves 2·width·vocab.
+        let half = forward_flops(&c, 0, 1, 2048, 1024).llm;
+        #[allow(clippy::cast_precision_loss)]
+        let per_row = 2.0 * (c.llm.d_model * c.llm.vocab_size) as f64;
+        assert!(((a - half) / (1024.0 * per_row) - 1.0).abs() < 1e-9);
     }
 
     #[test]

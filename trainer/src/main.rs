@@ -703,7 +703,7 @@ fn backend_label(a: &BenchArgs) -> serde_json::Value {
     let cuda = matches!(a.device, DeviceKind::Cuda);
     let tuned = cuda && cfg!(feature = "cuda-fused");
     serde_json::json!({
-        "fusion": tuned && !(a.no_fusion && a.dtype == Dtype::Bf16),
+        "fusion": tuned && !a.no_fusion,
         "autotune": tuned,
         "checkpointing": a.checkpointing,
         "autotune_level": if tuned {

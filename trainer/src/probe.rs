@@ -21,6 +21,7 @@ use crate::model::{Connector, Vit};
 use crate::preprocess::{ImageInput, RgbF32, preprocess};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
+use pixmo_core::parallel::parallel_map;
 use pixmo_eval::clock::parse_time;
 
 /// ViT + connector + a linear hour head.
@@ -134,17 +135,10 @@ pub fn probe_examples(
         })
     };
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = examples.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = examples
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().filter_map(one).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    parallel_map(examples, threads, one)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Settings of a probe run.

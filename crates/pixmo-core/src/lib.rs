@@ -6,6 +6,7 @@ pub mod byte_level;
 pub mod error;
 pub mod hash;
 pub mod image;
+pub mod parallel;
 pub mod rng;
 pub mod seed;
 pub mod time;

@@ -9,8 +9,6 @@ pub(crate) mod provenance;
 pub(crate) mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
@@ -20,6 +18,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use crate::report::Check;
+pub(crate) use pixmo_core::parallel::parallel_map;
 
 /// How many example ids a problem lists.
 pub(crate) const EXAMPLES: usize = 3;
@@ -164,37 +163,6 @@ pub(crate) fn could_not_run(name: &str, error: &dyn std::error::Error) -> Check 
     )
 }
 
-/// Maps `work` over `items` on up to `threads` OS threads, keeping the input order.
-pub(crate) fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    work: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    let threads = threads.clamp(1, items.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = work(item);
-                    if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 /// Worker threads for file-parallel checks.
 pub(crate) fn threads() -> usize {
     std::thread::available_parallelism().map_or(4, |n| n.get().min(16))
@@ -221,12 +189,5 @@ mod tests {
                 "1 row worse (e.g. `z`)".to_string()
             ]
         );
-    }
-
-    #[test]
-    fn parallel_map_keeps_order() {
-        let items: Vec<u32> = (0..50).collect();
-        let out = parallel_map(&items, 4, |x| x * 2);
-        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
     }
 }
