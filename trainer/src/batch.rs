@@ -13,7 +13,7 @@ use burn::tensor::TensorData;
 use crate::config::VisionGeometry;
 use crate::format::{FormattedText, Stage};
 use crate::preprocess::ImageInput;
-use crate::tokenizer::{EOS, Tokenizer};
+use crate::tokenizer::Tokenizer;
 
 /// Segment id of the BOS and image tokens.
 pub const IMAGE_SEGMENT: i32 = 10_000;
@@ -51,7 +51,7 @@ pub fn pack(
     tokenizer: &Tokenizer,
     max_len: usize,
 ) -> Packed {
-    let mut tokens = vec![EOS];
+    let mut tokens = vec![tokenizer.bos()];
     let image_offset = tokens.len();
     tokens.extend_from_slice(&image.tokens);
     let mut segments = vec![IMAGE_SEGMENT; tokens.len()];
@@ -63,7 +63,7 @@ pub fn pack(
     for (k, text) in texts.iter().enumerate() {
         let prompt = tokenizer.encode(&text.prompt);
         let mut response = tokenizer.encode(&text.response);
-        response.push(EOS);
+        response.push(tokenizer.eos());
         let len = prompt.len() + response.len();
         if tokens.len() + len > max_len && annotations > 0 {
             break;
@@ -245,6 +245,7 @@ mod tests {
     use super::*;
     use crate::preprocess::{RgbF32, preprocess};
     use crate::tokenizer::BYTE_VOCAB;
+    use crate::tokenizer::EOS;
 
     fn texts() -> Vec<FormattedText> {
         vec![

@@ -150,6 +150,7 @@ pub fn forward_flops(
 #[must_use]
 pub fn synthetic_packed(
     config: &ModelConfig,
+    tok: &Tokenizer,
     seq_len: usize,
     image_px: usize,
     seed: u64,
@@ -158,10 +159,9 @@ pub fn synthetic_packed(
     let bytes: Vec<u8> = (0..image_px * image_px * 3)
         .map(|_| u8::try_from(rng.next_u64() % 256).unwrap_or(0))
         .collect();
-    let tok = Tokenizer::new(config.llm.vocab_size);
     let input = preprocess(
         &config.vision,
-        &tok,
+        tok,
         &RgbF32::from_rgb8(image_px, image_px, &bytes),
     );
     const WORDS: [&str; 12] = [
@@ -177,7 +177,7 @@ pub fn synthetic_packed(
         prompt: " long_caption 500:".into(),
         response: caption,
     };
-    pack(input, &[text], Stage::Pretrain, &tok, seq_len)
+    pack(input, &[text], Stage::Pretrain, tok, seq_len)
 }
 
 /// What to benchmark.
@@ -253,8 +253,9 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
     let total_steps = (spec.warmup_steps + spec.steps) as u64;
     let schedule = Schedule::recipe(Stage::Pretrain, total_steps);
 
+    let tok = spec.model.build_tokenizer()?;
     let packed: Vec<Packed> = (0..spec.micro_batch)
-        .map(|i| synthetic_packed(&spec.model, spec.seq_len, spec.image_px, i as u64))
+        .map(|i| synthetic_packed(&spec.model, &tok, spec.seq_len, spec.image_px, i as u64))
         .collect();
     let crops = packed[0].image.crop_count();
     let batches: Vec<Batch<B>> = (0..spec.grad_accum)

@@ -178,6 +178,21 @@ pub struct LlmConfig {
     pub max_position: usize,
 }
 
+/// Which tokenizer turns text into the LLM's base-vocabulary ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TokenizerConfig {
+    /// UTF-8 bytes (256 ids + EOS; [`crate::tokenizer::BYTE_VOCAB`] rows): no download.
+    #[default]
+    Bytes,
+    /// The byte-level BPE read from a GGUF file's metadata (`--init-llm-gguf`); the file
+    /// must still be there when the checkpoint is evaluated or resumed.
+    Gguf {
+        /// The GGUF file (absolute when written by `pixmo-train`).
+        path: std::path::PathBuf,
+    },
+}
+
 /// Everything needed to rebuild a Molmo model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,9 +205,20 @@ pub struct ModelConfig {
     pub connector: ConnectorConfig,
     /// Language model.
     pub llm: LlmConfig,
+    /// Tokenizer (bytes when absent, as in checkpoints written before it was recorded).
+    #[serde(default)]
+    pub tokenizer: TokenizerConfig,
 }
 
 impl ModelConfig {
+    /// The tokenizer this model was trained with.
+    ///
+    /// # Errors
+    /// When its GGUF file cannot be read or does not match `llm.vocab_size`.
+    pub fn build_tokenizer(&self) -> Result<crate::tokenizer::Tokenizer> {
+        crate::tokenizer::Tokenizer::from_config(&self.tokenizer, self.llm.vocab_size)
+    }
+
     /// A few-thousand-parameter model on the tiny geometry: the CPU test configuration.
     #[must_use]
     pub fn tiny() -> ModelConfig {
@@ -222,6 +248,7 @@ impl ModelConfig {
                 rope_theta: 10_000.0,
                 max_position: 4096,
             },
+            tokenizer: TokenizerConfig::Bytes,
         }
     }
 
@@ -279,6 +306,7 @@ impl ModelConfig {
                 rope_theta: 1_000_000.0,
                 max_position: 32_768,
             },
+            tokenizer: TokenizerConfig::Bytes,
         }
     }
 

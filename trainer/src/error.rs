@@ -47,6 +47,17 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A GGUF file is malformed, truncated or holds what the trainer cannot use.
+    #[error("GGUF `{path}`: {message}")]
+    Gguf {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A tokenizer could not be built or used.
+    #[error("Tokenizer: {0}")]
+    Tokenizer(String),
     /// A file could not be read or written.
     #[error("Cannot {action} `{path}`")]
     Io {

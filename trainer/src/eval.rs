@@ -10,7 +10,7 @@ use crate::config::ModelConfig;
 use crate::format::{FormattedText, Stage};
 use crate::model::{Molmo, ResidualDropout};
 use crate::preprocess::ImageInput;
-use crate::tokenizer::{EOS, Tokenizer};
+use crate::tokenizer::Tokenizer;
 use pixmo_eval::clock::{ClockGold, parse_time, score_clock};
 use pixmo_eval::count::score_count;
 
@@ -33,12 +33,12 @@ pub const CLOSE_MINUTES: u32 = 3;
 pub fn greedy_decode<B: Backend>(
     model: &Molmo<B>,
     config: &ModelConfig,
+    tok: &Tokenizer,
     items: &[(ImageInput, String)],
     max_new: usize,
     device: &B::Device,
 ) -> Vec<String> {
-    let tok = Tokenizer::new(config.llm.vocab_size);
-    greedy_decode_ids(model, config, items, max_new, device)
+    greedy_decode_ids(model, config, tok, items, max_new, device)
         .iter()
         .map(|ids| tok.decode(ids))
         .collect()
@@ -49,11 +49,11 @@ pub fn greedy_decode<B: Backend>(
 pub fn greedy_decode_ids<B: Backend>(
     model: &Molmo<B>,
     config: &ModelConfig,
+    tok: &Tokenizer,
     items: &[(ImageInput, String)],
     max_new: usize,
     device: &B::Device,
 ) -> Vec<Vec<u32>> {
-    let tok = Tokenizer::new(config.llm.vocab_size);
     let mut seqs: Vec<Packed> = items
         .iter()
         .map(|(image, prompt)| {
@@ -61,7 +61,7 @@ pub fn greedy_decode_ids<B: Backend>(
                 prompt: prompt.clone(),
                 response: String::new(),
             };
-            let mut p = pack(image.clone(), &[text], Stage::Finetune, &tok, usize::MAX);
+            let mut p = pack(image.clone(), &[text], Stage::Finetune, tok, usize::MAX);
             p.targets.pop();
             p.tokens.pop();
             p.weights.pop();
@@ -91,8 +91,8 @@ pub fn greedy_decode_ids<B: Backend>(
                 continue;
             }
             let last = seq.tokens.len() - 1;
-            let t = u32::try_from(next[i * s + last]).unwrap_or(EOS);
-            if t == EOS {
+            let t = u32::try_from(next[i * s + last]).unwrap_or(tok.eos());
+            if t == tok.eos() {
                 done[i] = true;
                 continue;
             }
@@ -180,12 +180,12 @@ pub fn eval_prompt(task: &crate::format::Task) -> String {
 pub fn evaluate<B: Backend>(
     model: &Molmo<B>,
     config: &ModelConfig,
+    tok: &Tokenizer,
     examples: &[crate::data::Example],
     batch_size: usize,
     device: &B::Device,
 ) -> EvalReport {
     use crate::data::{EvalTarget, decode_image};
-    let tok = Tokenizer::new(config.llm.vocab_size);
     let mut report = EvalReport::default();
     let scored: Vec<&crate::data::Example> = examples
         .iter()
@@ -196,11 +196,11 @@ pub fn evaluate<B: Backend>(
         let mut targets = Vec::new();
         for e in chunk {
             let Ok(image) = decode_image(e) else { continue };
-            let input = crate::preprocess::preprocess(&config.vision, &tok, &image);
+            let input = crate::preprocess::preprocess(&config.vision, tok, &image);
             items.push((input, eval_prompt(&e.tasks[0])));
             targets.push(e.target.clone());
         }
-        let answers = greedy_decode(model, config, &items, 40, device);
+        let answers = greedy_decode(model, config, tok, &items, 40, device);
         for (answer, target) in answers.into_iter().zip(targets) {
             match &target {
                 EvalTarget::Clock {

@@ -120,7 +120,7 @@ impl HfTensors {
     }
 }
 
-fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+pub(crate) fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; data.len()];
     for r in 0..rows {
         for c in 0..cols {
@@ -130,7 +130,7 @@ fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-fn param<B: Backend, const D: usize>(
+pub(crate) fn param<B: Backend, const D: usize>(
     old: &Param<Tensor<B, D>>,
     data: Vec<f32>,
     shape: [usize; D],

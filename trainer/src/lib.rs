@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod format;
+pub mod gguf;
 pub mod import;
 pub mod mixture;
 pub mod model;

@@ -11,10 +11,12 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand};
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::bench::BenchSpec;
-use pixmo_trainer::config::ModelConfig;
+use pixmo_trainer::config::{ModelConfig, TokenizerConfig};
 use pixmo_trainer::data::{Example, load_examples};
 use pixmo_trainer::eval::evaluate;
 use pixmo_trainer::format::Stage;
+use pixmo_trainer::gguf::GgufFile;
+use pixmo_trainer::gguf::llama::{import_llama, llm_config};
 use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
 use pixmo_trainer::train::{
     DataSource, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state, validation_loss,
@@ -205,6 +207,11 @@ struct TrainArgs {
     /// Qwen2 safetensors (every shard) to start from.
     #[arg(long, num_args = 1..)]
     init_llm: Vec<PathBuf>,
+    /// A llama-layout GGUF decoder to start from (SmolLM2-135M-Instruct Q4_1, say): its
+    /// sizes replace the preset's LLM, its BPE tokenizer replaces the byte tokenizer (and is
+    /// recorded in every checkpoint); the vision side stays the preset's.
+    #[arg(long, conflicts_with_all = ["init_llm", "model_config", "resume"])]
+    init_llm_gguf: Option<PathBuf>,
     /// Device.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceKind,
@@ -429,16 +436,17 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{ProbeSettings, probe_examples, train_probe};
-    let config = match &a.model_config {
+    let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
             &std::fs::read(path).with_context(|| format!("Cannot read `{}`", path.display()))?,
         )
         .with_context(|| format!("Bad model config `{}`", path.display()))?,
         None => ModelConfig::preset(&a.model)?,
     };
+    let tok = config.build_tokenizer()?;
     let load = |dir: &Path, split: &str, limit| -> anyhow::Result<_> {
         let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
-        Ok(probe_examples(&config, &examples, a.centre_crop))
+        Ok(probe_examples(&config, &tok, &examples, a.centre_crop))
     };
     let train = load(&a.data, &a.split, a.limit)?;
     let first = match &a.first_data {
@@ -541,7 +549,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         let source = DataSource::new(data, stage, seed)?;
         Trainer::<B>::resume(dir, source, device.clone())?
     } else {
-        let model_config = match &a.model_config {
+        let mut model_config: ModelConfig = match &a.model_config {
             Some(path) => serde_json::from_slice(
                 &std::fs::read(path)
                     .with_context(|| format!("Cannot read `{}`", path.display()))?,
@@ -549,9 +557,33 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
             .with_context(|| format!("Bad model config `{}`", path.display()))?,
             None => ModelConfig::preset(&a.model)?,
         };
+        let gguf = match &a.init_llm_gguf {
+            Some(path) => {
+                let started = Instant::now();
+                let path = std::fs::canonicalize(path)
+                    .with_context(|| format!("Cannot find `{}`", path.display()))?;
+                let file = GgufFile::open(&path)?;
+                model_config.llm = llm_config(&file, model_config.llm.additional_vocab_size)?;
+                model_config.tokenizer = TokenizerConfig::Gguf { path };
+                Some((file, started))
+            }
+            None => None,
+        };
         let train_config = train_config(stage, a);
         let source = DataSource::new(data, stage, train_config.seed)?;
         let mut t = Trainer::<B>::new(model_config, train_config, source, device.clone())?;
+        if let Some((file, started)) = gguf {
+            let mut model = t.model().clone();
+            model.llm = import_llama(model.llm, &file)?;
+            t.set_model(model);
+            eprintln!(
+                "imported `{}` ({} blocks, vocabulary {}) in {:.1?}",
+                file.source().display(),
+                t.model_config.llm.layers,
+                t.model_config.llm.vocab_size,
+                started.elapsed()
+            );
+        }
         if !a.init_vit.is_empty() {
             let mut tensors = HfTensors::load(&a.init_vit)?;
             let mut model = t.model().clone();
@@ -627,7 +659,14 @@ fn run_eval<B: AutodiffBackend>(
 ) -> anyhow::Result<serde_json::Value> {
     let model = trainer.model().valid();
     let examples: Vec<Example> = eval_data.iter().flat_map(|d| d.1.clone()).collect();
-    let mut report = evaluate(&model, &trainer.model_config, &examples, 16, device);
+    let mut report = evaluate(
+        &model,
+        &trainer.model_config,
+        &trainer.tokenizer,
+        &examples,
+        16,
+        device,
+    );
     let captions: Vec<_> = eval_data
         .iter()
         .filter(|d| d.0 == Dataset::Cap)
@@ -639,6 +678,7 @@ fn run_eval<B: AutodiffBackend>(
                 e,
                 Stage::Pretrain,
                 &trainer.model_config,
+                &trainer.tokenizer,
                 trainer.train.seq_len,
                 &mut rng,
             )
@@ -759,7 +799,8 @@ fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
         .into_iter()
         .flat_map(|d| d.1)
         .collect();
-    let report = evaluate(&model, &state.model, &examples, 16, device);
+    let tok = state.model.build_tokenizer()?;
+    let report = evaluate(&model, &state.model, &tok, &examples, 16, device);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

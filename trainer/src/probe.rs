@@ -115,10 +115,10 @@ pub struct ProbeExample {
 #[must_use]
 pub fn probe_examples(
     config: &ModelConfig,
+    tok: &Tokenizer,
     examples: &[Example],
     centre: Option<f32>,
 ) -> Vec<ProbeExample> {
-    let tok = Tokenizer::new(config.llm.vocab_size);
     let one = |e: &Example| -> Option<ProbeExample> {
         let EvalTarget::Clock { text, .. } = &e.target else {
             return None;
@@ -130,7 +130,7 @@ pub fn probe_examples(
             None => image,
         };
         Some(ProbeExample {
-            input: preprocess(&config.vision, &tok, &image),
+            input: preprocess(&config.vision, tok, &image),
             hour: usize::try_from(time.hour % 12).unwrap_or(0),
         })
     };

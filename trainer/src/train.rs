@@ -92,18 +92,18 @@ pub fn prepare(
     example: &Example,
     stage: Stage,
     config: &ModelConfig,
+    tok: &Tokenizer,
     seq_len: usize,
     rng: &mut Rng,
 ) -> Option<Packed> {
-    let tok = Tokenizer::new(config.llm.vocab_size);
     let image = decode_image(example).ok()?;
-    let input = preprocess(&config.vision, &tok, &image);
+    let input = preprocess(&config.vision, tok, &image);
     let texts: Vec<_> = example
         .tasks_for(stage, rng)
         .iter()
         .map(|t| format_task(t, stage, rng))
         .collect();
-    Some(pack(input, &texts, stage, &tok, seq_len))
+    Some(pack(input, &texts, stage, tok, seq_len))
 }
 
 /// Examples of several datasets and the sampler over them.
@@ -159,6 +159,7 @@ impl DataSource {
         n: usize,
         stage: Stage,
         config: &ModelConfig,
+        tok: &Tokenizer,
         seq_len: usize,
         seed: u64,
     ) -> Vec<Packed> {
@@ -167,7 +168,7 @@ impl DataSource {
             let draw = self.sampler.state().drawn;
             let (d, i) = self.sampler.next_example();
             let mut rng = Rng::derive(seed ^ 0x5EED, draw);
-            match prepare(&self.datasets[d][i], stage, config, seq_len, &mut rng) {
+            match prepare(&self.datasets[d][i], stage, config, tok, seq_len, &mut rng) {
                 Some(p) => out.push(p),
                 None => self.skipped += 1,
             }
@@ -242,6 +243,8 @@ pub struct Trainer<B: AutodiffBackend> {
     pub optimizer: MolmoOptimizer<B>,
     /// Model sizes.
     pub model_config: ModelConfig,
+    /// The tokenizer `model_config` names.
+    pub tokenizer: Tokenizer,
     /// Training settings.
     pub train: TrainConfig,
     /// Next step to take.
@@ -255,7 +258,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// A new run from a freshly initialised model (seeded by `train.seed`).
     ///
     /// # Errors
-    /// When the model config is invalid.
+    /// When the model config is invalid or its tokenizer cannot be built.
     pub fn new(
         model_config: ModelConfig,
         train: TrainConfig,
@@ -263,15 +266,24 @@ impl<B: AutodiffBackend> Trainer<B> {
         device: B::Device,
     ) -> Result<Self> {
         model_config.validate()?;
+        let tokenizer = model_config.build_tokenizer()?;
         B::seed(&device, train.seed);
         let model = Molmo::new(&model_config, &device);
-        Ok(Self::with_model(model, model_config, train, data, device))
+        Ok(Self::with_model(
+            model,
+            model_config,
+            tokenizer,
+            train,
+            data,
+            device,
+        ))
     }
 
     /// A new run from a given model (imported weights, say).
     pub fn with_model(
         model: Molmo<B>,
         model_config: ModelConfig,
+        tokenizer: Tokenizer,
         train: TrainConfig,
         data: DataSource,
         device: B::Device,
@@ -280,6 +292,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             model: Some(model),
             optimizer: adamw(),
             model_config,
+            tokenizer,
             train,
             step: 0,
             data,
@@ -309,6 +322,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                     self.train.micro_batch,
                     self.train.stage,
                     &self.model_config,
+                    &self.tokenizer,
                     self.train.seq_len,
                     self.train.seed,
                 );
@@ -399,7 +413,9 @@ impl<B: AutodiffBackend> Trainer<B> {
                     path: dir.to_path_buf(),
                     message: format!("cannot load the optimiser: {e}"),
                 })?;
-        let mut trainer = Trainer::with_model(model, state.model, state.train, data, device);
+        let tokenizer = state.model.build_tokenizer()?;
+        let mut trainer =
+            Trainer::with_model(model, state.model, tokenizer, state.train, data, device);
         trainer.optimizer = trainer.optimizer.load_record(record);
         trainer.step = state.step;
         trainer.data.restore(state.sampler);

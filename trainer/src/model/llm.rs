@@ -111,6 +111,18 @@ pub struct Attention<B: Backend> {
 }
 
 impl<B: Backend> Attention<B> {
+    /// Query heads.
+    #[must_use]
+    pub fn heads(&self) -> usize {
+        self.heads
+    }
+
+    /// Key/value heads.
+    #[must_use]
+    pub fn kv_heads(&self) -> usize {
+        self.kv_heads
+    }
+
     fn forward(
         &self,
         x: Tensor<B, 3>,
@@ -257,6 +269,28 @@ impl<B: Backend> Llm<B> {
             x = x + dropout.apply(h);
         }
         self.norm.forward(x)
+    }
+
+    /// Logits `[batch, seq, vocab]` of plain text: token ids `[batch, seq]` of the base
+    /// vocabulary at positions `0..seq`, causal attention, no dropout. The decoder alone, as
+    /// a language model (tests of imported weights use it).
+    pub fn text_logits(&self, tokens: Tensor<B, 2, Int>) -> Tensor<B, 3> {
+        let [b, s] = tokens.dims();
+        let device = tokens.device();
+        let d = self.embed_tokens.dims()[1];
+        let x = self
+            .embed_tokens
+            .val()
+            .select(0, tokens.reshape([b * s]))
+            .reshape([b, s, d]);
+        let positions = Tensor::<B, 1, Int>::arange(0..s as i64, &device)
+            .reshape([1, s])
+            .repeat_dim(0, b);
+        let mask: Tensor<B, 2, Bool> = Tensor::tril_mask([s, s], 0, &device);
+        let bias = Tensor::<B, 2>::zeros([s, s], &device)
+            .mask_fill(mask, -1e9)
+            .reshape([1, 1, s, s]);
+        self.head(self.hidden(x, &positions, &bias, &ResidualDropout::Off))
     }
 
     /// Logits of final hidden states `[..., width]` (the output head).

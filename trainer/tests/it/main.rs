@@ -2,6 +2,7 @@
 //! at tiny sizes on the ndarray backend with autodiff.
 
 mod common;
+mod gguf;
 mod import;
 mod sees_image;
 mod shards;

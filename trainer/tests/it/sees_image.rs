@@ -226,7 +226,7 @@ fn a_tiny_model_overfits_thirty_distinct_images_and_decodes_each() {
         .iter()
         .map(|e| (input(&config, e), eval_prompt(&e.tasks[0])))
         .collect();
-    let answers = greedy_decode(&model, &config, &items, 10, &device);
+    let answers = greedy_decode(&model, &config, &trainer.tokenizer, &items, 10, &device);
     let wrong: Vec<String> = examples
         .iter()
         .zip(&answers)
@@ -547,8 +547,8 @@ fn greedy_decoding_equals_the_teacher_forced_argmax() {
         })
         .collect();
     let max_new = 12;
-    let decoded = greedy_decode_ids(&model, &config, &items, max_new, &device);
     let tok = Tokenizer::new(config.llm.vocab_size);
+    let decoded = greedy_decode_ids(&model, &config, &tok, &items, max_new, &device);
     let mut compared = 0;
     for ((image, prompt), ids) in items.iter().zip(&decoded) {
         let text = FormattedText {
