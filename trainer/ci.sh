@@ -9,6 +9,8 @@ cargo fmt -p pixmo-trainer -- --check
 echo "== trainer: clippy"
 cargo clippy -p pixmo-trainer --all-targets --locked -- -D warnings
 echo "== trainer: tests (ndarray CPU backend, tiny sizes)"
+# Includes the SmolLM2-135M GGUF import checks (tests/it/gguf.rs, ~80 s): they need the file
+# `pixmo models fetch` downloads (crates/pixmo-llm/ci-setup.sh) and fail under `CI` without it.
 cargo test -p pixmo-trainer --locked -- --skip sees_image
 # Tests that fail for a model that ignores its images (tests/it/sees_image.rs), among them a
 # tiny model over-fitting 30 distinct images: ~2-3 min on 2 cores.

@@ -208,9 +208,9 @@ struct TrainArgs {
     #[arg(long, num_args = 1..)]
     init_llm: Vec<PathBuf>,
     /// A llama-layout GGUF decoder to start from (SmolLM2-135M-Instruct Q4_1, say): its
-    /// sizes replace the preset's LLM, its BPE tokenizer replaces the byte tokenizer (and is
-    /// recorded in every checkpoint); the vision side stays the preset's.
-    #[arg(long, conflicts_with_all = ["init_llm", "model_config", "resume"])]
+    /// sizes replace the LLM of `--model`/`--model-config`, its BPE tokenizer replaces the
+    /// byte tokenizer (and is recorded in every checkpoint); the vision side stays as chosen.
+    #[arg(long, conflicts_with_all = ["init_llm", "resume"])]
     init_llm_gguf: Option<PathBuf>,
     /// Device.
     #[arg(long, value_enum, default_value = "cpu")]

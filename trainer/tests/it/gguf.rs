@@ -219,8 +219,8 @@ fn skip_unpermute(mut llm: Llm<B>) -> Llm<B> {
 
 /// The imported model continues factual prompts token for token as llama.cpp does on the
 /// same file, and predicts an English paragraph far better than the mutant that leaves the
-/// Q/K rows in GGML's RoPE order. A missing transpose fails the
-/// shape checks of the import; a wrong nibble order, scale or permutation fails here.
+/// Q/K rows in GGML's RoPE order. Run against mutants of `src/gguf/` (trainer/README.md): a
+/// skipped un-permutation, swapped Q4_1 nibbles and a missing transpose each fail here.
 #[test]
 fn imported_smollm2_continues_prompts_as_llama_cpp_and_predicts_english() {
     let Some(path) = model_path() else { return };
