@@ -24,6 +24,27 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 /// The recogniser, as recorded in provenance (whisper-rs 0.16.0 vendors whisper.cpp 1.8.3).
 pub const ENGINE: &str = "whisper.cpp 1.8.3 (whisper-rs 0.16.0)";
 
+/// The revision of pixmo's one change to whisper.cpp that this crate expects: the encoder's
+/// matrix products (self-attention and the two convolutions) on f32 operands that ggml's BLAS
+/// backend accepts, so that OpenBLAS (the `openblas` feature) takes them instead of ggml's
+/// per-row f16 dot products (`ggml/whisper_encoder.cmake`, applied through
+/// `.cargo/config.toml`; BENCH.md, *Encoder on BLAS*).
+pub const ENCODER_PATCH: u32 = 2;
+
+/// The revision of the encoder patch that the linked whisper.cpp carries, from its
+/// `whisper_print_system_info()`; `None` for an unpatched library. [`TranscribeOptions::describe`]
+/// records it in provenance.
+#[must_use]
+pub fn encoder_patch() -> Option<u32> {
+    // whisper_print_system_info() fills a static string: ask once, from one thread.
+    static PATCH: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *PATCH.get_or_init(|| {
+        let info = whisper_rs::print_system_info();
+        let (_, rest) = info.split_once("PIXMO_ENCODER_PATCH = ")?;
+        rest.split(' ').next()?.parse().ok()
+    })
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -138,7 +159,8 @@ impl TranscribeOptions {
             "greedy".to_string()
         };
         format!(
-            "{ENGINE}; {strategy}, temperature 0 with fallback +0.2, language {}, {}, initial prompt {}, 1 thread{}",
+            "{ENGINE}{}; {strategy}, temperature 0 with fallback +0.2, language {}, {}, initial prompt {}, 1 thread{}",
+            encoder_patch().map_or(String::new(), |r| format!(" with pixmo encoder patch {r}")),
             self.language,
             if self.no_context {
                 "no context"

@@ -7,7 +7,7 @@
 
 mod speech_set;
 
-use pixmo_asr::{Error, TranscribeOptions, Transcriber, Transcript};
+use pixmo_asr::{ENCODER_PATCH, ENGINE, Error, TranscribeOptions, Transcriber, Transcript};
 
 fn speech(name: &str) -> Vec<f32> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,6 +89,27 @@ fn a_spoken_sentence_comes_back_as_its_words() {
     assert!(transcript.decoding.contains("greedy") && transcript.decoding.contains("1 thread"));
     // One thread, greedy, temperature 0: the same transcript every time.
     assert_eq!(transcriber.transcribe(&samples).unwrap(), transcript);
+}
+
+/// The whisper.cpp linked here is the one patched by `ggml/whisper_encoder.cmake` (through
+/// `.cargo/config.toml`), at the revision this crate expects, and provenance says so: a build
+/// that lost the patch (the cmake include not applied, whisper.cpp's code changed under it, or
+/// a stale target folder: `ggml/ensure-patched.sh` rebuilds it) fails here, not silently.
+#[test]
+fn the_linked_whisper_cpp_carries_the_encoder_patch_and_provenance_names_it() {
+    assert_eq!(
+        pixmo_asr::encoder_patch(),
+        Some(ENCODER_PATCH),
+        "whisper.cpp system info: {}",
+        whisper_rs::print_system_info()
+    );
+    let described = TranscribeOptions::default().describe();
+    assert!(
+        described.starts_with(&format!(
+            "{ENGINE} with pixmo encoder patch {ENCODER_PATCH}; greedy"
+        )),
+        "{described}"
+    );
 }
 
 #[test]
