@@ -27,9 +27,10 @@ pub const ENGINE: &str = "whisper.cpp 1.8.3 (whisper-rs 0.16.0)";
 /// The revision of pixmo's one change to whisper.cpp that this crate expects: the encoder's
 /// matrix products (self-attention and the two convolutions) on f32 operands that ggml's BLAS
 /// backend accepts, so that OpenBLAS (the `openblas` feature) takes them instead of ggml's
-/// per-row f16 dot products (`ggml/whisper_encoder.cmake`, applied through
-/// `.cargo/config.toml`; BENCH.md, *Encoder on BLAS*).
-pub const ENCODER_PATCH: u32 = 2;
+/// per-row f16 dot products, and a vectorised softmax row maximum
+/// (`ggml/whisper_encoder.cmake`, applied through `.cargo/config.toml`; BENCH.md, *Encoder on
+/// BLAS*).
+pub const ENCODER_PATCH: u32 = 3;
 
 /// The revision of the encoder patch that the linked whisper.cpp carries, from its
 /// `whisper_print_system_info()`; `None` for an unpatched library. [`TranscribeOptions::describe`]
