@@ -83,8 +83,18 @@ fn check_writable(dir: &Path) -> Result<(), BuildError> {
         pixmo_shards::lease::process_token()
     ));
     std::fs::write(&probe, b"ok").map_err(|e| err(e.to_string()))?;
-    std::fs::remove_file(&probe).map_err(|e| err(e.to_string()))?;
-    Ok(())
+    remove_probe(&probe).map_err(|e| err(e.to_string()))
+}
+
+/// Removes the write probe. The probe is named like a temporary file (so that a probe left by a
+/// crash is swept), and it is written before this process holds a lease, so a concurrent
+/// worker's sweep may already have removed it as an ownerless temporary: gone is fine, the write
+/// has proved the folder writable.
+fn remove_probe(probe: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(probe) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 /// Refuses a dataset root whose own folders are symbolic links: pixmo never follows links
@@ -237,4 +247,34 @@ pub async fn build(plan: Arc<Plan>, request: BuildRequest) -> Result<BuildSummar
         summary.dataset_rows = Some(manifest.total_rows);
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The write probe goes into `.pixmo` before this process holds a lease, so another
+    /// worker starting at the same moment can sweep it as an ownerless temporary between the
+    /// write and the removal (seen as "Output directory `.../.pixmo` is not usable: No such
+    /// file or directory" from a worker of the concurrent-workers test). That must not fail the
+    /// build: the write already proved the folder writable.
+    #[test]
+    fn a_probe_swept_by_a_concurrent_worker_still_proves_the_folder_writable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = DatasetLayout::new(tmp.path(), "clocks");
+        std::fs::create_dir_all(layout.state_dir()).unwrap();
+        // A probe as another process (no lease) writes it.
+        let probe = layout
+            .state_dir()
+            .join(".pixmo-write-test.tmp-otherhost-4242-abcd");
+        std::fs::write(&probe, b"ok").unwrap();
+        let sweep = pixmo_shards::lease::sweep_dead_temporaries(&layout).unwrap();
+        assert_eq!(sweep.temporaries, 1, "{sweep:?}");
+        assert!(!probe.exists());
+        // Its writer then removes it: gone is fine, any other failure is not.
+        remove_probe(&probe).unwrap();
+        assert!(std::fs::remove_file(&probe).is_err());
+        // And the whole check passes in a folder another worker is sweeping.
+        check_writable(&layout.state_dir()).unwrap();
+    }
 }
