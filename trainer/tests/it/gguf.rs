@@ -25,6 +25,8 @@ use pixmo_trainer::gguf::llama::{import_llama, llm_config, permute_rope_rows};
 use pixmo_trainer::model::Llm;
 use pixmo_trainer::tokenizer::{Special, Tokenizer};
 
+use crate::common::backend_rng;
+
 const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// Where pixmo-llm keeps its models (`pixmo_fetch::models_dir`, which the trainer may not
@@ -223,6 +225,9 @@ fn skip_unpermute(mut llm: Llm<B>) -> Llm<B> {
 /// skipped un-permutation, swapped Q4_1 nibbles and a missing transpose each fail here.
 #[test]
 fn imported_smollm2_continues_prompts_as_llama_cpp_and_predicts_english() {
+    // Building the model draws its (replaced) initial weights from the backend's global
+    // generator, which the dropout of the training tests also draws from: run alone.
+    let _rng = backend_rng();
     let Some(path) = model_path() else { return };
     let device = Default::default();
     let started = Instant::now();
