@@ -18,6 +18,7 @@ pub mod import;
 pub mod mixture;
 pub mod model;
 pub mod optim;
+pub mod parallel;
 pub mod preprocess;
 pub mod probe;
 pub mod rng;

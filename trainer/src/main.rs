@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use burn::module::AutodiffModule;
 use burn::prelude::*;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, DeviceId};
 use clap::{Args, Parser, Subcommand};
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::bench::BenchSpec;
@@ -18,6 +18,7 @@ use pixmo_trainer::format::Stage;
 use pixmo_trainer::gguf::GgufFile;
 use pixmo_trainer::gguf::llama::{import_llama, llm_config};
 use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
+use pixmo_trainer::probe::load_vision;
 use pixmo_trainer::train::{
     DataSource, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state, validation_loss,
 };
@@ -97,6 +98,14 @@ struct ProbeArgs {
     /// switching at once.
     #[arg(long, requires = "first_data")]
     gradual: bool,
+    /// Read the minute too: a 60-way minute head beside the hour head (reports `test_close`,
+    /// the share read within 3 minutes).
+    #[arg(long)]
+    minutes: bool,
+    /// Save the trained probe here (`probe.mpk`, `probe.json`): fine-tuning can start its
+    /// ViT and connector from it (`finetune --init-vision DIR`).
+    #[arg(long)]
+    save: Option<PathBuf>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -204,6 +213,10 @@ struct TrainArgs {
     /// CLIP vision tower safetensors to start from.
     #[arg(long, num_args = 1..)]
     init_vit: Vec<PathBuf>,
+    /// A vision probe saved by `pixmo-train probe --save DIR` to start the ViT and connector
+    /// from (same `--model`/`--model-config` as the probe).
+    #[arg(long, conflicts_with_all = ["init_vit", "resume"])]
+    init_vision: Option<PathBuf>,
     /// Qwen2 safetensors (every shard) to start from.
     #[arg(long, num_args = 1..)]
     init_llm: Vec<PathBuf>,
@@ -218,6 +231,11 @@ struct TrainArgs {
     /// Optimiser steps (default: the recipe's).
     #[arg(long)]
     steps: Option<u64>,
+    /// Devices to train on (data parallelism: one model replica per device, gradients summed
+    /// with burn's collective all-reduce; CUDA devices 0..N, or N CPU replicas). The global
+    /// batch stays `--micro-batch × --grad-accum`, so `--grad-accum` must divide by N.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    devices: u16,
     /// Sequences per forward pass.
     #[arg(long)]
     micro_batch: Option<usize>,
@@ -435,7 +453,9 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 }
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
-    use pixmo_trainer::probe::{ProbeSettings, probe_examples, train_probe};
+    use pixmo_trainer::probe::{
+        ProbeSettings, SavedProbe, probe_examples, save_vision, train_probe,
+    };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
             &std::fs::read(path).with_context(|| format!("Cannot read `{}`", path.display()))?,
@@ -474,6 +494,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         eval_every: a.eval_every,
         first_steps: a.first_steps.unwrap_or(0),
         gradual: a.gradual,
+        minutes: a.minutes,
     };
     println!(
         "{}",
@@ -483,7 +504,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         })
     );
     let start = Instant::now();
-    train_probe::<B>(
+    let probe = train_probe::<B>(
         &config,
         &first,
         &train,
@@ -495,6 +516,17 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             println!("{line}");
         },
     );
+    if let Some(dir) = &a.save {
+        let saved = SavedProbe {
+            model: config.clone(),
+            crops: train[0].input.crop_count(),
+            minutes: a.minutes,
+            centre_crop: a.centre_crop,
+            settings,
+        };
+        save_vision(&probe.valid(), &saved, dir)?;
+        eprintln!("probe saved in `{}`", dir.display());
+    }
     Ok(())
 }
 
@@ -584,6 +616,13 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
                 started.elapsed()
             );
         }
+        if let Some(dir) = &a.init_vision {
+            let (vit, connector) = load_vision::<B>(dir, &t.model_config, &device)?;
+            let mut model = t.model().clone();
+            model.vit = vit;
+            model.connector = connector;
+            t.set_model(model);
+        }
         if !a.init_vit.is_empty() {
             let mut tensors = HfTensors::load(&a.init_vit)?;
             let mut model = t.model().clone();
@@ -598,6 +637,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         }
         t
     };
+    trainer.data_parallel(&peer_devices::<B>(&device, a.devices))?;
 
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("Cannot create `{}`", a.out.display()))?;
@@ -605,7 +645,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     std::fs::write(
         &config_path,
         serde_json::to_vec_pretty(&serde_json::json!({
-            "model": trainer.model_config, "train": trainer.train,
+            "model": trainer.model_config, "train": trainer.train, "devices": trainer.devices(),
         }))?,
     )?;
     let mut log = MetricsLog::open(&a.out.join("metrics.jsonl"))?;
@@ -623,7 +663,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     let deadline = a.max_minutes.map(|m| m * 60.0);
     let every = trainer.train.checkpoint_every;
     while trainer.step < trainer.train.steps {
-        let m = trainer.train_step();
+        let m = trainer.train_step()?;
         log.write(&serde_json::to_value(&m)?)?;
         bar.set_position(trainer.step);
         bar.set_message(format!("loss {:.4} ce {:.4}", m.loss, m.ce));
@@ -649,6 +689,20 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     println!("{}", serde_json::to_string_pretty(&report)?);
     println!("checkpoint: {}", last.display());
     Ok(())
+}
+
+/// The devices after `device` of the same kind, for `count` devices in all (CUDA: the next
+/// ordinals; the CPU has one device, so its peers share it).
+fn peer_devices<B: Backend>(device: &B::Device, count: u16) -> Vec<B::Device> {
+    let id = device.to_id();
+    (1..count)
+        .map(|k| {
+            B::Device::from_id(DeviceId {
+                type_id: id.type_id,
+                index_id: id.index_id.saturating_add(k),
+            })
+        })
+        .collect()
 }
 
 fn run_eval<B: AutodiffBackend>(

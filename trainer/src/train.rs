@@ -13,6 +13,8 @@ use burn::tensor::backend::AutodiffBackend;
 use pixmo_annotation_schema::Dataset;
 use serde::{Deserialize, Serialize};
 
+use burn::collective::PeerId;
+
 use crate::batch::{Batch, Packed, collate, pack};
 use crate::config::ModelConfig;
 use crate::data::{Example, decode_image};
@@ -21,6 +23,7 @@ use crate::format::{Stage, format_task};
 use crate::mixture::{Sampler, SamplerState, pixmo_groups, rates};
 use crate::model::{Molmo, ResidualDropout, loss};
 use crate::optim::{Group, MolmoOptimizer, Schedule, adamw, apply, split_and_clip};
+use crate::parallel::{self, Peers};
 use crate::preprocess::preprocess;
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
@@ -216,7 +219,20 @@ pub fn step_gradients<B: AutodiffBackend>(
     train: &TrainConfig,
     dropout: bool,
 ) -> (f64, f64, GradientsParams) {
-    let divisor: f32 = batches.iter().map(|b| b.weight_sum).sum::<f32>().max(1e-6);
+    let divisor: f32 = batches.iter().map(|b| b.weight_sum).sum::<f32>();
+    step_gradients_over(model, batches, train, dropout, divisor)
+}
+
+/// [`step_gradients`] of some of a step's micro-batches, normalised by the loss weight of
+/// the whole step (`divisor`): a data-parallel peer's share.
+pub fn step_gradients_over<B: AutodiffBackend>(
+    model: &Molmo<B>,
+    batches: &[Batch<B>],
+    train: &TrainConfig,
+    dropout: bool,
+    divisor: f32,
+) -> (f64, f64, GradientsParams) {
+    let divisor = divisor.max(1e-6);
     let mut accumulator = GradientsAccumulator::<Molmo<B>>::new();
     let (mut total, mut ce_total) = (0.0, 0.0);
     for batch in batches {
@@ -252,6 +268,9 @@ pub struct Trainer<B: AutodiffBackend> {
     /// Training data.
     pub data: DataSource,
     device: B::Device,
+    /// Data-parallel peers on other devices ([`Trainer::data_parallel`]); this trainer's
+    /// model and optimiser are peer 0's.
+    peers: Option<Peers>,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -297,7 +316,48 @@ impl<B: AutodiffBackend> Trainer<B> {
             step: 0,
             data,
             device,
+            peers: None,
         }
+    }
+
+    /// Data parallelism: one more replica of the model and optimiser state on each of
+    /// `devices` (a thread each), their gradients summed with burn's collective all-reduce.
+    /// A step's global batch (`micro_batch × grad_accum`) stays what it is; micro-batch `j`
+    /// of a step runs on peer `j mod N`, so `grad_accum` must be a multiple of N. Nothing to
+    /// do for no devices.
+    ///
+    /// # Errors
+    /// When `grad_accum` does not divide among the peers, data parallelism is already on, or
+    /// the peers cannot be started.
+    pub fn data_parallel(&mut self, devices: &[B::Device]) -> Result<()> {
+        if devices.is_empty() {
+            return Ok(());
+        }
+        let n = devices.len() + 1;
+        if self.peers.is_some() {
+            return Err(Error::Config("data parallelism is already on".into()));
+        }
+        if !self.train.grad_accum.is_multiple_of(n) {
+            return Err(Error::Config(format!(
+                "{n} devices need a number of micro-batches per step that is a multiple of {n}, not {}\nhint: set `--grad-accum` to a multiple of the device count",
+                self.train.grad_accum
+            )));
+        }
+        self.peers = Some(Peers::start(
+            self.model(),
+            &self.optimizer,
+            &self.device,
+            devices,
+            &self.train,
+            &self.model_config.vision,
+        )?);
+        Ok(())
+    }
+
+    /// Devices taking part in each step (1 without data parallelism).
+    #[must_use]
+    pub fn devices(&self) -> usize {
+        self.peers.as_ref().map_or(1, Peers::len)
     }
 
     /// The model.
@@ -314,29 +374,45 @@ impl<B: AutodiffBackend> Trainer<B> {
         self.model = Some(model);
     }
 
-    /// The micro-batches of the next step (advances the data position).
-    pub fn next_batches(&mut self) -> Vec<Batch<B>> {
+    /// The packed micro-batches of the next step (advances the data position).
+    pub fn next_packed_batches(&mut self) -> Vec<Vec<Packed>> {
         (0..self.train.grad_accum.max(1))
             .map(|_| {
-                let packed = self.data.next_packed(
+                self.data.next_packed(
                     self.train.micro_batch,
                     self.train.stage,
                     &self.model_config,
                     &self.tokenizer,
                     self.train.seq_len,
                     self.train.seed,
-                );
-                collate(&packed, &self.model_config.vision, &self.device)
+                )
             })
             .collect()
     }
 
-    /// Takes one optimiser step.
-    pub fn train_step(&mut self) -> StepMetrics {
+    /// The micro-batches of the next step (advances the data position).
+    pub fn next_batches(&mut self) -> Vec<Batch<B>> {
+        self.next_packed_batches()
+            .iter()
+            .map(|packed| collate(packed, &self.model_config.vision, &self.device))
+            .collect()
+    }
+
+    /// Takes one optimiser step (on every peer under data parallelism).
+    ///
+    /// # Errors
+    /// Only under data parallelism: when a peer fails or a collective operation does.
+    pub fn train_step(&mut self) -> Result<StepMetrics> {
         let start = Instant::now();
         let step = self.step;
-        // Dropout masks depend only on (seed, step), so a resumed run repeats them.
+        // Dropout masks depend only on (seed, step), so a resumed run repeats them (not under
+        // data parallelism: the peers' threads draw from one generator in no fixed order).
         B::seed(&self.device, Rng::derive(self.train.seed, step).next_u64());
+        if let Some(peers) = self.peers.take() {
+            let out = self.parallel_step(&peers, start);
+            self.peers = Some(peers);
+            return out;
+        }
         let batches = self.next_batches();
         let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
         let (loss, ce, grads) = step_gradients(self.model(), &batches, &self.train, true);
@@ -357,7 +433,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             step,
         ));
         self.step += 1;
-        StepMetrics {
+        Ok(StepMetrics {
             step,
             loss,
             ce,
@@ -366,7 +442,46 @@ impl<B: AutodiffBackend> Trainer<B> {
             params_with_grad,
             loss_tokens: f64::from(loss_tokens),
             seconds: start.elapsed().as_secs_f64(),
-        }
+        })
+    }
+
+    fn parallel_step(&mut self, peers: &Peers, start: Instant) -> Result<StepMetrics> {
+        let step = self.step;
+        let packed = self.next_packed_batches();
+        let divisor = parallel::weight_sum(&packed);
+        let own = peers.dispatch(step, packed, divisor);
+        let mine = parallel::peer_gradients(
+            PeerId::from(0u32),
+            self.model(),
+            &self.device,
+            &own,
+            divisor,
+            &self.train,
+            &self.model_config.vision,
+        );
+        let others = peers.collect();
+        let (groups, mine) = mine?;
+        let report = parallel::combine(&mine, &others?);
+        let lr = Group::ALL.map(|g| self.train.schedule.lr(g, step));
+        let model = self.model.take().expect("model present between steps");
+        self.model = Some(apply(
+            &mut self.optimizer,
+            model,
+            groups,
+            &self.train.schedule,
+            step,
+        ));
+        self.step += 1;
+        Ok(StepMetrics {
+            step,
+            loss: report.loss,
+            ce: report.ce,
+            lr,
+            grad_norm: report.grad_norm,
+            params_with_grad: report.params_with_grad,
+            loss_tokens: f64::from(divisor),
+            seconds: start.elapsed().as_secs_f64(),
+        })
     }
 
     /// Saves model, optimiser, configs and data position under `dir`.

@@ -5,7 +5,7 @@ pub mod connector;
 pub mod llm;
 pub mod vit;
 
-use burn::module::Param;
+use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
@@ -28,6 +28,15 @@ pub fn normal_param<B: Backend, const D: usize>(
     ))
 }
 
+/// Draws every lazy parameter's values (reading a parameter initialises it).
+struct Materialize;
+
+impl<B: Backend> ModuleVisitor<B> for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let _ = param.val();
+    }
+}
+
 /// Molmo.
 #[derive(Module, Debug)]
 pub struct Molmo<B: Backend> {
@@ -40,13 +49,18 @@ pub struct Molmo<B: Backend> {
 }
 
 impl<B: Backend> Molmo<B> {
-    /// Random init from a validated config.
+    /// Random init from a validated config. The parameters are drawn at once, in module
+    /// order: burn's parameters are otherwise lazy, and each clone of a lazy parameter draws
+    /// its own values on first use (a checkpoint saved before the first step, or a
+    /// data-parallel replica, would then differ from the model that trains).
     pub fn new(config: &ModelConfig, device: &B::Device) -> Self {
-        Molmo {
+        let model = Molmo {
             vit: Vit::new(config, device),
             connector: Connector::new(config, device),
             llm: Llm::new(&config.llm, device),
-        }
+        };
+        model.visit(&mut Materialize);
+        model
     }
 
     /// Logits `[batch, seq, vocab]` of a batch.

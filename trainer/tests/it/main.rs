@@ -4,6 +4,8 @@
 mod common;
 mod gguf;
 mod import;
+mod parallel;
 mod sees_image;
 mod shards;
 mod training;
+mod vision_init;

@@ -216,7 +216,7 @@ fn a_tiny_model_overfits_thirty_distinct_images_and_decodes_each() {
         Trainer::<Train>::new(tiny_model(), train.clone(), data, Default::default()).unwrap();
     let mut ce = Vec::new();
     for _ in 0..train.steps {
-        ce.push(trainer.train_step().ce);
+        ce.push(trainer.train_step().expect("step").ce);
     }
     let config = trainer.model_config.clone();
     let model = trainer.model().valid();

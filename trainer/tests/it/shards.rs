@@ -260,8 +260,8 @@ fn a_finetuning_mixture_over_shards_trains() {
     train.grad_accum = 2;
     train.micro_batch = 2;
     let mut t = Trainer::<Train>::new(tiny_model(), train, source, Default::default()).unwrap();
-    let a = t.train_step();
-    let b = t.train_step();
+    let a = t.train_step().expect("step");
+    let b = t.train_step().expect("step");
     assert!(a.loss.is_finite() && b.loss.is_finite());
     assert!(a.loss_tokens > 0.0);
     assert_eq!(t.data.skipped, 0);

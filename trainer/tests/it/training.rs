@@ -37,7 +37,7 @@ fn loss_halves_every_group_gets_gradients_and_lrs_follow_the_schedule() {
     let mut t = trainer(Stage::Finetune, steps);
     let mut losses = Vec::new();
     for step in 0..steps {
-        let m = t.train_step();
+        let m = t.train_step().expect("step");
         assert!(m.loss.is_finite(), "step {step}: {}", m.loss);
         for (i, g) in Group::ALL.into_iter().enumerate() {
             let (params, with_grad) = m.params_with_grad[i];
@@ -274,17 +274,17 @@ fn checkpoint_round_trip_resumes_to_the_same_next_step_loss() {
     let mut a =
         Trainer::<Train>::new(tiny_model(), train.clone(), data(), Default::default()).unwrap();
     for _ in 0..3 {
-        a.train_step();
+        a.train_step().expect("step");
     }
     a.save_checkpoint(dir.path()).unwrap();
-    let next = a.train_step();
-    let after = a.train_step();
+    let next = a.train_step().expect("step");
+    let after = a.train_step().expect("step");
 
     let mut b = Trainer::<Train>::resume(dir.path(), data(), Default::default()).unwrap();
     assert_eq!(b.step, 3);
     assert_eq!(b.train, train);
-    let resumed = b.train_step();
-    let resumed_after = b.train_step();
+    let resumed = b.train_step().expect("step");
+    let resumed_after = b.train_step().expect("step");
     assert_eq!(resumed.step, next.step);
     assert!(
         (resumed.loss - next.loss).abs() < 1e-6,

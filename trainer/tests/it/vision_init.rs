@@ -1,0 +1,129 @@
+//! The vision probe as a supervised pre-training stage: it learns hours and minutes, and a
+//! saved probe's ViT and connector start a model (`finetune --init-vision`).
+
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
+use burn::prelude::*;
+use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::data::{EvalTarget, Example};
+use pixmo_trainer::model::Molmo;
+use pixmo_trainer::probe::{
+    ProbeSettings, SavedProbe, close_accuracy, load_vision, probe_examples, save_vision,
+    train_probe,
+};
+
+use crate::common::{Cpu, Train, backend_rng, png_from_fn, tiny_model};
+
+/// Eight 32 px images, each its own colour and bar position, each with its own time.
+fn timed_examples() -> Vec<Example> {
+    let times = [
+        "1:05", "2:17", "3:29", "4:41", "7:53", "9:00", "11:36", "12:48",
+    ];
+    times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let k = u32::try_from(i).unwrap();
+            let image = png_from_fn(32, 32, |x, y| {
+                if x / 4 == k {
+                    [250, 250, 250]
+                } else {
+                    [
+                        u8::try_from(30 * k).unwrap(),
+                        90,
+                        u8::try_from(y * 7).unwrap(),
+                    ]
+                }
+            });
+            Example {
+                id: format!("clock{i}"),
+                dataset: Dataset::Clocks,
+                image,
+                tasks: Vec::new(),
+                transcripts: Vec::new(),
+                target: EvalTarget::Clock {
+                    text: (*t).to_string(),
+                    shows_seconds: false,
+                },
+            }
+        })
+        .collect()
+}
+
+struct Flatten(Vec<f32>);
+
+impl<B: Backend> ModuleVisitor<B> for Flatten {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let v = param.val().into_data().convert::<f32>();
+        self.0.extend(v.to_vec::<f32>().unwrap());
+    }
+}
+
+fn flat<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
+    let mut f = Flatten(Vec::new());
+    m.visit(&mut f);
+    f.0
+}
+
+#[test]
+fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let examples = probe_examples(&config, &tok, &timed_examples(), None);
+    assert_eq!(examples.len(), 8);
+    assert_eq!((examples[1].hour, examples[1].minute), (2, 17));
+    assert_eq!((examples[7].hour, examples[7].minute), (0, 48));
+    let settings = ProbeSettings {
+        steps: 80,
+        batch: 8,
+        lr: 3e-3,
+        seed: 1,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: true,
+    };
+    let device = Default::default();
+    let mut last = serde_json::Value::Null;
+    let probe = train_probe::<Train>(
+        &config,
+        &[],
+        &examples,
+        &examples,
+        &settings,
+        &device,
+        |l| last = l,
+    );
+    // Eight distinct images, eight times: the probe reads every one within 3 minutes (hour
+    // and minute heads together); an untrained probe reads at most a lucky one.
+    let valid = probe.valid();
+    assert_eq!(close_accuracy(&valid, &examples, &device), 1.0, "{last}");
+    assert_eq!(last["test_close"], 1.0, "{last}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let saved = SavedProbe {
+        model: config.clone(),
+        crops: examples[0].input.crop_count(),
+        minutes: true,
+        centre_crop: None,
+        settings,
+    };
+    save_vision(&valid, &saved, dir.path()).unwrap();
+    let (vit, connector) = load_vision::<Cpu>(dir.path(), &config, &device).unwrap();
+    assert_eq!(flat(&vit), flat(&valid.vit));
+    assert_eq!(flat(&connector), flat(&valid.connector));
+    // A fresh model's vision side is something else; with the probe's it is the probe's.
+    let mut model = Molmo::<Cpu>::new(&config, &device);
+    assert_ne!(flat(&model.vit), flat(&valid.vit));
+    model.vit = vit;
+    model.connector = connector;
+    assert_eq!(flat(&model.vit), flat(&valid.vit));
+
+    // A model of other sizes is refused with the reason.
+    let mut other = config.clone();
+    other.vit.layers += 1;
+    let err = load_vision::<Cpu>(dir.path(), &other, &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("differ from the model's"), "{err}");
+}
