@@ -102,6 +102,11 @@ struct ProbeArgs {
     /// the share read within 3 minutes).
     #[arg(long)]
     minutes: bool,
+    /// Heads over the mean of the pooled image features instead of their concatenation: the
+    /// vision side learns to make the time visible to an evenly spread attention (what a
+    /// fresh decoder starts with), for `--save` and `finetune --init-vision`.
+    #[arg(long)]
+    mean_readout: bool,
     /// Save the trained probe here (`probe.mpk`, `probe.json`): fine-tuning can start its
     /// ViT and connector from it (`finetune --init-vision DIR`).
     #[arg(long)]
@@ -495,6 +500,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         first_steps: a.first_steps.unwrap_or(0),
         gradual: a.gradual,
         minutes: a.minutes,
+        mean_readout: a.mean_readout,
     };
     println!(
         "{}",

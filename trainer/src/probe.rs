@@ -44,15 +44,32 @@ pub struct HourProbe<B: Backend> {
     pub head: Linear<B>,
     /// `[crops · pooled · width → 60]`, when the probe reads minutes too.
     pub minute_head: Option<Linear<B>>,
+    /// Heads over the mean of the pooled tokens' features (`[width → 12]`, `[width → 60]`)
+    /// instead of their concatenation: the vision side must then put the time into what an
+    /// attention spread evenly over the image tokens sees, which is what a freshly
+    /// initialised decoder sees.
+    mean_readout: bool,
     patches: usize,
     patch_dim: usize,
 }
 
 impl<B: Backend> HourProbe<B> {
-    /// Random init for images of `crops` crops each (global included).
-    pub fn new(config: &ModelConfig, crops: usize, minutes: bool, device: &B::Device) -> Self {
-        let features = crops * config.vision.pooled_per_crop() * config.llm.d_model;
+    /// Random init for images of `crops` crops each (global included); heads over the
+    /// concatenated pooled features, or over their mean with `mean_readout`.
+    pub fn new(
+        config: &ModelConfig,
+        crops: usize,
+        minutes: bool,
+        mean_readout: bool,
+        device: &B::Device,
+    ) -> Self {
+        let features = if mean_readout {
+            config.llm.d_model
+        } else {
+            crops * config.vision.pooled_per_crop() * config.llm.d_model
+        };
         HourProbe {
+            mean_readout,
             vit: Vit::new(config, device),
             connector: Connector::new(config, device),
             head: LinearConfig::new(features, 12).init(device),
@@ -81,7 +98,8 @@ impl<B: Backend> HourProbe<B> {
         (self.head.forward(features), minutes)
     }
 
-    /// Every pooled token's feature of an image, concatenated: `[batch, crops · pooled · width]`.
+    /// Every pooled token's feature of an image, concatenated: `[batch, crops · pooled · width]`
+    /// (or their mean, `[batch, width]`).
     fn features(&self, images: &[&ImageInput], device: &B::Device) -> Tensor<B, 2> {
         let b = images.len();
         let crops: Vec<f32> = images
@@ -101,7 +119,14 @@ impl<B: Backend> HourProbe<B> {
         let layers = self.vit.forward(crops);
         let features = self.connector.forward(&layers, masks);
         let [rows, d] = features.dims();
-        features.reshape([b, rows * d / b])
+        if self.mean_readout {
+            features
+                .reshape([b, rows / b, d])
+                .mean_dim(1)
+                .reshape([b, d])
+        } else {
+            features.reshape([b, rows * d / b])
+        }
     }
 }
 
@@ -200,6 +225,9 @@ pub struct ProbeSettings {
     /// Train a minute head beside the hour head (the two cross-entropies added).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub minutes: bool,
+    /// Heads over the mean of the pooled features (see [`HourProbe::new`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mean_readout: bool,
 }
 
 impl ProbeSettings {
@@ -375,9 +403,15 @@ pub fn load_vision<B: Backend>(
         ));
     }
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let probe = HourProbe::<B>::new(m, saved.crops, saved.minutes, device)
-        .load_file(dir.join("probe"), &recorder, device)
-        .map_err(|e| fail(format!("cannot load the probe: {e}")))?;
+    let probe = HourProbe::<B>::new(
+        m,
+        saved.crops,
+        saved.minutes,
+        saved.settings.mean_readout,
+        device,
+    )
+    .load_file(dir.join("probe"), &recorder, device)
+    .map_err(|e| fail(format!("cannot load the probe: {e}")))?;
     Ok((probe.vit, probe.connector))
 }
 
@@ -441,7 +475,13 @@ pub fn train_probe<B: AutodiffBackend>(
         "the probe needs images of one size (one crop count)"
     );
     B::seed(device, settings.seed);
-    let mut probe = HourProbe::<B>::new(config, crops, settings.minutes, device);
+    let mut probe = HourProbe::<B>::new(
+        config,
+        crops,
+        settings.minutes,
+        settings.mean_readout,
+        device,
+    );
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     assert!(
@@ -514,6 +554,7 @@ mod tests {
             first_steps: 4,
             gradual: false,
             minutes: false,
+            mean_readout: false,
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -535,6 +576,7 @@ mod tests {
             first_steps: 200,
             gradual: true,
             minutes: false,
+            mean_readout: false,
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();

@@ -82,6 +82,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         first_steps: 0,
         gradual: false,
         minutes: true,
+        mean_readout: false,
     };
     let device = Default::default();
     let mut last = serde_json::Value::Null;
@@ -126,4 +127,48 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("differ from the model's"), "{err}");
+}
+
+#[test]
+fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let examples = probe_examples(&config, &tok, &timed_examples(), None);
+    let settings = ProbeSettings {
+        steps: 2,
+        batch: 4,
+        lr: 1e-3,
+        seed: 2,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: true,
+        mean_readout: true,
+    };
+    let device = Default::default();
+    let probe = train_probe::<Train>(
+        &config,
+        &[],
+        &examples,
+        &examples,
+        &settings,
+        &device,
+        |_| {},
+    )
+    .valid();
+    // Heads over the mean of the pooled features: width inputs, not crops × pooled × width.
+    let [inputs, outputs] = probe.head.weight.val().dims();
+    assert_eq!((inputs, outputs), (config.llm.d_model, 12));
+    let dir = tempfile::tempdir().unwrap();
+    let saved = SavedProbe {
+        model: config.clone(),
+        crops: examples[0].input.crop_count(),
+        minutes: true,
+        centre_crop: None,
+        settings,
+    };
+    save_vision(&probe, &saved, dir.path()).unwrap();
+    let (vit, _) = load_vision::<Cpu>(dir.path(), &config, &device).unwrap();
+    assert_eq!(flat(&vit), flat(&probe.vit));
 }
