@@ -182,6 +182,19 @@ pub struct GroupGrads {
     pub params: (usize, usize),
 }
 
+/// Per group (in [`Group::ALL`] order): the gradient norm before clipping, and (parameters,
+/// parameters with a gradient).
+#[must_use]
+pub fn group_summary(groups: &[GroupGrads]) -> ([f64; 3], [(usize, usize); 3]) {
+    let mut norm = [0.0; 3];
+    let mut params = [(0, 0); 3];
+    for (i, g) in groups.iter().enumerate().take(3) {
+        norm[i] = g.norm;
+        params[i] = g.params;
+    }
+    (norm, params)
+}
+
 /// Splits step gradients into the three groups and clips each to `max_norm` (no clipping
 /// when `max_norm` is not positive).
 pub fn split_and_clip<B: AutodiffBackend>(

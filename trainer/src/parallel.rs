@@ -33,17 +33,14 @@ use crate::model::Molmo;
 use crate::optim::{GroupGrads, MolmoOptimizer, apply, split_and_clip};
 use crate::train::{TrainConfig, step_gradients_over};
 
-/// What one peer's share of a step gave.
-#[derive(Clone, Debug)]
+/// The loss of one peer's share of a step (its micro-batches, divided by the loss weight of
+/// the whole step, so the peers' losses add up to the step's).
+#[derive(Clone, Copy, Debug)]
 pub struct PeerStep {
-    /// Loss of this peer's micro-batches (already divided by the global divisor).
+    /// Loss.
     pub loss: f64,
     /// Cross-entropy part of it.
     pub ce: f64,
-    /// Gradient norm per group before clipping (of the summed gradients: the same on every peer).
-    pub grad_norm: [f64; 3],
-    /// (parameters, parameters with a gradient) per group, after the all-reduce.
-    pub params_with_grad: [(usize, usize); 3],
 }
 
 /// One peer's replica: its model, optimiser state and device.
@@ -190,21 +187,7 @@ pub fn peer_gradients<B: AutodiffBackend>(
     let (loss, ce, grads) = step_gradients_over(model, &batches, train, true, divisor);
     let grads = all_reduce_gradients(peer, model, grads, device)?;
     let groups = split_and_clip(model, grads, train.max_grad_norm);
-    let mut grad_norm = [0.0; 3];
-    let mut params_with_grad = [(0, 0); 3];
-    for (i, g) in groups.iter().enumerate() {
-        grad_norm[i] = g.norm;
-        params_with_grad[i] = g.params;
-    }
-    Ok((
-        groups,
-        PeerStep {
-            loss,
-            ce,
-            grad_norm,
-            params_with_grad,
-        },
-    ))
+    Ok((groups, PeerStep { loss, ce }))
 }
 
 enum Job {
@@ -405,13 +388,11 @@ fn peer_loop<B: AutodiffBackend>(
     let _ = finish_collective::<B::InnerBackend>(peer);
 }
 
-/// The step's metrics from every peer's share: losses add up, norms are the same everywhere.
+/// The step's loss from every peer's share.
 #[must_use]
-pub fn combine(own: &PeerStep, others: &[PeerStep]) -> PeerStep {
-    let mut total = own.clone();
-    for o in others {
-        total.loss += o.loss;
-        total.ce += o.ce;
-    }
-    total
+pub fn combine(own: PeerStep, others: &[PeerStep]) -> PeerStep {
+    others.iter().fold(own, |t, o| PeerStep {
+        loss: t.loss + o.loss,
+        ce: t.ce + o.ce,
+    })
 }

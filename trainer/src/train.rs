@@ -22,7 +22,9 @@ use crate::error::{Error, Result};
 use crate::format::{Stage, format_task};
 use crate::mixture::{Sampler, SamplerState, pixmo_groups, rates};
 use crate::model::{Molmo, ResidualDropout, loss};
-use crate::optim::{Group, MolmoOptimizer, Schedule, adamw, apply, split_and_clip};
+use crate::optim::{
+    Group, GroupGrads, MolmoOptimizer, Schedule, adamw, apply, group_summary, split_and_clip,
+};
 use crate::parallel::{self, Peers};
 use crate::preprocess::preprocess;
 use crate::rng::Rng;
@@ -417,12 +419,20 @@ impl<B: AutodiffBackend> Trainer<B> {
         let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
         let (loss, ce, grads) = step_gradients(self.model(), &batches, &self.train, true);
         let groups = split_and_clip(self.model(), grads, self.train.max_grad_norm);
-        let mut grad_norm = [0.0; 3];
-        let mut params_with_grad = [(0, 0); 3];
-        for (i, g) in groups.iter().enumerate() {
-            grad_norm[i] = g.norm;
-            params_with_grad[i] = g.params;
-        }
+        Ok(self.apply_step(groups, loss, ce, loss_tokens, start))
+    }
+
+    /// The optimiser step with clipped group gradients, and its metrics.
+    fn apply_step(
+        &mut self,
+        groups: Vec<GroupGrads>,
+        loss: f64,
+        ce: f64,
+        loss_tokens: f32,
+        start: Instant,
+    ) -> StepMetrics {
+        let step = self.step;
+        let (grad_norm, params_with_grad) = group_summary(&groups);
         let lr = Group::ALL.map(|g| self.train.schedule.lr(g, step));
         let model = self.model.take().expect("model present between steps");
         self.model = Some(apply(
@@ -433,7 +443,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             step,
         ));
         self.step += 1;
-        Ok(StepMetrics {
+        StepMetrics {
             step,
             loss,
             ce,
@@ -442,7 +452,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             params_with_grad,
             loss_tokens: f64::from(loss_tokens),
             seconds: start.elapsed().as_secs_f64(),
-        })
+        }
     }
 
     fn parallel_step(&mut self, peers: &Peers, start: Instant) -> Result<StepMetrics> {
@@ -461,27 +471,8 @@ impl<B: AutodiffBackend> Trainer<B> {
         );
         let others = peers.collect();
         let (groups, mine) = mine?;
-        let report = parallel::combine(&mine, &others?);
-        let lr = Group::ALL.map(|g| self.train.schedule.lr(g, step));
-        let model = self.model.take().expect("model present between steps");
-        self.model = Some(apply(
-            &mut self.optimizer,
-            model,
-            groups,
-            &self.train.schedule,
-            step,
-        ));
-        self.step += 1;
-        Ok(StepMetrics {
-            step,
-            loss: report.loss,
-            ce: report.ce,
-            lr,
-            grad_norm: report.grad_norm,
-            params_with_grad: report.params_with_grad,
-            loss_tokens: f64::from(divisor),
-            seconds: start.elapsed().as_secs_f64(),
-        })
+        let report = parallel::combine(mine, &others?);
+        Ok(self.apply_step(groups, report.loss, report.ce, divisor, start))
     }
 
     /// Saves model, optimiser, configs and data position under `dir`.
