@@ -306,6 +306,16 @@ impl Draws {
     }
 }
 
+/// The index of each row's largest logit.
+fn argmax_rows<B: Backend>(logits: Tensor<B, 2>) -> Vec<i64> {
+    logits
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .to_vec()
+        .unwrap_or_default()
+}
+
 /// Share of `data` whose hour the probe gets right.
 pub fn accuracy<B: Backend>(
     probe: &HourProbe<B>,
@@ -315,13 +325,7 @@ pub fn accuracy<B: Backend>(
     let mut right = 0usize;
     for chunk in data.chunks(32) {
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
-        let pred: Vec<i64> = probe
-            .forward(&inputs, device)
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .to_vec()
-            .unwrap_or_default();
+        let pred = argmax_rows(probe.forward(&inputs, device));
         right += chunk
             .iter()
             .zip(pred)
@@ -429,14 +433,11 @@ pub fn close_accuracy<B: Backend>(
         let Some(minutes) = minutes else {
             return 0.0;
         };
-        let ids = |t: Tensor<B, 2>| -> Vec<i64> {
-            t.argmax(1)
-                .into_data()
-                .convert::<i64>()
-                .to_vec()
-                .unwrap_or_default()
-        };
-        for ((e, h), m) in chunk.iter().zip(ids(hours)).zip(ids(minutes)) {
+        for ((e, h), m) in chunk
+            .iter()
+            .zip(argmax_rows(hours))
+            .zip(argmax_rows(minutes))
+        {
             #[allow(clippy::cast_possible_wrap)]
             let gold = (e.hour * 60 + e.minute) as i64;
             let diff = (h * 60 + m - gold).rem_euclid(720);

@@ -124,3 +124,33 @@ fn micro_batches_that_do_not_divide_among_the_devices_are_an_error() {
     // Still trains on its own.
     t.train_step().expect("step");
 }
+
+#[test]
+fn peers_started_from_a_checkpoint_continue_as_the_uninterrupted_run() {
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    let mut train = tiny_train(Stage::Finetune, 4);
+    train.micro_batch = 2;
+    train.grad_accum = 2;
+    let (whole, p_whole) = run(&train, 1, 4);
+    let mut a = trainer(&train);
+    for _ in 0..2 {
+        a.train_step().expect("step");
+    }
+    a.save_checkpoint(dir.path()).unwrap();
+    let data = DataSource::new(
+        vec![(Dataset::AskModelAnything, colour_examples())],
+        Stage::Finetune,
+        5,
+    )
+    .unwrap();
+    let mut b = Trainer::<Train>::resume(dir.path(), data, Default::default()).unwrap();
+    // Peer 1 gets peer 0's resumed weights *and* AdamW moments: with fresh moments its
+    // steps would differ from peer 0's and the summed run from the uninterrupted one.
+    b.data_parallel(&[burn::backend::ndarray::NdArrayDevice::Cpu])
+        .unwrap();
+    let resumed: Vec<StepMetrics> = (0..2).map(|_| b.train_step().expect("step")).collect();
+    assert_same_steps(&whole[2..], &resumed, 1e-5);
+    let d = max_diff(&p_whole, &params(&b));
+    assert!(d <= 1e-5, "parameters differ by {d}");
+}
