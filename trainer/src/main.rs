@@ -521,7 +521,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             line["seconds"] = serde_json::json!(start.elapsed().as_secs_f64().round());
             println!("{line}");
         },
-    );
+    )?;
     if let Some(dir) = &a.save {
         let saved = SavedProbe {
             model: config.clone(),

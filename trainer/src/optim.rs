@@ -98,6 +98,12 @@ impl Schedule {
         }
     }
 
+    /// Whether `group` is frozen: its peak LR is zero, so its LR is zero at every step.
+    #[must_use]
+    pub fn frozen(&self, group: Group) -> bool {
+        self.group(group).peak_lr == 0.0
+    }
+
     /// LR of `group` at optimiser step `step` (0-based): `peak·step/warmup` during warmup,
     /// then `floor + (peak − floor)·(1 + cos(π·t/T))/2` with `floor = alpha_f·peak`,
     /// `t = step − warmup`, `T = total − warmup` (Molmo's `CosWithWarmup`).

@@ -455,8 +455,10 @@ pub fn close_accuracy<B: Backend>(
 /// `report` every `eval_every` steps and at the end (train accuracy on at most 300 training
 /// images).
 ///
-/// # Panics
-/// When `train` is empty or the images do not all have the same number of crops.
+/// # Errors
+/// [`Error::Config`] when `train` is empty, the images do not all have the same number of
+/// crops (the head reads every crop's features, so one size), or a curriculum has no first
+/// examples.
 pub fn train_probe<B: AutodiffBackend>(
     config: &ModelConfig,
     first: &[ProbeExample],
@@ -465,16 +467,26 @@ pub fn train_probe<B: AutodiffBackend>(
     settings: &ProbeSettings,
     device: &B::Device,
     mut report: impl FnMut(serde_json::Value),
-) -> HourProbe<B> {
-    let crops = train[0].input.crop_count();
-    assert!(
-        train
-            .iter()
-            .chain(test)
-            .chain(first)
-            .all(|e| e.input.crop_count() == crops),
-        "the probe needs images of one size (one crop count)"
-    );
+) -> crate::Result<HourProbe<B>> {
+    let Some(crops) = train.first().map(|e| e.input.crop_count()) else {
+        return Err(Error::Config("the probe has no training clocks".into()));
+    };
+    let sizes: std::collections::BTreeSet<usize> = train
+        .iter()
+        .chain(test)
+        .chain(first)
+        .map(|e| e.input.crop_count())
+        .collect();
+    if sizes.len() > 1 {
+        return Err(Error::Config(format!(
+            "the probe reads every crop of an image, so it needs images that all make the same number of crops; these make {sizes:?}\nhint: probe clocks rendered at one size (PixMo-Clocks renders 448 px)"
+        )));
+    }
+    if settings.first_steps > 0 && first.is_empty() {
+        return Err(Error::Config(
+            "a curriculum (`--first-steps`) needs first clocks (`--first-data`)".into(),
+        ));
+    }
     B::seed(device, settings.seed);
     let mut probe = HourProbe::<B>::new(
         config,
@@ -485,10 +497,6 @@ pub fn train_probe<B: AutodiffBackend>(
     );
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
-    assert!(
-        settings.first_steps == 0 || !first.is_empty(),
-        "a curriculum needs its first examples"
-    );
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
     let (mut loss_sum, mut losses) = (0.0, 0u32);
     let seen = &train[..train.len().min(300)];
@@ -537,7 +545,7 @@ pub fn train_probe<B: AutodiffBackend>(
             (loss_sum, losses) = (0.0, 0);
         }
     }
-    probe
+    Ok(probe)
 }
 
 #[cfg(test)]

@@ -235,6 +235,8 @@ pub fn step_gradients_over<B: AutodiffBackend>(
     divisor: f32,
 ) -> (f64, f64, GradientsParams) {
     let divisor = divisor.max(1e-6);
+    let trainable = trainable_view(model, &train.schedule);
+    let model = trainable.as_ref().unwrap_or(model);
     let mut accumulator = GradientsAccumulator::<Molmo<B>>::new();
     let (mut total, mut ce_total) = (0.0, 0.0);
     for batch in batches {
@@ -251,6 +253,29 @@ pub fn step_gradients_over<B: AutodiffBackend>(
         accumulator.accumulate(model, grads);
     }
     (total, ce_total, accumulator.grads())
+}
+
+/// The model as a step's forward pass should see it when some group is frozen (peak LR 0,
+/// `--lr-vit 0` say): that group's parameters are cut out of autodiff (`no_grad`, same
+/// parameter ids), so its operations are not recorded, its backward pass is skipped where
+/// nothing trainable feeds it (a frozen ViT, first in the graph), and its parameters get no
+/// gradient, which an LR of zero would leave unchanged anyway. `None` when nothing is frozen.
+fn trainable_view<B: AutodiffBackend>(model: &Molmo<B>, schedule: &Schedule) -> Option<Molmo<B>> {
+    let frozen = Group::ALL.map(|g| schedule.frozen(g));
+    if !frozen.contains(&true) {
+        return None;
+    }
+    let mut view = model.clone();
+    for (group, frozen) in Group::ALL.into_iter().zip(frozen) {
+        if frozen {
+            match group {
+                Group::Vit => view.vit = view.vit.no_grad(),
+                Group::Connector => view.connector = view.connector.no_grad(),
+                Group::Llm => view.llm = view.llm.no_grad(),
+            }
+        }
+    }
+    Some(view)
 }
 
 /// Model, optimiser, data and position of a training run.

@@ -3,7 +3,9 @@
 //! The full CLI (`pixmo build clocks`) produces the same shards.
 //!
 //! `cargo run --release -p pixmo-clocks --example build_clocks -- OUT COUNT [png|jpeg] [SEED]
-//! [natural|upright]` (the pose of `clocks.sample`; natural is PixMo's mix).
+//! [natural|upright] [varied|benchmark]` (the pose of `clocks.sample`, natural being PixMo's
+//! mix; the answer format of `clocks.label`, varied being PixMo's templates and benchmark the
+//! label stage's `benchmark_format`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,22 +13,33 @@ use std::sync::Arc;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(count)) = (args.first(), args.get(1)) else {
-        return Err("usage: build_clocks OUT COUNT [png|jpeg] [SEED] [natural|upright]".into());
+        return Err(
+            "usage: build_clocks OUT COUNT [png|jpeg] [SEED] [natural|upright] [varied|benchmark]"
+                .into(),
+        );
     };
     let format = args.get(2).map_or("png", String::as_str);
     let seed: u64 = args.get(3).map_or(Ok(7), |s| s.parse())?;
     let pose = args.get(4).map_or("natural", String::as_str);
+    let benchmark = match args.get(5).map_or("varied", String::as_str) {
+        "varied" => false,
+        "benchmark" => true,
+        other => {
+            return Err(format!("answer format {other:?}: expected varied or benchmark").into());
+        }
+    };
     let mut spec =
         pixmo_dag::PipelineSpec::parse(pixmo_clocks::DEFAULT_SPEC, &PathBuf::from("<built-in>"))?;
     for stage in &mut spec.stages {
         let (key, value) = match stage.kind.as_str() {
-            "image.encode" => ("format", format),
+            "image.encode" => ("format", toml::Value::String(format.into())),
             // `natural` is the spec's default; only `upright` is written (and so hashed).
-            "clocks.sample" if pose != "natural" => ("pose", pose),
+            "clocks.sample" if pose != "natural" => ("pose", toml::Value::String(pose.into())),
+            "clocks.label" if benchmark => ("benchmark_format", toml::Value::Boolean(true)),
             _ => continue,
         };
         if let toml::Value::Table(table) = &mut stage.config {
-            table.insert(key.into(), toml::Value::String(value.into()));
+            table.insert(key.into(), value);
         }
     }
     let mut registry = pixmo_dag::StageRegistry::new();

@@ -1,6 +1,8 @@
 //! Shared helpers: tiny configs, generated images and examples.
 
 use burn::backend::{Autodiff, NdArray};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::*;
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::config::ModelConfig;
 use pixmo_trainer::data::{EvalTarget, Example};
@@ -94,4 +96,18 @@ pub fn backend_rng() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Every parameter value of a module, in module order.
+pub fn flat<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
+    struct Flatten(Vec<f32>);
+    impl<B: Backend> ModuleVisitor<B> for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let values = param.val().into_data().convert::<f32>();
+            self.0.extend(values.to_vec::<f32>().expect("f32 values"));
+        }
+    }
+    let mut f = Flatten(Vec::new());
+    m.visit(&mut f);
+    f.0
 }

@@ -2,28 +2,14 @@
 //! taking a step's micro-batches between them must take the step one process takes when it
 //! accumulates all of them.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::prelude::*;
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::format::Stage;
 use pixmo_trainer::train::{DataSource, StepMetrics, TrainConfig, Trainer};
 
-use crate::common::{Train, backend_rng, colour_examples, tiny_model, tiny_train};
-
-/// Every parameter value of a model, in module order.
-struct Flatten(Vec<f32>);
-
-impl ModuleVisitor<Train> for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<Train, D>>) {
-        let values = param.val().into_data().convert::<f32>();
-        self.0.extend(values.to_vec::<f32>().expect("f32 values"));
-    }
-}
+use crate::common::{Train, backend_rng, colour_examples, flat, tiny_model, tiny_train};
 
 fn params(t: &Trainer<Train>) -> Vec<f32> {
-    let mut f = Flatten(Vec::new());
-    t.model().visit(&mut f);
-    f.0
+    flat(t.model())
 }
 
 fn trainer(train: &TrainConfig) -> Trainer<Train> {

@@ -17,7 +17,12 @@ use pixmo_trainer::train::{DataSource, Trainer};
 use crate::common::{Train, backend_rng, png, tiny_model, tiny_train};
 
 /// Writes `columns` (named as in the dataset's real schema, with its types) as one shard.
-fn write_shard(out: &Path, dataset: Dataset, split: &str, columns: Vec<(&str, ArrayRef)>) {
+pub(crate) fn write_shard(
+    out: &Path,
+    dataset: Dataset,
+    split: &str,
+    columns: Vec<(&str, ArrayRef)>,
+) {
     let real = dataset.schema().schema;
     let fields: Vec<_> = columns
         .iter()
@@ -48,7 +53,7 @@ fn struct_fields(dataset: Dataset, column: &str) -> arrow::datatypes::Fields {
     }
 }
 
-fn images(dataset: Dataset, pngs: Vec<Vec<u8>>) -> ArrayRef {
+pub(crate) fn images(dataset: Dataset, pngs: Vec<Vec<u8>>) -> ArrayRef {
     let n = pngs.len();
     let bytes = BinaryArray::from_iter_values(pngs);
     let paths = StringArray::from(vec![Some("x.png"); n]);
@@ -59,7 +64,7 @@ fn images(dataset: Dataset, pngs: Vec<Vec<u8>>) -> ArrayRef {
     ))
 }
 
-fn strings(v: &[&str]) -> ArrayRef {
+pub(crate) fn strings(v: &[&str]) -> ArrayRef {
     Arc::new(StringArray::from(v.to_vec()))
 }
 
@@ -112,7 +117,7 @@ fn transcript_lists(rows: &[Vec<&str>]) -> ArrayRef {
     ))
 }
 
-fn build_fixture(out: &Path) {
+pub(crate) fn build_fixture(out: &Path) {
     let n = 6;
     let times = ["10:08:32", "3:15", "7:45:05", "12:00", "1:59", "6:30:30"];
     write_shard(

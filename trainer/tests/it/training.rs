@@ -12,7 +12,7 @@ use pixmo_trainer::preprocess::preprocess;
 use pixmo_trainer::tokenizer::Tokenizer;
 use pixmo_trainer::train::{DataSource, Trainer};
 
-use crate::common::{Cpu, Train, backend_rng, colour_examples, tiny_model, tiny_train};
+use crate::common::{Cpu, Train, backend_rng, colour_examples, flat, tiny_model, tiny_train};
 
 fn trainer(stage: Stage, steps: u64) -> Trainer<Train> {
     let data = DataSource::new(
@@ -53,6 +53,62 @@ fn loss_halves_every_group_gets_gradients_and_lrs_follow_the_schedule() {
     }
     let (first, last) = (losses[0], losses[losses.len() - 1]);
     assert!(last <= 0.5 * first, "loss {first} → {last}: {losses:?}");
+}
+
+/// `--lr-vit 0`: the ViT is cut out of autodiff. It gets no gradient and never moves, while the
+/// connector and decoder get exactly the gradients they get when the ViT trains (same first
+/// step), and go on training.
+#[test]
+fn a_frozen_vit_gets_no_gradient_and_the_other_groups_train_as_before() {
+    let _rng = backend_rng();
+    let steps = 4;
+    let mut live = trainer(Stage::Finetune, steps);
+    let mut frozen = {
+        let data = DataSource::new(
+            vec![(Dataset::AskModelAnything, colour_examples())],
+            Stage::Finetune,
+            3,
+        )
+        .unwrap();
+        let mut train = tiny_train(Stage::Finetune, steps);
+        train.schedule.vit.peak_lr = 0.0;
+        Trainer::<Train>::new(tiny_model(), train, data, Default::default()).unwrap()
+    };
+    let start = flat(frozen.model());
+    assert!(start == flat(live.model()), "both runs start from one init");
+    let vit_start = flat(&frozen.model().vit);
+    let connector_start = flat(&frozen.model().connector);
+    let llm_start = flat(&frozen.model().llm);
+    let (a, b) = (live.train_step().unwrap(), frozen.train_step().unwrap());
+    assert_eq!(a.loss, b.loss, "the forward pass is the same");
+    let vit = 1; // Group::ALL order: connector, vit, llm
+    assert_eq!(b.grad_norm[vit], 0.0);
+    assert_eq!(
+        b.params_with_grad[vit].1, 0,
+        "no ViT parameter has a gradient"
+    );
+    assert_eq!(a.params_with_grad[vit].1, a.params_with_grad[vit].0);
+    for i in [0, 2] {
+        let rel = (a.grad_norm[i] - b.grad_norm[i]).abs() / a.grad_norm[i];
+        assert!(
+            rel < 1e-6,
+            "group {i}: {} vs {}",
+            a.grad_norm[i],
+            b.grad_norm[i]
+        );
+        assert_eq!(b.params_with_grad[i], a.params_with_grad[i]);
+    }
+    for _ in 1..steps {
+        let m = frozen.train_step().unwrap();
+        assert!(m.grad_norm[0] > 0.0 && m.grad_norm[2] > 0.0);
+    }
+    assert!(
+        flat(&frozen.model().vit) == vit_start,
+        "the frozen ViT moved"
+    );
+    let moved = |a: &[f32], b: &[f32]| a.iter().zip(b).any(|(x, y)| (x - y).abs() > 1e-4);
+    assert!(moved(&flat(&frozen.model().connector), &connector_start));
+    assert!(moved(&flat(&frozen.model().llm), &llm_start));
 }
 
 /// Logits of a two-annotation sequence, and the positions of each annotation.

@@ -1,8 +1,7 @@
 //! The vision probe as a supervised pre-training stage: it learns hours and minutes, and a
 //! saved probe's ViT and connector start a model (`finetune --init-vision`).
 
-use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
-use burn::prelude::*;
+use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
@@ -11,7 +10,7 @@ use pixmo_trainer::probe::{
     train_probe,
 };
 
-use crate::common::{Cpu, Train, backend_rng, png_from_fn, tiny_model};
+use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
 
 /// Eight 32 px images, each its own colour and bar position, each with its own time.
 fn timed_examples() -> Vec<Example> {
@@ -49,21 +48,6 @@ fn timed_examples() -> Vec<Example> {
         .collect()
 }
 
-struct Flatten(Vec<f32>);
-
-impl<B: Backend> ModuleVisitor<B> for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let v = param.val().into_data().convert::<f32>();
-        self.0.extend(v.to_vec::<f32>().unwrap());
-    }
-}
-
-fn flat<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
-    let mut f = Flatten(Vec::new());
-    m.visit(&mut f);
-    f.0
-}
-
 #[test]
 fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     let _rng = backend_rng();
@@ -94,7 +78,8 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         &settings,
         &device,
         |l| last = l,
-    );
+    )
+    .unwrap();
     // Eight distinct images, eight times: the probe reads every one within 3 minutes (hour
     // and minute heads together); an untrained probe reads at most a lucky one.
     let valid = probe.valid();
@@ -156,6 +141,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         &device,
         |_| {},
     )
+    .unwrap()
     .valid();
     // Heads over the mean of the pooled features: width inputs, not crops × pooled × width.
     let [inputs, outputs] = probe.head.weight.val().dims();

@@ -1,0 +1,129 @@
+//! The `pixmo-train` binary as a user runs it on shards: a probe saved with `--save` starts a
+//! fine-tune's vision side (`finetune --init-vision`), and `--lr-vit 0` keeps it as it was.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use arrow::array::BooleanArray;
+use pixmo_annotation_schema::Dataset;
+
+use burn::module::Module;
+use pixmo_trainer::probe::load_vision;
+use pixmo_trainer::train::{load_model, read_state};
+
+use crate::common::{Cpu, flat, png_from_fn, tiny_model};
+use crate::shards::{build_fixture, images, strings, write_shard};
+
+/// A clocks shard as `pixmo build clocks` writes it (benchmark answer format): eight 40 px
+/// images of one size, each its own colour and bar, each its own time.
+fn clock_shard(out: &Path) {
+    let times = [
+        "1:05", "2:17", "3:29", "4:41", "7:53", "9:00", "11:36", "12:48",
+    ];
+    let pngs = (0..8u8)
+        .map(|k| {
+            png_from_fn(40, 40, |x, y| {
+                if x / 5 == u32::from(k) {
+                    [250, 250, 250]
+                } else {
+                    [30 * k, 90, u8::try_from(y * 6).unwrap()]
+                }
+            })
+        })
+        .collect();
+    let ids: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    write_shard(
+        out,
+        Dataset::Clocks,
+        "train",
+        vec![
+            ("example_id", strings(&ids)),
+            ("text", strings(&times)),
+            (
+                "shows_seconds",
+                Arc::new(BooleanArray::from(vec![false; 8])),
+            ),
+            ("question", strings(&["What time is being shown?"; 8])),
+            ("answer", strings(&times)),
+            ("image", images(Dataset::Clocks, pngs)),
+        ],
+    );
+}
+
+/// Runs `pixmo-train` in `dir` with whitespace-separated `args`.
+fn pixmo_train(args: &str, dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pixmo-train"))
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .expect("run pixmo-train")
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_saved_probe_starts_a_finetune_and_a_zero_vit_lr_keeps_it_frozen() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let probe = "probe --data shards --eval-data shards --eval-split train --model tiny \
+                 --minutes --steps 3 --eval-every 3 --batch 4 --save vis";
+    ok(&pixmo_train(probe, dir.path()), "probe");
+    let finetune = "finetune --data shards --datasets clocks --model tiny --init-vision vis \
+                    --lr-vit 0 --lr-connector 1e-2 --warmup 0 --steps 3 --micro-batch 2 \
+                    --grad-accum 1 --seq-len 256 --dropout 0 --quiet --out run";
+    ok(&pixmo_train(finetune, dir.path()), "finetune");
+
+    let cpu = Default::default();
+    let (vit, connector) =
+        load_vision::<Cpu>(&dir.path().join("vis"), &tiny_model(), &cpu).unwrap();
+    let last = dir.path().join("run/checkpoints/last");
+    let state = read_state(&last).unwrap();
+    assert_eq!(state.step, 3);
+    let model = load_model::<Cpu>(&last, &state.model, &cpu).unwrap();
+    assert!(model.vit.num_params() > 0);
+    assert!(
+        flat(&model.vit) == flat(&vit),
+        "the ViT is not the probe's, or it moved"
+    );
+    assert!(
+        flat(&model.connector) != flat(&connector),
+        "the connector should have trained"
+    );
+
+    // A probe of other sizes is refused with the reason, before any training.
+    let small = finetune
+        .replace("--model tiny", "--model small")
+        .replace("--out run", "--out run-small");
+    let refused = pixmo_train(&small, dir.path());
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("differ from the model's"), "{stderr}");
+    assert!(!dir.path().join("run-small/checkpoints").exists());
+}
+
+#[test]
+fn a_probe_over_images_of_several_sizes_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    build_fixture(&dir.path().join("shards"));
+    let out = pixmo_train(
+        "probe --data shards --eval-data shards --eval-split train --model tiny --steps 2",
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an error (exit 2), not a panic (101)"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("same number of crops"), "{stderr}");
+}
