@@ -206,15 +206,23 @@ struct TrainArgs {
     /// Run folder (metrics.jsonl, checkpoints/).
     #[arg(long, default_value = "runs/molmo")]
     out: PathBuf,
-    /// Model preset (`molmo-7b-d`, `small`, `tiny`).
-    #[arg(long, default_value = "molmo-7b-d")]
-    model: String,
+    /// Model preset (`molmo-7b-d`, `small`, `tiny`; default `molmo-7b-d`).
+    #[arg(long)]
+    model: Option<String>,
     /// Model config JSON (overrides `--model`).
     #[arg(long)]
     model_config: Option<PathBuf>,
     /// Continue from a checkpoint folder.
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// Start from the weights of a checkpoint folder (a `pretrain` run's `checkpoints/last`:
+    /// Molmo's pre-train → fine-tune hand-over; or a fine-tune to go on with other settings)
+    /// with a fresh optimiser, schedule and data position. The model sizes and tokenizer are
+    /// the checkpoint's.
+    #[arg(long, conflicts_with_all = [
+        "resume", "model", "model_config", "init_vit", "init_vision", "init_llm", "init_llm_gguf",
+    ])]
+    init_checkpoint: Option<PathBuf>,
     /// CLIP vision tower safetensors to start from.
     #[arg(long, num_args = 1..)]
     init_vit: Vec<PathBuf>,
@@ -587,13 +595,18 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         let source = DataSource::new(data, stage, seed)?;
         Trainer::<B>::resume(dir, source, device.clone())?
     } else {
-        let mut model_config: ModelConfig = match &a.model_config {
-            Some(path) => serde_json::from_slice(
+        let init = match &a.init_checkpoint {
+            Some(dir) => Some((dir, read_state(dir)?)),
+            None => None,
+        };
+        let mut model_config: ModelConfig = match (&init, &a.model_config) {
+            (Some((_, state)), _) => state.model.clone(),
+            (None, Some(path)) => serde_json::from_slice(
                 &std::fs::read(path)
                     .with_context(|| format!("Cannot read `{}`", path.display()))?,
             )
             .with_context(|| format!("Bad model config `{}`", path.display()))?,
-            None => ModelConfig::preset(&a.model)?,
+            (None, None) => ModelConfig::preset(a.model.as_deref().unwrap_or("molmo-7b-d"))?,
         };
         let gguf = match &a.init_llm_gguf {
             Some(path) => {
@@ -620,6 +633,15 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
                 t.model_config.llm.layers,
                 t.model_config.llm.vocab_size,
                 started.elapsed()
+            );
+        }
+        if let Some((dir, state)) = &init {
+            t.set_model(load_model::<B>(dir, &state.model, &device)?);
+            eprintln!(
+                "started from the weights of `{}` ({:?} run, step {})",
+                dir.display(),
+                state.train.stage,
+                state.step
             );
         }
         if let Some(dir) = &a.init_vision {

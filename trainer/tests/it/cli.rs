@@ -1,5 +1,6 @@
 //! The `pixmo-train` binary as a user runs it on shards: a probe saved with `--save` starts a
-//! fine-tune's vision side (`finetune --init-vision`), and `--lr-vit 0` keeps it as it was.
+//! fine-tune's vision side (`finetune --init-vision`), a pre-training checkpoint starts a
+//! fine-tune (`--init-checkpoint`), and `--lr-vit 0` keeps the ViT as it was.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -9,10 +10,11 @@ use arrow::array::BooleanArray;
 use pixmo_annotation_schema::Dataset;
 
 use burn::module::Module;
+use pixmo_trainer::format::Stage;
 use pixmo_trainer::probe::load_vision;
 use pixmo_trainer::train::{load_model, read_state};
 
-use crate::common::{Cpu, flat, png_from_fn, tiny_model};
+use crate::common::{Cpu, backend_rng, flat, png_from_fn, tiny_model};
 use crate::shards::{build_fixture, images, strings, write_shard};
 
 /// A clocks shard as `pixmo build clocks` writes it (benchmark answer format): eight 40 px
@@ -73,6 +75,8 @@ fn ok(out: &Output, what: &str) {
 
 #[test]
 fn a_saved_probe_starts_a_finetune_and_a_zero_vit_lr_keeps_it_frozen() {
+    // Loading a model draws its initial values from burn's global generator first.
+    let _rng = backend_rng();
     let dir = tempfile::tempdir().unwrap();
     clock_shard(&dir.path().join("shards"));
     let probe = "probe --data shards --eval-data shards --eval-split train --model tiny \
@@ -126,4 +130,50 @@ fn a_probe_over_images_of_several_sizes_is_refused_with_the_reason() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("same number of crops"), "{stderr}");
+}
+
+/// Molmo's hand-over: a fine-tune starts from the weights of a pre-training run's checkpoint
+/// (`--init-checkpoint`), with its own schedule and a fresh step count.
+#[test]
+fn a_finetune_starts_from_a_pretraining_checkpoint() {
+    // Loading a model draws its initial values from burn's global generator first.
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    build_fixture(&dir.path().join("shards"));
+    let pretrain = "pretrain --data shards --model tiny --steps 2 --micro-batch 2 --lr-vit 1e-2 \
+                    --grad-accum 1 --seq-len 256 --dropout 0 --warmup 0 --quiet --out pre";
+    ok(&pixmo_train(pretrain, dir.path()), "pretrain");
+    let finetune = "finetune --data shards --datasets clocks,count \
+                    --init-checkpoint pre/checkpoints/last --lr-vit 0 --lr-connector 1e-2 \
+                    --warmup 0 --steps 3 --micro-batch 2 --grad-accum 1 --seq-len 256 \
+                    --dropout 0 --quiet --out ft";
+    ok(&pixmo_train(finetune, dir.path()), "finetune");
+
+    let cpu = Default::default();
+    let load = |run: &str| {
+        let last = dir.path().join(run).join("checkpoints/last");
+        let state = read_state(&last).unwrap();
+        let model = load_model::<Cpu>(&last, &state.model, &cpu).unwrap();
+        (state, model)
+    };
+    let (pre_state, pre) = load("pre");
+    let (ft_state, ft) = load("ft");
+    assert_eq!(pre_state.train.stage, Stage::Pretrain);
+    assert_eq!((ft_state.train.stage, ft_state.step), (Stage::Finetune, 3));
+    assert_eq!(ft_state.model, pre_state.model, "the checkpoint's sizes");
+    assert!(
+        flat(&ft.vit) == flat(&pre.vit),
+        "the ViT is not the pre-trained one, or it moved"
+    );
+    assert!(
+        flat(&ft.connector) != flat(&pre.connector),
+        "the connector should have trained on"
+    );
+
+    // The sizes come from the checkpoint: naming others is refused.
+    let sized = finetune.replace("--out ft", "--out ft2 --model small");
+    let refused = pixmo_train(&sized, dir.path());
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
