@@ -10,24 +10,22 @@ use pixmo_trainer::model::{Molmo, ResidualDropout, loss};
 use pixmo_trainer::optim::Group;
 use pixmo_trainer::preprocess::preprocess;
 use pixmo_trainer::tokenizer::Tokenizer;
-use pixmo_trainer::train::{DataSource, Trainer};
+use pixmo_trainer::train::{DataSource, TrainConfig, Trainer};
 
 use crate::common::{Cpu, Train, backend_rng, colour_examples, flat, tiny_model, tiny_train};
 
 fn trainer(stage: Stage, steps: u64) -> Trainer<Train> {
+    trainer_with(tiny_train(stage, steps))
+}
+
+fn trainer_with(train: TrainConfig) -> Trainer<Train> {
     let data = DataSource::new(
         vec![(Dataset::AskModelAnything, colour_examples())],
-        stage,
+        train.stage,
         3,
     )
     .unwrap();
-    Trainer::new(
-        tiny_model(),
-        tiny_train(stage, steps),
-        data,
-        Default::default(),
-    )
-    .unwrap()
+    Trainer::new(tiny_model(), train, data, Default::default()).unwrap()
 }
 
 #[test]
@@ -63,17 +61,9 @@ fn a_frozen_vit_gets_no_gradient_and_the_other_groups_train_as_before() {
     let _rng = backend_rng();
     let steps = 4;
     let mut live = trainer(Stage::Finetune, steps);
-    let mut frozen = {
-        let data = DataSource::new(
-            vec![(Dataset::AskModelAnything, colour_examples())],
-            Stage::Finetune,
-            3,
-        )
-        .unwrap();
-        let mut train = tiny_train(Stage::Finetune, steps);
-        train.schedule.vit.peak_lr = 0.0;
-        Trainer::<Train>::new(tiny_model(), train, data, Default::default()).unwrap()
-    };
+    let mut train = tiny_train(Stage::Finetune, steps);
+    train.schedule.vit.peak_lr = 0.0;
+    let mut frozen = trainer_with(train);
     let start = flat(frozen.model());
     assert!(start == flat(live.model()), "both runs start from one init");
     let vit_start = flat(&frozen.model().vit);
