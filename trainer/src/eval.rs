@@ -128,6 +128,47 @@ mod tests {
         let wrap = score_clock("12:58", clock_gold("1:01", false).unwrap(), CLOSE_MINUTES);
         assert!(wrap.close && !wrap.hour && !wrap.exact);
     }
+
+    #[test]
+    fn a_report_totals_its_predictions_and_samples_them_evenly() {
+        let p = |i: usize, valid, exact, close, hour: Option<bool>| Prediction {
+            id: format!("r{i}"),
+            dataset: if hour.is_some() { "clocks" } else { "count" }.into(),
+            expected: i.to_string(),
+            generated: format!("g{i}"),
+            valid,
+            exact,
+            close,
+            hour,
+        };
+        let preds = vec![
+            p(0, true, true, true, Some(true)),
+            p(1, true, false, true, Some(true)),
+            p(2, true, false, false, Some(true)),
+            p(3, false, false, false, Some(false)),
+            p(4, true, false, true, None),
+            p(5, true, true, true, None),
+            p(6, true, false, false, None),
+            p(7, true, false, false, Some(false)),
+            p(8, true, false, true, Some(false)),
+            p(9, true, false, false, None),
+        ];
+        let r = EvalReport::from_predictions(&preds);
+        let totals = (
+            r.clocks,
+            r.clock_valid,
+            r.clock_exact,
+            r.clock_close,
+            r.clock_hour,
+        );
+        assert_eq!(totals, (6, 5, 1, 3, 3));
+        assert_eq!((r.counts, r.count_exact, r.count_close), (4, 1, 2));
+        let picked: Vec<&str> = r.samples.iter().map(|s| s.1.as_str()).collect();
+        assert_eq!(picked, ["0", "2", "4", "6", "8"]);
+        assert_eq!(r.samples[1].0, "g2");
+        assert_eq!(EvalReport::from_predictions(&preds[..2]).samples.len(), 2);
+        assert_eq!(EvalReport::from_predictions(&[]), EvalReport::default());
+    }
 }
 
 /// Totals of one evaluation.
@@ -175,8 +216,130 @@ pub fn eval_prompt(task: &crate::format::Task) -> String {
     user_turn(&format!("{tag}{question}"))
 }
 
-/// Greedy-decodes answers for clock and count examples and scores them; examples whose
-/// image cannot be decoded are skipped.
+/// One scored example: what the model generated, what was expected, and the scores.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Prediction {
+    /// Row id of the example.
+    pub id: String,
+    /// Dataset name (`clocks`, `count`, ...).
+    pub dataset: String,
+    /// What the label says (a clock's time, a count).
+    pub expected: String,
+    /// The greedy decoding.
+    pub generated: String,
+    /// An answer was read from the generation.
+    pub valid: bool,
+    /// Exactly right.
+    pub exact: bool,
+    /// Close: within 3 minutes (clocks), within one (counts).
+    pub close: bool,
+    /// The hour was right (clocks only).
+    pub hour: Option<bool>,
+}
+
+/// Greedy-decodes answers for clock and count examples and scores each one, in the order of
+/// `examples`; examples without an evaluation target, or whose image cannot be decoded, are
+/// skipped.
+pub fn predict<B: Backend>(
+    model: &Molmo<B>,
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[crate::data::Example],
+    batch_size: usize,
+    device: &B::Device,
+) -> Vec<Prediction> {
+    use crate::data::{EvalTarget, decode_image};
+    let scored: Vec<&crate::data::Example> = examples
+        .iter()
+        .filter(|e| !matches!(e.target, EvalTarget::None) && !e.tasks.is_empty())
+        .collect();
+    let mut out = Vec::with_capacity(scored.len());
+    for chunk in scored.chunks(batch_size.max(1)) {
+        let mut items = Vec::new();
+        let mut kept = Vec::new();
+        for e in chunk {
+            let Ok(image) = decode_image(e) else { continue };
+            let input = crate::preprocess::preprocess(&config.vision, tok, &image);
+            items.push((input, eval_prompt(&e.tasks[0])));
+            kept.push(*e);
+        }
+        let answers = greedy_decode(model, config, tok, &items, 40, device);
+        for (generated, e) in answers.into_iter().zip(kept) {
+            let dataset = e.dataset.name().to_string();
+            let id = e.id.clone();
+            match &e.target {
+                EvalTarget::Clock {
+                    text,
+                    shows_seconds,
+                } => {
+                    let s = clock_gold(text, *shows_seconds)
+                        .map(|gold| score_clock(&generated, gold, CLOSE_MINUTES))
+                        .unwrap_or_default();
+                    out.push(Prediction {
+                        id,
+                        dataset,
+                        expected: text.clone(),
+                        generated,
+                        valid: s.valid,
+                        exact: s.exact,
+                        close: s.close,
+                        hour: Some(s.hour),
+                    });
+                }
+                EvalTarget::Count(n) => {
+                    let s = score_count(&generated, u64::try_from(*n).unwrap_or(u64::MAX));
+                    out.push(Prediction {
+                        id,
+                        dataset,
+                        expected: n.to_string(),
+                        generated,
+                        valid: s.valid,
+                        exact: s.exact,
+                        close: s.close,
+                        hour: None,
+                    });
+                }
+                EvalTarget::None => {}
+            }
+        }
+    }
+    out
+}
+
+/// How many (generated, expected) pairs a report keeps for reading.
+pub const SAMPLES: usize = 5;
+
+impl EvalReport {
+    /// Totals of `predictions`, with [`SAMPLES`] pairs spread evenly over them (the first
+    /// few would be one clock face, since a face is rendered several times in a row).
+    #[must_use]
+    pub fn from_predictions(predictions: &[Prediction]) -> Self {
+        let mut report = Self::default();
+        for p in predictions {
+            if let Some(hour) = p.hour {
+                report.clocks += 1;
+                report.clock_exact += usize::from(p.exact);
+                report.clock_close += usize::from(p.close);
+                report.clock_hour += usize::from(hour);
+                report.clock_valid += usize::from(p.valid);
+            } else {
+                report.counts += 1;
+                report.count_exact += usize::from(p.exact);
+                report.count_close += usize::from(p.close);
+            }
+        }
+        let n = predictions.len();
+        let picks = SAMPLES.min(n);
+        report.samples = (0..picks)
+            .map(|k| &predictions[k * n / picks])
+            .map(|p| (p.generated.clone(), p.expected.clone()))
+            .collect();
+        report
+    }
+}
+
+/// Greedy-decodes answers for clock and count examples and scores them ([`predict`], then
+/// [`EvalReport::from_predictions`]).
 pub fn evaluate<B: Backend>(
     model: &Molmo<B>,
     config: &ModelConfig,
@@ -185,52 +348,5 @@ pub fn evaluate<B: Backend>(
     batch_size: usize,
     device: &B::Device,
 ) -> EvalReport {
-    use crate::data::{EvalTarget, decode_image};
-    let mut report = EvalReport::default();
-    let scored: Vec<&crate::data::Example> = examples
-        .iter()
-        .filter(|e| !matches!(e.target, EvalTarget::None) && !e.tasks.is_empty())
-        .collect();
-    for chunk in scored.chunks(batch_size.max(1)) {
-        let mut items = Vec::new();
-        let mut targets = Vec::new();
-        for e in chunk {
-            let Ok(image) = decode_image(e) else { continue };
-            let input = crate::preprocess::preprocess(&config.vision, tok, &image);
-            items.push((input, eval_prompt(&e.tasks[0])));
-            targets.push(e.target.clone());
-        }
-        let answers = greedy_decode(model, config, tok, &items, 40, device);
-        for (answer, target) in answers.into_iter().zip(targets) {
-            match &target {
-                EvalTarget::Clock {
-                    text,
-                    shows_seconds,
-                } => {
-                    let s = clock_gold(text, *shows_seconds)
-                        .map(|gold| score_clock(&answer, gold, CLOSE_MINUTES))
-                        .unwrap_or_default();
-                    report.clocks += 1;
-                    report.clock_exact += usize::from(s.exact);
-                    report.clock_close += usize::from(s.close);
-                    report.clock_hour += usize::from(s.hour);
-                    report.clock_valid += usize::from(s.valid);
-                    if report.samples.len() < 5 {
-                        report.samples.push((answer, text.clone()));
-                    }
-                }
-                EvalTarget::Count(n) => {
-                    let s = score_count(&answer, u64::try_from(*n).unwrap_or(u64::MAX));
-                    report.counts += 1;
-                    report.count_exact += usize::from(s.exact);
-                    report.count_close += usize::from(s.close);
-                    if report.samples.len() < 5 {
-                        report.samples.push((answer, n.to_string()));
-                    }
-                }
-                EvalTarget::None => {}
-            }
-        }
-    }
-    report
+    EvalReport::from_predictions(&predict(model, config, tok, examples, batch_size, device))
 }

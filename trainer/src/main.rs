@@ -13,7 +13,7 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::bench::BenchSpec;
 use pixmo_trainer::config::{ModelConfig, TokenizerConfig};
 use pixmo_trainer::data::{Example, load_examples};
-use pixmo_trainer::eval::evaluate;
+use pixmo_trainer::eval::{EvalReport, Prediction, evaluate, predict};
 use pixmo_trainer::format::Stage;
 use pixmo_trainer::gguf::GgufFile;
 use pixmo_trainer::gguf::llama::{import_llama, llm_config};
@@ -313,6 +313,10 @@ struct EvalArgs {
     /// Examples per dataset.
     #[arg(long, default_value_t = 200)]
     count: usize,
+    /// Also write every scored example (id, expected, generated, scores) to this file, one
+    /// JSON object per line.
+    #[arg(long)]
+    predictions: Option<PathBuf>,
     /// Device.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceKind,
@@ -569,6 +573,10 @@ fn load_split(
 }
 
 fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> anyhow::Result<()> {
+    if a.resume.is_none() {
+        // Before the data is read: a schedule that cannot train is refused at once.
+        train_config(stage, a).schedule.validate()?;
+    }
     let datasets = if a.datasets.is_empty() {
         match stage {
             Stage::Pretrain => vec![Dataset::Cap],
@@ -882,7 +890,25 @@ fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
         .flat_map(|d| d.1)
         .collect();
     let tok = state.model.build_tokenizer()?;
-    let report = evaluate(&model, &state.model, &tok, &examples, 16, device);
+    let predictions = predict(&model, &state.model, &tok, &examples, 16, device);
+    if let Some(path) = &a.predictions {
+        write_predictions(path, &predictions)?;
+    }
+    let report = EvalReport::from_predictions(&predictions);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// Writes predictions as JSON lines, whole or not at all (a sibling file renamed into place).
+fn write_predictions(path: &Path, predictions: &[Prediction]) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for p in predictions {
+        text.push_str(&serde_json::to_string(p)?);
+        text.push('\n');
+    }
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("renaming into {}", path.display()))
 }

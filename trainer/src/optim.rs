@@ -9,6 +9,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::format::Stage;
 use crate::model::Molmo;
 
@@ -96,6 +97,31 @@ impl Schedule {
             Group::Vit => self.vit,
             Group::Llm => self.llm,
         }
+    }
+
+    /// Refuses a schedule that cannot train: a peak LR that is negative or not finite, or
+    /// every group frozen (such a run would only evaluate).
+    ///
+    /// # Errors
+    /// [`Error::Config`] with the reason.
+    pub fn validate(&self) -> Result<()> {
+        for group in Group::ALL {
+            let lr = self.group(group).peak_lr;
+            if !lr.is_finite() || lr < 0.0 {
+                return Err(Error::Config(format!(
+                    "the {} peak LR is {lr}: it must be finite and not negative",
+                    group.name()
+                )));
+            }
+        }
+        if Group::ALL.iter().all(|&g| self.frozen(g)) {
+            return Err(Error::Config(
+                "every parameter group has peak LR 0, so nothing would train (score a checkpoint \
+                 with `pixmo-train eval` instead)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `group` is frozen: its peak LR is zero, so its LR is zero at every step.
@@ -271,6 +297,24 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-12 + 1e-9 * b.abs()
+    }
+
+    #[test]
+    fn a_schedule_that_cannot_train_is_refused() {
+        let mut s = Schedule::recipe(Stage::Finetune, 100);
+        assert!(s.validate().is_ok());
+        s.vit.peak_lr = 0.0;
+        s.connector.peak_lr = 0.0;
+        assert!(s.validate().is_ok(), "one group still trains");
+        s.llm.peak_lr = 0.0;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("nothing would train"), "{e}");
+        for bad in [-1e-4, f64::NAN, f64::INFINITY] {
+            let mut s = Schedule::recipe(Stage::Finetune, 100);
+            s.connector.peak_lr = bad;
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains("connector peak LR"), "{e}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `pixmo-train` binary as a user runs it on shards: a probe saved with `--save` starts a
 //! fine-tune's vision side (`finetune --init-vision`), a pre-training checkpoint starts a
-//! fine-tune (`--init-checkpoint`), and `--lr-vit 0` keeps the ViT as it was.
+//! fine-tune (`--init-checkpoint`), `--lr-vit 0` keeps the ViT as it was, and `eval
+//! --predictions` writes what it scored.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -10,6 +11,8 @@ use arrow::array::BooleanArray;
 use pixmo_annotation_schema::Dataset;
 
 use burn::module::Module;
+use pixmo_eval::clock::score_clock;
+use pixmo_trainer::eval::{CLOSE_MINUTES, EvalReport, Prediction, clock_gold};
 use pixmo_trainer::format::Stage;
 use pixmo_trainer::probe::load_vision;
 use pixmo_trainer::train::{load_model, read_state};
@@ -176,4 +179,69 @@ fn a_finetune_starts_from_a_pretraining_checkpoint() {
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+/// `eval --predictions FILE` writes every scored clock, in the split's order, with the
+/// scores `pixmo-eval` gives its generation, and the printed totals are those of the file.
+#[test]
+fn eval_writes_each_prediction_with_its_scores() {
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let finetune = "finetune --data shards --datasets clocks --model tiny --lr-vit 1e-2 \
+                    --lr-connector 1e-2 --lr-llm 1e-2 --warmup 0 --steps 40 --micro-batch 8 \
+                    --grad-accum 1 --seq-len 256 --dropout 0 --quiet --out run";
+    ok(&pixmo_train(finetune, dir.path()), "finetune");
+    let eval = "eval --checkpoint run/checkpoints/last --data shards --split train --count 8 \
+                --predictions preds.jsonl";
+    let out = pixmo_train(eval, dir.path());
+    ok(&out, "eval");
+
+    let report: EvalReport = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("preds.jsonl")).unwrap();
+    let preds: Vec<Prediction> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
+    assert_eq!(
+        preds.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        ids.iter().collect::<Vec<_>>()
+    );
+    for p in &preds {
+        eprintln!("{} {:?} -> {:?}", p.id, p.expected, p.generated);
+        assert_eq!(p.dataset, "clocks");
+        let gold = clock_gold(&p.expected, false).unwrap();
+        let s = score_clock(&p.generated, gold, CLOSE_MINUTES);
+        assert_eq!(
+            (p.valid, p.exact, p.close, p.hour),
+            (s.valid, s.exact, s.close, Some(s.hour)),
+            "{p:?}"
+        );
+    }
+    let count = |f: fn(&Prediction) -> bool| preds.iter().filter(|p| f(p)).count();
+    assert_eq!(report.clocks, 8);
+    assert_eq!(report.clock_valid, count(|p| p.valid));
+    assert_eq!(report.clock_exact, count(|p| p.exact));
+    assert_eq!(report.clock_close, count(|p| p.close));
+    assert_eq!(report.clock_hour, count(|p| p.hour == Some(true)));
+    // The samples are spread over the split, not its first rows.
+    let expected: Vec<&str> = report.samples.iter().map(|s| s.1.as_str()).collect();
+    assert_eq!(expected, ["1:05", "2:17", "4:41", "7:53", "11:36"]);
+    assert!(!dir.path().join("preds.jsonl.partial").exists());
+}
+
+/// A fine-tune whose every group has LR 0 would only evaluate: refused before anything is
+/// read or written.
+#[test]
+fn a_run_where_nothing_trains_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pixmo_train(
+        "finetune --data missing --model tiny --lr-vit 0 --lr-connector 0 --lr-llm 0 --out run",
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nothing would train"), "{stderr}");
+    assert!(!dir.path().join("run").exists());
 }
