@@ -11,7 +11,7 @@ use crate::format::{FormattedText, Stage};
 use crate::model::{Molmo, ResidualDropout};
 use crate::preprocess::ImageInput;
 use crate::tokenizer::Tokenizer;
-use pixmo_eval::clock::{ClockGold, parse_time, score_clock};
+use pixmo_eval::clock::{ClockGold, hour_error, parse_time, score_clock};
 use pixmo_eval::count::score_count;
 
 /// The gold of a clock label (`H:MM` or `H:MM:SS`): seconds are scored only when the face
@@ -140,6 +140,7 @@ mod tests {
             exact,
             close,
             hour,
+            hour_error: (hour == Some(false)).then(|| format!("kind{}", i % 2)),
         };
         let preds = vec![
             p(0, true, true, true, Some(true)),
@@ -163,6 +164,12 @@ mod tests {
         );
         assert_eq!(totals, (6, 5, 1, 3, 3));
         assert_eq!((r.counts, r.count_exact, r.count_close), (4, 1, 2));
+        let kinds: Vec<(&str, usize)> = r
+            .clock_hour_errors
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        assert_eq!(kinds, [("kind0", 1), ("kind1", 2)]);
         let picked: Vec<&str> = r.samples.iter().map(|s| s.1.as_str()).collect();
         assert_eq!(picked, ["0", "2", "4", "6", "8"]);
         assert_eq!(r.samples[1].0, "g2");
@@ -192,6 +199,9 @@ pub struct EvalReport {
     pub count_close: usize,
     /// Caption validation loss (per token), when captions were given.
     pub caption_loss: Option<f64>,
+    /// Wrong clock hours by kind ([`pixmo_eval::clock::HourError::name`]).
+    #[serde(default)]
+    pub clock_hour_errors: std::collections::BTreeMap<String, usize>,
     /// A few (generated, expected) pairs for reading.
     pub samples: Vec<(String, String)>,
 }
@@ -235,6 +245,9 @@ pub struct Prediction {
     pub close: bool,
     /// The hour was right (clocks only).
     pub hour: Option<bool>,
+    /// What kind of misreading a wrong hour is ([`pixmo_eval::clock::HourError::name`];
+    /// clocks showing the hour and minute only).
+    pub hour_error: Option<String>,
 }
 
 /// Greedy-decodes answers for clock and count examples and scores each one, in the order of
@@ -272,9 +285,13 @@ pub fn predict<B: Backend>(
                     text,
                     shows_seconds,
                 } => {
-                    let s = clock_gold(text, *shows_seconds)
+                    let gold = clock_gold(text, *shows_seconds);
+                    let s = gold
                         .map(|gold| score_clock(&generated, gold, CLOSE_MINUTES))
                         .unwrap_or_default();
+                    let hour_error = gold
+                        .and_then(|gold| hour_error(&generated, gold))
+                        .map(|kind| kind.name().to_string());
                     out.push(Prediction {
                         id,
                         dataset,
@@ -284,6 +301,7 @@ pub fn predict<B: Backend>(
                         exact: s.exact,
                         close: s.close,
                         hour: Some(s.hour),
+                        hour_error,
                     });
                 }
                 EvalTarget::Count(n) => {
@@ -297,6 +315,7 @@ pub fn predict<B: Backend>(
                         exact: s.exact,
                         close: s.close,
                         hour: None,
+                        hour_error: None,
                     });
                 }
                 EvalTarget::None => {}
@@ -322,6 +341,9 @@ impl EvalReport {
                 report.clock_close += usize::from(p.close);
                 report.clock_hour += usize::from(hour);
                 report.clock_valid += usize::from(p.valid);
+                if let Some(kind) = &p.hour_error {
+                    *report.clock_hour_errors.entry(kind.clone()).or_default() += 1;
+                }
             } else {
                 report.counts += 1;
                 report.count_exact += usize::from(p.exact);

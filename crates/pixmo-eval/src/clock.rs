@@ -154,6 +154,94 @@ pub fn score_clock(answer: &str, gold: ClockGold, close_minutes: u32) -> ClockSc
     }
 }
 
+/// What kind of misreading a wrong hour is, for a face that shows both the hour and the
+/// minute (positions on the dial in minute marks; the first kind that fits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HourError {
+    /// No time in the answer.
+    NoTime,
+    /// The minute within 3, the hour one off: the hour hand read on the wrong side of a
+    /// numeral, mostly near the hour change.
+    AdjacentHour,
+    /// The minute within 3, the hour two or more off.
+    FarHour,
+    /// The hour read is the one the minute hand would give (within 5 marks of the middle of
+    /// that hour's sector) and the minute read is where the hour hand points (within 4
+    /// marks): the two hands taken for each other.
+    HandsSwapped,
+    /// The hour one off and the minute more than 3 off.
+    AdjacentHourMinuteOff,
+    /// Anything else.
+    Other,
+}
+
+impl HourError {
+    /// Every kind, in declaration order.
+    pub const ALL: [HourError; 6] = [
+        HourError::NoTime,
+        HourError::AdjacentHour,
+        HourError::FarHour,
+        HourError::HandsSwapped,
+        HourError::AdjacentHourMinuteOff,
+        HourError::Other,
+    ];
+
+    /// Name in reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            HourError::NoTime => "no_time",
+            HourError::AdjacentHour => "adjacent_hour",
+            HourError::FarHour => "far_hour",
+            HourError::HandsSwapped => "hands_swapped",
+            HourError::AdjacentHourMinuteOff => "adjacent_hour_minute_off",
+            HourError::Other => "other",
+        }
+    }
+}
+
+/// The kind of hour error in `answer`; `None` when the hour is right or the face does not
+/// show both the hour and the minute.
+#[must_use]
+pub fn hour_error(answer: &str, gold: ClockGold) -> Option<HourError> {
+    let (Some(hour), Some(minute)) = (gold.hour, gold.minute) else {
+        return None;
+    };
+    let Some(read) = parse_time(answer) else {
+        return Some(HourError::NoTime);
+    };
+    if hour % 12 == read.hour % 12 {
+        return None;
+    }
+    // The distance of two positions on a dial of `period` marks.
+    let dial = |a: u32, b: u32, period: u32| {
+        let d = (a % period).abs_diff(b % period);
+        d.min(period - d)
+    };
+    let hours_off = dial(hour, read.hour, 12);
+    if dial(minute, read.minute, 60) <= 3 {
+        return Some(if hours_off == 1 {
+            HourError::AdjacentHour
+        } else {
+            HourError::FarHour
+        });
+    }
+    // Where the hour hand points, in tenths of a minute mark: (h·60 + m)/12 marks.
+    let hour_hand = ((hour % 12) * 60 + minute) * 10 / 12;
+    // The hour read names the minute hand's sector (its middle is h·5 + 2.5 marks) and the
+    // minute read is where the hour hand points.
+    if dial((read.hour % 12) * 50 + 25, minute * 10, 600) <= 50
+        && dial(read.minute * 10, hour_hand, 600) <= 40
+    {
+        return Some(HourError::HandsSwapped);
+    }
+    Some(if hours_off == 1 {
+        HourError::AdjacentHourMinuteOff
+    } else {
+        HourError::Other
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +253,39 @@ mod tests {
             minute: v(m),
             second: v(s),
         }
+    }
+
+    #[test]
+    fn wrong_hours_are_sorted_into_kinds() {
+        use HourError::*;
+        let g = gold(12, 20, 15);
+        assert_eq!(hour_error("12:21:02", g), None, "hour right");
+        assert_eq!(hour_error("0:40", g), None, "12 and 0 are one hour");
+        assert_eq!(hour_error("no idea", g), Some(NoTime));
+        // 12:20: hour hand just past 12 (1.7 marks), minute hand at 20 (the 4): read as 4:02.
+        assert_eq!(hour_error("4:02:30", g), Some(HandsSwapped));
+        assert_eq!(hour_error("4:01", gold(12, 20, -1)), Some(HandsSwapped));
+        // 3:59: the hour hand is almost on the 4.
+        assert_eq!(hour_error("4:58", gold(3, 59, -1)), Some(AdjacentHour));
+        assert_eq!(hour_error("2:59", gold(3, 59, -1)), Some(AdjacentHour));
+        assert_eq!(hour_error("7:57", gold(3, 59, -1)), Some(FarHour));
+        assert_eq!(
+            hour_error("4:30", gold(3, 59, -1)),
+            Some(AdjacentHourMinuteOff)
+        );
+        assert_eq!(hour_error("8:30", gold(3, 59, -1)), Some(Other));
+        // 9:23: hour hand at 46.9 marks, minute hand at the 4 (23): read as 4:46 or 4:47.
+        assert_eq!(hour_error("4:47", gold(9, 23, -1)), Some(HandsSwapped));
+        assert_eq!(hour_error("5:47", gold(9, 23, -1)), Some(HandsSwapped));
+        assert_eq!(hour_error("6:47", gold(9, 23, -1)), Some(Other));
+        assert_eq!(hour_error("4:40", gold(9, 23, -1)), Some(Other));
+        // Hands near each other (2:14: hour hand at 11.2): the minute right is not a swap.
+        assert_eq!(hour_error("3:14", gold(2, 14, -1)), Some(AdjacentHour));
+        // Not both shown: no kind.
+        assert_eq!(hour_error("4:02", gold(12, -1, -1)), None);
+        assert_eq!(hour_error("4:02", gold(-1, 20, -1)), None);
+        let names: std::collections::BTreeSet<_> = HourError::ALL.map(HourError::name).into();
+        assert_eq!(names.len(), HourError::ALL.len());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use arrow::array::BooleanArray;
 use pixmo_annotation_schema::Dataset;
 
 use burn::module::Module;
-use pixmo_eval::clock::score_clock;
+use pixmo_eval::clock::{hour_error, score_clock};
 use pixmo_trainer::eval::{CLOSE_MINUTES, EvalReport, Prediction, clock_gold};
 use pixmo_trainer::format::Stage;
 use pixmo_trainer::probe::load_vision;
@@ -218,6 +218,8 @@ fn eval_writes_each_prediction_with_its_scores() {
             (s.valid, s.exact, s.close, Some(s.hour)),
             "{p:?}"
         );
+        let kind = hour_error(&p.generated, gold).map(|k| k.name().to_string());
+        assert_eq!(p.hour_error, kind, "{p:?}");
     }
     let count = |f: fn(&Prediction) -> bool| preds.iter().filter(|p| f(p)).count();
     assert_eq!(report.clocks, 8);
@@ -225,6 +227,8 @@ fn eval_writes_each_prediction_with_its_scores() {
     assert_eq!(report.clock_exact, count(|p| p.exact));
     assert_eq!(report.clock_close, count(|p| p.close));
     assert_eq!(report.clock_hour, count(|p| p.hour == Some(true)));
+    let kinds: usize = report.clock_hour_errors.values().sum();
+    assert_eq!(kinds, 8 - report.clock_hour, "each wrong hour has its kind");
     // The samples are spread over the split, not its first rows.
     let expected: Vec<&str> = report.samples.iter().map(|s| s.1.as_str()).collect();
     assert_eq!(expected, ["1:05", "2:17", "4:41", "7:53", "11:36"]);
