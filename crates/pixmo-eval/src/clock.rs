@@ -279,6 +279,16 @@ mod tests {
         assert_eq!(hour_error("5:47", gold(9, 23, -1)), Some(HandsSwapped));
         assert_eq!(hour_error("6:47", gold(9, 23, -1)), Some(Other));
         assert_eq!(hour_error("4:40", gold(9, 23, -1)), Some(Other));
+        // The edges, 9:23: the hour read 5 names a sector whose middle (27.5 marks) is 4.5
+        // from the minute hand (23), 3's (17.5) is 5.5 away; the minute read 43 is 3.9 from
+        // the hour hand (46.9), 42 is 4.9 away.
+        assert_eq!(hour_error("5:43", gold(9, 23, -1)), Some(HandsSwapped));
+        assert_eq!(hour_error("5:42", gold(9, 23, -1)), Some(Other));
+        assert_eq!(
+            hour_error("3:47", gold(9, 23, -1)),
+            Some(Other),
+            "5.5 marks off"
+        );
         // Hands near each other (2:14: hour hand at 11.2): the minute right is not a swap.
         assert_eq!(hour_error("3:14", gold(2, 14, -1)), Some(AdjacentHour));
         // Not both shown: no kind.

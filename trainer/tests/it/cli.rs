@@ -76,6 +76,17 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
+/// The run failed with an error (exit 2, not a panic's 101) whose message names `reason`.
+fn refused(out: &Output, reason: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an error (exit 2), not a panic (101)"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(reason), "{stderr}");
+}
+
 #[test]
 fn a_saved_probe_starts_a_finetune_and_a_zero_vit_lr_keeps_it_frozen() {
     // Loading a model draws its initial values from burn's global generator first.
@@ -126,13 +137,7 @@ fn a_probe_over_images_of_several_sizes_is_refused_with_the_reason() {
         "probe --data shards --eval-data shards --eval-split train --model tiny --steps 2",
         dir.path(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "an error (exit 2), not a panic (101)"
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("same number of crops"), "{stderr}");
+    refused(&out, "same number of crops");
 }
 
 /// Molmo's hand-over: a fine-tune starts from the weights of a pre-training run's checkpoint
@@ -175,10 +180,7 @@ fn a_finetune_starts_from_a_pretraining_checkpoint() {
 
     // The sizes come from the checkpoint: naming others is refused.
     let sized = finetune.replace("--out ft", "--out ft2 --model small");
-    let refused = pixmo_train(&sized, dir.path());
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    refused(&pixmo_train(&sized, dir.path()), "cannot be used with");
 }
 
 /// `eval --predictions FILE` writes every scored clock, in the split's order, with the
@@ -227,6 +229,10 @@ fn eval_writes_each_prediction_with_its_scores() {
     assert_eq!(report.clock_exact, count(|p| p.exact));
     assert_eq!(report.clock_close, count(|p| p.close));
     assert_eq!(report.clock_hour, count(|p| p.hour == Some(true)));
+    assert!(
+        report.clock_hour < 8,
+        "every hour read right: the kind checks below would check nothing"
+    );
     let kinds: usize = report.clock_hour_errors.values().sum();
     assert_eq!(kinds, 8 - report.clock_hour, "each wrong hour has its kind");
     // The samples are spread over the split, not its first rows.
@@ -244,8 +250,6 @@ fn a_run_where_nothing_trains_is_refused() {
         "finetune --data missing --model tiny --lr-vit 0 --lr-connector 0 --lr-llm 0 --out run",
         dir.path(),
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("nothing would train"), "{stderr}");
+    refused(&out, "nothing would train");
     assert!(!dir.path().join("run").exists());
 }
