@@ -899,16 +899,13 @@ fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes predictions as JSON lines, whole or not at all (a sibling file renamed into place).
+/// Writes predictions as JSON lines, whole or not at all.
 fn write_predictions(path: &Path, predictions: &[Prediction]) -> anyhow::Result<()> {
     let mut text = String::new();
     for p in predictions {
         text.push_str(&serde_json::to_string(p)?);
         text.push('\n');
     }
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("renaming into {}", path.display()))
+    pixmo_shards::atomic_write(path, text.as_bytes())?;
+    Ok(())
 }

@@ -238,7 +238,18 @@ fn eval_writes_each_prediction_with_its_scores() {
     // The samples are spread over the split, not its first rows.
     let expected: Vec<&str> = report.samples.iter().map(|s| s.1.as_str()).collect();
     assert_eq!(expected, ["1:05", "2:17", "4:41", "7:53", "11:36"]);
-    assert!(!dir.path().join("preds.jsonl.partial").exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    // Nothing beside the finished file: no temporary copy left behind.
+    assert!(
+        left.iter()
+            .filter(|n| n.to_string_lossy().contains("preds.jsonl"))
+            .all(|n| n == "preds.jsonl"),
+        "{left:?}"
+    );
 }
 
 /// A fine-tune whose every group has LR 0 would only evaluate: refused before anything is
