@@ -276,21 +276,27 @@ fn parquet_or_io(path: &Path, source: parquet::errors::ParquetError) -> Error {
 }
 
 fn sync_dir(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        let handle = File::open(dir).map_err(|e| Error::io("open folder", dir, e))?;
-        handle
-            .sync_all()
-            .map_err(|e| Error::io("fsync folder", dir, e))?;
+    let dir = folder_of(path);
+    let handle = File::open(dir).map_err(|e| Error::io("open folder", dir, e))?;
+    handle
+        .sync_all()
+        .map_err(|e| Error::io("fsync folder", dir, e))
+}
+
+/// The folder that holds `path`: its parent, or `.` for a bare relative name such as
+/// `preds.jsonl` (whose parent is the empty path, which cannot be opened).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     }
-    Ok(())
 }
 
 /// Writes `bytes` under a fresh temporary name beside `path` and fsyncs it, then hands the
 /// temporary path to `place`; the temporary file is removed afterwards if it is still there.
 fn write_then<T>(path: &Path, bytes: &[u8], place: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
-    }
+    let dir = folder_of(path);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
     let tmp = tmp_path(path);
     let result = (|| {
         let mut file = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
@@ -327,4 +333,19 @@ pub fn create_once(path: &Path, bytes: &[u8]) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(Error::io("link", path, e)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bare file name (a path relative to the working folder) lives in `.`: its parent is
+    /// the empty path, which `File::open` cannot open for the folder fsync.
+    #[test]
+    fn a_bare_name_lives_in_the_working_folder() {
+        assert_eq!(folder_of(Path::new("preds.jsonl")), Path::new("."));
+        assert_eq!(folder_of(Path::new("out/preds.jsonl")), Path::new("out"));
+        assert_eq!(folder_of(Path::new("/tmp/x")), Path::new("/tmp"));
+        assert!(File::open(folder_of(Path::new("preds.jsonl"))).is_ok());
+    }
 }
