@@ -124,8 +124,10 @@ pub struct Batch<B: Backend> {
     pub tokens: Tensor<B, 2, Int>,
     /// `[batch, seq]` position ids.
     pub positions: Tensor<B, 2, Int>,
-    /// `[batch, 1, seq, seq]` additive attention bias (0 or a large negative number).
-    pub attention_bias: Tensor<B, 4>,
+    /// `[batch, seq]` segment id of each position ([`IMAGE_SEGMENT`], annotation index,
+    /// [`PAD_SEGMENT`]): the attention mask is built from it on the device, per forward
+    /// pass ([`Batch::attention_bias`]).
+    pub segments: Tensor<B, 2, Int>,
     /// `[rows]` the flattened (`batch·seq`) positions with a loss weight, in order: the
     /// output head and the loss run at these rows only (one zero-weight row when none has).
     pub loss_rows: Tensor<B, 1, Int>,
@@ -151,6 +153,27 @@ pub struct Batch<B: Backend> {
 /// Large negative bias for masked attention scores; `exp` of it underflows to exactly 0.
 pub const MASKED: f32 = -1.0e9;
 
+impl<B: Backend> Batch<B> {
+    /// `[batch, 1, seq, seq]` additive attention bias: 0 where a query may see a key (the key
+    /// is not after it and `seg[q] <= seg[k]`), [`MASKED`] elsewhere. Built on the batch's
+    /// device from the `[batch, seq]` segment ids, so only those cross from the host (not
+    /// `seq²` floats per sequence), and the mask exists only while a forward pass runs (not for
+    /// every collated micro-batch of a step).
+    #[must_use]
+    pub fn attention_bias(&self) -> Tensor<B, 4> {
+        let [b, s] = self.shape;
+        let device = self.segments.device();
+        // Broadcast comparisons: no `[batch, seq, seq]` copy of the ids or of the causal mask.
+        let query = self.segments.clone().reshape([b, s, 1]);
+        let key = self.segments.clone().reshape([b, 1, s]);
+        let future = Tensor::<B, 2, Bool>::tril_mask([s, s], 0, &device).unsqueeze::<3>();
+        let hidden = query.greater(key).bool_or(future);
+        Tensor::<B, 3>::zeros([b, s, s], &device)
+            .mask_fill(hidden, MASKED)
+            .reshape([b, 1, s, s])
+    }
+}
+
 /// Pads and stacks packed sequences into tensors.
 #[must_use]
 pub fn collate<B: Backend>(
@@ -172,7 +195,7 @@ pub fn collate<B: Backend>(
     let mut positions = vec![0i64; b * s];
     let mut targets = vec![0i64; b * s];
     let mut weights = vec![0.0f32; b * s];
-    let mut segments = vec![PAD_SEGMENT; b * s];
+    let mut segments = vec![i64::from(PAD_SEGMENT); b * s];
     let mut feature_index = vec![zero_row; b * s];
     let mut crops = Vec::with_capacity(total_crops * p * pd);
     let mut patch_masks = Vec::with_capacity(total_crops * p);
@@ -184,7 +207,7 @@ pub fn collate<B: Backend>(
             positions[at] = item.positions[i];
             targets[at] = i64::from(item.targets[i]);
             weights[at] = item.weights[i];
-            segments[at] = item.segments[i];
+            segments[at] = i64::from(item.segments[i]);
         }
         for (k, &idx) in item.image.input_idx.iter().enumerate() {
             let Ok(idx) = usize::try_from(idx) else {
@@ -200,17 +223,6 @@ pub fn collate<B: Backend>(
         crop_base += item.image.crop_count();
     }
 
-    let mut bias = vec![MASKED; b * s * s];
-    for bi in 0..b {
-        for q in 0..s {
-            let sq = segments[bi * s + q];
-            for k in 0..=q {
-                if sq <= segments[bi * s + k] {
-                    bias[(bi * s + q) * s + k] = 0.0;
-                }
-            }
-        }
-    }
     let response: Vec<f32> = weights
         .iter()
         .map(|&w| f32::from(u8::from(w > 0.0)))
@@ -227,7 +239,7 @@ pub fn collate<B: Backend>(
     Batch {
         tokens: Tensor::from_data(TensorData::new(tokens, [b, s]), device),
         positions: Tensor::from_data(TensorData::new(positions, [b, s]), device),
-        attention_bias: Tensor::from_data(TensorData::new(bias, [b, 1, s, s]), device),
+        segments: Tensor::from_data(TensorData::new(segments, [b, s]), device),
         loss_rows: Tensor::from_data(TensorData::new(loss_rows, [rows]), device),
         loss_targets: Tensor::from_data(TensorData::new(loss_targets, [rows]), device),
         loss_weights: Tensor::from_data(TensorData::new(loss_weights, [rows]), device),
@@ -295,6 +307,44 @@ mod tests {
         assert!(short.weights.iter().all(|&x| x == 0.0 || x == 1.0));
     }
 
+    /// The device-built mask is the rule written out on the host, position by position, for
+    /// sequences of different lengths (padding) and annotation counts.
+    #[test]
+    fn the_device_mask_is_the_segment_rule() {
+        let tok = Tokenizer::new(BYTE_VOCAB);
+        let g = VisionGeometry::tiny();
+        let img = preprocess(&g, &tok, &RgbF32::from_rgb8(20, 20, &[9u8; 20 * 20 * 3]));
+        let three = [texts(), vec![texts()[0].clone()]].concat();
+        let items = [
+            pack(img.clone(), &texts()[..1], Stage::Finetune, &tok, 1000),
+            pack(img.clone(), &three, Stage::Finetune, &tok, 1000),
+            pack(img, &texts(), Stage::Finetune, &tok, 1000),
+        ];
+        let batch = collate::<burn::backend::NdArray>(&items, &g, &Default::default());
+        let [b, s] = batch.shape;
+        assert!(
+            items.iter().any(|p| p.tokens.len() < s),
+            "one row is padded"
+        );
+        let bias: Vec<f32> = batch.attention_bias().into_data().to_vec().unwrap();
+        assert_eq!(bias.len(), b * s * s);
+        let segment =
+            |bi: usize, i: usize| items[bi].segments.get(i).copied().unwrap_or(PAD_SEGMENT);
+        for bi in 0..b {
+            for q in 0..s {
+                for k in 0..s {
+                    let visible = k <= q && segment(bi, q) <= segment(bi, k);
+                    let want = if visible { 0.0 } else { MASKED };
+                    assert_eq!(
+                        bias[(bi * s + q) * s + k],
+                        want,
+                        "row {bi}, query {q}, key {k}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_mask_lets_annotations_see_the_image_and_themselves_only() {
         let tok = Tokenizer::new(BYTE_VOCAB);
@@ -304,7 +354,7 @@ mod tests {
         let batch =
             collate::<burn::backend::NdArray>(std::slice::from_ref(&p), &g, &Default::default());
         let s = batch.shape[1];
-        let bias: Vec<f32> = batch.attention_bias.into_data().to_vec().unwrap();
+        let bias: Vec<f32> = batch.attention_bias().into_data().to_vec().unwrap();
         let seen = |q: usize, k: usize| bias[q * s + k] == 0.0;
         let first1 = p.segments.iter().position(|&x| x == 1).unwrap();
         let first2 = p.segments.iter().position(|&x| x == 2).unwrap();

@@ -228,6 +228,9 @@ pub struct BenchReport {
     pub tflops: f64,
     /// `tflops / peak_tflops`.
     pub mfu: f64,
+    /// Median seconds to collate one micro-batch (tensors built and on the device), which
+    /// the training loop pays per micro-batch on top of the step time.
+    pub collate_seconds: f64,
     /// Seconds of the warm-up steps.
     pub warmup_seconds: f64,
     /// Loss of the last step (finite if the step computed something sensible).
@@ -258,9 +261,19 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         .map(|i| synthetic_packed(&spec.model, &tok, spec.seq_len, spec.image_px, i as u64))
         .collect();
     let crops = packed[0].image.crop_count();
-    let batches: Vec<Batch<B>> = (0..spec.grad_accum)
-        .map(|_| collate(&packed, &spec.model.vision, device))
-        .collect();
+    let sync = |device: &B::Device| {
+        B::sync(device).map_err(|e| Error::Config(format!("device sync failed: {e:?}")))
+    };
+    // Collation is timed on its own (host work and the copy to the device): the training
+    // loop pays it inside every step, the timed steps below do not.
+    let mut batches: Vec<Batch<B>> = Vec::with_capacity(spec.grad_accum);
+    let mut collate_times = Vec::with_capacity(spec.grad_accum);
+    for _ in 0..spec.grad_accum {
+        let start = Instant::now();
+        batches.push(collate(&packed, &spec.model.vision, device));
+        sync(device)?;
+        collate_times.push(start.elapsed().as_secs_f64());
+    }
     let [b, s] = batches[0].shape;
     let head_rows = batches[0].loss_rows.dims()[0];
     let fwd = forward_flops(&spec.model, crops * b, b, s, head_rows);
@@ -269,9 +282,6 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
     B::seed(device, 17);
     let mut model = Molmo::<B>::new(&spec.model, device);
     let mut optimizer = adamw::<B>();
-    let sync = |device: &B::Device| {
-        B::sync(device).map_err(|e| Error::Config(format!("device sync failed: {e:?}")))
-    };
     let mut times = Vec::with_capacity(spec.steps);
     let mut warmup_seconds = 0.0;
     let mut last_loss = f64::NAN;
@@ -289,9 +299,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
             times.push(dt);
         }
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
+    let median = median_of(times.clone());
     let tokens_per_step = b * s * spec.grad_accum;
     let tflops = flops_per_step / median / 1e12;
     Ok(BenchReport {
@@ -307,9 +315,16 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         tokens_per_second: tokens_per_step as f64 / median,
         tflops,
         mfu: tflops / spec.peak_tflops,
+        collate_seconds: median_of(collate_times),
         warmup_seconds,
         last_loss,
     })
+}
+
+/// The middle value (the upper one of an even count); `times` is not empty.
+fn median_of(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
 
 #[cfg(test)]

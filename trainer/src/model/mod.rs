@@ -85,7 +85,7 @@ impl<B: Backend> Molmo<B> {
         self.llm.hidden(
             self.embed(batch),
             &batch.positions,
-            &batch.attention_bias,
+            &batch.attention_bias(),
             dropout,
         )
     }
