@@ -11,6 +11,7 @@ use burn::prelude::*;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use pixmo_annotation_schema::Dataset;
+use pixmo_core::parallel::parallel_map;
 use serde::{Deserialize, Serialize};
 
 use burn::collective::PeerId;
@@ -158,7 +159,10 @@ impl DataSource {
         })
     }
 
-    /// The next `n` packed sequences.
+    /// The next `n` packed sequences. Images are decoded, preprocessed and packed on all
+    /// cores; the result is the same as preparing the draws one by one until `n` succeed:
+    /// each round draws only as many examples as are still missing, every draw's random
+    /// choices come from its own index, and results keep the draw order.
     pub fn next_packed(
         &mut self,
         n: usize,
@@ -168,14 +172,26 @@ impl DataSource {
         seq_len: usize,
         seed: u64,
     ) -> Vec<Packed> {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            let draw = self.sampler.state().drawn;
-            let (d, i) = self.sampler.next_example();
-            let mut rng = Rng::derive(seed ^ 0x5EED, draw);
-            match prepare(&self.datasets[d][i], stage, config, tok, seq_len, &mut rng) {
-                Some(p) => out.push(p),
-                None => self.skipped += 1,
+            let draws: Vec<(u64, usize, usize)> = (out.len()..n)
+                .map(|_| {
+                    let draw = self.sampler.state().drawn;
+                    let (d, i) = self.sampler.next_example();
+                    (draw, d, i)
+                })
+                .collect();
+            let datasets = &self.datasets;
+            let prepared = parallel_map(&draws, threads, |&(draw, d, i)| {
+                let mut rng = Rng::derive(seed ^ 0x5EED, draw);
+                prepare(&datasets[d][i], stage, config, tok, seq_len, &mut rng)
+            });
+            for p in prepared {
+                match p {
+                    Some(p) => out.push(p),
+                    None => self.skipped += 1,
+                }
             }
         }
         out
@@ -212,6 +228,10 @@ pub struct StepMetrics {
     pub loss_tokens: f64,
     /// Wall seconds.
     pub seconds: f64,
+    /// Of `seconds`, those spent preparing the step's data on the host (decode, preprocess,
+    /// pack; and collate, except under data parallelism where each peer collates its own).
+    #[serde(default)]
+    pub data_seconds: f64,
 }
 
 /// Loss and gradients of micro-batches forming one optimiser step.
@@ -441,20 +461,21 @@ impl<B: AutodiffBackend> Trainer<B> {
             return out;
         }
         let batches = self.next_batches();
+        let data_seconds = start.elapsed().as_secs_f64();
         let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
         let (loss, ce, grads) = step_gradients(self.model(), &batches, &self.train, true);
         let groups = split_and_clip(self.model(), grads, self.train.max_grad_norm);
-        Ok(self.apply_step(groups, loss, ce, loss_tokens, start))
+        Ok(self.apply_step(groups, (loss, ce), loss_tokens, start, data_seconds))
     }
 
     /// The optimiser step with clipped group gradients, and its metrics.
     fn apply_step(
         &mut self,
         groups: Vec<GroupGrads>,
-        loss: f64,
-        ce: f64,
+        (loss, ce): (f64, f64),
         loss_tokens: f32,
         start: Instant,
+        data_seconds: f64,
     ) -> StepMetrics {
         let step = self.step;
         let (grad_norm, params_with_grad) = group_summary(&groups);
@@ -477,12 +498,14 @@ impl<B: AutodiffBackend> Trainer<B> {
             params_with_grad,
             loss_tokens: f64::from(loss_tokens),
             seconds: start.elapsed().as_secs_f64(),
+            data_seconds,
         }
     }
 
     fn parallel_step(&mut self, peers: &Peers, start: Instant) -> Result<StepMetrics> {
         let step = self.step;
         let packed = self.next_packed_batches();
+        let data_seconds = start.elapsed().as_secs_f64();
         let divisor = parallel::weight_sum(&packed);
         let own = peers.dispatch(step, packed, divisor);
         let mine = parallel::peer_gradients(
@@ -497,7 +520,13 @@ impl<B: AutodiffBackend> Trainer<B> {
         let others = peers.collect();
         let (groups, mine) = mine?;
         let report = parallel::combine(mine, &others?);
-        Ok(self.apply_step(groups, report.loss, report.ce, divisor, start))
+        Ok(self.apply_step(
+            groups,
+            (report.loss, report.ce),
+            divisor,
+            start,
+            data_seconds,
+        ))
     }
 
     /// Saves model, optimiser, configs and data position under `dir`.

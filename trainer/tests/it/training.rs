@@ -346,3 +346,47 @@ fn checkpoint_round_trip_resumes_to_the_same_next_step_loss() {
         after.loss
     );
 }
+
+/// Examples are prepared on all cores, yet a step's sequences are exactly those of preparing
+/// the draws one by one (each `next_packed(1)` call draws one example at a time): same order,
+/// same random choices (several annotations, shuffled per draw), same skipped undecodable
+/// images and the same sampler position afterwards.
+#[test]
+fn preparing_on_all_cores_gives_the_sequences_of_one_by_one() {
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let mut examples = colour_examples();
+    for e in &mut examples {
+        let first = e.tasks[0].clone();
+        e.tasks = vec![first.clone(), first.clone(), first];
+        for (k, t) in e.tasks.iter_mut().enumerate() {
+            if let pixmo_trainer::format::Task::Qa { question, .. } = t {
+                question.push_str(&format!(" ({k})"));
+            }
+        }
+    }
+    let mut broken = examples[0].clone();
+    broken.id = "broken".into();
+    broken.image = b"not an image".to_vec();
+    examples.push(broken.clone());
+    examples.push(broken);
+    let source = DataSource::new(
+        vec![(Dataset::AskModelAnything, examples)],
+        Stage::Finetune,
+        11,
+    )
+    .unwrap();
+    let (mut all, mut one) = (source.clone(), source);
+    let mut skipped = 0;
+    for _ in 0..3 {
+        let batch = all.next_packed(7, Stage::Finetune, &config, &tok, 256, 5);
+        let singles: Vec<_> = (0..7)
+            .flat_map(|_| one.next_packed(1, Stage::Finetune, &config, &tok, 256, 5))
+            .collect();
+        assert_eq!(format!("{batch:?}"), format!("{singles:?}"));
+        assert_eq!(all.state().drawn, one.state().drawn);
+        skipped = all.skipped;
+    }
+    assert_eq!(skipped, one.skipped);
+    assert!(skipped > 0, "the undecodable images were drawn");
+}
