@@ -149,7 +149,8 @@ fn a_finetune_starts_from_a_pretraining_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     build_fixture(&dir.path().join("shards"));
     let pretrain = "pretrain --data shards --model tiny --steps 2 --micro-batch 2 --lr-vit 1e-2 \
-                    --grad-accum 1 --seq-len 256 --dropout 0 --warmup 0 --quiet --out pre";
+                    --grad-accum 1 --seq-len 256 --dropout 0 --warmup 0 --quiet --out pre \
+                    --checkpoint-every 1";
     ok(&pixmo_train(pretrain, dir.path()), "pretrain");
     let finetune = "finetune --data shards --datasets clocks,count \
                     --init-checkpoint pre/checkpoints/last --lr-vit 0 --lr-connector 1e-2 \
@@ -159,7 +160,11 @@ fn a_finetune_starts_from_a_pretraining_checkpoint() {
 
     let cpu = Default::default();
     let load = |run: &str| {
-        let last = dir.path().join(run).join("checkpoints/last");
+        let last = if run.contains("checkpoints") {
+            dir.path().join(run)
+        } else {
+            dir.path().join(run).join("checkpoints/last")
+        };
         let state = read_state(&last).unwrap();
         let model = load_model::<Cpu>(&last, &state.model, &cpu).unwrap();
         (state, model)
@@ -177,6 +182,37 @@ fn a_finetune_starts_from_a_pretraining_checkpoint() {
         flat(&ft.connector) != flat(&pre.connector),
         "the connector should have trained on"
     );
+
+    // The optimiser starts fresh: AdamW's first step moves every parameter with a gradient by
+    // the LR itself (m̂ / √v̂ = g / |g|), all by the same amount. Moments carried over from the
+    // pre-training run (as `--resume` carries them) spread the steps out: the control below.
+    let one = finetune
+        .replace("--steps 3", "--steps 1")
+        .replace("--out ft", "--out ft1");
+    ok(&pixmo_train(&one, dir.path()), "one-step finetune");
+    let spread = |from: &str, to: &str| {
+        let before = flat(&load(from).1.connector);
+        let after = flat(&load(to).1.connector);
+        let mut steps: Vec<f32> = before
+            .iter()
+            .zip(&after)
+            .map(|(a, b)| (b - a).abs())
+            .filter(|&d| d > 1e-7)
+            .collect();
+        steps.sort_by(f32::total_cmp);
+        let at = |q: f32| steps[((steps.len() - 1) as f32 * q) as usize];
+        (at(0.1), at(0.9), steps.len())
+    };
+    // (10th, 90th percentile of the steps that moved a connector parameter, how many)
+    let fresh = spread("pre", "ft1");
+    let lr = 1e-2; // --lr-connector, no warmup: the first step's LR
+    assert!(
+        (0.99 * lr..=1.001 * lr).contains(&fresh.1) && fresh.0 >= 0.8 * lr,
+        "the fine-tune's first AdamW steps {fresh:?} are not a fresh optimiser's (LR {lr})"
+    );
+    // Control: the pre-training run's second step, its moments carried from the first.
+    let carried = spread("pre/checkpoints/step-1", "pre/checkpoints/step-2");
+    assert!(carried.0 < 0.5 * carried.1, "{carried:?}");
 
     // The sizes come from the checkpoint: naming others is refused.
     let sized = finetune.replace("--out ft", "--out ft2 --model small");
