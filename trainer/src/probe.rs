@@ -193,7 +193,7 @@ pub fn probe_examples(
             minute: usize::try_from(time.minute % 60).unwrap_or(0),
         })
     };
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = pixmo_core::parallel::cores();
     parallel_map(examples, threads, one)
         .into_iter()
         .flatten()

@@ -3,6 +3,12 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The cores this process may run on (its CPU affinity; 1 when unknown).
+#[must_use]
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// Maps `work` over `items` on up to `threads` OS threads, keeping the input order.
 pub fn parallel_map<T: Sync, R: Send>(
     items: &[T],

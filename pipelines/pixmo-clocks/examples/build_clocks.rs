@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = pixmo_dag::StageRegistry::new();
     pixmo_stages::register(&mut registry);
     pixmo_clocks::register(&mut registry);
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = pixmo_core::parallel::cores();
     let plan = pixmo_dag::Plan::build(spec, &registry, cores)?;
     let request = pixmo_build::BuildRequest {
         out: PathBuf::from(out),

@@ -45,7 +45,7 @@ fn cores(jobs: usize) -> usize {
     if jobs > 0 {
         jobs
     } else {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        pixmo_core::parallel::cores()
     }
 }
 

@@ -171,7 +171,7 @@ pub fn load_plan(args: &PipelineArgs, overrides: &Overrides) -> anyhow::Result<P
             bail!("--image-format given, but the pipeline has no `image.encode` stage");
         }
     }
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = pixmo_core::parallel::cores();
     let plan = Plan::build(spec, &registry::stages(), cores)?;
     let dataset = pixmo_annotation_schema::Dataset::from_name(&plan.spec.dataset)
         .with_context(|| format!("Unknown dataset `{}`", plan.spec.dataset))?;

@@ -80,7 +80,7 @@ fn build_reference(dataset: &str, count: u64, out: &Path) -> anyhow::Result<()> 
         spec: None,
     };
     let plan = load_plan(&args, &Overrides::default())?;
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = pixmo_core::parallel::cores();
     let request = BuildRequest {
         out: out.to_path_buf(),
         count,
