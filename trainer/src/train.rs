@@ -172,7 +172,7 @@ impl DataSource {
         seq_len: usize,
         seed: u64,
     ) -> Vec<Packed> {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let threads = pixmo_core::parallel::cores();
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
             let draws: Vec<(u64, usize, usize)> = (out.len()..n)
@@ -207,6 +207,13 @@ impl DataSource {
     pub fn restore(&mut self, state: SamplerState) {
         self.sampler.restore(state);
     }
+}
+
+/// `work`'s result and its wall seconds.
+fn timed<T>(work: impl FnOnce() -> T) -> (T, f64) {
+    let start = Instant::now();
+    let out = work();
+    (out, start.elapsed().as_secs_f64())
 }
 
 /// What one optimiser step did.
@@ -460,8 +467,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             self.peers = Some(peers);
             return out;
         }
-        let batches = self.next_batches();
-        let data_seconds = start.elapsed().as_secs_f64();
+        let (batches, data_seconds) = timed(|| self.next_batches());
         let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
         let (loss, ce, grads) = step_gradients(self.model(), &batches, &self.train, true);
         let groups = split_and_clip(self.model(), grads, self.train.max_grad_norm);
@@ -504,8 +510,7 @@ impl<B: AutodiffBackend> Trainer<B> {
 
     fn parallel_step(&mut self, peers: &Peers, start: Instant) -> Result<StepMetrics> {
         let step = self.step;
-        let packed = self.next_packed_batches();
-        let data_seconds = start.elapsed().as_secs_f64();
+        let (packed, data_seconds) = timed(|| self.next_packed_batches());
         let divisor = parallel::weight_sum(&packed);
         let own = peers.dispatch(step, packed, divisor);
         let mine = parallel::peer_gradients(

@@ -269,6 +269,15 @@ fn a_finetuning_mixture_over_shards_trains() {
     let b = t.train_step().expect("step");
     assert!(a.loss.is_finite() && b.loss.is_finite());
     assert!(a.loss_tokens > 0.0);
+    // The host's share of each step (decoding shard images, packing, collating) is timed.
+    for m in [&a, &b] {
+        assert!(
+            m.data_seconds > 0.0 && m.data_seconds < m.seconds,
+            "data {} of {} s",
+            m.data_seconds,
+            m.seconds
+        );
+    }
     assert_eq!(t.data.skipped, 0);
     assert_eq!(t.data.state().drawn, 8);
 }
