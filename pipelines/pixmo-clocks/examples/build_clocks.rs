@@ -3,9 +3,10 @@
 //! The full CLI (`pixmo build clocks`) produces the same shards.
 //!
 //! `cargo run --release -p pixmo-clocks --example build_clocks -- OUT COUNT [png|jpeg] [SEED]
-//! [natural|upright] [varied|benchmark]` (the pose of `clocks.sample`, natural being PixMo's
-//! mix; the answer format of `clocks.label`, varied being PixMo's templates and benchmark the
-//! label stage's `benchmark_format`).
+//! [POSE] [varied|benchmark] [STRENGTH]` (the pose of `clocks.sample`: natural, PixMo's mix, upright, or
+//! upright but for one part of the mix: rotation, perspective or framing; the answer format of
+//! `clocks.label`, varied being PixMo's templates and benchmark the label stage's
+//! `benchmark_format`; the pose's `pose_strength`, 0 to 1, default 1).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(count)) = (args.first(), args.get(1)) else {
         return Err(
-            "usage: build_clocks OUT COUNT [png|jpeg] [SEED] [natural|upright] [varied|benchmark]"
+            "usage: build_clocks OUT COUNT [png|jpeg] [SEED] [natural|upright|rotation|perspective|framing] [varied|benchmark] [STRENGTH]"
                 .into(),
         );
     };
@@ -28,18 +29,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("answer format {other:?}: expected varied or benchmark").into());
         }
     };
+    let strength: f64 = args.get(6).map_or(Ok(1.0), |s| s.parse())?;
     let mut spec =
         pixmo_dag::PipelineSpec::parse(pixmo_clocks::DEFAULT_SPEC, &PathBuf::from("<built-in>"))?;
     for stage in &mut spec.stages {
-        let (key, value) = match stage.kind.as_str() {
-            "image.encode" => ("format", toml::Value::String(format.into())),
-            // `natural` is the spec's default; only `upright` is written (and so hashed).
-            "clocks.sample" if pose != "natural" => ("pose", toml::Value::String(pose.into())),
-            "clocks.label" if benchmark => ("benchmark_format", toml::Value::Boolean(true)),
-            _ => continue,
-        };
+        let mut set = Vec::new();
+        match stage.kind.as_str() {
+            "image.encode" => set.push(("format", toml::Value::String(format.into()))),
+            // The defaults (`natural`, full strength) are not written, so not hashed.
+            "clocks.sample" => {
+                if pose != "natural" {
+                    set.push(("pose", toml::Value::String(pose.into())));
+                }
+                if strength != 1.0 {
+                    set.push(("pose_strength", toml::Value::Float(strength)));
+                }
+            }
+            "clocks.label" if benchmark => {
+                set.push(("benchmark_format", toml::Value::Boolean(true)));
+            }
+            _ => {}
+        }
         if let toml::Value::Table(table) = &mut stage.config {
-            table.insert(key.into(), value);
+            for (key, value) in set {
+                table.insert(key.into(), value);
+            }
         }
     }
     let mut registry = pixmo_dag::StageRegistry::new();
