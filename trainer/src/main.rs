@@ -1,5 +1,6 @@
 //! `pixmo-train`: trains Molmo on pixmo shards (`pixmo train ...` runs this binary).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -56,6 +57,11 @@ struct ProbeArgs {
     /// Output folder with the held-out clocks (default: `--data`).
     #[arg(long)]
     eval_data: Option<PathBuf>,
+    /// More held-out clocks (repeatable; each a `pixmo build` output folder, its
+    /// `--eval-split`, at most `--eval-count`), scored at every report under `also`, keyed
+    /// by the folder's name: one run measures what each pose costs.
+    #[arg(long)]
+    also_eval: Vec<PathBuf>,
     /// Split to train on.
     #[arg(long, default_value = "train")]
     split: String,
@@ -107,6 +113,10 @@ struct ProbeArgs {
     /// fresh decoder starts with), for `--save` and `finetune --init-vision`.
     #[arg(long)]
     mean_readout: bool,
+    /// Start from a probe saved with `--save` (its ViT, connector and heads; fresh Adam and
+    /// warmup) instead of a random init: the next phase of a curriculum that widens the pose.
+    #[arg(long)]
+    init_probe: Option<PathBuf>,
     /// Save the trained probe here (`probe.mpk`, `probe.json`): fine-tuning can start its
     /// ViT and connector from it (`finetune --init-vision DIR`).
     #[arg(long)]
@@ -471,7 +481,7 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
-        ProbeSettings, SavedProbe, probe_examples, save_vision, train_probe,
+        ProbeData, ProbeSettings, SavedProbe, load_probe, probe_examples, save_vision, train_probe,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -495,6 +505,26 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         &a.eval_split,
         Some(a.eval_count),
     )?;
+    let mut also = Vec::new();
+    for dir in &a.also_eval {
+        let set = load(dir, &a.eval_split, Some(a.eval_count))?;
+        if set.is_empty() {
+            bail!(
+                "No `{}` clocks in `{}` to score",
+                a.eval_split,
+                dir.display()
+            );
+        }
+        let name = dir
+            .file_name()
+            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+        if also.iter().any(|(n, _)| *n == name) {
+            bail!(
+                "Two `--also-eval` folders are named `{name}`\nhint: give each held-out set its own folder name"
+            );
+        }
+        also.push((name, set));
+    }
     if train.is_empty() || test.is_empty() {
         bail!(
             "No clocks to probe ({} train, {} held out)\nhint: build some first, e.g. `pixmo build clocks --count 2000 --out {}`",
@@ -517,16 +547,27 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     println!(
         "{}",
         serde_json::json!({
-            "train": train.len(), "first": first.len(), "test": test.len(), "settings": settings,
+            "train": train.len(), "first": first.len(), "test": test.len(),
+            "also": also.iter().map(|(n, set)| (n.clone(), set.len())).collect::<BTreeMap<_, _>>(),
+            "init_probe": a.init_probe,
+            "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
         })
     );
+    let init = match &a.init_probe {
+        Some(dir) => Some(load_probe::<B>(dir, &config, device)?),
+        None => None,
+    };
     let start = Instant::now();
     let probe = train_probe::<B>(
         &config,
-        &first,
-        &train,
-        &test,
+        &ProbeData {
+            first: &first,
+            train: &train,
+            test: &test,
+            also: &also,
+        },
+        init,
         &settings,
         device,
         |mut line| {

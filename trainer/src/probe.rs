@@ -378,16 +378,16 @@ pub fn save_vision<B: Backend>(
     std::fs::write(&path, json).map_err(|e| Error::io("write", &path, e))
 }
 
-/// The ViT and connector of a probe saved by [`save_vision`], for a model of `config`
-/// (its vision geometry, ViT, connector and LLM width must be the probe's).
+/// A probe saved by [`save_vision`] and what it is, for a model of `config` (its vision
+/// geometry, ViT, connector and LLM width must be the probe's).
 ///
 /// # Errors
 /// When the files cannot be read or do not fit `config`.
-pub fn load_vision<B: Backend>(
+pub fn load_probe<B: Backend>(
     dir: &Path,
     config: &ModelConfig,
     device: &B::Device,
-) -> crate::Result<(Vit<B>, Connector<B>)> {
+) -> crate::Result<(HourProbe<B>, SavedProbe)> {
     let fail = |message: String| Error::Checkpoint {
         path: dir.to_path_buf(),
         message,
@@ -416,6 +416,19 @@ pub fn load_vision<B: Backend>(
     )
     .load_file(dir.join("probe"), &recorder, device)
     .map_err(|e| fail(format!("cannot load the probe: {e}")))?;
+    Ok((probe, saved))
+}
+
+/// The ViT and connector of a probe saved by [`save_vision`] (see [`load_probe`]).
+///
+/// # Errors
+/// When the files cannot be read or do not fit `config`.
+pub fn load_vision<B: Backend>(
+    dir: &Path,
+    config: &ModelConfig,
+    device: &B::Device,
+) -> crate::Result<(Vit<B>, Connector<B>)> {
+    let (probe, _) = load_probe::<B>(dir, config, device)?;
     Ok((probe.vit, probe.connector))
 }
 
@@ -451,9 +464,24 @@ pub fn close_accuracy<B: Backend>(
     share
 }
 
-/// Trains a probe on `train`, reporting `{"step", "loss", "train_acc", "test_acc"}` to
+/// The clocks of a probe run.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeData<'a> {
+    /// A curriculum's first clocks (see [`ProbeSettings::first_steps`]); empty without one.
+    pub first: &'a [ProbeExample],
+    /// Training clocks.
+    pub train: &'a [ProbeExample],
+    /// Held-out clocks (`test_acc`, `test_close`).
+    pub test: &'a [ProbeExample],
+    /// More named held-out sets, scored at the same reports.
+    pub also: &'a [(String, Vec<ProbeExample>)],
+}
+
+/// Trains a probe on `data.train`, reporting `{"step", "loss", "train_acc", "test_acc"}` to
 /// `report` every `eval_every` steps and at the end (train accuracy on at most 300 training
-/// images).
+/// images; held-out accuracy on `data.test`). It starts from `start` when given (a probe of [`load_probe`]: a curriculum's
+/// next phase), else from a random init. Each named set of `data.also` (held-out clocks of other poses, say) is scored at the
+/// same reports, as `"also": {name: {"acc", "close"}}` (`close` with a minute head only).
 ///
 /// # Errors
 /// [`Error::Config`] when `train` is empty, the images do not all have the same number of
@@ -461,13 +489,18 @@ pub fn close_accuracy<B: Backend>(
 /// examples.
 pub fn train_probe<B: AutodiffBackend>(
     config: &ModelConfig,
-    first: &[ProbeExample],
-    train: &[ProbeExample],
-    test: &[ProbeExample],
+    data: &ProbeData<'_>,
+    start: Option<(HourProbe<B>, SavedProbe)>,
     settings: &ProbeSettings,
     device: &B::Device,
     mut report: impl FnMut(serde_json::Value),
 ) -> crate::Result<HourProbe<B>> {
+    let ProbeData {
+        first,
+        train,
+        test,
+        also,
+    } = *data;
     let Some(crops) = train.first().map(|e| e.input.crop_count()) else {
         return Err(Error::Config("the probe has no training clocks".into()));
     };
@@ -475,6 +508,7 @@ pub fn train_probe<B: AutodiffBackend>(
         .iter()
         .chain(test)
         .chain(first)
+        .chain(also.iter().flat_map(|(_, set)| set))
         .map(|e| e.input.crop_count())
         .collect();
     if sizes.len() > 1 {
@@ -488,13 +522,25 @@ pub fn train_probe<B: AutodiffBackend>(
         ));
     }
     B::seed(device, settings.seed);
-    let mut probe = HourProbe::<B>::new(
-        config,
-        crops,
-        settings.minutes,
-        settings.mean_readout,
-        device,
-    );
+    let mut probe = match start {
+        Some((probe, saved)) => {
+            let theirs = (saved.crops, saved.minutes, saved.settings.mean_readout);
+            let ours = (crops, settings.minutes, settings.mean_readout);
+            if theirs != ours {
+                return Err(Error::Config(format!(
+                    "the starting probe reads (crops, minutes, mean readout) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--mean-readout` on clocks of its size"
+                )));
+            }
+            probe
+        }
+        None => HourProbe::<B>::new(
+            config,
+            crops,
+            settings.minutes,
+            settings.mean_readout,
+            device,
+        ),
+    };
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
@@ -540,6 +586,17 @@ pub fn train_probe<B: AutodiffBackend>(
             if settings.minutes {
                 line["train_close"] = serde_json::json!(close_accuracy(&valid, seen, device));
                 line["test_close"] = serde_json::json!(close_accuracy(&valid, test, device));
+            }
+            if !also.is_empty() {
+                let mut scores = serde_json::Map::new();
+                for (name, set) in also {
+                    let mut score = serde_json::json!({ "acc": accuracy(&valid, set, device) });
+                    if settings.minutes {
+                        score["close"] = serde_json::json!(close_accuracy(&valid, set, device));
+                    }
+                    scores.insert(name.clone(), score);
+                }
+                line["also"] = serde_json::Value::Object(scores);
             }
             report(line);
             (loss_sum, losses) = (0.0, 0);

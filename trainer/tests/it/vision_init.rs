@@ -6,8 +6,8 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ProbeSettings, SavedProbe, close_accuracy, load_vision, probe_examples, save_vision,
-    train_probe,
+    ProbeData, ProbeSettings, SavedProbe, close_accuracy, load_probe, load_vision, probe_examples,
+    save_vision, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -70,11 +70,21 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     };
     let device = Default::default();
     let mut last = serde_json::Value::Null;
+    // A second held-out set with every hour moved by 6: read right, it scores 0.
+    let mut moved = examples.clone();
+    for e in &mut moved {
+        e.hour = (e.hour + 6) % 12;
+    }
+    let also = [("moved".to_string(), moved)];
     let probe = train_probe::<Train>(
         &config,
-        &[],
-        &examples,
-        &examples,
+        &ProbeData {
+            first: &[],
+            train: &examples,
+            test: &examples,
+            also: &also,
+        },
+        None,
         &settings,
         &device,
         |l| last = l,
@@ -85,6 +95,8 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     let valid = probe.valid();
     assert_eq!(close_accuracy(&valid, &examples, &device), 1.0, "{last}");
     assert_eq!(last["test_close"], 1.0, "{last}");
+    assert_eq!(last["also"]["moved"]["acc"], 0.0, "{last}");
+    assert_eq!(last["also"]["moved"]["close"], 0.0, "{last}");
 
     let dir = tempfile::tempdir().unwrap();
     let saved = SavedProbe {
@@ -92,9 +104,48 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         crops: examples[0].input.crop_count(),
         minutes: true,
         centre_crop: None,
-        settings,
+        settings: settings.clone(),
     };
     save_vision(&valid, &saved, dir.path()).unwrap();
+
+    // A curriculum's next phase starts from the saved probe: two more steps at a tiny LR
+    // leave it reading every clock, where the same two steps from a random init read
+    // (almost) none.
+    let next = ProbeSettings {
+        steps: 2,
+        lr: 1e-6,
+        ..settings.clone()
+    };
+    let run = |start, settings: &ProbeSettings| {
+        let mut last = serde_json::Value::Null;
+        train_probe::<Train>(
+            &config,
+            &ProbeData {
+                first: &[],
+                train: &examples,
+                test: &examples,
+                also: &[],
+            },
+            start,
+            settings,
+            &device,
+            |l| last = l,
+        )
+        .map(|_| last)
+    };
+    let saved_probe = || Some(load_probe::<Train>(dir.path(), &config, &device).unwrap());
+    let continued = run(saved_probe(), &next).unwrap();
+    assert_eq!(continued["test_close"], 1.0, "{continued}");
+    let fresh = run(None, &next).unwrap();
+    assert!(fresh["test_close"].as_f64().unwrap() <= 0.25, "{fresh}");
+    // A probe with a minute head cannot continue as one without.
+    let hours_only = ProbeSettings {
+        minutes: false,
+        ..next.clone()
+    };
+    let err = run(saved_probe(), &hours_only).unwrap_err().to_string();
+    assert!(err.contains("the starting probe reads"), "{err}");
+
     let (vit, connector) = load_vision::<Cpu>(dir.path(), &config, &device).unwrap();
     assert_eq!(flat(&vit), flat(&valid.vit));
     assert_eq!(flat(&connector), flat(&valid.connector));
@@ -134,9 +185,13 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
     let device = Default::default();
     let probe = train_probe::<Train>(
         &config,
-        &[],
-        &examples,
-        &examples,
+        &ProbeData {
+            first: &[],
+            train: &examples,
+            test: &examples,
+            also: &[],
+        },
+        None,
         &settings,
         &device,
         |_| {},
