@@ -6,8 +6,8 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ProbeData, ProbeSettings, SavedProbe, close_accuracy, load_probe, load_vision, probe_examples,
-    save_vision, train_probe,
+    ProbeData, ProbeExample, ProbeSettings, SavedProbe, close_accuracy, load_probe, load_vision,
+    probe_examples, save_vision, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -48,6 +48,19 @@ fn timed_examples() -> Vec<Example> {
         .collect()
 }
 
+/// Trains on `examples` and scores them (and the `also` sets).
+fn on_examples<'a>(
+    examples: &'a [ProbeExample],
+    also: &'a [(String, Vec<ProbeExample>)],
+) -> ProbeData<'a> {
+    ProbeData {
+        first: &[],
+        train: examples,
+        test: examples,
+        also,
+    }
+}
+
 #[test]
 fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     let _rng = backend_rng();
@@ -78,12 +91,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     let also = [("moved".to_string(), moved)];
     let probe = train_probe::<Train>(
         &config,
-        &ProbeData {
-            first: &[],
-            train: &examples,
-            test: &examples,
-            also: &also,
-        },
+        &on_examples(&examples, &also),
         None,
         &settings,
         &device,
@@ -120,12 +128,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         let mut last = serde_json::Value::Null;
         train_probe::<Train>(
             &config,
-            &ProbeData {
-                first: &[],
-                train: &examples,
-                test: &examples,
-                also: &[],
-            },
+            &on_examples(&examples, &[]),
             start,
             settings,
             &device,
@@ -185,12 +188,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
     let device = Default::default();
     let probe = train_probe::<Train>(
         &config,
-        &ProbeData {
-            first: &[],
-            train: &examples,
-            test: &examples,
-            also: &[],
-        },
+        &on_examples(&examples, &[]),
         None,
         &settings,
         &device,
