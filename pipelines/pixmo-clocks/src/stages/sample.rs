@@ -321,7 +321,16 @@ mod tests {
             let (c, h) = (posed.crop.unwrap(), half.crop.unwrap());
             assert!(h.x <= c.x && h.y <= c.y && h.width >= c.width && h.height >= c.height);
             assert!(h.x + h.width <= size && h.y + h.height <= size);
+            // Halfway between the whole image and the drawn crop, to a pixel's rounding.
             let s = size as f32;
+            let halfway = |got: u32, whole: f32, drawn: u32| {
+                (got as f32 - (whole + drawn as f32) / 2.0).abs() <= 1.0
+            };
+            assert!(
+                halfway(h.x, 0.0, c.x) && halfway(h.y, 0.0, c.y),
+                "{h:?} {c:?}"
+            );
+            assert!(halfway(h.width, s, c.width) && halfway(h.height, s, c.height));
             for (centre, start, len) in [
                 (half.center.0 * s, h.x, h.width),
                 (half.center.1 * s, h.y, h.height),
