@@ -316,25 +316,57 @@ fn argmax_rows<B: Backend>(logits: Tensor<B, 2>) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-/// Share of `data` whose hour the probe gets right.
-pub fn accuracy<B: Backend>(
+/// Whether a read `(hour, minute)` (argmax indices) is within 3 minutes of the gold time on
+/// the 12-hour dial (11:59 is 2 minutes from 0:01).
+fn within_3_minutes(read: (i64, i64), gold: (usize, usize)) -> bool {
+    let (Ok(hour), Ok(minute)) = (i64::try_from(gold.0), i64::try_from(gold.1)) else {
+        return false;
+    };
+    let diff = (read.0 * 60 + read.1 - (hour * 60 + minute)).rem_euclid(720);
+    diff.min(720 - diff) <= 3
+}
+
+/// How well a probe reads a set of clocks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProbeScore {
+    /// Share whose hour the probe gets right.
+    pub hour: f64,
+    /// Share read within 3 minutes on the 12-hour dial (hour and minute heads together, as
+    /// Molmo's clock metric scores a time); `None` without a minute head.
+    pub close: Option<f64>,
+}
+
+/// Scores `data` with one forward pass per 32 clocks (the hour and, with a minute head, the
+/// time within 3 minutes).
+pub fn score<B: Backend>(
     probe: &HourProbe<B>,
     data: &[ProbeExample],
     device: &B::Device,
-) -> f64 {
-    let mut right = 0usize;
+) -> ProbeScore {
+    let (mut right, mut close) = (0usize, 0usize);
     for chunk in data.chunks(32) {
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
-        let pred = argmax_rows(probe.forward(&inputs, device));
-        right += chunk
-            .iter()
-            .zip(pred)
-            .filter(|(e, p)| usize::try_from(*p).ok() == Some(e.hour))
-            .count();
+        let (hours, minutes) = probe.forward_time(&inputs, device);
+        let hours = argmax_rows(hours);
+        let minutes = minutes.map(argmax_rows);
+        for (i, (e, &h)) in chunk.iter().zip(&hours).enumerate() {
+            if usize::try_from(h).ok() == Some(e.hour) {
+                right += 1;
+            }
+            let Some(m) = minutes.as_ref().and_then(|m| m.get(i)) else {
+                continue;
+            };
+            if within_3_minutes((h, *m), (e.hour, e.minute)) {
+                close += 1;
+            }
+        }
     }
     #[allow(clippy::cast_precision_loss)]
-    let acc = right as f64 / data.len().max(1) as f64;
-    acc
+    let share = |n: usize| n as f64 / data.len().max(1) as f64;
+    ProbeScore {
+        hour: share(right),
+        close: probe.minute_head.is_some().then(|| share(close)),
+    }
 }
 
 /// What [`save_vision`] writes beside the probe's weights.
@@ -430,38 +462,6 @@ pub fn load_vision<B: Backend>(
 ) -> crate::Result<(Vit<B>, Connector<B>)> {
     let (probe, _) = load_probe::<B>(dir, config, device)?;
     Ok((probe.vit, probe.connector))
-}
-
-/// Share of `data` read within 3 minutes on the 12-hour dial (hour and minute heads
-/// together, as Molmo's clock metric scores a time); 0 without a minute head.
-pub fn close_accuracy<B: Backend>(
-    probe: &HourProbe<B>,
-    data: &[ProbeExample],
-    device: &B::Device,
-) -> f64 {
-    let mut close = 0usize;
-    for chunk in data.chunks(32) {
-        let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
-        let (hours, minutes) = probe.forward_time(&inputs, device);
-        let Some(minutes) = minutes else {
-            return 0.0;
-        };
-        for ((e, h), m) in chunk
-            .iter()
-            .zip(argmax_rows(hours))
-            .zip(argmax_rows(minutes))
-        {
-            #[allow(clippy::cast_possible_wrap)]
-            let gold = (e.hour * 60 + e.minute) as i64;
-            let diff = (h * 60 + m - gold).rem_euclid(720);
-            if diff.min(720 - diff) <= 3 {
-                close += 1;
-            }
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let share = close as f64 / data.len().max(1) as f64;
-    share
 }
 
 /// The clocks of a probe run.
@@ -577,24 +577,25 @@ pub fn train_probe<B: AutodiffBackend>(
         let last = step + 1 == settings.steps;
         if last || (settings.eval_every > 0 && (step + 1).is_multiple_of(settings.eval_every)) {
             let valid = probe.valid();
+            let put = |line: &mut serde_json::Value, acc: &str, close: &str, set| {
+                let got = score(&valid, set, device);
+                line[acc] = serde_json::json!(got.hour);
+                if let Some(c) = got.close {
+                    line[close] = serde_json::json!(c);
+                }
+            };
             let mut line = serde_json::json!({
                 "step": step + 1,
                 "loss": loss_sum / f64::from(losses.max(1)),
-                "train_acc": accuracy(&valid, seen, device),
-                "test_acc": accuracy(&valid, test, device),
             });
-            if settings.minutes {
-                line["train_close"] = serde_json::json!(close_accuracy(&valid, seen, device));
-                line["test_close"] = serde_json::json!(close_accuracy(&valid, test, device));
-            }
+            put(&mut line, "train_acc", "train_close", seen);
+            put(&mut line, "test_acc", "test_close", test);
             if !also.is_empty() {
                 let mut scores = serde_json::Map::new();
                 for (name, set) in also {
-                    let mut score = serde_json::json!({ "acc": accuracy(&valid, set, device) });
-                    if settings.minutes {
-                        score["close"] = serde_json::json!(close_accuracy(&valid, set, device));
-                    }
-                    scores.insert(name.clone(), score);
+                    let mut entry = serde_json::json!({});
+                    put(&mut entry, "acc", "close", set);
+                    scores.insert(name.clone(), entry);
                 }
                 line["also"] = serde_json::Value::Object(scores);
             }
@@ -608,6 +609,21 @@ pub fn train_probe<B: AutodiffBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_3_minutes_wraps_the_twelve_hour_dial() {
+        assert!(within_3_minutes((3, 20), (3, 20)));
+        assert!(within_3_minutes((3, 23), (3, 20)));
+        assert!(!within_3_minutes((3, 24), (3, 20)));
+        assert!(within_3_minutes((2, 58), (3, 1)));
+        assert!(!within_3_minutes((2, 57), (3, 1)));
+        // across 12 o'clock, both ways
+        assert!(within_3_minutes((11, 59), (0, 1)));
+        assert!(within_3_minutes((0, 2), (11, 59)));
+        assert!(!within_3_minutes((11, 57), (0, 1)));
+        // the right minute under the wrong hour is not close
+        assert!(!within_3_minutes((4, 20), (3, 20)));
+    }
 
     #[test]
     fn curriculum_share_falls_linearly_when_gradual_and_switches_otherwise() {

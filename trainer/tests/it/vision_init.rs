@@ -6,8 +6,8 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ProbeData, ProbeExample, ProbeSettings, SavedProbe, close_accuracy, load_probe, load_vision,
-    probe_examples, save_vision, train_probe,
+    ProbeData, ProbeExample, ProbeSettings, SavedProbe, load_probe, load_vision, probe_examples,
+    save_vision, score, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -101,7 +101,9 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     // Eight distinct images, eight times: the probe reads every one within 3 minutes (hour
     // and minute heads together); an untrained probe reads at most a lucky one.
     let valid = probe.valid();
-    assert_eq!(close_accuracy(&valid, &examples, &device), 1.0, "{last}");
+    let read = score(&valid, &examples, &device);
+    assert_eq!((read.hour, read.close), (1.0, Some(1.0)), "{last}");
+    assert_eq!(last["test_acc"], 1.0, "{last}");
     assert_eq!(last["test_close"], 1.0, "{last}");
     assert_eq!(last["also"]["moved"]["acc"], 0.0, "{last}");
     assert_eq!(last["also"]["moved"]["close"], 0.0, "{last}");
