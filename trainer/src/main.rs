@@ -19,7 +19,7 @@ use pixmo_trainer::format::Stage;
 use pixmo_trainer::gguf::GgufFile;
 use pixmo_trainer::gguf::llama::{import_llama, llm_config};
 use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
-use pixmo_trainer::probe::load_vision;
+use pixmo_trainer::probe::{Readout, load_vision};
 use pixmo_trainer::train::{
     DataSource, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state, validation_loss,
 };
@@ -108,10 +108,14 @@ struct ProbeArgs {
     /// the share read within 3 minutes).
     #[arg(long)]
     minutes: bool,
-    /// Heads over the mean of the pooled image features instead of their concatenation: the
-    /// vision side learns to make the time visible to an evenly spread attention (what a
-    /// fresh decoder starts with), for `--save` and `finetune --init-vision`.
-    #[arg(long)]
+    /// How the heads read the pooled image tokens: `concat` (every token's feature, a weight
+    /// per position), `mean` (their mean: the vision side learns to make the time visible to
+    /// an evenly spread attention, what a fresh decoder starts with) or `attention` (4 learned
+    /// queries attend over the tokens: the same weights read a feature wherever it is).
+    #[arg(long, default_value = "concat")]
+    readout: Readout,
+    /// Shorthand for `--readout mean`.
+    #[arg(long, conflicts_with = "readout")]
     mean_readout: bool,
     /// Start from a probe saved with `--save` (its ViT, connector and heads; fresh Adam and
     /// warmup) instead of a random init: the next phase of a curriculum that widens the pose.
@@ -542,7 +546,11 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         first_steps: a.first_steps.unwrap_or(0),
         gradual: a.gradual,
         minutes: a.minutes,
-        mean_readout: a.mean_readout,
+        readout: if a.mean_readout {
+            Readout::Mean
+        } else {
+            a.readout
+        },
     };
     println!(
         "{}",

@@ -11,6 +11,8 @@
 //! them ([`load_vision`]; `pixmo-train finetune --init-vision DIR`).
 
 use burn::module::AutodiffModule;
+use burn::module::Param;
+use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
@@ -26,12 +28,97 @@ use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use crate::config::ModelConfig;
 use crate::data::{EvalTarget, Example, decode_image};
 use crate::error::Error;
-use crate::model::{Connector, Vit};
+use crate::model::{Connector, Vit, normal_param};
 use crate::preprocess::{ImageInput, RgbF32, preprocess};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
 use pixmo_core::parallel::parallel_map;
 use pixmo_eval::clock::parse_time;
+
+/// How the heads read the pooled tokens of an image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Readout {
+    /// Every pooled token's feature concatenated: a linear head with its own weights for each
+    /// token position (it reads a dial that stays in place; a moved dial is another input).
+    #[default]
+    Concat,
+    /// The mean of the pooled tokens' features: the vision side must put the time into what
+    /// an attention spread evenly over the image tokens sees, which is what a freshly
+    /// initialised decoder sees.
+    Mean,
+    /// [`ATTENTION_QUERIES`] learned queries attend over the pooled tokens (multi-head, as
+    /// the decoder's attention reads them), their outputs concatenated: the weights that read
+    /// a feature are the same wherever it is in the image, and where to look depends on the
+    /// image.
+    Attention,
+}
+
+impl Readout {
+    /// The default, which settings do not write (so older probes' settings read the same).
+    #[must_use]
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
+    pub fn is_concat(&self) -> bool {
+        *self == Readout::Concat
+    }
+}
+
+impl std::str::FromStr for Readout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "concat" => Ok(Readout::Concat),
+            "mean" => Ok(Readout::Mean),
+            "attention" => Ok(Readout::Attention),
+            _ => Err(format!(
+                "unknown readout `{s}`: one of `concat`, `mean`, `attention`"
+            )),
+        }
+    }
+}
+
+/// Learned queries of [`Readout::Attention`].
+pub const ATTENTION_QUERIES: usize = 4;
+
+/// Heads of the readout's attention (they divide every preset's LLM width).
+const ATTENTION_HEADS: usize = 4;
+
+/// [`Readout::Attention`]: learned queries over the pooled tokens.
+#[derive(Module, Debug)]
+pub struct AttentionReadout<B: Backend> {
+    /// `[queries, width]`.
+    pub queries: Param<Tensor<B, 2>>,
+    /// Multi-head attention of the queries over the tokens.
+    pub attention: MultiHeadAttention<B>,
+}
+
+impl<B: Backend> AttentionReadout<B> {
+    fn new(width: usize, device: &B::Device) -> Self {
+        let heads = if width.is_multiple_of(ATTENTION_HEADS) {
+            ATTENTION_HEADS
+        } else {
+            1
+        };
+        AttentionReadout {
+            queries: normal_param([ATTENTION_QUERIES, width], 0.02, device),
+            attention: MultiHeadAttentionConfig::new(width, heads)
+                .with_dropout(0.0)
+                .init(device),
+        }
+    }
+
+    /// `[batch, tokens, width]` → `[batch, queries · width]`.
+    fn forward(&self, tokens: Tensor<B, 3>) -> Tensor<B, 2> {
+        let [b, _, d] = tokens.dims();
+        let queries = self.queries.val().unsqueeze_dim::<3>(0).repeat_dim(0, b);
+        let out = self
+            .attention
+            .forward(MhaInput::new(queries, tokens.clone(), tokens))
+            .context;
+        out.reshape([b, ATTENTION_QUERIES * d])
+    }
+}
 
 /// ViT + connector + a linear hour head (and optionally a linear minute head).
 #[derive(Module, Debug)]
@@ -40,42 +127,56 @@ pub struct HourProbe<B: Backend> {
     pub vit: Vit<B>,
     /// Pooling and projector.
     pub connector: Connector<B>,
-    /// `[crops · pooled · width → 12]`.
+    /// `[features → 12]` (features: see [`Readout`]).
     pub head: Linear<B>,
-    /// `[crops · pooled · width → 60]`, when the probe reads minutes too.
+    /// `[features → 60]`, when the probe reads minutes too.
     pub minute_head: Option<Linear<B>>,
-    /// Heads over the mean of the pooled tokens' features (`[width → 12]`, `[width → 60]`)
-    /// instead of their concatenation: the vision side must then put the time into what an
-    /// attention spread evenly over the image tokens sees, which is what a freshly
-    /// initialised decoder sees.
+    /// The learned queries, with [`Readout::Attention`].
+    pub attention: Option<AttentionReadout<B>>,
+    /// [`Readout::Mean`].
     mean_readout: bool,
     patches: usize,
     patch_dim: usize,
 }
 
 impl<B: Backend> HourProbe<B> {
-    /// Random init for images of `crops` crops each (global included); heads over the
-    /// concatenated pooled features, or over their mean with `mean_readout`.
+    /// Random init for images of `crops` crops each (global included); heads over the pooled
+    /// features as `readout` reads them.
     pub fn new(
         config: &ModelConfig,
         crops: usize,
         minutes: bool,
-        mean_readout: bool,
+        readout: Readout,
         device: &B::Device,
     ) -> Self {
-        let features = if mean_readout {
-            config.llm.d_model
-        } else {
-            crops * config.vision.pooled_per_crop() * config.llm.d_model
+        let width = config.llm.d_model;
+        let features = match readout {
+            Readout::Concat => crops * config.vision.pooled_per_crop() * width,
+            Readout::Mean => width,
+            Readout::Attention => ATTENTION_QUERIES * width,
         };
         HourProbe {
-            mean_readout,
+            mean_readout: readout == Readout::Mean,
+            attention: (readout == Readout::Attention)
+                .then(|| AttentionReadout::new(width, device)),
             vit: Vit::new(config, device),
             connector: Connector::new(config, device),
             head: LinearConfig::new(features, 12).init(device),
             minute_head: minutes.then(|| LinearConfig::new(features, 60).init(device)),
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
+        }
+    }
+
+    /// How the heads read the pooled tokens.
+    #[must_use]
+    pub fn readout(&self) -> Readout {
+        if self.attention.is_some() {
+            Readout::Attention
+        } else if self.mean_readout {
+            Readout::Mean
+        } else {
+            Readout::Concat
         }
     }
 
@@ -98,8 +199,9 @@ impl<B: Backend> HourProbe<B> {
         (self.head.forward(features), minutes)
     }
 
-    /// Every pooled token's feature of an image, concatenated: `[batch, crops · pooled · width]`
-    /// (or their mean, `[batch, width]`).
+    /// The pooled tokens' features of an image as the readout reads them: concatenated
+    /// `[batch, crops · pooled · width]`, their mean `[batch, width]`, or the attention's
+    /// `[batch, queries · width]`.
     fn features(&self, images: &[&ImageInput], device: &B::Device) -> Tensor<B, 2> {
         let b = images.len();
         let crops: Vec<f32> = images
@@ -119,13 +221,13 @@ impl<B: Backend> HourProbe<B> {
         let layers = self.vit.forward(crops);
         let features = self.connector.forward(&layers, masks);
         let [rows, d] = features.dims();
-        if self.mean_readout {
-            features
+        match (&self.attention, self.mean_readout) {
+            (Some(attention), _) => attention.forward(features.reshape([b, rows / b, d])),
+            (None, true) => features
                 .reshape([b, rows / b, d])
                 .mean_dim(1)
-                .reshape([b, d])
-        } else {
-            features.reshape([b, rows * d / b])
+                .reshape([b, d]),
+            (None, false) => features.reshape([b, rows * d / b]),
         }
     }
 }
@@ -225,9 +327,9 @@ pub struct ProbeSettings {
     /// Train a minute head beside the hour head (the two cross-entropies added).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub minutes: bool,
-    /// Heads over the mean of the pooled features (see [`HourProbe::new`]).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub mean_readout: bool,
+    /// How the heads read the pooled tokens (see [`Readout`]).
+    #[serde(default, skip_serializing_if = "Readout::is_concat")]
+    pub readout: Readout,
 }
 
 impl ProbeSettings {
@@ -443,7 +545,7 @@ pub fn load_probe<B: Backend>(
         m,
         saved.crops,
         saved.minutes,
-        saved.settings.mean_readout,
+        saved.settings.readout,
         device,
     )
     .load_file(dir.join("probe"), &recorder, device)
@@ -524,22 +626,16 @@ pub fn train_probe<B: AutodiffBackend>(
     B::seed(device, settings.seed);
     let mut probe = match start {
         Some((probe, saved)) => {
-            let theirs = (saved.crops, saved.minutes, saved.settings.mean_readout);
-            let ours = (crops, settings.minutes, settings.mean_readout);
+            let theirs = (saved.crops, saved.minutes, saved.settings.readout);
+            let ours = (crops, settings.minutes, settings.readout);
             if theirs != ours {
                 return Err(Error::Config(format!(
-                    "the starting probe reads (crops, minutes, mean readout) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--mean-readout` on clocks of its size"
+                    "the starting probe reads (crops, minutes, readout) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout` on clocks of its size"
                 )));
             }
             probe
         }
-        None => HourProbe::<B>::new(
-            config,
-            crops,
-            settings.minutes,
-            settings.mean_readout,
-            device,
-        ),
+        None => HourProbe::<B>::new(config, crops, settings.minutes, settings.readout, device),
     };
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
@@ -636,7 +732,7 @@ mod tests {
             first_steps: 4,
             gradual: false,
             minutes: false,
-            mean_readout: false,
+            readout: Readout::Concat,
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -658,7 +754,7 @@ mod tests {
             first_steps: 200,
             gradual: true,
             minutes: false,
-            mean_readout: false,
+            readout: Readout::Concat,
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();

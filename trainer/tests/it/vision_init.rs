@@ -6,8 +6,8 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ProbeData, ProbeExample, ProbeSettings, SavedProbe, load_probe, load_vision, probe_examples,
-    save_vision, score, train_probe,
+    ATTENTION_QUERIES, ProbeData, ProbeExample, ProbeSettings, Readout, SavedProbe, load_probe,
+    load_vision, probe_examples, save_vision, score, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -79,7 +79,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         first_steps: 0,
         gradual: false,
         minutes: true,
-        mean_readout: false,
+        readout: Readout::Concat,
     };
     let device = Default::default();
     let mut last = serde_json::Value::Null;
@@ -185,7 +185,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         first_steps: 0,
         gradual: false,
         minutes: true,
-        mean_readout: true,
+        readout: Readout::Mean,
     };
     let device = Default::default();
     let probe = train_probe::<Train>(
@@ -212,4 +212,62 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
     save_vision(&probe, &saved, dir.path()).unwrap();
     let (vit, _) = load_vision::<Cpu>(dir.path(), &config, &device).unwrap();
     assert_eq!(flat(&vit), flat(&probe.vit));
+}
+
+#[test]
+fn an_attention_readout_probe_learns_times_and_round_trips() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let examples = probe_examples(&config, &tok, &timed_examples(), None);
+    let settings = ProbeSettings {
+        steps: 80,
+        batch: 8,
+        lr: 3e-3,
+        seed: 1,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: true,
+        readout: Readout::Attention,
+    };
+    let device = Default::default();
+    let mut last = serde_json::Value::Null;
+    let probe = train_probe::<Train>(
+        &config,
+        &on_examples(&examples, &[]),
+        None,
+        &settings,
+        &device,
+        |l| last = l,
+    )
+    .unwrap()
+    .valid();
+    // The heads read the learned queries' outputs: queries × width inputs.
+    let [inputs, _] = probe.head.weight.val().dims();
+    assert_eq!(inputs, ATTENTION_QUERIES * config.llm.d_model);
+    assert_eq!(probe.readout(), Readout::Attention);
+    // Every clock read within 3 minutes: the queries' attention carries the image.
+    assert_eq!(last["test_acc"], 1.0, "{last}");
+    assert_eq!(last["test_close"], 1.0, "{last}");
+
+    // Saved and loaded, the readout (queries and attention included) is the same.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = SavedProbe {
+        model: config.clone(),
+        crops: examples[0].input.crop_count(),
+        minutes: true,
+        centre_crop: None,
+        settings,
+    };
+    save_vision(&probe, &saved, dir.path()).unwrap();
+    let (loaded, again) = load_probe::<Cpu>(dir.path(), &config, &device).unwrap();
+    assert_eq!(again.settings.readout, Readout::Attention);
+    assert_eq!(flat(&loaded), flat(&probe));
+    let inputs: Vec<_> = examples.iter().map(|e| &e.input).collect();
+    let (a, b) = (
+        probe.forward(&inputs, &device),
+        loaded.forward(&inputs, &device),
+    );
+    assert_eq!(a.into_data(), b.into_data());
 }
