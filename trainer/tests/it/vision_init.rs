@@ -3,11 +3,12 @@
 
 use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::config::ModelConfig;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ATTENTION_QUERIES, ProbeData, ProbeExample, ProbeSettings, Readout, SavedProbe, load_probe,
-    load_vision, probe_examples, save_vision, score, train_probe,
+    ATTENTION_QUERIES, HourProbe, ProbeData, ProbeExample, ProbeSettings, Readout, SavedProbe,
+    load_probe, load_vision, probe_examples, save_vision, score, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -61,16 +62,34 @@ fn on_examples<'a>(
     }
 }
 
-#[test]
-fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
-    let _rng = backend_rng();
-    let config = tiny_model();
+/// [`timed_examples`] as the probe reads them.
+fn timed(config: &ModelConfig) -> Vec<ProbeExample> {
     let tok = config.build_tokenizer().unwrap();
-    let examples = probe_examples(&config, &tok, &timed_examples(), None);
-    assert_eq!(examples.len(), 8);
-    assert_eq!((examples[1].hour, examples[1].minute), (2, 17));
-    assert_eq!((examples[7].hour, examples[7].minute), (0, 48));
-    let settings = ProbeSettings {
+    probe_examples(config, &tok, &timed_examples(), None)
+}
+
+/// A probe trained from a random init on `examples` (and scored on them), and its last report.
+fn trained(
+    config: &ModelConfig,
+    examples: &[ProbeExample],
+    settings: &ProbeSettings,
+) -> (HourProbe<Cpu>, serde_json::Value) {
+    let mut last = serde_json::Value::Null;
+    let probe = train_probe::<Train>(
+        config,
+        &on_examples(examples, &[]),
+        None,
+        settings,
+        &Default::default(),
+        |l| last = l,
+    )
+    .unwrap();
+    (probe.valid(), last)
+}
+
+/// Settings under which a probe with a minute head learns the eight timed images.
+fn learns_times(readout: Readout) -> ProbeSettings {
+    ProbeSettings {
         steps: 80,
         batch: 8,
         lr: 3e-3,
@@ -79,8 +98,34 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         first_steps: 0,
         gradual: false,
         minutes: true,
-        readout: Readout::Concat,
-    };
+        readout,
+    }
+}
+
+/// What `save_vision` records for a probe with a minute head trained on `examples`.
+fn saved_with_minutes(
+    config: &ModelConfig,
+    examples: &[ProbeExample],
+    settings: ProbeSettings,
+) -> SavedProbe {
+    SavedProbe {
+        model: config.clone(),
+        crops: examples[0].input.crop_count(),
+        minutes: true,
+        centre_crop: None,
+        settings,
+    }
+}
+
+#[test]
+fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let examples = timed(&config);
+    assert_eq!(examples.len(), 8);
+    assert_eq!((examples[1].hour, examples[1].minute), (2, 17));
+    assert_eq!((examples[7].hour, examples[7].minute), (0, 48));
+    let settings = learns_times(Readout::Concat);
     let device = Default::default();
     let mut last = serde_json::Value::Null;
     // A second held-out set with every hour moved by 6: read right, it scores 0.
@@ -109,13 +154,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     assert_eq!(last["also"]["moved"]["close"], 0.0, "{last}");
 
     let dir = tempfile::tempdir().unwrap();
-    let saved = SavedProbe {
-        model: config.clone(),
-        crops: examples[0].input.crop_count(),
-        minutes: true,
-        centre_crop: None,
-        settings: settings.clone(),
-    };
+    let saved = saved_with_minutes(&config, &examples, settings.clone());
     save_vision(&valid, &saved, dir.path()).unwrap();
 
     // A curriculum's next phase starts from the saved probe: two more steps at a tiny LR
@@ -174,8 +213,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
 fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
     let _rng = backend_rng();
     let config = tiny_model();
-    let tok = config.build_tokenizer().unwrap();
-    let examples = probe_examples(&config, &tok, &timed_examples(), None);
+    let examples = timed(&config);
     let settings = ProbeSettings {
         steps: 2,
         batch: 4,
@@ -188,27 +226,12 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         readout: Readout::Mean,
     };
     let device = Default::default();
-    let probe = train_probe::<Train>(
-        &config,
-        &on_examples(&examples, &[]),
-        None,
-        &settings,
-        &device,
-        |_| {},
-    )
-    .unwrap()
-    .valid();
+    let (probe, _) = trained(&config, &examples, &settings);
     // Heads over the mean of the pooled features: width inputs, not crops × pooled × width.
     let [inputs, outputs] = probe.head.weight.val().dims();
     assert_eq!((inputs, outputs), (config.llm.d_model, 12));
     let dir = tempfile::tempdir().unwrap();
-    let saved = SavedProbe {
-        model: config.clone(),
-        crops: examples[0].input.crop_count(),
-        minutes: true,
-        centre_crop: None,
-        settings,
-    };
+    let saved = saved_with_minutes(&config, &examples, settings);
     save_vision(&probe, &saved, dir.path()).unwrap();
     let (vit, _) = load_vision::<Cpu>(dir.path(), &config, &device).unwrap();
     assert_eq!(flat(&vit), flat(&probe.vit));
@@ -218,31 +241,10 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
 fn an_attention_readout_probe_learns_times_and_round_trips() {
     let _rng = backend_rng();
     let config = tiny_model();
-    let tok = config.build_tokenizer().unwrap();
-    let examples = probe_examples(&config, &tok, &timed_examples(), None);
-    let settings = ProbeSettings {
-        steps: 80,
-        batch: 8,
-        lr: 3e-3,
-        seed: 1,
-        eval_every: 0,
-        first_steps: 0,
-        gradual: false,
-        minutes: true,
-        readout: Readout::Attention,
-    };
+    let examples = timed(&config);
+    let settings = learns_times(Readout::Attention);
     let device = Default::default();
-    let mut last = serde_json::Value::Null;
-    let probe = train_probe::<Train>(
-        &config,
-        &on_examples(&examples, &[]),
-        None,
-        &settings,
-        &device,
-        |l| last = l,
-    )
-    .unwrap()
-    .valid();
+    let (probe, last) = trained(&config, &examples, &settings);
     // The heads read the learned queries' outputs: queries × width inputs.
     let [inputs, _] = probe.head.weight.val().dims();
     assert_eq!(inputs, ATTENTION_QUERIES * config.llm.d_model);
@@ -253,13 +255,7 @@ fn an_attention_readout_probe_learns_times_and_round_trips() {
 
     // Saved and loaded, the readout (queries and attention included) is the same.
     let dir = tempfile::tempdir().unwrap();
-    let saved = SavedProbe {
-        model: config.clone(),
-        crops: examples[0].input.crop_count(),
-        minutes: true,
-        centre_crop: None,
-        settings,
-    };
+    let saved = saved_with_minutes(&config, &examples, settings);
     save_vision(&probe, &saved, dir.path()).unwrap();
     let (loaded, again) = load_probe::<Cpu>(dir.path(), &config, &device).unwrap();
     assert_eq!(again.settings.readout, Readout::Attention);
