@@ -121,6 +121,10 @@ struct ProbeArgs {
     /// warmup) instead of a random init: the next phase of a curriculum that widens the pose.
     #[arg(long)]
     init_probe: Option<PathBuf>,
+    /// Start from the ViT and connector of a probe saved with `--save`, under fresh heads of
+    /// this run's `--readout` and `--minutes` (what another readout makes of its features).
+    #[arg(long, conflicts_with = "init_probe")]
+    init_vision: Option<PathBuf>,
     /// Save the trained probe here (`probe.mpk`, `probe.json`): fine-tuning can start its
     /// ViT and connector from it (`finetune --init-vision DIR`).
     #[arg(long)]
@@ -485,7 +489,8 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
-        ProbeData, ProbeSettings, SavedProbe, load_probe, probe_examples, save_vision, train_probe,
+        ProbeData, ProbeSettings, ProbeStart, SavedProbe, load_probe, probe_examples, save_vision,
+        train_probe,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -557,14 +562,21 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         serde_json::json!({
             "train": train.len(), "first": first.len(), "test": test.len(),
             "also": also.iter().map(|(n, set)| (n.clone(), set.len())).collect::<BTreeMap<_, _>>(),
-            "init_probe": a.init_probe,
+            "init_probe": a.init_probe, "init_vision": a.init_vision,
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
         })
     );
-    let init = match &a.init_probe {
-        Some(dir) => Some(load_probe::<B>(dir, &config, device)?),
-        None => None,
+    let init = match (&a.init_probe, &a.init_vision) {
+        (Some(dir), _) => {
+            let (probe, saved) = load_probe::<B>(dir, &config, device)?;
+            ProbeStart::Probe(probe, saved)
+        }
+        (None, Some(dir)) => {
+            let (vit, connector) = load_vision::<B>(dir, &config, device)?;
+            ProbeStart::Vision(vit, connector)
+        }
+        (None, None) => ProbeStart::Random,
     };
     let start = Instant::now();
     let probe = train_probe::<B>(

@@ -579,10 +579,24 @@ pub struct ProbeData<'a> {
     pub also: &'a [(String, Vec<ProbeExample>)],
 }
 
+/// Where a probe run starts.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per run, moved into the run at once
+pub enum ProbeStart<B: Backend> {
+    /// A random init.
+    Random,
+    /// A probe of [`load_probe`], heads included (a curriculum's next phase): its crops,
+    /// minute head and readout must be the run's.
+    Probe(HourProbe<B>, SavedProbe),
+    /// A saved probe's ViT and connector (of [`load_vision`]) under fresh heads of the run's
+    /// readout: what another readout makes of vision features trained one way.
+    Vision(Vit<B>, Connector<B>),
+}
+
 /// Trains a probe on `data.train`, reporting `{"step", "loss", "train_acc", "test_acc"}` to
 /// `report` every `eval_every` steps and at the end (train accuracy on at most 300 training
-/// images; held-out accuracy on `data.test`). It starts from `start` when given (a probe of [`load_probe`]: a curriculum's
-/// next phase), else from a random init. Each named set of `data.also` (held-out clocks of other poses, say) is scored at the
+/// images; held-out accuracy on `data.test`). It starts from `start` (see [`ProbeStart`]).
+/// Each named set of `data.also` (held-out clocks of other poses, say) is scored at the
 /// same reports, as `"also": {name: {"acc", "close"}}` (`close` with a minute head only).
 ///
 /// # Errors
@@ -592,7 +606,7 @@ pub struct ProbeData<'a> {
 pub fn train_probe<B: AutodiffBackend>(
     config: &ModelConfig,
     data: &ProbeData<'_>,
-    start: Option<(HourProbe<B>, SavedProbe)>,
+    start: ProbeStart<B>,
     settings: &ProbeSettings,
     device: &B::Device,
     mut report: impl FnMut(serde_json::Value),
@@ -624,8 +638,9 @@ pub fn train_probe<B: AutodiffBackend>(
         ));
     }
     B::seed(device, settings.seed);
+    let fresh = || HourProbe::<B>::new(config, crops, settings.minutes, settings.readout, device);
     let mut probe = match start {
-        Some((probe, saved)) => {
+        ProbeStart::Probe(probe, saved) => {
             let theirs = (saved.crops, saved.minutes, saved.settings.readout);
             let ours = (crops, settings.minutes, settings.readout);
             if theirs != ours {
@@ -635,7 +650,12 @@ pub fn train_probe<B: AutodiffBackend>(
             }
             probe
         }
-        None => HourProbe::<B>::new(config, crops, settings.minutes, settings.readout, device),
+        ProbeStart::Random => fresh(),
+        ProbeStart::Vision(vit, connector) => HourProbe {
+            vit,
+            connector,
+            ..fresh()
+        },
     };
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);

@@ -7,8 +7,8 @@ use pixmo_trainer::config::ModelConfig;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ATTENTION_QUERIES, HourProbe, ProbeData, ProbeExample, ProbeSettings, Readout, SavedProbe,
-    load_probe, load_vision, probe_examples, save_vision, score, train_probe,
+    ATTENTION_QUERIES, HourProbe, ProbeData, ProbeExample, ProbeSettings, ProbeStart, Readout,
+    SavedProbe, load_probe, load_vision, probe_examples, save_vision, score, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -78,7 +78,7 @@ fn trained(
     let probe = train_probe::<Train>(
         config,
         &on_examples(examples, &[]),
-        None,
+        ProbeStart::Random,
         settings,
         &Default::default(),
         |l| last = l,
@@ -137,7 +137,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     let probe = train_probe::<Train>(
         &config,
         &on_examples(&examples, &also),
-        None,
+        ProbeStart::Random,
         &settings,
         &device,
         |l| last = l,
@@ -177,10 +177,13 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
         )
         .map(|_| last)
     };
-    let saved_probe = || Some(load_probe::<Train>(dir.path(), &config, &device).unwrap());
+    let saved_probe = || {
+        let (probe, saved) = load_probe::<Train>(dir.path(), &config, &device).unwrap();
+        ProbeStart::Probe(probe, saved)
+    };
     let continued = run(saved_probe(), &next).unwrap();
     assert_eq!(continued["test_close"], 1.0, "{continued}");
-    let fresh = run(None, &next).unwrap();
+    let fresh = run(ProbeStart::Random, &next).unwrap();
     assert!(fresh["test_close"].as_f64().unwrap() <= 0.25, "{fresh}");
     // A probe with a minute head cannot continue as one without.
     let hours_only = ProbeSettings {
@@ -189,6 +192,25 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     };
     let err = run(saved_probe(), &hours_only).unwrap_err().to_string();
     assert!(err.contains("the starting probe reads"), "{err}");
+    // Its vision side under fresh heads of another readout: the ViT and connector are the
+    // saved ones, the heads are the attention readout's.
+    let (vit, connector) = load_vision::<Train>(dir.path(), &config, &device).unwrap();
+    let other = train_probe::<Train>(
+        &config,
+        &on_examples(&examples, &[]),
+        ProbeStart::Vision(vit, connector),
+        &ProbeSettings {
+            steps: 0,
+            ..learns_times(Readout::Attention)
+        },
+        &device,
+        |_| {},
+    )
+    .unwrap()
+    .valid();
+    assert_eq!(other.readout(), Readout::Attention);
+    assert_eq!(flat(&other.vit), flat(&valid.vit));
+    assert_eq!(flat(&other.connector), flat(&valid.connector));
 
     let (vit, connector) = load_vision::<Cpu>(dir.path(), &config, &device).unwrap();
     assert_eq!(flat(&vit), flat(&valid.vit));
