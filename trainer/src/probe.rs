@@ -133,8 +133,9 @@ pub struct HourProbe<B: Backend> {
     pub minute_head: Option<Linear<B>>,
     /// The learned queries, with [`Readout::Attention`].
     pub attention: Option<AttentionReadout<B>>,
-    /// [`Readout::Mean`].
-    mean_readout: bool,
+    /// How the heads read the pooled tokens.
+    #[module(skip)]
+    readout: Readout,
     patches: usize,
     patch_dim: usize,
 }
@@ -156,7 +157,7 @@ impl<B: Backend> HourProbe<B> {
             Readout::Attention => ATTENTION_QUERIES * width,
         };
         HourProbe {
-            mean_readout: readout == Readout::Mean,
+            readout,
             attention: (readout == Readout::Attention)
                 .then(|| AttentionReadout::new(width, device)),
             vit: Vit::new(config, device),
@@ -171,13 +172,7 @@ impl<B: Backend> HourProbe<B> {
     /// How the heads read the pooled tokens.
     #[must_use]
     pub fn readout(&self) -> Readout {
-        if self.attention.is_some() {
-            Readout::Attention
-        } else if self.mean_readout {
-            Readout::Mean
-        } else {
-            Readout::Concat
-        }
+        self.readout
     }
 
     /// Hour logits `[batch, 12]` of preprocessed images that all have the same crop count.
@@ -221,13 +216,15 @@ impl<B: Backend> HourProbe<B> {
         let layers = self.vit.forward(crops);
         let features = self.connector.forward(&layers, masks);
         let [rows, d] = features.dims();
-        match (&self.attention, self.mean_readout) {
-            (Some(attention), _) => attention.forward(features.reshape([b, rows / b, d])),
-            (None, true) => features
+        match (self.readout, &self.attention) {
+            (Readout::Attention, Some(attention)) => {
+                attention.forward(features.reshape([b, rows / b, d]))
+            }
+            (Readout::Mean, _) => features
                 .reshape([b, rows / b, d])
                 .mean_dim(1)
                 .reshape([b, d]),
-            (None, false) => features.reshape([b, rows * d / b]),
+            _ => features.reshape([b, rows * d / b]),
         }
     }
 }
@@ -450,15 +447,14 @@ pub fn score<B: Backend>(
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
         let (hours, minutes) = probe.forward_time(&inputs, device);
         let hours = argmax_rows(hours);
-        let minutes = minutes.map(argmax_rows);
-        for (i, (e, &h)) in chunk.iter().zip(&hours).enumerate() {
+        let minutes = minutes.map(argmax_rows).unwrap_or_default();
+        for (e, &h) in chunk.iter().zip(&hours) {
             if usize::try_from(h).ok() == Some(e.hour) {
                 right += 1;
             }
-            let Some(m) = minutes.as_ref().and_then(|m| m.get(i)) else {
-                continue;
-            };
-            if within_3_minutes((h, *m), (e.hour, e.minute)) {
+        }
+        for ((e, &h), &m) in chunk.iter().zip(&hours).zip(&minutes) {
+            if within_3_minutes((h, m), (e.hour, e.minute)) {
                 close += 1;
             }
         }

@@ -281,6 +281,7 @@ fn an_attention_readout_probe_learns_times_and_round_trips() {
     save_vision(&probe, &saved, dir.path()).unwrap();
     let (loaded, again) = load_probe::<Cpu>(dir.path(), &config, &device).unwrap();
     assert_eq!(again.settings.readout, Readout::Attention);
+    assert_eq!(loaded.readout(), Readout::Attention);
     assert_eq!(flat(&loaded), flat(&probe));
     let inputs: Vec<_> = examples.iter().map(|e| &e.input).collect();
     let (a, b) = (
