@@ -140,6 +140,33 @@ pub struct VitConfig {
     /// Block outputs whose features are concatenated; negative counts from the end
     /// (`[-2, -9]` for CLIP).
     pub feature_layers: Vec<i32>,
+    /// How patches know where they lie: CLIP's learned embedding (Molmo's, the default) or
+    /// 2-D rotary positions (`"rope2d"`).
+    #[serde(default, skip_serializing_if = "VitPositions::is_learned")]
+    pub positions: VitPositions,
+}
+
+/// Where a ViT's patch tokens get their position from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VitPositions {
+    /// A learned embedding per patch position added to the patch tokens (CLIP's, Molmo's):
+    /// what a feature means can depend on where in the crop it lies.
+    #[default]
+    Learned,
+    /// No absolute embedding; queries and keys rotated by the patch's row (one half of each
+    /// head) and column (the other half), so attention scores depend on where two patches lie
+    /// relative to each other only: the same object computes the same features wherever it
+    /// lies in the crop, up to the crop's edges. The class token is not rotated.
+    Rope2d,
+}
+
+impl VitPositions {
+    /// The default (serialised configs omit it).
+    #[must_use]
+    pub fn is_learned(&self) -> bool {
+        *self == VitPositions::Learned
+    }
 }
 
 /// Connector sizes (pooling attention and projector).
@@ -231,6 +258,7 @@ impl ModelConfig {
                 mlp_hidden: 64,
                 norm_eps: 1e-5,
                 feature_layers: vec![-1, -2],
+                positions: VitPositions::Learned,
             },
             connector: ConnectorConfig {
                 pool_heads: 2,
@@ -289,6 +317,7 @@ impl ModelConfig {
                 mlp_hidden: 4096,
                 norm_eps: 1e-5,
                 feature_layers: vec![-2, -9],
+                positions: VitPositions::Learned,
             },
             connector: ConnectorConfig {
                 pool_heads: 16,
@@ -348,6 +377,11 @@ impl ModelConfig {
         if self.llm.additional_vocab_size < crate::tokenizer::SPECIAL_TOKENS {
             return fail("`additional_vocab_size` is smaller than the number of image tokens");
         }
+        if self.vit.positions == VitPositions::Rope2d
+            && !(self.vit.d_model / self.vit.heads).is_multiple_of(4)
+        {
+            return fail("ViT head width must divide by 4 for 2-D rotary positions");
+        }
         if self.vit.feature_layers.is_empty() {
             return fail("`feature_layers` is empty");
         }
@@ -400,5 +434,27 @@ mod tests {
         g.crop_size = 330;
         assert!(g.validate().is_err());
         assert!(ModelConfig::preset("huge").is_err());
+    }
+
+    #[test]
+    fn vit_positions_default_to_learned_and_rope2d_reads_back() {
+        let json = serde_json::to_string(&ModelConfig::small()).unwrap();
+        assert!(
+            !json.contains("positions"),
+            "the default is not written: {json}"
+        );
+        let mut c: ModelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(c.vit.positions, VitPositions::Learned);
+        c.vit.positions = VitPositions::Rope2d;
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains(r#""positions":"rope2d""#), "{json}");
+        let back: ModelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        back.validate().unwrap();
+        // Heads of width 6 cannot be split into row and column halves of rotated pairs.
+        c.vit.d_model = 24;
+        c.vit.heads = 4;
+        c.connector.pool_heads = 4;
+        assert!(c.validate().is_err());
     }
 }

@@ -201,15 +201,20 @@ pub fn import_clip<B: Backend>(mut vit: Vit<B>, t: &mut HfTensors) -> Result<Vit
         t.take(&format!("{prefix}embeddings.class_embedding"), &[d])?,
         [d],
     );
-    let [n_pos, _] = vit.positional_embedding.dims();
-    vit.positional_embedding = param(
-        &vit.positional_embedding,
+    let Some(positions) = &vit.positional_embedding else {
+        return Err(
+            t.err("CLIP's learned positions do not fit a ViT with 2-D rotary positions".into())
+        );
+    };
+    let [n_pos, _] = positions.dims();
+    vit.positional_embedding = Some(param(
+        positions,
         t.take(
             &format!("{prefix}embeddings.position_embedding.weight"),
             &[n_pos, d],
         )?,
         [n_pos, d],
-    );
+    ));
     vit.pre_ln = layer_norm(vit.pre_ln, t, &format!("{prefix}pre_layrnorm"))?;
     let blocks = std::mem::take(&mut vit.blocks);
     for (i, mut b) in blocks.into_iter().enumerate() {
@@ -280,7 +285,8 @@ fn push_linear<B: Backend>(out: &mut Vec<NamedTensor>, lin: &Linear<B>, name: &s
     }
 }
 
-/// A ViT as HF CLIP tensors (`vision_model.` names, conv patch embedding).
+/// A ViT as HF CLIP tensors (`vision_model.` names, conv patch embedding; no position
+/// embedding for a ViT with 2-D rotary positions).
 pub fn export_clip<B: Backend>(vit: &Vit<B>) -> Vec<NamedTensor> {
     let mut out = Vec::new();
     let [patch_dim, d] = vit.patch_embedding.weight.dims();
@@ -308,12 +314,14 @@ pub fn export_clip<B: Backend>(vit: &Vit<B>) -> Vec<NamedTensor> {
         vec![d],
         values(vit.class_embedding.val()),
     ));
-    let [n_pos, _] = vit.positional_embedding.dims();
-    out.push((
-        format!("{pre}embeddings.position_embedding.weight"),
-        vec![n_pos, d],
-        values(vit.positional_embedding.val()),
-    ));
+    if let Some(positions) = &vit.positional_embedding {
+        let [n_pos, _] = positions.dims();
+        out.push((
+            format!("{pre}embeddings.position_embedding.weight"),
+            vec![n_pos, d],
+            values(positions.val()),
+        ));
+    }
     let ln = |out: &mut Vec<NamedTensor>, ln: &LayerNorm<B>, name: String| {
         out.push((format!("{name}.weight"), vec![d], values(ln.gamma.val())));
         if let Some(b) = &ln.beta {

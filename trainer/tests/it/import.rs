@@ -170,9 +170,20 @@ fn hf_layouts_are_transposed_and_permuted() {
     bad[0].1 = vec![10, 64];
     bad[0].2.truncate(640);
     write_safetensors(&path, &bad).unwrap();
-    let err = import_qwen2(model.llm, &mut HfTensors::load(&[path]).unwrap()).unwrap_err();
+    let err = import_qwen2(
+        model.llm,
+        &mut HfTensors::load(std::slice::from_ref(&path)).unwrap(),
+    )
+    .unwrap_err();
     assert!(
         err.to_string().contains("model.embed_tokens.weight"),
         "{err}"
     );
+    // CLIP's learned positions have nowhere to go in a ViT with 2-D rotary positions.
+    let mut rotary = config.clone();
+    rotary.vit.positions = pixmo_trainer::config::VitPositions::Rope2d;
+    let rotary = Molmo::<Cpu>::new(&rotary, &device);
+    write_safetensors(&path, &numbered(export_clip(&model.vit))).unwrap();
+    let err = import_clip(rotary.vit, &mut HfTensors::load(&[path]).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("2-D rotary"), "{err}");
 }
