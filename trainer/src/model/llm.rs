@@ -55,26 +55,17 @@ pub struct Rope<B: Backend> {
 impl<B: Backend> Rope<B> {
     fn new(head_dim: usize, max_position: usize, theta: f64, device: &B::Device) -> Self {
         let half = head_dim / 2;
-        let mut cos = Vec::with_capacity(max_position * head_dim);
-        let mut sin = Vec::with_capacity(max_position * head_dim);
-        for pos in 0..max_position {
-            for i in 0..head_dim {
-                #[allow(clippy::cast_precision_loss)]
-                let inv = theta.powf(-2.0 * ((i % half) as f64) / head_dim as f64);
-                #[allow(clippy::cast_precision_loss)]
-                let angle = pos as f64 * inv;
-                #[allow(clippy::cast_possible_truncation)]
-                {
-                    cos.push(angle.cos() as f32);
-                    sin.push(angle.sin() as f32);
-                }
-            }
-        }
-        let shape = [max_position, head_dim];
-        Rope {
-            cos: Tensor::from_data(burn::tensor::TensorData::new(cos, shape), device),
-            sin: Tensor::from_data(burn::tensor::TensorData::new(sin, shape), device),
-        }
+        #[allow(clippy::cast_precision_loss)]
+        let angles: Vec<f64> = (0..max_position)
+            .flat_map(|pos| {
+                (0..head_dim).map(move |i| {
+                    let inv = theta.powf(-2.0 * ((i % half) as f64) / head_dim as f64);
+                    pos as f64 * inv
+                })
+            })
+            .collect();
+        let (cos, sin) = super::rotary_tables(&angles, [max_position, head_dim], device);
+        Rope { cos, sin }
     }
 
     /// Rotates `[b, h, s, hd]` by positions `[b, s]`.

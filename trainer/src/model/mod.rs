@@ -28,6 +28,20 @@ pub fn normal_param<B: Backend, const D: usize>(
     ))
 }
 
+/// Cosine and sine tables `[rows, cols]` of rotary angles given row by row.
+fn rotary_tables<B: Backend>(
+    angles: &[f64],
+    shape: [usize; 2],
+    device: &B::Device,
+) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    let table = |f: fn(f64) -> f64| {
+        #[allow(clippy::cast_possible_truncation)]
+        let values: Vec<f32> = angles.iter().map(|&a| f(a) as f32).collect();
+        Tensor::from_data(burn::tensor::TensorData::new(values, shape), device)
+    };
+    (table(f64::cos), table(f64::sin))
+}
+
 /// Draws every lazy parameter's values (reading a parameter initialises it).
 struct Materialize;
 

@@ -34,29 +34,21 @@ impl<B: Backend> Rope2d<B> {
     pub fn new(grid: usize, head_dim: usize, device: &B::Device) -> Self {
         let (half, quarter) = (head_dim / 2, head_dim / 4);
         let tokens = 1 + grid * grid;
-        let mut cos = Vec::with_capacity(tokens * head_dim);
-        let mut sin = Vec::with_capacity(tokens * head_dim);
-        for token in 0..tokens {
-            // The class token (0) sits at no position: angle 0 throughout.
-            let place = token.checked_sub(1).map(|p| [p / grid, p % grid]);
-            for j in 0..head_dim {
-                #[allow(clippy::cast_precision_loss)]
-                let angle = place.map_or(0.0, |rc| {
-                    let inv = ROPE_2D_THETA.powf(-((j % quarter) as f64) / quarter as f64);
-                    rc[j / half] as f64 * inv
-                });
-                #[allow(clippy::cast_possible_truncation)]
-                {
-                    cos.push(angle.cos() as f32);
-                    sin.push(angle.sin() as f32);
-                }
-            }
-        }
-        let shape = [tokens, head_dim];
-        Rope2d {
-            cos: Tensor::from_data(burn::tensor::TensorData::new(cos, shape), device),
-            sin: Tensor::from_data(burn::tensor::TensorData::new(sin, shape), device),
-        }
+        #[allow(clippy::cast_precision_loss)]
+        let angles: Vec<f64> = (0..tokens)
+            .flat_map(|token| {
+                // The class token (0) sits at no position: angle 0 throughout.
+                let place = token.checked_sub(1).map(|p| [p / grid, p % grid]);
+                (0..head_dim).map(move |j| {
+                    place.map_or(0.0, |rc| {
+                        let inv = ROPE_2D_THETA.powf(-((j % quarter) as f64) / quarter as f64);
+                        rc[j / half] as f64 * inv
+                    })
+                })
+            })
+            .collect();
+        let (cos, sin) = super::rotary_tables(&angles, [tokens, head_dim], device);
+        Rope2d { cos, sin }
     }
 
     /// Rotates `[n, h, s, hd]` queries or keys (`s` = the tables' tokens).
