@@ -9,7 +9,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 
 use crate::batch::{Batch, Packed, collate, pack};
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, VitPositions};
 use crate::error::{Error, Result};
 use crate::format::{FormattedText, Stage};
 use crate::model::Molmo;
@@ -47,11 +47,11 @@ pub fn param_counts(c: &ModelConfig) -> ParamCounts {
         + 4 * (v.d_model * v.d_model + v.d_model)
         + (v.d_model * v.mlp_hidden + v.mlp_hidden)
         + (v.mlp_hidden * v.d_model + v.d_model);
-    let vit = g.patch_dim() * v.d_model
-        + v.d_model
-        + (g.patches_per_crop() + 1) * v.d_model
-        + ln
-        + v.layers * vit_block;
+    let positions = match v.positions {
+        VitPositions::Learned => (g.patches_per_crop() + 1) * v.d_model,
+        VitPositions::Rope2d => 0,
+    };
+    let vit = g.patch_dim() * v.d_model + v.d_model + positions + ln + v.layers * vit_block;
 
     let features = v.d_model * v.feature_layers.len();
     let (h, d) = (c.connector.projector_hidden, c.llm.d_model);
@@ -336,7 +336,9 @@ mod tests {
 
     #[test]
     fn parameter_count_matches_the_built_model() {
-        for config in [ModelConfig::tiny(), ModelConfig::small()] {
+        let mut rotary = ModelConfig::small();
+        rotary.vit.positions = VitPositions::Rope2d;
+        for config in [ModelConfig::tiny(), ModelConfig::small(), rotary] {
             let model = Molmo::<B>::new(&config, &Default::default());
             let counted = param_counts(&config);
             assert_eq!(counted.vit, model.vit.num_params());
