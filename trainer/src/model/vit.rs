@@ -260,6 +260,25 @@ mod tests {
         assert!((score(&rope, &q, &k, 0, 0) - plain).abs() < 1e-5);
     }
 
+    /// Positions steer where a token looks, not what it carries: with every token the same,
+    /// each attends to copies of one value, so every output is that value whatever the
+    /// scores. Rotating the values too would make the outputs differ by position.
+    #[test]
+    fn rope2d_turns_queries_and_keys_but_not_values() {
+        let device = Default::default();
+        let (grid, d) = (4, 16);
+        let attention = VitAttention::<B>::new(d, 2, &device);
+        let rope = Rope2d::<B>::new(grid, d / 2, &device);
+        let tokens = 1 + grid * grid;
+        let row =
+            Tensor::<B, 1>::random([d], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+        let x = row.reshape([1, 1, d]).expand([1, tokens as i64, d as i64]);
+        let out = attention.forward(x, Some(&rope));
+        let first = out.clone().slice([0..1, 0..1, 0..d]);
+        let spread: f32 = (out - first).abs().max().into_scalar();
+        assert!(spread < 1e-5, "{spread}");
+    }
+
     #[test]
     fn a_rope2d_vit_has_no_learned_positions_and_its_features_depend_on_them() {
         let device = Default::default();
