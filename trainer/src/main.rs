@@ -81,8 +81,30 @@ struct ProbeArgs {
     #[arg(long, default_value_t = 300)]
     eval_count: usize,
     /// Keep only the central fraction of each image (a stand-in for cropping to the dial).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dial_crop")]
     centre_crop: Option<f32>,
+    /// Crop every image to its dial (a square around the dial's box, `--dial-margin` wider
+    /// each side): `truth` takes the box from the renderer's truth beside each clocks folder
+    /// (`clock-truth.jsonl`, written by `build_clocks` with `PIXMO_CLOCK_TRUTH`); a folder
+    /// takes it from a saved probe trained with `--dial-loss` (a locator seeing whole images).
+    #[arg(long)]
+    dial_crop: Option<PathBuf>,
+    /// Margin of `--dial-crop` on each side, as a fraction of the box's longer side.
+    #[arg(long, default_value_t = 0.1)]
+    dial_margin: f32,
+    /// Move and scale each training clock's `--dial-crop` box at random by up to this
+    /// fraction (fixed per clock, from `--seed`): a reader that meets a locator's errors.
+    #[arg(long, requires = "dial_crop")]
+    dial_jitter: Option<f32>,
+    /// Locate the dial too: a head predicting its box, this weight on its squared error
+    /// (needs `clock-truth.jsonl` beside the training clocks).
+    #[arg(long, default_value_t = 0.0)]
+    dial_loss: f32,
+    /// How the dial is located with `--dial-loss`: `linear` (a linear head over the readout's
+    /// features regresses the box) or `heatmap` (the global crop's tokens scored by shared
+    /// weights, a soft arg-max of their places).
+    #[arg(long, default_value = "linear")]
+    locator: pixmo_trainer::probe::Locator,
     /// Optimiser steps.
     #[arg(long, default_value_t = 500)]
     steps: u64,
@@ -489,8 +511,8 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
-        ProbeData, ProbeSettings, ProbeStart, SavedProbe, load_probe, probe_examples, save_vision,
-        train_probe,
+        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, load_probe,
+        locate_boxes, probe_examples_with, read_truth, save_vision, train_probe,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -500,23 +522,54 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         None => ModelConfig::preset(&a.model)?,
     };
     let tok = config.build_tokenizer()?;
-    let load = |dir: &Path, split: &str, limit| -> anyhow::Result<_> {
-        let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
-        Ok(probe_examples(&config, &tok, &examples, a.centre_crop))
+    let locator = match &a.dial_crop {
+        Some(p) if p.as_os_str() != "truth" => Some(load_probe::<B>(p, &config, device)?.0.valid()),
+        _ => None,
     };
-    let train = load(&a.data, &a.split, a.limit)?;
+    let load = |dir: &Path, split: &str, limit, training: bool| -> anyhow::Result<_> {
+        let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
+        let truth = read_truth(dir)?;
+        if truth.is_none() && (a.dial_loss > 0.0 || locator.is_none() && a.dial_crop.is_some()) {
+            bail!(
+                "`{}` has no `{TRUTH_FILE}` (where each clock's dial is)\nhint: build the clocks with `PIXMO_CLOCK_TRUTH={}/{TRUTH_FILE} build_clocks {} ...`",
+                dir.display(),
+                dir.display(),
+                dir.display()
+            );
+        }
+        let mut prepare = Prepare {
+            centre: a.centre_crop,
+            truth: truth.as_ref(),
+            crop: None,
+            jitter: a.dial_jitter.filter(|_| training).map(|j| (j, a.seed)),
+        };
+        let located;
+        if a.dial_crop.is_some() {
+            let boxes = match &locator {
+                Some(l) => {
+                    located = locate_boxes(l, &config, &tok, &examples, &prepare, device)?;
+                    &located
+                }
+                None => truth.as_ref().context("no truth")?,
+            };
+            prepare.crop = Some((boxes, a.dial_margin));
+        }
+        Ok(probe_examples_with(&config, &tok, &examples, &prepare))
+    };
+    let train = load(&a.data, &a.split, a.limit, true)?;
     let first = match &a.first_data {
-        Some(dir) => load(dir, &a.split, a.limit)?,
+        Some(dir) => load(dir, &a.split, a.limit, true)?,
         None => Vec::new(),
     };
     let test = load(
         a.eval_data.as_deref().unwrap_or(&a.data),
         &a.eval_split,
         Some(a.eval_count),
+        false,
     )?;
     let mut also = Vec::new();
     for dir in &a.also_eval {
-        let set = load(dir, &a.eval_split, Some(a.eval_count))?;
+        let set = load(dir, &a.eval_split, Some(a.eval_count), false)?;
         if set.is_empty() {
             bail!(
                 "No `{}` clocks in `{}` to score",
@@ -556,6 +609,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         } else {
             a.readout
         },
+        dial_loss: a.dial_loss,
+        locator: a.locator,
     };
     println!(
         "{}",
@@ -565,6 +620,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "init_probe": a.init_probe, "init_vision": a.init_vision,
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
+            "dial_crop": a.dial_crop, "dial_margin": a.dial_crop.as_ref().map(|_| a.dial_margin),
+            "dial_jitter": a.dial_jitter,
         })
     );
     let init = match (&a.init_probe, &a.init_vision) {

@@ -133,11 +133,122 @@ pub struct HourProbe<B: Backend> {
     pub minute_head: Option<Linear<B>>,
     /// The learned queries, with [`Readout::Attention`].
     pub attention: Option<AttentionReadout<B>>,
+    /// `[features → 4]`: where the dial is ([`DialBox`]), with [`Locator::Linear`].
+    pub dial_head: Option<Linear<B>>,
+    /// The heat-map locator, with [`Locator::Heatmap`].
+    pub dial_heat: Option<HeatLocator<B>>,
     /// How the heads read the pooled tokens.
     #[module(skip)]
     readout: Readout,
     patches: usize,
     patch_dim: usize,
+    /// Pooled tokens per crop (the global crop's come first) and the crop side in pixels.
+    pooled: usize,
+    crop_size: usize,
+}
+
+/// How a probe locates the dial ([`ProbeSettings::locator`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locator {
+    /// A linear head over the readout's features regresses the box.
+    #[default]
+    Linear,
+    /// Every pooled token of the global crop is scored by the same weights; the softmax of
+    /// the scores weights the tokens' places into the dial's centre and their size
+    /// estimates into its size (a soft arg-max over a heat map: what finds the dial is the
+    /// same wherever it is).
+    Heatmap,
+}
+
+impl Locator {
+    /// The default, which settings do not write.
+    #[must_use]
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
+    pub fn is_linear(&self) -> bool {
+        *self == Locator::Linear
+    }
+}
+
+impl std::str::FromStr for Locator {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "linear" => Ok(Locator::Linear),
+            "heatmap" => Ok(Locator::Heatmap),
+            other => Err(format!("`{other}`: expected linear or heatmap")),
+        }
+    }
+}
+
+/// The heat-map dial locator ([`Locator::Heatmap`]).
+#[derive(Module, Debug)]
+pub struct HeatLocator<B: Backend> {
+    /// `[width → 1]`: how much each token looks like the dial's centre.
+    score: Linear<B>,
+    /// `[width → 2]`: each token's estimate of the dial's width and height (fractions of the
+    /// global crop).
+    size: Linear<B>,
+}
+
+impl<B: Backend> HeatLocator<B> {
+    fn new(width: usize, device: &B::Device) -> Self {
+        HeatLocator {
+            score: LinearConfig::new(width, 1).init(device),
+            size: LinearConfig::new(width, 2).init(device),
+        }
+    }
+
+    /// The dial's box in the global crop's fractions, `[batch, 4]`, from its pooled tokens
+    /// `[batch, grid², width]` (row-major).
+    fn forward(&self, tokens: Tensor<B, 3>, grid: usize) -> Tensor<B, 2> {
+        let [b, t, _] = tokens.dims();
+        let device = tokens.device();
+        let weights = burn::tensor::activation::softmax(
+            self.score.forward(tokens.clone()).reshape([b, t]),
+            1,
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let places: Vec<f32> = (0..t)
+            .flat_map(|i| {
+                let g = grid.max(1) as f32;
+                [
+                    ((i % grid.max(1)) as f32 + 0.5) / g,
+                    ((i / grid.max(1)) as f32 + 0.5) / g,
+                ]
+            })
+            .collect();
+        let places = Tensor::<B, 2>::from_data(TensorData::new(places, [t, 2]), &device);
+        let centre = weights.clone().matmul(places);
+        let size = (weights.reshape([b, t, 1]) * self.size.forward(tokens))
+            .sum_dim(1)
+            .reshape([b, 2]);
+        Tensor::cat(vec![centre, size], 1)
+    }
+}
+
+/// Where the global crop puts an image of `size` (width, height): `[left, top, width,
+/// height]` of the image in the crop, as fractions of the crop's side (the image is resized
+/// to fit and centred, as [`crate::preprocess::resize_and_pad`] does).
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn global_frame(size: (usize, usize), crop: usize) -> [f32; 4] {
+    let (w, h) = (size.0.max(1) as f32, size.1.max(1) as f32);
+    let scale = (crop as f32 / h).min(crop as f32 / w);
+    let sh = ((h * scale) as usize).clamp(1, crop);
+    let sw = ((w * scale) as usize).clamp(1, crop);
+    let c = crop as f32;
+    [
+        ((crop - sw) / 2) as f32 / c,
+        ((crop - sh) / 2) as f32 / c,
+        sw as f32 / c,
+        sh as f32 / c,
+    ]
 }
 
 impl<B: Backend> HourProbe<B> {
@@ -148,6 +259,18 @@ impl<B: Backend> HourProbe<B> {
         crops: usize,
         minutes: bool,
         readout: Readout,
+        device: &B::Device,
+    ) -> Self {
+        Self::with_dial(config, crops, minutes, readout, None, device)
+    }
+
+    /// [`HourProbe::new`], with a head that locates the dial as `dial` says.
+    pub fn with_dial(
+        config: &ModelConfig,
+        crops: usize,
+        minutes: bool,
+        readout: Readout,
+        dial: Option<Locator>,
         device: &B::Device,
     ) -> Self {
         let width = config.llm.d_model;
@@ -164,8 +287,13 @@ impl<B: Backend> HourProbe<B> {
             connector: Connector::new(config, device),
             head: LinearConfig::new(features, 12).init(device),
             minute_head: minutes.then(|| LinearConfig::new(features, 60).init(device)),
+            dial_head: (dial == Some(Locator::Linear))
+                .then(|| LinearConfig::new(features, 4).init(device)),
+            dial_heat: (dial == Some(Locator::Heatmap)).then(|| HeatLocator::new(width, device)),
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
+            pooled: config.vision.pooled_per_crop(),
+            crop_size: config.vision.crop_size,
         }
     }
 
@@ -194,10 +322,81 @@ impl<B: Backend> HourProbe<B> {
         (self.head.forward(features), minutes)
     }
 
+    /// Whether the probe locates the dial.
+    #[must_use]
+    pub fn locates(&self) -> bool {
+        self.dial_head.is_some() || self.dial_heat.is_some()
+    }
+
+    /// Hour logits, minute logits (with a minute head) and the dial's box `[batch, 4]` as a
+    /// [`DialBox`] (with a dial head) of images of `sizes` (width, height: a heat map's
+    /// places are turned into the image's fractions with them).
+    pub fn forward_all(
+        &self,
+        images: &[&ImageInput],
+        sizes: &[(usize, usize)],
+        device: &B::Device,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>, Option<Tensor<B, 2>>) {
+        let tokens = self.tokens(images, device);
+        let features = self.read(tokens.clone());
+        let minutes = self
+            .minute_head
+            .as_ref()
+            .map(|h| h.forward(features.clone()));
+        let mut dial = self.dial_head.as_ref().map(|h| h.forward(features.clone()));
+        if let Some(heat) = &self.dial_heat {
+            let [b, _, d] = tokens.dims();
+            let global = tokens.slice([0..b, 0..self.pooled, 0..d]);
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let grid = (self.pooled as f32).sqrt().round() as usize;
+            let in_crop = heat.forward(global, grid);
+            // Crop fractions → image fractions: x = (x_crop - left) / width, sizes / width.
+            let frames: Vec<f32> = sizes
+                .iter()
+                .flat_map(|&s| {
+                    let [l, t, w, h] = global_frame(s, self.crop_size);
+                    [l, t, 0.0, 0.0, w, h, w, h]
+                })
+                .collect();
+            let frames = Tensor::<B, 2>::from_data(TensorData::new(frames, [b, 8]), device);
+            let offset = frames.clone().slice([0..b, 0..4]);
+            let scale = frames.slice([0..b, 4..8]);
+            dial = Some((in_crop - offset) / scale);
+        }
+        (self.head.forward(features), minutes, dial)
+    }
+
+    /// Where the dial is in each image of `sizes` (width, height), as [`DialBox`]es; `None`
+    /// without a dial head.
+    pub fn locate(
+        &self,
+        images: &[&ImageInput],
+        sizes: &[(usize, usize)],
+        device: &B::Device,
+    ) -> Option<Vec<DialBox>> {
+        let (_, _, dial) = self.forward_all(images, sizes, device);
+        let values: Vec<f32> = dial?.into_data().convert::<f32>().to_vec().ok()?;
+        Some(
+            values
+                .chunks_exact(4)
+                .map(|c| [c[0], c[1], c[2], c[3]])
+                .collect(),
+        )
+    }
+
     /// The pooled tokens' features of an image as the readout reads them: concatenated
     /// `[batch, crops · pooled · width]`, their mean `[batch, width]`, or the attention's
     /// `[batch, queries · width]`.
     fn features(&self, images: &[&ImageInput], device: &B::Device) -> Tensor<B, 2> {
+        self.read(self.tokens(images, device))
+    }
+
+    /// Every pooled token of every crop, `[batch, crops · pooled, width]` (global crop first).
+    fn tokens(&self, images: &[&ImageInput], device: &B::Device) -> Tensor<B, 3> {
         let b = images.len();
         let crops: Vec<f32> = images
             .iter()
@@ -216,15 +415,16 @@ impl<B: Backend> HourProbe<B> {
         let layers = self.vit.forward(crops);
         let features = self.connector.forward(&layers, masks);
         let [rows, d] = features.dims();
+        features.reshape([b, rows / b, d])
+    }
+
+    /// The tokens as the readout reads them (see [`HourProbe::features`]).
+    fn read(&self, features: Tensor<B, 3>) -> Tensor<B, 2> {
+        let [b, t, d] = features.dims();
         match (self.readout, &self.attention) {
-            (Readout::Attention, Some(attention)) => {
-                attention.forward(features.reshape([b, rows / b, d]))
-            }
-            (Readout::Mean, _) => features
-                .reshape([b, rows / b, d])
-                .mean_dim(1)
-                .reshape([b, d]),
-            _ => features.reshape([b, rows * d / b]),
+            (Readout::Attention, Some(attention)) => attention.forward(features),
+            (Readout::Mean, _) => features.mean_dim(1).reshape([b, d]),
+            _ => features.reshape([b, t * d]),
         }
     }
 }
@@ -256,15 +456,185 @@ pub fn centre_crop(image: &RgbF32, fraction: f32) -> RgbF32 {
     }
 }
 
+/// Where a dial is in an image: its box's centre and size as fractions of the image's
+/// width and height, `[cx, cy, w, h]` (a box may reach past the image: a cropped watch).
+pub type DialBox = [f32; 4];
+
+/// A dial's box in pixels, `[x0, y0, x1, y1]` (as the clock renderer's truth writes it).
+pub type PixelBox = [f32; 4];
+
+/// `b` (pixels) in an image of `width × height` as a [`DialBox`].
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn dial_box(b: PixelBox, width: usize, height: usize) -> DialBox {
+    let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+    [
+        (b[0] + b[2]) / 2.0 / w,
+        (b[1] + b[3]) / 2.0 / h,
+        (b[2] - b[0]) / w,
+        (b[3] - b[1]) / h,
+    ]
+}
+
+/// `b` as a [`PixelBox`] in an image of `width × height`.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn pixel_box(b: DialBox, width: usize, height: usize) -> PixelBox {
+    let (w, h) = (width as f32, height as f32);
+    let (cx, cy, bw, bh) = (b[0] * w, b[1] * h, b[2].abs() * w, b[3].abs() * h);
+    [cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0]
+}
+
+/// Intersection over union of two [`DialBox`]es (0 when either is empty).
+#[must_use]
+pub fn iou(a: DialBox, b: DialBox) -> f32 {
+    let edges = |d: DialBox| {
+        let (w, h) = (d[2].abs(), d[3].abs());
+        (
+            d[0] - w / 2.0,
+            d[1] - h / 2.0,
+            d[0] + w / 2.0,
+            d[1] + h / 2.0,
+            w * h,
+        )
+    };
+    let (ax0, ay0, ax1, ay1, aa) = edges(a);
+    let (bx0, by0, bx1, by1, ba) = edges(b);
+    let inter = (ax1.min(bx1) - ax0.max(bx0)).max(0.0) * (ay1.min(by1) - ay0.max(by0)).max(0.0);
+    let union = aa + ba - inter;
+    if union > 0.0 && union.is_finite() {
+        inter / union
+    } else {
+        0.0
+    }
+}
+
+/// The square around box `b` (pixels), each side `margin` of the box's longer side wider,
+/// centred on the box: cropping to the dial. Pixels past the image's edges are black.
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn dial_crop(image: &RgbF32, b: PixelBox, margin: f32) -> RgbF32 {
+    dial_crop_at(image, b, margin).0
+}
+
+/// [`dial_crop`] and the crop's top-left corner in the image (pixels; negative past the
+/// top or left edge).
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+fn dial_crop_at(image: &RgbF32, b: PixelBox, margin: f32) -> (RgbF32, (f32, f32)) {
+    let longest = (b[2] - b[0]).abs().max((b[3] - b[1]).abs());
+    let side = if longest.is_finite() {
+        (longest * (1.0 + 2.0 * margin.max(0.0))).round()
+    } else {
+        0.0
+    };
+    // At least 8 px and at most the image's longer side twice over: a wild box from a
+    // locator still gives a bounded crop.
+    let limit = 2 * image.width.max(image.height);
+    let side = (side.max(8.0) as usize).min(limit.max(8));
+    let centre = |lo: f32, hi: f32, len: usize| {
+        let c = (lo + hi) / 2.0;
+        if c.is_finite() { c } else { len as f32 / 2.0 }
+    };
+    let left = (centre(b[0], b[2], image.width) - side as f32 / 2.0).round() as i64;
+    let top = (centre(b[1], b[3], image.height) - side as f32 / 2.0).round() as i64;
+    let mut data = vec![0.0f32; side * side * 3];
+    for y in 0..side {
+        let Ok(sy) = usize::try_from(top + y as i64) else {
+            continue;
+        };
+        if sy >= image.height {
+            continue;
+        }
+        for x in 0..side {
+            let Ok(sx) = usize::try_from(left + x as i64) else {
+                continue;
+            };
+            if sx >= image.width {
+                continue;
+            }
+            let from = (sy * image.width + sx) * 3;
+            data[(y * side + x) * 3..(y * side + x) * 3 + 3]
+                .copy_from_slice(&image.data[from..from + 3]);
+        }
+    }
+    (
+        RgbF32 {
+            height: side,
+            width: side,
+            data,
+        },
+        (left as f32, top as f32),
+    )
+}
+
+/// `d` (a [`DialBox`] in an image of `size`) in the part of that image of `part` pixels
+/// whose top-left corner is at `origin`.
+fn shift_box(
+    d: DialBox,
+    size: (usize, usize),
+    origin: (f32, f32),
+    part: (usize, usize),
+) -> DialBox {
+    let [x0, y0, x1, y1] = pixel_box(d, size.0, size.1);
+    let (l, t) = origin;
+    dial_box([x0 - l, y0 - t, x1 - l, y1 - t], part.0, part.1)
+}
+
 /// One preprocessed clock image and its hour (0–11) and minute.
 #[derive(Clone, Debug)]
 pub struct ProbeExample {
+    /// The row's id.
+    pub id: String,
     /// The model's input.
     pub input: ImageInput,
     /// Hour on the 12-hour dial (12 → 0).
     pub hour: usize,
     /// Minute (0–59).
     pub minute: usize,
+    /// Where the dial is in the image the model sees, when known.
+    pub dial: Option<DialBox>,
+    /// That image's width and height.
+    pub size: (usize, usize),
+}
+
+/// How [`probe_examples_with`] prepares each clock's image.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Prepare<'a> {
+    /// Keep only the central fraction of each image ([`centre_crop`]).
+    pub centre: Option<f32>,
+    /// Each row's dial box in its image (pixels, by row id): the dial target.
+    pub truth: Option<&'a std::collections::HashMap<String, PixelBox>>,
+    /// Crop each image to these boxes (pixels, by row id), with this margin ([`dial_crop`]);
+    /// a row without one is skipped.
+    pub crop: Option<(&'a std::collections::HashMap<String, PixelBox>, f32)>,
+    /// Move and scale each crop box at random by up to this fraction of its size (and seed),
+    /// so a reader trained on true boxes meets a locator's errors in training: the centre
+    /// shifts by up to `j` of the box's longer side on each axis, the size by a factor in
+    /// `[1 - j, 1 + j]`. Drawn once per row, from the row id and the seed.
+    pub jitter: Option<(f32, u64)>,
+}
+
+/// `b` moved and scaled as [`Prepare::jitter`] says, for row `id`.
+#[must_use]
+#[allow(clippy::cast_possible_truncation)]
+pub fn jitter_box(b: PixelBox, id: &str, amount: f32, seed: u64) -> PixelBox {
+    let key = pixmo_core::sha256_hex(id.as_bytes());
+    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
+    let mut rng = Rng::derive(seed, stream);
+    let mut draw = || (rng.unit() * 2.0 - 1.0) as f32 * amount;
+    let side = (b[2] - b[0]).abs().max((b[3] - b[1]).abs());
+    let (dx, dy, k) = (draw() * side, draw() * side, 1.0 + draw());
+    let (cx, cy) = ((b[0] + b[2]) / 2.0 + dx, (b[1] + b[3]) / 2.0 + dy);
+    let (hw, hh) = ((b[2] - b[0]) / 2.0 * k, (b[3] - b[1]) / 2.0 * k);
+    [cx - hw, cy - hh, cx + hw, cy + hh]
 }
 
 /// Clock examples → probe examples (others, and undecodable images, are skipped), in input
@@ -276,20 +646,65 @@ pub fn probe_examples(
     examples: &[Example],
     centre: Option<f32>,
 ) -> Vec<ProbeExample> {
+    probe_examples_with(
+        config,
+        tok,
+        examples,
+        &Prepare {
+            centre,
+            ..Prepare::default()
+        },
+    )
+}
+
+/// [`probe_examples`], with the image prepared as `prepare` says.
+#[must_use]
+pub fn probe_examples_with(
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[Example],
+    prepare: &Prepare<'_>,
+) -> Vec<ProbeExample> {
     let one = |e: &Example| -> Option<ProbeExample> {
         let EvalTarget::Clock { text, .. } = &e.target else {
             return None;
         };
         let time = parse_time(text)?;
         let image = decode_image(e).ok()?;
-        let image = match centre {
-            Some(f) => centre_crop(&image, f),
-            None => image,
+        let mut dial = prepare
+            .truth
+            .and_then(|t| t.get(&e.id))
+            .map(|&b| dial_box(b, image.width, image.height));
+        let size = (image.width, image.height);
+        let image = match (prepare.crop, prepare.centre) {
+            (Some((boxes, margin)), _) => {
+                let mut b = *boxes.get(&e.id)?;
+                if let Some((amount, seed)) = prepare.jitter {
+                    b = jitter_box(b, &e.id, amount, seed);
+                }
+                let (cropped, origin) = dial_crop_at(&image, b, margin);
+                dial = dial.map(|d| shift_box(d, size, origin, (cropped.width, cropped.height)));
+                cropped
+            }
+            (None, Some(f)) => {
+                let cropped = centre_crop(&image, f);
+                #[allow(clippy::cast_precision_loss)]
+                let origin = (
+                    ((image.width - cropped.width) / 2) as f32,
+                    ((image.height - cropped.height) / 2) as f32,
+                );
+                dial = dial.map(|d| shift_box(d, size, origin, (cropped.width, cropped.height)));
+                cropped
+            }
+            (None, None) => image,
         };
         Some(ProbeExample {
+            id: e.id.clone(),
+            size: (image.width, image.height),
             input: preprocess(&config.vision, tok, &image),
             hour: usize::try_from(time.hour % 12).unwrap_or(0),
             minute: usize::try_from(time.minute % 60).unwrap_or(0),
+            dial,
         })
     };
     let threads = pixmo_core::parallel::cores();
@@ -297,6 +712,86 @@ pub fn probe_examples(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// The file beside a clocks build that holds each row's render truth (written by
+/// `build_clocks` with `PIXMO_CLOCK_TRUTH`; JSON lines `{"example_id", "truth"}`).
+pub const TRUTH_FILE: &str = "clock-truth.jsonl";
+
+/// The dial boxes (pixels, by row id) of the clocks built in `dir`, from its [`TRUTH_FILE`];
+/// `None` when it has none.
+///
+/// # Errors
+/// When the file cannot be read or a line is not a truth record with a dial box.
+pub fn read_truth(
+    dir: &Path,
+) -> crate::Result<Option<std::collections::HashMap<String, PixelBox>>> {
+    let path = dir.join(TRUTH_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    #[derive(Deserialize)]
+    struct Line {
+        example_id: String,
+        truth: Truth,
+    }
+    #[derive(Deserialize)]
+    struct Truth {
+        dial_box: PixelBox,
+    }
+    let mut boxes = std::collections::HashMap::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let line: Line = serde_json::from_str(line)
+            .map_err(|e| Error::Config(format!("`{}` line {}: {e}", path.display(), n + 1)))?;
+        boxes.insert(line.example_id, line.truth.dial_box);
+    }
+    Ok(Some(boxes))
+}
+
+/// Where `locator` (a probe with a dial head) finds the dial in each clock of `examples`
+/// (pixels, by row id), seeing whole images (`prepare`'s crops unused; its truth gives
+/// the located clocks their dial target).
+/// Images are prepared and located 512 at a time, so only those are held at once.
+///
+/// # Errors
+/// [`Error::Config`] when the locator has no dial head.
+pub fn locate_boxes<B: Backend>(
+    locator: &HourProbe<B>,
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[Example],
+    prepare: &Prepare<'_>,
+    device: &B::Device,
+) -> crate::Result<std::collections::HashMap<String, PixelBox>> {
+    if !locator.locates() {
+        return Err(Error::Config(
+            "the locator probe has no dial head\nhint: train it with `--dial-loss W`".into(),
+        ));
+    }
+    let whole = Prepare {
+        crop: None,
+        centre: None,
+        ..*prepare
+    };
+    let mut boxes = std::collections::HashMap::new();
+    for part in examples.chunks(512) {
+        let seen = probe_examples_with(config, tok, part, &whole);
+        for chunk in seen.chunks(32) {
+            let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
+            let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
+            let found = locator.locate(&inputs, &sizes, device).unwrap_or_default();
+            for (e, d) in chunk.iter().zip(found) {
+                boxes.insert(e.id.clone(), pixel_box(d, e.size.0, e.size.1));
+            }
+        }
+    }
+    Ok(boxes)
 }
 
 /// Settings of a probe run.
@@ -327,6 +822,27 @@ pub struct ProbeSettings {
     /// How the heads read the pooled tokens (see [`Readout`]).
     #[serde(default, skip_serializing_if = "Readout::is_concat")]
     pub readout: Readout,
+    /// Weight of a dial-locating loss beside the time's (0: no dial head): the squared
+    /// error of the predicted [`DialBox`], summed over its four numbers. Needs clocks whose
+    /// dial box is known ([`ProbeExample::dial`]).
+    #[serde(default, skip_serializing_if = "is_zero_f32")]
+    pub dial_loss: f32,
+    /// How the dial is located, with a dial loss.
+    #[serde(default, skip_serializing_if = "Locator::is_linear")]
+    pub locator: Locator,
+}
+
+impl ProbeSettings {
+    /// The probe's dial locator: `None` without a dial loss.
+    #[must_use]
+    pub fn dial(&self) -> Option<Locator> {
+        (self.dial_loss > 0.0).then_some(self.locator)
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
+fn is_zero_f32(x: &f32) -> bool {
+    *x == 0.0
 }
 
 impl ProbeSettings {
@@ -433,6 +949,9 @@ pub struct ProbeScore {
     /// Share read within 3 minutes on the 12-hour dial (hour and minute heads together, as
     /// Molmo's clock metric scores a time); `None` without a minute head.
     pub close: Option<f64>,
+    /// Mean intersection over union of the located dials with the true ones, over the
+    /// clocks whose dial is known; `None` without a dial head or such clocks.
+    pub dial_iou: Option<f64>,
 }
 
 /// Scores `data` with one forward pass per 32 clocks (the hour and, with a minute head, the
@@ -443,9 +962,24 @@ pub fn score<B: Backend>(
     device: &B::Device,
 ) -> ProbeScore {
     let (mut right, mut close) = (0usize, 0usize);
+    let (mut iou_sum, mut located) = (0.0f64, 0usize);
     for chunk in data.chunks(32) {
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
-        let (hours, minutes) = probe.forward_time(&inputs, device);
+        let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
+        let (hours, minutes, dial) = probe.forward_all(&inputs, &sizes, device);
+        if let Some(dial) = dial {
+            let values: Vec<f32> = dial
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .unwrap_or_default();
+            for (e, got) in chunk.iter().zip(values.chunks_exact(4)) {
+                if let Some(want) = e.dial {
+                    iou_sum += f64::from(iou([got[0], got[1], got[2], got[3]], want));
+                    located += 1;
+                }
+            }
+        }
         let hours = argmax_rows(hours);
         let minutes = minutes.map(argmax_rows).unwrap_or_default();
         for (e, &h) in chunk.iter().zip(&hours) {
@@ -464,6 +998,8 @@ pub fn score<B: Backend>(
     ProbeScore {
         hour: share(right),
         close: probe.minute_head.is_some().then(|| share(close)),
+        #[allow(clippy::cast_precision_loss)]
+        dial_iou: (located > 0).then(|| iou_sum / located as f64),
     }
 }
 
@@ -537,11 +1073,12 @@ pub fn load_probe<B: Backend>(
         ));
     }
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let probe = HourProbe::<B>::new(
+    let probe = HourProbe::<B>::with_dial(
         m,
         saved.crops,
         saved.minutes,
         saved.settings.readout,
+        saved.settings.dial(),
         device,
     )
     .load_file(dir.join("probe"), &recorder, device)
@@ -589,6 +1126,53 @@ pub enum ProbeStart<B: Backend> {
     Vision(Vit<B>, Connector<B>),
 }
 
+/// A report line: `step`, `loss`, `train_acc` on `sets[0]`, `test_acc` on `sets[1]` (with
+/// `_close` and `_dial_iou` where the probe reads minutes or locates dials) and `also`.
+fn scores<B: Backend>(
+    probe: &HourProbe<B>,
+    step: u64,
+    loss: f64,
+    sets: &[&[ProbeExample]; 2],
+    also: &[(String, Vec<ProbeExample>)],
+    device: &B::Device,
+) -> serde_json::Value {
+    let put = |line: &mut serde_json::Value, acc: &str, close: &str, dial: &str, set| {
+        let got = score(probe, set, device);
+        line[acc] = serde_json::json!(got.hour);
+        if let Some(c) = got.close {
+            line[close] = serde_json::json!(c);
+        }
+        if let Some(d) = got.dial_iou {
+            line[dial] = serde_json::json!(d);
+        }
+    };
+    let mut line = serde_json::json!({ "step": step, "loss": loss });
+    put(
+        &mut line,
+        "train_acc",
+        "train_close",
+        "train_dial_iou",
+        sets[0],
+    );
+    put(
+        &mut line,
+        "test_acc",
+        "test_close",
+        "test_dial_iou",
+        sets[1],
+    );
+    if !also.is_empty() {
+        let mut scores = serde_json::Map::new();
+        for (name, set) in also {
+            let mut entry = serde_json::json!({});
+            put(&mut entry, "acc", "close", "dial_iou", set);
+            scores.insert(name.clone(), entry);
+        }
+        line["also"] = serde_json::Value::Object(scores);
+    }
+    line
+}
+
 /// Trains a probe on `data.train`, reporting `{"step", "loss", "train_acc", "test_acc"}` to
 /// `report` every `eval_every` steps and at the end (train accuracy on at most 300 training
 /// images; held-out accuracy on `data.test`). It starts from `start` (see [`ProbeStart`]).
@@ -634,14 +1218,41 @@ pub fn train_probe<B: AutodiffBackend>(
         ));
     }
     B::seed(device, settings.seed);
-    let fresh = || HourProbe::<B>::new(config, crops, settings.minutes, settings.readout, device);
+    let locates = settings.dial();
+    if locates.is_some() {
+        let unknown = train
+            .iter()
+            .chain(first)
+            .filter(|e| e.dial.is_none())
+            .count();
+        if unknown > 0 {
+            return Err(Error::Config(format!(
+                "a dial loss needs every training clock's dial box; {unknown} have none\nhint: build the clocks with `PIXMO_CLOCK_TRUTH=DIR/clock-truth.jsonl build_clocks DIR ...`"
+            )));
+        }
+    }
+    let fresh = || {
+        HourProbe::<B>::with_dial(
+            config,
+            crops,
+            settings.minutes,
+            settings.readout,
+            locates,
+            device,
+        )
+    };
     let mut probe = match start {
         ProbeStart::Probe(probe, saved) => {
-            let theirs = (saved.crops, saved.minutes, saved.settings.readout);
-            let ours = (crops, settings.minutes, settings.readout);
+            let theirs = (
+                saved.crops,
+                saved.minutes,
+                saved.settings.readout,
+                saved.settings.dial(),
+            );
+            let ours = (crops, settings.minutes, settings.readout, locates);
             if theirs != ours {
                 return Err(Error::Config(format!(
-                    "the starting probe reads (crops, minutes, readout) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout` on clocks of its size"
+                    "the starting probe reads (crops, minutes, readout, dial) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout`/`--dial-loss` on clocks of its size"
                 )));
             }
             probe
@@ -658,6 +1269,17 @@ pub fn train_probe<B: AutodiffBackend>(
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
     let (mut loss_sum, mut losses) = (0.0, 0u32);
     let seen = &train[..train.len().min(300)];
+    if settings.steps == 0 {
+        // Scores only: a saved probe on other clocks, or other crops of them.
+        report(scores(
+            &probe.valid(),
+            0,
+            f64::NAN,
+            &[seen, test],
+            also,
+            device,
+        ));
+    }
     let warmup = (settings.steps / 20).max(1);
     for step in 0..settings.steps {
         let share = settings.first_share(step);
@@ -675,10 +1297,20 @@ pub fn train_probe<B: AutodiffBackend>(
                 .collect();
             Tensor::from_data(TensorData::new(v, [batch.len()]), device)
         };
-        let (hours, minutes) = probe.forward_time(&inputs, device);
+        let sizes: Vec<_> = batch.iter().map(|e| e.size).collect();
+        let (hours, minutes, dial) = probe.forward_all(&inputs, &sizes, device);
         let mut loss = loss_fn.forward(hours, labels(&|e| e.hour));
         if let Some(minutes) = minutes {
             loss = loss + loss_fn.forward(minutes, labels(&|e| e.minute));
+        }
+        if let Some(dial) = dial {
+            let want: Vec<f32> = batch
+                .iter()
+                .flat_map(|e| e.dial.unwrap_or_default())
+                .collect();
+            let want = Tensor::<B, 2>::from_data(TensorData::new(want, [batch.len(), 4]), device);
+            let squared = (dial - want).powi_scalar(2).sum_dim(1).mean();
+            loss = loss + squared.mul_scalar(settings.dial_loss);
         }
         loss_sum += loss.clone().into_scalar().elem::<f64>();
         losses += 1;
@@ -688,30 +1320,14 @@ pub fn train_probe<B: AutodiffBackend>(
         probe = optim.step(lr, probe, grads);
         let last = step + 1 == settings.steps;
         if last || (settings.eval_every > 0 && (step + 1).is_multiple_of(settings.eval_every)) {
-            let valid = probe.valid();
-            let put = |line: &mut serde_json::Value, acc: &str, close: &str, set| {
-                let got = score(&valid, set, device);
-                line[acc] = serde_json::json!(got.hour);
-                if let Some(c) = got.close {
-                    line[close] = serde_json::json!(c);
-                }
-            };
-            let mut line = serde_json::json!({
-                "step": step + 1,
-                "loss": loss_sum / f64::from(losses.max(1)),
-            });
-            put(&mut line, "train_acc", "train_close", seen);
-            put(&mut line, "test_acc", "test_close", test);
-            if !also.is_empty() {
-                let mut scores = serde_json::Map::new();
-                for (name, set) in also {
-                    let mut entry = serde_json::json!({});
-                    put(&mut entry, "acc", "close", set);
-                    scores.insert(name.clone(), entry);
-                }
-                line["also"] = serde_json::Value::Object(scores);
-            }
-            report(line);
+            report(scores(
+                &probe.valid(),
+                step + 1,
+                loss_sum / f64::from(losses.max(1)),
+                &[seen, test],
+                also,
+                device,
+            ));
             (loss_sum, losses) = (0.0, 0);
         }
     }
@@ -749,6 +1365,8 @@ mod tests {
             gradual: false,
             minutes: false,
             readout: Readout::Concat,
+            dial_loss: 0.0,
+            locator: Locator::Linear,
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -771,6 +1389,8 @@ mod tests {
             gradual: true,
             minutes: false,
             readout: Readout::Concat,
+            dial_loss: 0.0,
+            locator: Locator::Linear,
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();
@@ -831,5 +1451,48 @@ mod tests {
         // Top-left of the crop is (x 2, y 1); the last pixel is (x 6, y 3).
         assert_eq!(&c.data[..3], &[2.0, 1.0, 0.0]);
         assert_eq!(&c.data[c.data.len() - 3..], &[6.0, 3.0, 0.0]);
+    }
+
+    #[test]
+    fn dial_crop_centres_the_box_keeps_orientation_and_pads_black() {
+        // 10×6 image whose red channel is x + 1 and green channel is y + 1 (0 is padding).
+        let mut data = Vec::new();
+        for y in 1..=6u8 {
+            for x in 1..=10u8 {
+                data.extend_from_slice(&[f32::from(x), f32::from(y), 1.0]);
+            }
+        }
+        let image = RgbF32 {
+            height: 6,
+            width: 10,
+            data,
+        };
+        // A 4×2 box at x 6..10, y 0..2, half its longer side wider each side: an 8 px
+        // square centred on (8, 1), so from x 4 and y -3.
+        let (c, origin) = dial_crop_at(&image, [6.0, 0.0, 10.0, 2.0], 0.5);
+        assert_eq!((c.width, c.height, origin), (8, 8, (4.0, -3.0)));
+        let at = |x: usize, y: usize| &c.data[(y * 8 + x) * 3..(y * 8 + x) * 3 + 3];
+        assert_eq!(at(0, 0), &[0.0, 0.0, 0.0], "above the image: black");
+        assert_eq!(at(0, 3), &[5.0, 1.0, 1.0], "image (4, 0)");
+        assert_eq!(
+            at(5, 4),
+            &[10.0, 2.0, 1.0],
+            "image (9, 1): x grows right, y down"
+        );
+        assert_eq!(at(6, 4), &[0.0, 0.0, 0.0], "past the right edge: black");
+        // The box, in the crop, is in its middle.
+        let d = shift_box(
+            dial_box([6.0, 0.0, 10.0, 2.0], 10, 6),
+            (10, 6),
+            origin,
+            (8, 8),
+        );
+        for (got, want) in d.iter().zip([0.5, 0.5, 0.5, 0.25]) {
+            assert!((got - want).abs() < 1e-6, "{d:?}");
+        }
+        // A wild box (a locator's) still gives a bounded crop.
+        let wild = dial_crop(&image, [f32::NAN, 0.0, 1e9, 2.0], 0.1);
+        assert!(wild.width <= 20 && wild.width == wild.height);
+        assert_eq!(dial_crop(&image, [3.0, 3.0, 3.0, 3.0], 0.1).width, 8);
     }
 }

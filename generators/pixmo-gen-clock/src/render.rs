@@ -44,6 +44,10 @@ pub struct ClockTruth {
     pub shows_seconds: bool,
     /// Dial centre (the hour/minute pivot).
     pub center: (f32, f32),
+    /// Bounding box `(x0, y0, x1, y1)` of the dial's outline as drawn (rotation and
+    /// perspective applied), in the same coordinates; it may reach past the image where the
+    /// watch is cropped. A locator's target, or where to crop to read the dial.
+    pub dial_box: (f32, f32, f32, f32),
     pub hour_tip: (f32, f32),
     pub minute_tip: (f32, f32),
     pub second_tip: Option<(f32, f32)>,
@@ -640,7 +644,6 @@ fn truth(
     w: u32,
     h: u32,
 ) -> ClockTruth {
-    let _ = layout;
     let inside = |p: Pt| p.x >= 0.0 && p.y >= 0.0 && p.x < f64::from(w) && p.y < f64::from(h);
     let visible = |g: &crate::hands::HandGeom| {
         let mid = g.pivot.add(g.tip().sub(g.pivot).scale(0.6));
@@ -658,6 +661,7 @@ fn truth(
         },
         shows_seconds: has_seconds,
         center: f32s(center),
+        dial_box: dial_box(layout, &map),
         hour_tip: f32s(map(set.hour.tip())),
         minute_tip: f32s(map(set.minute.tip())),
         second_tip: set.second.map(|g| f32s(map(g.tip()))),
@@ -666,6 +670,49 @@ fn truth(
         minute_angle_deg: time.minute_angle_deg(),
         second_angle_deg: set.second.map(|_| time.second_angle_deg()),
     }
+}
+
+/// Bounding box of the dial outline's image: 64 points along the ellipse, or along the
+/// rectangle (corners included) of a rounded-rectangle dial, through `map`.
+fn dial_box(layout: &Layout, map: &impl Fn(Pt) -> Pt) -> (f32, f32, f32, f32) {
+    let (a, b) = (layout.a, layout.b);
+    let on_outline = |i: u32| -> Pt {
+        let t = f64::from(i) / 64.0 * std::f64::consts::TAU;
+        let (s, c) = t.sin_cos();
+        let (dx, dy) = match layout.outline {
+            crate::layout::Outline::Ellipse => (a * c, b * s),
+            // The rectangle's edge in the direction of t: scale the direction to touch it.
+            crate::layout::Outline::RoundRect { .. } => {
+                let k = (c.abs() / a).max(s.abs() / b);
+                (c / k, s / k)
+            }
+        };
+        map(crate::layout::CENTER.add(Pt::new(dx, dy)))
+    };
+    let mut bbox = (
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    );
+    // The 64 directions miss a rectangle's corners (but for a square's): add them.
+    let corners = matches!(layout.outline, crate::layout::Outline::RoundRect { .. })
+        .then(|| {
+            [(a, b), (-a, b), (a, -b), (-a, -b)]
+                .map(|(x, y)| map(crate::layout::CENTER.add(Pt::new(x, y))))
+        })
+        .into_iter()
+        .flatten();
+    for p in (0..64).map(on_outline).chain(corners) {
+        bbox = (
+            bbox.0.min(p.x),
+            bbox.1.min(p.y),
+            bbox.2.max(p.x),
+            bbox.3.max(p.y),
+        );
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    (bbox.0 as f32, bbox.1 as f32, bbox.2 as f32, bbox.3 as f32)
 }
 
 fn validate_face(face: &FaceSpec) -> Result<(), RenderError> {

@@ -7,9 +7,76 @@
 //! upright but for one part of the mix: rotation, perspective or framing; the answer format of
 //! `clocks.label`, varied being PixMo's templates and benchmark the label stage's
 //! `benchmark_format`; the pose's `pose_strength`, 0 to 1, default 1).
+//!
+//! With `PIXMO_CLOCK_TRUTH=FILE` set it also writes each record's render truth (dial centre
+//! and box, hand tips and angles; not a shard column) as JSON lines `{"example_id", "truth"}`
+//! to FILE, for experiments that need where the dial is (a locator's target, a crop to the
+//! dial); the shards are the same but for the extra stage named in their provenance.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use pixmo_dag::registry::{ConfigError, StageConfig};
+use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext};
+
+/// `clocks.truth_log`: appends `{"example_id", "truth"}` for each record to a file.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct TruthLogConfig {
+    path: PathBuf,
+}
+
+struct TruthLog {
+    file: Mutex<std::fs::File>,
+}
+
+impl StageConfig for TruthLogConfig {
+    const KIND: &'static str = "clocks.truth_log";
+    const SUMMARY: &'static str = "Append each record's render truth to a JSON-lines file";
+
+    fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
+        let file = std::fs::File::create(&self.path)
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        Ok(Arc::new(TruthLog {
+            file: Mutex::new(file),
+        }))
+    }
+}
+
+impl Stage for TruthLog {
+    fn version(&self) -> &'static str {
+        "1"
+    }
+
+    fn inputs(&self) -> Vec<ColumnDef> {
+        vec![
+            ColumnDef::new("example_id", ColumnType::Str),
+            ColumnDef::new("truth", ColumnType::Json),
+        ]
+    }
+
+    fn outputs(&self) -> Vec<ColumnDef> {
+        Vec::new()
+    }
+
+    fn process(&self, record: &mut Record, _cx: &StageContext) -> Result<(), Reject> {
+        let id = record
+            .str("example_id")
+            .map_err(|m| Reject::new("bad_spec", m))?;
+        let truth = record
+            .json("truth")
+            .map_err(|m| Reject::new("bad_spec", m))?;
+        let mut line = serde_json::json!({ "example_id": id, "truth": truth }).to_string();
+        line.push('\n');
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| Reject::new("internal", "truth log lock poisoned"))?;
+        // One write per line: lines of records in flight at once do not interleave.
+        file.write_all(line.as_bytes())
+            .map_err(|e| Reject::new("internal", format!("truth log: {e}")))
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,6 +126,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = pixmo_dag::StageRegistry::new();
     pixmo_stages::register(&mut registry);
     pixmo_clocks::register(&mut registry);
+    if let Some(path) = std::env::var_os("PIXMO_CLOCK_TRUTH") {
+        registry.register::<TruthLogConfig>();
+        let mut config = toml::map::Map::new();
+        config.insert(
+            "path".into(),
+            toml::Value::String(PathBuf::from(path).to_string_lossy().into_owned()),
+        );
+        spec.stages.push(pixmo_dag::spec::StageSpec {
+            name: "truth_log".into(),
+            kind: TruthLogConfig::KIND.into(),
+            after: Some(vec!["label".into()]),
+            concurrency: 0,
+            per_core: None,
+            config: toml::Value::Table(config),
+        });
+    }
     let cores = pixmo_core::parallel::cores();
     let plan = pixmo_dag::Plan::build(spec, &registry, cores)?;
     let request = pixmo_build::BuildRequest {

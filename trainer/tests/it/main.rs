@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod dial;
 mod gguf;
 mod import;
 mod parallel;

@@ -7,8 +7,8 @@ use pixmo_trainer::config::ModelConfig;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
-    ATTENTION_QUERIES, HourProbe, ProbeData, ProbeExample, ProbeSettings, ProbeStart, Readout,
-    SavedProbe, load_probe, load_vision, probe_examples, save_vision, score, train_probe,
+    ATTENTION_QUERIES, HourProbe, Locator, ProbeData, ProbeExample, ProbeSettings, ProbeStart,
+    Readout, SavedProbe, load_probe, load_vision, probe_examples, save_vision, score, train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -99,6 +99,8 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         gradual: false,
         minutes: true,
         readout,
+        dial_loss: 0.0,
+        locator: Locator::Linear,
     }
 }
 
@@ -246,6 +248,8 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         gradual: false,
         minutes: true,
         readout: Readout::Mean,
+        dial_loss: 0.0,
+        locator: Locator::Linear,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);

@@ -328,3 +328,62 @@ fn augmentation_changes_pixels_but_not_labels() {
     assert_ne!(a.rgba, b.rgba);
     assert_eq!(a.truth, b.truth);
 }
+
+/// The dial's box is centred on the pivot of an unposed watch, turns with the watch (a
+/// quarter turn swaps its sides) and moves with a crop.
+#[test]
+fn dial_box_follows_rotation_and_crop() {
+    let mut r = ClockRenderer::new();
+    let size = 256u32;
+    for seed in 1u64..9 {
+        let face = FaceSpec::sample(seed);
+        let time = ClockTime::sample(seed);
+        let mut scene = flat_scene(size);
+        scene.watch_scale = 0.8;
+        let plain = r.render(&face, time, &scene).unwrap().truth;
+        let (x0, y0, x1, y1) = plain.dial_box;
+        let name = face.name();
+        assert!(
+            x0 > 0.0 && y0 > 0.0 && x1 < size as f32 && y1 < size as f32 && x1 - x0 > 40.0,
+            "{name}: box {:?} in a {size} px image",
+            plain.dial_box
+        );
+        for (mid, c) in [
+            ((x0 + x1) / 2.0, plain.center.0),
+            ((y0 + y1) / 2.0, plain.center.1),
+        ] {
+            assert!(
+                (mid - c).abs() < 0.5,
+                "{name}: box middle {mid} vs centre {c}"
+            );
+        }
+        scene.rotation_deg = 90.0;
+        let turned = r.render(&face, time, &scene).unwrap().truth.dial_box;
+        assert!(
+            ((turned.2 - turned.0) - (y1 - y0)).abs() < 0.5
+                && ((turned.3 - turned.1) - (x1 - x0)).abs() < 0.5,
+            "{name}: turned {turned:?} vs {:?}",
+            plain.dial_box
+        );
+        scene.rotation_deg = 0.0;
+        scene.crop = Some(pixmo_gen_clock::Crop {
+            x: 20,
+            y: 30,
+            width: 200,
+            height: 180,
+        });
+        let cropped = r.render(&face, time, &scene).unwrap().truth.dial_box;
+        let moved = (x0 - 20.0, y0 - 30.0, x1 - 20.0, y1 - 30.0);
+        for (a, b) in [
+            (cropped.0, moved.0),
+            (cropped.1, moved.1),
+            (cropped.2, moved.2),
+            (cropped.3, moved.3),
+        ] {
+            assert!(
+                (a - b).abs() < 0.5,
+                "{name}: cropped {cropped:?} vs {moved:?}"
+            );
+        }
+    }
+}

@@ -125,6 +125,7 @@ impl Stage for Render {
             "second_visible": truth.visibility.second,
             "shows_seconds": truth.shows_seconds,
             "center": [truth.center.0, truth.center.1],
+            "dial_box": [truth.dial_box.0, truth.dial_box.1, truth.dial_box.2, truth.dial_box.3],
             "hour_tip": [truth.hour_tip.0, truth.hour_tip.1],
             "minute_tip": [truth.minute_tip.0, truth.minute_tip.1],
             "second_tip": truth.second_tip.map(|t| [t.0, t.1]),

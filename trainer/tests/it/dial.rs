@@ -1,0 +1,181 @@
+//! Locating the dial: a probe's dial head learns where a bright square is from the pixels,
+//! the truth file beside a clocks build is read by row id, and cropping to a box centres it.
+
+use std::collections::HashMap;
+
+use burn::module::AutodiffModule;
+use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::data::{EvalTarget, Example};
+use pixmo_trainer::probe::{
+    Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout, TRUTH_FILE,
+    dial_box, iou, probe_examples_with, read_truth, score, train_probe,
+};
+
+use crate::common::{Train, backend_rng, png_from_fn, tiny_model};
+
+/// Sixteen 32 px images, each with a bright 10 px square at its own place (a 4×4 grid of
+/// places), and the squares' boxes by row id.
+fn squares() -> (Vec<Example>, HashMap<String, PixelBox>) {
+    let mut examples = Vec::new();
+    let mut boxes = HashMap::new();
+    for i in 0..16u32 {
+        let (x0, y0) = (2 + 6 * (i % 4), 2 + 6 * (i / 4));
+        let image = png_from_fn(32, 32, |x, y| {
+            if (x0..x0 + 10).contains(&x) && (y0..y0 + 10).contains(&y) {
+                [250, 240, 230]
+            } else {
+                [40, u8::try_from(60 + 3 * x).unwrap(), 70]
+            }
+        });
+        let id = format!("sq{i}");
+        #[allow(clippy::cast_precision_loss)]
+        let b = [x0 as f32, y0 as f32, (x0 + 10) as f32, (y0 + 10) as f32];
+        boxes.insert(id.clone(), b);
+        examples.push(Example {
+            id,
+            dataset: Dataset::Clocks,
+            image,
+            tasks: Vec::new(),
+            transcripts: Vec::new(),
+            target: EvalTarget::Clock {
+                text: format!("{}:00", 1 + i % 12),
+                shows_seconds: false,
+            },
+        });
+    }
+    (examples, boxes)
+}
+
+#[test]
+fn a_linear_dial_head_learns_where_the_square_is_from_the_pixels() {
+    learns_where_the_square_is(Locator::Linear);
+}
+
+#[test]
+fn a_heatmap_locator_learns_where_the_square_is_from_the_pixels() {
+    learns_where_the_square_is(Locator::Heatmap);
+}
+
+/// A probe locating with `locator` on [`squares`] beats the image-blind mean box by far.
+fn learns_where_the_square_is(locator: Locator) {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let (examples, boxes) = squares();
+    let prepare = Prepare {
+        truth: Some(&boxes),
+        ..Prepare::default()
+    };
+    let data = probe_examples_with(&config, &tok, &examples, &prepare);
+    assert_eq!(data.len(), 16);
+    let want: Vec<_> = data.iter().map(|e| e.dial.unwrap()).collect();
+    // The best answer that ignores the image: the mean box.
+    let mut mean = [0.0f32; 4];
+    for d in &want {
+        for (m, v) in mean.iter_mut().zip(d) {
+            *m += v / 16.0;
+        }
+    }
+    let blind = want.iter().map(|&d| iou(mean, d)).sum::<f32>() / 16.0;
+    let settings = ProbeSettings {
+        steps: 150,
+        batch: 8,
+        lr: 3e-3,
+        seed: 3,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: false,
+        readout: Readout::Concat,
+        dial_loss: 10.0,
+        locator,
+    };
+    let mut last = serde_json::Value::Null;
+    let probe = train_probe::<Train>(
+        &config,
+        &ProbeData {
+            first: &[],
+            train: &data,
+            test: &data,
+            also: &[],
+        },
+        ProbeStart::Random,
+        &settings,
+        &Default::default(),
+        |l| last = l,
+    )
+    .unwrap()
+    .valid();
+    let located = score(&probe, &data, &Default::default()).dial_iou.unwrap();
+    assert!(
+        (last["test_dial_iou"].as_f64().unwrap() - located).abs() < 1e-9,
+        "{last}"
+    );
+    assert!(
+        located > 0.6 && located > f64::from(blind) + 0.3,
+        "{locator:?}: located IoU {located:.3}; the image-blind mean box scores {blind:.3}"
+    );
+}
+
+#[test]
+fn cropping_to_a_box_puts_the_dial_in_the_middle_and_skips_rows_without_one() {
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let (examples, boxes) = squares();
+    let mut crops = boxes.clone();
+    crops.remove("sq5");
+    let margin = 0.25;
+    let prepare = Prepare {
+        truth: Some(&boxes),
+        crop: Some((&crops, margin)),
+        ..Prepare::default()
+    };
+    let data = probe_examples_with(&config, &tok, &examples, &prepare);
+    assert_eq!(data.len(), 15, "the row without a box is skipped");
+    assert!(data.iter().all(|e| e.id != "sq5"));
+    for e in &data {
+        // A 10 px box with a quarter of it each side: a 15 px square, the box in its middle.
+        assert_eq!(e.size, (15, 15), "{}", e.id);
+        let d = e.dial.unwrap();
+        let want = [0.5, 0.5, 10.0 / 15.0, 10.0 / 15.0];
+        for (got, want) in d.iter().zip(want) {
+            assert!((got - want).abs() < 0.04, "{}: {d:?}", e.id);
+        }
+    }
+    assert!(
+        (iou(
+            dial_box([0.0, 0.0, 10.0, 10.0], 20, 20),
+            [0.25, 0.25, 0.5, 0.5]
+        ) - 1.0)
+            .abs()
+            < 1e-6
+    );
+    assert!((iou([0.25, 0.25, 0.5, 0.5], [0.5, 0.25, 0.5, 0.5]) - 1.0 / 3.0).abs() < 1e-6);
+    assert_eq!(iou([0.1, 0.1, 0.1, 0.1], [0.9, 0.9, 0.1, 0.1]), 0.0);
+}
+
+#[test]
+fn the_truth_file_is_read_by_row_id_and_a_bad_line_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        read_truth(dir.path()).unwrap().is_none(),
+        "no file: no boxes"
+    );
+    let path = dir.path().join(TRUTH_FILE);
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"example_id":"a","truth":{"center":[5,5],"dial_box":[1,2,9,8],"hour_tip":[5,1]}}"#,
+            "\n\n",
+            r#"{"example_id":"b","truth":{"dial_box":[0,0,4,4]}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let boxes = read_truth(dir.path()).unwrap().unwrap();
+    assert_eq!(boxes.len(), 2);
+    assert_eq!(boxes["a"], [1.0, 2.0, 9.0, 8.0]);
+    std::fs::write(&path, "{\"example_id\":\"a\",\"truth\":{}}\n").unwrap();
+    let err = read_truth(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("line 1") && err.contains("dial_box"), "{err}");
+}
