@@ -1495,4 +1495,21 @@ mod tests {
         assert!(wild.width <= 20 && wild.width == wild.height);
         assert_eq!(dial_crop(&image, [3.0, 3.0, 3.0, 3.0], 0.1).width, 8);
     }
+
+    #[test]
+    fn the_global_crop_frame_is_where_resize_and_pad_puts_the_image() {
+        // A 20×10 image in a 32 px crop: resized to 32×16 and centred, 8 px from the top.
+        assert_eq!(global_frame((20, 10), 32), [0.0, 0.25, 1.0, 0.5]);
+        assert_eq!(global_frame((10, 20), 32), [0.25, 0.0, 0.5, 1.0]);
+        assert_eq!(global_frame((448, 448), 64), [0.0, 0.0, 1.0, 1.0]);
+        // The real pixels of the crop are exactly the frame's.
+        let image = RgbF32 {
+            height: 10,
+            width: 20,
+            data: vec![0.5; 600],
+        };
+        let (_, mask) = crate::preprocess::resize_and_pad(&image, 32, 32);
+        let real: Vec<usize> = (0..32).filter(|y| mask[y * 32 + 5] > 0.0).collect();
+        assert_eq!((real[0], real.len()), (8, 16));
+    }
 }

@@ -678,7 +678,7 @@ fn dial_box(layout: &Layout, map: &impl Fn(Pt) -> Pt) -> (f32, f32, f32, f32) {
     let (a, b) = (layout.a, layout.b);
     let on_outline = |i: u32| -> Pt {
         let t = f64::from(i) / 64.0 * std::f64::consts::TAU;
-        let (s, c) = t.sin_cos();
+        let (s, c) = (libm::sin(t), libm::cos(t));
         let (dx, dy) = match layout.outline {
             crate::layout::Outline::Ellipse => (a * c, b * s),
             // The rectangle's edge in the direction of t: scale the direction to touch it.
