@@ -86,7 +86,8 @@ struct ProbeArgs {
     /// Crop every image to its dial (a square around the dial's box, `--dial-margin` wider
     /// each side): `truth` takes the box from the renderer's truth beside each clocks folder
     /// (`clock-truth.jsonl`, written by `build_clocks` with `PIXMO_CLOCK_TRUTH`); a folder
-    /// takes it from a saved probe trained with `--dial-loss` (a locator seeing whole images).
+    /// (any other value) takes it from a saved probe trained with `--dial-loss` (a locator
+    /// seeing whole images).
     #[arg(long)]
     dial_crop: Option<PathBuf>,
     /// Margin of `--dial-crop` on each side, as a fraction of the box's longer side.
@@ -522,6 +523,21 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         None => ModelConfig::preset(&a.model)?,
     };
     let tok = config.build_tokenizer()?;
+    if !(a.dial_loss >= 0.0 && a.dial_loss.is_finite()) {
+        bail!(
+            "`--dial-loss` is {}; it must be 0 (off) or more",
+            a.dial_loss
+        );
+    }
+    if !(0.0..=2.0).contains(&a.dial_margin) {
+        bail!(
+            "`--dial-margin` is {}; it must be between 0 and 2",
+            a.dial_margin
+        );
+    }
+    if let Some(j) = a.dial_jitter.filter(|j| !(0.0..1.0).contains(j)) {
+        bail!("`--dial-jitter` is {j}; it must be at least 0 and below 1");
+    }
     let locator = match &a.dial_crop {
         Some(p) if p.as_os_str() != "truth" => Some(load_probe::<B>(p, &config, device)?.0.valid()),
         _ => None,
@@ -658,6 +674,10 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             crops: train[0].input.crop_count(),
             minutes: a.minutes,
             centre_crop: a.centre_crop,
+            dial_crop: a
+                .dial_crop
+                .as_ref()
+                .map(|c| (c.display().to_string(), a.dial_margin)),
             settings,
         };
         save_vision(&probe.valid(), &saved, dir)?;

@@ -1014,6 +1014,10 @@ pub struct SavedProbe {
     pub minutes: bool,
     /// The centre crop its images had (fine-tuning sees whole images).
     pub centre_crop: Option<f32>,
+    /// How its images were cropped to the dial, when they were (`truth` or a locator's
+    /// folder, and the margin): a record of what it read, for whoever starts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_crop: Option<(String, f32)>,
     /// How it was trained.
     pub settings: ProbeSettings,
 }

@@ -115,6 +115,7 @@ fn saved_with_minutes(
         crops: examples[0].input.crop_count(),
         minutes: true,
         centre_crop: None,
+        dial_crop: None,
         settings,
     }
 }
