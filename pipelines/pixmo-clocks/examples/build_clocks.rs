@@ -35,6 +35,9 @@ impl StageConfig for TruthLogConfig {
     const SUMMARY: &'static str = "Append each record's render truth to a JSON-lines file";
 
     fn build(&self) -> Result<Arc<dyn Stage>, ConfigError> {
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
         let file = std::fs::File::create(&self.path)
             .map_err(|e| format!("{}: {e}", self.path.display()))?;
         Ok(Arc::new(TruthLog {

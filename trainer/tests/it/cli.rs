@@ -300,3 +300,53 @@ fn a_run_where_nothing_trains_is_refused() {
     refused(&out, "nothing would train");
     assert!(!dir.path().join("run").exists());
 }
+
+/// The dial crop as a user runs it: refused without the truth file, with the reason; a
+/// locator trained beside the truth file crops the clocks for a reader scored without
+/// training (`--steps 0`); a jitter of a whole box or more is refused.
+#[test]
+fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let base = "probe --data shards --eval-data shards --eval-split train --model tiny --batch 4";
+    refused(
+        &pixmo_train(&format!("{base} --dial-crop truth --steps 2"), dir.path()),
+        "has no `clock-truth.jsonl`",
+    );
+    // Each clock's bar (x 5k..5k+5, full height) stands in for its dial.
+    let lines: String = (0..8)
+        .map(|k| {
+            format!(
+                "{{\"example_id\":\"c{k}\",\"truth\":{{\"dial_box\":[{},0,{},40]}}}}\n",
+                5 * k,
+                5 * k + 5
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("shards/clock-truth.jsonl"), lines).unwrap();
+    let locate =
+        format!("{base} --dial-loss 10 --locator heatmap --steps 3 --eval-every 3 --save loc");
+    let out = pixmo_train(&locate, dir.path());
+    ok(&out, "locator");
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(last.contains("\"test_dial_iou\""), "{last}");
+    let read = format!("{base} --dial-crop loc --steps 0");
+    let out = pixmo_train(&read, dir.path());
+    ok(&out, "reader on the locator's crops");
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(line["step"], 0, "{line}");
+    assert!(line["test_acc"].is_number(), "{line}");
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --dial-jitter 1.5 --steps 2"),
+            dir.path(),
+        ),
+        "`--dial-jitter` is 1.5",
+    );
+}
