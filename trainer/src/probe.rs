@@ -1516,4 +1516,34 @@ mod tests {
         let real: Vec<usize> = (0..32).filter(|y| mask[y * 32 + 5] > 0.0).collect();
         assert_eq!((real[0], real.len()), (8, 16));
     }
+
+    #[test]
+    fn jitter_moves_and_scales_each_box_within_bounds_and_the_same_way_every_time() {
+        let b = [100.0, 50.0, 200.0, 130.0];
+        let (cx, cy, w, h) = (150.0f32, 90.0f32, 100.0f32, 80.0f32);
+        let mut moved = 0;
+        for i in 0..200 {
+            let id = format!("clock-{i}");
+            let j = jitter_box(b, &id, 0.2, 7);
+            assert_eq!(j, jitter_box(b, &id, 0.2, 7), "{id}: not repeatable");
+            let (jx, jy) = ((j[0] + j[2]) / 2.0, (j[1] + j[3]) / 2.0);
+            let k = (j[2] - j[0]) / w;
+            assert!(
+                (jx - cx).abs() <= 20.0 + 1e-3 && (jy - cy).abs() <= 20.0 + 1e-3,
+                "{j:?}"
+            );
+            assert!((0.8 - 1e-6..=1.2 + 1e-6).contains(&k), "{j:?}");
+            assert!(((j[3] - j[1]) / h - k).abs() < 1e-4, "aspect kept: {j:?}");
+            if (jx - cx).abs() > 1.0 {
+                moved += 1;
+            }
+        }
+        assert!(moved > 150, "only {moved} of 200 boxes moved");
+        assert_ne!(
+            jitter_box(b, "a", 0.2, 7),
+            jitter_box(b, "a", 0.2, 8),
+            "seed unused"
+        );
+        assert_eq!(jitter_box(b, "a", 0.0, 7), b);
+    }
 }
