@@ -87,9 +87,11 @@ struct ProbeArgs {
     /// each side): `truth` takes the box from the renderer's truth beside each clocks folder
     /// (`clock-truth.jsonl`, written by `build_clocks` with `PIXMO_CLOCK_TRUTH`); a folder
     /// (any other value) takes it from a saved probe trained with `--dial-loss` (a locator
-    /// seeing whole images).
+    /// seeing whole images). Given again, each further locator refines the boxes: it sees
+    /// the previous boxes' crops with the margin it was trained on (a locator trained with
+    /// `--dial-crop` of the ones before it).
     #[arg(long)]
-    dial_crop: Option<PathBuf>,
+    dial_crop: Vec<PathBuf>,
     /// Margin of `--dial-crop` on each side, as a fraction of the box's longer side.
     #[arg(long, default_value_t = 0.1)]
     dial_margin: f32,
@@ -106,6 +108,10 @@ struct ProbeArgs {
     /// weights, a soft arg-max of their places).
     #[arg(long, default_value = "linear")]
     locator: pixmo_trainer::probe::Locator,
+    /// Weight of the time's loss (hour, and minute with `--minutes`); 0 with `--dial-loss`
+    /// trains a locator alone.
+    #[arg(long, default_value_t = 1.0)]
+    read_loss: f32,
     /// Optimiser steps.
     #[arg(long, default_value_t = 500)]
     steps: u64,
@@ -529,6 +535,14 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             a.dial_loss
         );
     }
+    if !(a.read_loss >= 0.0 && a.read_loss.is_finite()) || a.read_loss == 0.0 && a.dial_loss == 0.0
+    {
+        bail!(
+            "`--read-loss` is {} with `--dial-loss` {}; it must be 0 or more, and above 0 unless a dial loss is trained",
+            a.read_loss,
+            a.dial_loss
+        );
+    }
     if !(0.0..=2.0).contains(&a.dial_margin) {
         bail!(
             "`--dial-margin` is {}; it must be between 0 and 2",
@@ -538,14 +552,31 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     if let Some(j) = a.dial_jitter.filter(|j| !(0.0..1.0).contains(j)) {
         bail!("`--dial-jitter` is {j}; it must be at least 0 and below 1");
     }
-    let locator = match &a.dial_crop {
-        Some(p) if p.as_os_str() != "truth" => Some(load_probe::<B>(p, &config, device)?.0.valid()),
-        _ => None,
-    };
+    let by_truth = a.dial_crop.iter().any(|p| p.as_os_str() == "truth");
+    if by_truth && a.dial_crop.len() > 1 {
+        bail!("`--dial-crop truth` takes the true boxes; it cannot be chained with locators");
+    }
+    // Each locator, and the margin of the crops it was trained on (`None`: whole images).
+    let mut locators = Vec::new();
+    for (k, dir) in a.dial_crop.iter().enumerate().filter(|_| !by_truth) {
+        let (probe, saved) = load_probe::<B>(dir, &config, device)?;
+        let margin = saved.dial_crop.map(|(_, m)| m);
+        if (k == 0) != margin.is_none() {
+            bail!(
+                "`{}` was trained on {}; a chain of `--dial-crop` locators starts with one trained on whole images and goes on with ones trained on the crops of those before\nhint: give the locators in the order they were trained",
+                dir.display(),
+                margin.map_or_else(
+                    || "whole images".to_string(),
+                    |m| format!("crops (margin {m})")
+                ),
+            );
+        }
+        locators.push((probe.valid(), margin));
+    }
     let load = |dir: &Path, split: &str, limit, training: bool| -> anyhow::Result<_> {
         let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
         let truth = read_truth(dir)?;
-        if truth.is_none() && (a.dial_loss > 0.0 || locator.is_none() && a.dial_crop.is_some()) {
+        if truth.is_none() && (a.dial_loss > 0.0 || by_truth) {
             bail!(
                 "`{}` has no `{TRUTH_FILE}` (where each clock's dial is)\nhint: build the clocks with `PIXMO_CLOCK_TRUTH={}/{TRUTH_FILE} build_clocks {} ...`",
                 dir.display(),
@@ -559,13 +590,18 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             crop: None,
             jitter: a.dial_jitter.filter(|_| training).map(|j| (j, a.seed)),
         };
-        let located;
-        if a.dial_crop.is_some() {
-            let boxes = match &locator {
-                Some(l) => {
-                    located = locate_boxes(l, &config, &tok, &examples, &prepare, device)?;
-                    &located
-                }
+        let mut located = None;
+        for (locator, margin) in &locators {
+            let seen = Prepare {
+                crop: located.as_ref().map(|b| (b, margin.unwrap_or_default())),
+                ..prepare
+            };
+            let boxes = locate_boxes(locator, &config, &tok, &examples, &seen, device)?;
+            located = Some(boxes);
+        }
+        if !a.dial_crop.is_empty() {
+            let boxes = match &located {
+                Some(boxes) => boxes,
                 None => truth.as_ref().context("no truth")?,
             };
             prepare.crop = Some((boxes, a.dial_margin));
@@ -627,6 +663,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         },
         dial_loss: a.dial_loss,
         locator: a.locator,
+        read_loss: a.read_loss,
     };
     println!(
         "{}",
@@ -636,7 +673,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "init_probe": a.init_probe, "init_vision": a.init_vision,
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
-            "dial_crop": a.dial_crop, "dial_margin": a.dial_crop.as_ref().map(|_| a.dial_margin),
+            "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
             "dial_jitter": a.dial_jitter,
         })
     );
@@ -674,10 +711,14 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             crops: train[0].input.crop_count(),
             minutes: a.minutes,
             centre_crop: a.centre_crop,
-            dial_crop: a
-                .dial_crop
-                .as_ref()
-                .map(|c| (c.display().to_string(), a.dial_margin)),
+            dial_crop: (!a.dial_crop.is_empty()).then(|| {
+                let chain: Vec<_> = a
+                    .dial_crop
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect();
+                (chain.join(" then "), a.dial_margin)
+            }),
             settings,
         };
         save_vision(&probe.valid(), &saved, dir)?;

@@ -603,6 +603,9 @@ pub struct ProbeExample {
     pub dial: Option<DialBox>,
     /// That image's width and height.
     pub size: (usize, usize),
+    /// That image's top-left corner in the clock's whole image (pixels; `(0, 0)` when
+    /// uncropped, negative where a crop reaches past the top or left edge).
+    pub origin: (f32, f32),
 }
 
 /// How [`probe_examples_with`] prepares each clock's image.
@@ -676,6 +679,7 @@ pub fn probe_examples_with(
             .and_then(|t| t.get(&e.id))
             .map(|&b| dial_box(b, image.width, image.height));
         let size = (image.width, image.height);
+        let mut at = (0.0, 0.0);
         let image = match (prepare.crop, prepare.centre) {
             (Some((boxes, margin)), _) => {
                 let mut b = *boxes.get(&e.id)?;
@@ -684,6 +688,7 @@ pub fn probe_examples_with(
                 }
                 let (cropped, origin) = dial_crop_at(&image, b, margin);
                 dial = dial.map(|d| shift_box(d, size, origin, (cropped.width, cropped.height)));
+                at = origin;
                 cropped
             }
             (None, Some(f)) => {
@@ -694,6 +699,7 @@ pub fn probe_examples_with(
                     ((image.height - cropped.height) / 2) as f32,
                 );
                 dial = dial.map(|d| shift_box(d, size, origin, (cropped.width, cropped.height)));
+                at = origin;
                 cropped
             }
             (None, None) => image,
@@ -705,6 +711,7 @@ pub fn probe_examples_with(
             hour: usize::try_from(time.hour % 12).unwrap_or(0),
             minute: usize::try_from(time.minute % 60).unwrap_or(0),
             dial,
+            origin: at,
         })
     };
     let threads = pixmo_core::parallel::cores();
@@ -755,9 +762,10 @@ pub fn read_truth(
 }
 
 /// Where `locator` (a probe with a dial head) finds the dial in each clock of `examples`
-/// (pixels, by row id), seeing whole images (`prepare`'s crops unused; its truth gives
-/// the located clocks their dial target).
-/// Images are prepared and located 512 at a time, so only those are held at once.
+/// (pixels of the whole image, by row id), seeing the images as `prepare` crops them
+/// (whole without its crop; its centre crop and jitter unused): a locator trained on an
+/// earlier locator's crops refines that locator's boxes. A row without a crop box is
+/// skipped. Images are prepared and located 512 at a time, so only those are held at once.
 ///
 /// # Errors
 /// [`Error::Config`] when the locator has no dial head.
@@ -774,20 +782,22 @@ pub fn locate_boxes<B: Backend>(
             "the locator probe has no dial head\nhint: train it with `--dial-loss W`".into(),
         ));
     }
-    let whole = Prepare {
-        crop: None,
+    let seen_as = Prepare {
         centre: None,
+        jitter: None,
         ..*prepare
     };
     let mut boxes = std::collections::HashMap::new();
     for part in examples.chunks(512) {
-        let seen = probe_examples_with(config, tok, part, &whole);
+        let seen = probe_examples_with(config, tok, part, &seen_as);
         for chunk in seen.chunks(32) {
             let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
             let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
             let found = locator.locate(&inputs, &sizes, device).unwrap_or_default();
             for (e, d) in chunk.iter().zip(found) {
-                boxes.insert(e.id.clone(), pixel_box(d, e.size.0, e.size.1));
+                let [x0, y0, x1, y1] = pixel_box(d, e.size.0, e.size.1);
+                let (l, t) = e.origin;
+                boxes.insert(e.id.clone(), [x0 + l, y0 + t, x1 + l, y1 + t]);
             }
         }
     }
@@ -830,6 +840,10 @@ pub struct ProbeSettings {
     /// How the dial is located, with a dial loss.
     #[serde(default, skip_serializing_if = "Locator::is_linear")]
     pub locator: Locator,
+    /// Weight of the time's cross-entropies (hour, and minute with a minute head); 0 with a
+    /// dial loss trains a locator alone, its heads for the time left as initialised.
+    #[serde(default = "one_f32", skip_serializing_if = "is_one_f32")]
+    pub read_loss: f32,
 }
 
 impl ProbeSettings {
@@ -838,6 +852,15 @@ impl ProbeSettings {
     pub fn dial(&self) -> Option<Locator> {
         (self.dial_loss > 0.0).then_some(self.locator)
     }
+}
+
+fn one_f32() -> f32 {
+    1.0
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::float_cmp)] // serde's `skip_serializing_if` wants a reference
+fn is_one_f32(x: &f32) -> bool {
+    *x == 1.0
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
@@ -1307,6 +1330,7 @@ pub fn train_probe<B: AutodiffBackend>(
         if let Some(minutes) = minutes {
             loss = loss + loss_fn.forward(minutes, labels(&|e| e.minute));
         }
+        loss = loss.mul_scalar(settings.read_loss);
         if let Some(dial) = dial {
             let want: Vec<f32> = batch
                 .iter()
@@ -1371,6 +1395,7 @@ mod tests {
             readout: Readout::Concat,
             dial_loss: 0.0,
             locator: Locator::Linear,
+            read_loss: 1.0,
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -1395,6 +1420,7 @@ mod tests {
             readout: Readout::Concat,
             dial_loss: 0.0,
             locator: Locator::Linear,
+            read_loss: 1.0,
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();

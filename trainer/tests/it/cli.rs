@@ -303,7 +303,8 @@ fn a_run_where_nothing_trains_is_refused() {
 
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
-/// training (`--steps 0`); a jitter of a whole box or more is refused.
+/// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with
+/// neither a time loss nor a dial loss.
 #[test]
 fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
     let _rng = backend_rng();
@@ -348,5 +349,10 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
             dir.path(),
         ),
         "`--dial-jitter` is 1.5",
+    );
+    // Nothing to train: no time loss and no dial loss.
+    refused(
+        &pixmo_train(&format!("{base} --read-loss 0 --steps 2"), dir.path()),
+        "`--read-loss` is 0",
     );
 }

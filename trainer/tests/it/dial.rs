@@ -7,11 +7,11 @@ use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::probe::{
-    Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout, TRUTH_FILE,
-    dial_box, iou, probe_examples_with, read_truth, score, train_probe,
+    Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout, SavedProbe,
+    TRUTH_FILE, dial_box, iou, locate_boxes, probe_examples_with, read_truth, score, train_probe,
 };
 
-use crate::common::{Train, backend_rng, png_from_fn, tiny_model};
+use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
 
 /// Sixteen 32 px images, each with a bright 10 px square at its own place (a 4×4 grid of
 /// places), and the squares' boxes by row id.
@@ -48,16 +48,18 @@ fn squares() -> (Vec<Example>, HashMap<String, PixelBox>) {
 
 #[test]
 fn a_linear_dial_head_learns_where_the_square_is_from_the_pixels() {
-    learns_where_the_square_is(Locator::Linear);
+    learns_where_the_square_is(Locator::Linear, 1.0);
 }
 
+/// Trained alone (`read_loss` 0): the locator learns and the hour head is left as it was.
 #[test]
 fn a_heatmap_locator_learns_where_the_square_is_from_the_pixels() {
-    learns_where_the_square_is(Locator::Heatmap);
+    learns_where_the_square_is(Locator::Heatmap, 0.0);
 }
 
-/// A probe locating with `locator` on [`squares`] beats the image-blind mean box by far.
-fn learns_where_the_square_is(locator: Locator) {
+/// A probe locating with `locator` on [`squares`] beats the image-blind mean box by far;
+/// with `read_loss` 0 its hour head ends as it started.
+fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
     let _rng = backend_rng();
     let config = tiny_model();
     let tok = config.build_tokenizer().unwrap();
@@ -89,23 +91,52 @@ fn learns_where_the_square_is(locator: Locator) {
         readout: Readout::Concat,
         dial_loss: 10.0,
         locator,
+        read_loss,
+    };
+    let on_squares = ProbeData {
+        first: &[],
+        train: &data,
+        test: &data,
+        also: &[],
+    };
+    // The untrained probe (its weights made), and the run from it.
+    let start = train_probe::<Train>(
+        &config,
+        &on_squares,
+        ProbeStart::Random,
+        &ProbeSettings {
+            steps: 0,
+            ..settings.clone()
+        },
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap();
+    let saved = SavedProbe {
+        model: config.clone(),
+        crops: data[0].input.crop_count(),
+        minutes: false,
+        centre_crop: None,
+        dial_crop: None,
+        settings: settings.clone(),
     };
     let mut last = serde_json::Value::Null;
     let probe = train_probe::<Train>(
         &config,
-        &ProbeData {
-            first: &[],
-            train: &data,
-            test: &data,
-            also: &[],
-        },
-        ProbeStart::Random,
+        &on_squares,
+        ProbeStart::Probe(start.clone(), saved),
         &settings,
         &Default::default(),
         |l| last = l,
     )
     .unwrap()
     .valid();
+    let hour_head_moved = flat(&probe.head) != flat(&start.head);
+    assert_eq!(
+        hour_head_moved,
+        read_loss > 0.0,
+        "read_loss {read_loss}: the hour head moved: {hour_head_moved}"
+    );
     let located = score(&probe, &data, &Default::default()).dial_iou.unwrap();
     assert!(
         (last["test_dial_iou"].as_f64().unwrap() - located).abs() < 1e-9,
@@ -178,4 +209,82 @@ fn the_truth_file_is_read_by_row_id_and_a_bad_line_is_named() {
     std::fs::write(&path, "{\"example_id\":\"a\",\"truth\":{}}\n").unwrap();
     let err = read_truth(dir.path()).unwrap_err().to_string();
     assert!(err.contains("line 1") && err.contains("dial_box"), "{err}");
+}
+
+/// A second locator trained on a first one's crops (here: the true boxes moved by up to
+/// 3 px) refines its boxes: `locate_boxes` through those crops gives boxes in the whole
+/// image's pixels, closer to the truth than the boxes it started from.
+#[test]
+fn a_locator_trained_on_crops_refines_boxes_in_the_whole_images_frame() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let (examples, boxes) = squares();
+    let coarse: HashMap<String, PixelBox> = boxes
+        .iter()
+        .map(|(id, b)| {
+            let k: f32 = id[2..].parse().unwrap();
+            let (dx, dy) = ((k * 7.0) % 5.0 - 2.0, (k * 3.0) % 5.0 - 2.0);
+            let (dx, dy) = (1.5 * dx, 1.5 * dy);
+            (id.clone(), [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy])
+        })
+        .collect();
+    let through_coarse = Prepare {
+        truth: Some(&boxes),
+        crop: Some((&coarse, 0.5)),
+        ..Prepare::default()
+    };
+    let data = probe_examples_with(&config, &tok, &examples, &through_coarse);
+    assert_eq!(data.len(), 16);
+    let settings = ProbeSettings {
+        steps: 150,
+        batch: 8,
+        lr: 3e-3,
+        seed: 4,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: false,
+        readout: Readout::Concat,
+        dial_loss: 10.0,
+        locator: Locator::Linear,
+        read_loss: 0.0,
+    };
+    let refiner = train_probe::<Train>(
+        &config,
+        &ProbeData {
+            first: &[],
+            train: &data,
+            test: &data,
+            also: &[],
+        },
+        ProbeStart::Random,
+        &settings,
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap()
+    .valid();
+    let refined = locate_boxes(
+        &refiner,
+        &config,
+        &tok,
+        &examples,
+        &through_coarse,
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(refined.len(), 16);
+    let mean_iou = |found: &HashMap<String, PixelBox>| {
+        boxes
+            .iter()
+            .map(|(id, b)| iou(dial_box(found[id], 32, 32), dial_box(*b, 32, 32)))
+            .sum::<f32>()
+            / 16.0
+    };
+    let (before, after) = (mean_iou(&coarse), mean_iou(&refined));
+    assert!(
+        after > 0.8 && after > before + 0.1,
+        "IoU with the true boxes: {before:.3} before refining, {after:.3} after"
+    );
 }

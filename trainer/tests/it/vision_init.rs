@@ -101,6 +101,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         readout,
         dial_loss: 0.0,
         locator: Locator::Linear,
+        read_loss: 1.0,
     }
 }
 
@@ -251,6 +252,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         readout: Readout::Mean,
         dial_loss: 0.0,
         locator: Locator::Linear,
+        read_loss: 1.0,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);
