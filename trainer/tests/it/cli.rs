@@ -350,6 +350,21 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         ),
         "`--dial-jitter` is 1.5",
     );
+    // A chain of locators starts with one that saw whole images; the true boxes do not chain.
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop loc --dial-crop loc --steps 0"),
+            dir.path(),
+        ),
+        "was trained on whole images",
+    );
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --dial-crop loc --steps 0"),
+            dir.path(),
+        ),
+        "cannot be chained",
+    );
     // Nothing to train: no time loss and no dial loss.
     refused(
         &pixmo_train(&format!("{base} --read-loss 0 --steps 2"), dir.path()),
