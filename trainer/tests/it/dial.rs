@@ -57,6 +57,25 @@ fn a_heatmap_locator_learns_where_the_square_is_from_the_pixels() {
     learns_where_the_square_is(Locator::Heatmap, 0.0);
 }
 
+/// 150 steps of a probe locating the squares with `locator`, the time's loss weighed by
+/// `read_loss`.
+fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
+    ProbeSettings {
+        steps: 150,
+        batch: 8,
+        lr: 3e-3,
+        seed,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: false,
+        readout: Readout::Concat,
+        dial_loss: 10.0,
+        locator,
+        read_loss,
+    }
+}
+
 /// A probe locating with `locator` on [`squares`] beats the image-blind mean box by far;
 /// with `read_loss` 0 its hour head ends as it started.
 fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
@@ -79,20 +98,7 @@ fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
         }
     }
     let blind = want.iter().map(|&d| iou(mean, d)).sum::<f32>() / 16.0;
-    let settings = ProbeSettings {
-        steps: 150,
-        batch: 8,
-        lr: 3e-3,
-        seed: 3,
-        eval_every: 0,
-        first_steps: 0,
-        gradual: false,
-        minutes: false,
-        readout: Readout::Concat,
-        dial_loss: 10.0,
-        locator,
-        read_loss,
-    };
+    let settings = locating(locator, read_loss, 3);
     let on_squares = ProbeData {
         first: &[],
         train: &data,
@@ -236,20 +242,7 @@ fn a_locator_trained_on_crops_refines_boxes_in_the_whole_images_frame() {
     };
     let data = probe_examples_with(&config, &tok, &examples, &through_coarse);
     assert_eq!(data.len(), 16);
-    let settings = ProbeSettings {
-        steps: 150,
-        batch: 8,
-        lr: 3e-3,
-        seed: 4,
-        eval_every: 0,
-        first_steps: 0,
-        gradual: false,
-        minutes: false,
-        readout: Readout::Concat,
-        dial_loss: 10.0,
-        locator: Locator::Linear,
-        read_loss: 0.0,
-    };
+    let settings = locating(Locator::Linear, 0.0, 4);
     let refiner = train_probe::<Train>(
         &config,
         &ProbeData {
