@@ -1,6 +1,6 @@
 //! `pixmo-train`: trains Molmo on pixmo shards (`pixmo train ...` runs this binary).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -99,6 +99,31 @@ struct ProbeArgs {
     /// fraction (fixed per clock, from `--seed`): a reader that meets a locator's errors.
     #[arg(long, requires = "dial_crop")]
     dial_jitter: Option<f32>,
+    /// Turn each `--dial-crop` crop upright by the rotation the renderer gave its dial (the
+    /// scene in `clock-truth.jsonl` beside each clocks folder): what reading costs when the
+    /// dial is turned, measured by taking the turn away. Knows the answer's rotation, so it
+    /// is a measurement, not a way to read clocks.
+    #[arg(long, requires = "dial_crop")]
+    truth_upright: bool,
+    /// Turn each `--dial-crop` crop upright by how far a saved probe trained with
+    /// `--turn-loss` on such crops tells its dial is turned (it sees the unturned crops at
+    /// the margin it was trained on).
+    #[arg(long, requires = "dial_crop", conflicts_with = "truth_upright")]
+    derotate: Option<PathBuf>,
+    /// Turn each training clock's `--dial-crop` crop by its own random angle (uniform in
+    /// [-180°, 180°), fixed per clock from `--seed`): a turn teller (`--turn-loss`) then meets
+    /// dials at every angle, not only the few large turns natural clocks have.
+    #[arg(
+        long,
+        requires = "dial_crop",
+        conflicts_with_all = ["truth_upright", "derotate"]
+    )]
+    random_turn: bool,
+    /// Tell how far the dial is turned too: a head predicting the turn's cosine and sine,
+    /// this weight on its squared error (needs `clock-truth.jsonl` with each clock's scene
+    /// beside the clocks).
+    #[arg(long, default_value_t = 0.0)]
+    turn_loss: f32,
     /// Locate the dial too: a head predicting its box, this weight on its squared error
     /// (needs `clock-truth.jsonl` beside the training clocks).
     #[arg(long, default_value_t = 0.0)]
@@ -158,6 +183,12 @@ struct ProbeArgs {
     /// ViT and connector from it (`finetune --init-vision DIR`).
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Write what the trained probe reads from each held-out clock here, as JSON lines
+    /// (`id`, `hour`, `minute`, `gold` `[hour, minute]`, `hour_right`, `close`, `dial_iou`,
+    /// `turn`, `turn_error`): for splitting a score by the clocks' pose, say
+    /// (`trainer/bench/by_pose.py`).
+    #[arg(long)]
+    predictions: Option<PathBuf>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -519,7 +550,8 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, load_probe,
-        locate_boxes, probe_examples_with, read_truth, save_vision, train_probe,
+        locate_boxes, probe_examples_with, random_turn, read_clocks, read_truth, read_turns,
+        save_vision, tell_turns, train_probe,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -535,12 +567,20 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             a.dial_loss
         );
     }
-    if !(a.read_loss >= 0.0 && a.read_loss.is_finite()) || a.read_loss == 0.0 && a.dial_loss == 0.0
+    if !(a.turn_loss >= 0.0 && a.turn_loss.is_finite()) {
+        bail!(
+            "`--turn-loss` is {}; it must be 0 (off) or more",
+            a.turn_loss
+        );
+    }
+    if !(a.read_loss >= 0.0 && a.read_loss.is_finite())
+        || a.read_loss == 0.0 && a.dial_loss == 0.0 && a.turn_loss == 0.0
     {
         bail!(
-            "`--read-loss` is {} with `--dial-loss` {}; it must be 0 or more, and above 0 unless a dial loss is trained",
+            "`--read-loss` is {} with `--dial-loss` {} and `--turn-loss` {}; it must be 0 or more, and above 0 unless a dial or turn loss is trained",
             a.read_loss,
-            a.dial_loss
+            a.dial_loss,
+            a.turn_loss
         );
     }
     if !(0.0..=2.0).contains(&a.dial_margin) {
@@ -573,9 +613,45 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         }
         locators.push((probe.valid(), margin));
     }
+    // The turn teller, and the margin of the crops it was trained on.
+    let teller = match &a.derotate {
+        Some(dir) => {
+            let (probe, saved) = load_probe::<B>(dir, &config, device)?;
+            let Some((_, margin)) = saved.dial_crop else {
+                bail!(
+                    "`{}` was trained on whole images; `--derotate` takes a probe trained with `--turn-loss` on dial crops",
+                    dir.display()
+                );
+            };
+            if !saved.settings.turns() {
+                bail!(
+                    "`{}` has no turn head\nhint: train it with `--turn-loss W`",
+                    dir.display()
+                );
+            }
+            Some((probe.valid(), margin))
+        }
+        None => None,
+    };
     let load = |dir: &Path, split: &str, limit, training: bool| -> anyhow::Result<_> {
         let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
         let truth = read_truth(dir)?;
+        let random: Option<HashMap<String, f32>> = (a.random_turn && training).then(|| {
+            examples
+                .iter()
+                .map(|e| (e.id.clone(), random_turn(&e.id, a.seed)))
+                .collect()
+        });
+        let rotations = if a.truth_upright || a.turn_loss > 0.0 {
+            Some(read_turns(dir)?.with_context(|| {
+                format!(
+                    "`{}` has no `{TRUTH_FILE}` (how far each dial is turned)",
+                    dir.display()
+                )
+            })?)
+        } else {
+            None
+        };
         if truth.is_none() && (a.dial_loss > 0.0 || by_truth) {
             bail!(
                 "`{}` has no `{TRUTH_FILE}` (where each clock's dial is)\nhint: build the clocks with `PIXMO_CLOCK_TRUTH={}/{TRUTH_FILE} build_clocks {} ...`",
@@ -589,6 +665,11 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             truth: truth.as_ref(),
             crop: None,
             jitter: a.dial_jitter.filter(|_| training).map(|j| (j, a.seed)),
+            turn: rotations
+                .as_ref()
+                .filter(|_| a.truth_upright)
+                .or(random.as_ref()),
+            rotation: rotations.as_ref(),
         };
         let mut located = None;
         for (locator, margin) in &locators {
@@ -605,6 +686,15 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 None => truth.as_ref().context("no truth")?,
             };
             prepare.crop = Some((boxes, a.dial_margin));
+        }
+        let told;
+        if let (Some((teller, margin)), Some((boxes, _))) = (&teller, prepare.crop) {
+            let seen = Prepare {
+                crop: Some((boxes, *margin)),
+                ..prepare
+            };
+            told = tell_turns(teller, &config, &tok, &examples, &seen, device)?;
+            prepare.turn = Some(&told);
         }
         Ok(probe_examples_with(&config, &tok, &examples, &prepare))
     };
@@ -664,6 +754,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         dial_loss: a.dial_loss,
         locator: a.locator,
         read_loss: a.read_loss,
+        turn_loss: a.turn_loss,
     };
     println!(
         "{}",
@@ -674,7 +765,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
             "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
-            "dial_jitter": a.dial_jitter,
+            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "derotate": a.derotate, "random_turn": a.random_turn,
         })
     );
     let init = match (&a.init_probe, &a.init_vision) {
@@ -723,6 +814,27 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         };
         save_vision(&probe.valid(), &saved, dir)?;
         eprintln!("probe saved in `{}`", dir.display());
+    }
+    if let Some(path) = &a.predictions {
+        let probe = probe.valid();
+        let readings = read_clocks(&probe, &test, device);
+        let mut text = String::new();
+        for (e, r) in test.iter().zip(&readings) {
+            let line = serde_json::json!({
+                "id": e.id, "hour": r.hour, "minute": r.minute, "gold": [e.hour, e.minute],
+                "hour_right": r.hour_right(e), "close": r.minute.map(|_| r.close(e)),
+                "dial_iou": r.dial_iou(e), "turn": r.turn, "turn_error": r.turn_error(e),
+            });
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        pixmo_shards::atomic_write(path, text.as_bytes())
+            .with_context(|| format!("writing the predictions to `{}`", path.display()))?;
+        eprintln!(
+            "{} readings written to `{}`",
+            readings.len(),
+            path.display()
+        );
     }
     Ok(())
 }

@@ -137,6 +137,9 @@ pub struct HourProbe<B: Backend> {
     pub dial_head: Option<Linear<B>>,
     /// The heat-map locator, with [`Locator::Heatmap`].
     pub dial_heat: Option<HeatLocator<B>>,
+    /// `[features → 2]`: how far the dial is turned, as its cosine and sine
+    /// ([`ProbeSettings::turn_loss`]).
+    pub turn_head: Option<Linear<B>>,
     /// How the heads read the pooled tokens.
     #[module(skip)]
     readout: Readout,
@@ -251,6 +254,19 @@ pub fn global_frame(size: (usize, usize), crop: usize) -> [f32; 4] {
     ]
 }
 
+/// What each head of a probe makes of a batch of images.
+#[derive(Debug)]
+pub struct Heads<B: Backend> {
+    /// Hour logits `[batch, 12]`.
+    pub hours: Tensor<B, 2>,
+    /// Minute logits `[batch, 60]`, with a minute head.
+    pub minutes: Option<Tensor<B, 2>>,
+    /// The dial's box `[batch, 4]` as a [`DialBox`], with a dial head.
+    pub dial: Option<Tensor<B, 2>>,
+    /// How far the dial is turned, `[batch, 2]` (cosine, sine), with a turn head.
+    pub turn: Option<Tensor<B, 2>>,
+}
+
 impl<B: Backend> HourProbe<B> {
     /// Random init for images of `crops` crops each (global included); heads over the pooled
     /// features as `readout` reads them.
@@ -261,16 +277,18 @@ impl<B: Backend> HourProbe<B> {
         readout: Readout,
         device: &B::Device,
     ) -> Self {
-        Self::with_dial(config, crops, minutes, readout, None, device)
+        Self::with_dial(config, crops, minutes, readout, None, false, device)
     }
 
-    /// [`HourProbe::new`], with a head that locates the dial as `dial` says.
+    /// [`HourProbe::new`], with a head that locates the dial as `dial` says and, with
+    /// `turn`, one that tells how far the dial is turned.
     pub fn with_dial(
         config: &ModelConfig,
         crops: usize,
         minutes: bool,
         readout: Readout,
         dial: Option<Locator>,
+        turn: bool,
         device: &B::Device,
     ) -> Self {
         let width = config.llm.d_model;
@@ -290,6 +308,7 @@ impl<B: Backend> HourProbe<B> {
             dial_head: (dial == Some(Locator::Linear))
                 .then(|| LinearConfig::new(features, 4).init(device)),
             dial_heat: (dial == Some(Locator::Heatmap)).then(|| HeatLocator::new(width, device)),
+            turn_head: turn.then(|| LinearConfig::new(features, 2).init(device)),
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
             pooled: config.vision.pooled_per_crop(),
@@ -328,15 +347,14 @@ impl<B: Backend> HourProbe<B> {
         self.dial_head.is_some() || self.dial_heat.is_some()
     }
 
-    /// Hour logits, minute logits (with a minute head) and the dial's box `[batch, 4]` as a
-    /// [`DialBox`] (with a dial head) of images of `sizes` (width, height: a heat map's
-    /// places are turned into the image's fractions with them).
+    /// Every head's output for images of `sizes` (width, height: a heat map's places are
+    /// turned into the image's fractions with them).
     pub fn forward_all(
         &self,
         images: &[&ImageInput],
         sizes: &[(usize, usize)],
         device: &B::Device,
-    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>, Option<Tensor<B, 2>>) {
+    ) -> Heads<B> {
         let tokens = self.tokens(images, device);
         let features = self.read(tokens.clone());
         let minutes = self
@@ -367,7 +385,12 @@ impl<B: Backend> HourProbe<B> {
             let scale = frames.slice([0..b, 4..8]);
             dial = Some((in_crop - offset) / scale);
         }
-        (self.head.forward(features), minutes, dial)
+        Heads {
+            turn: self.turn_head.as_ref().map(|h| h.forward(features.clone())),
+            hours: self.head.forward(features),
+            minutes,
+            dial,
+        }
     }
 
     /// Where the dial is in each image of `sizes` (width, height), as [`DialBox`]es; `None`
@@ -378,7 +401,7 @@ impl<B: Backend> HourProbe<B> {
         sizes: &[(usize, usize)],
         device: &B::Device,
     ) -> Option<Vec<DialBox>> {
-        let (_, _, dial) = self.forward_all(images, sizes, device);
+        let dial = self.forward_all(images, sizes, device).dial;
         let values: Vec<f32> = dial?.into_data().convert::<f32>().to_vec().ok()?;
         Some(
             values
@@ -575,6 +598,65 @@ fn dial_crop_at(image: &RgbF32, b: PixelBox, margin: f32) -> (RgbF32, (f32, f32)
     )
 }
 
+/// [`dial_crop_at`], the crop turned against `turn_deg` (degrees clockwise on screen) about
+/// its centre: the crop's pixel at offset `d` from its centre shows the image at `d` turned
+/// clockwise by `turn_deg` (bilinear; black past the image's edges), so a dial the renderer
+/// turned clockwise by `turn_deg` stands upright. The corner is the unturned crop's. A turn
+/// of 0 is [`dial_crop_at`] exactly.
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn dial_crop_turned(
+    image: &RgbF32,
+    b: PixelBox,
+    margin: f32,
+    turn_deg: f32,
+) -> (RgbF32, (f32, f32)) {
+    let (straight, origin) = dial_crop_at(image, b, margin);
+    if turn_deg == 0.0 || !turn_deg.is_finite() {
+        return (straight, origin);
+    }
+    let side = straight.width;
+    let half = side as f32 / 2.0;
+    let (sin, cos) = turn_deg.to_radians().sin_cos();
+    let (w, h) = (image.width as i64, image.height as i64);
+    let at = |x: i64, y: i64, c: usize| -> f32 {
+        if (0..w).contains(&x) && (0..h).contains(&y) {
+            image.data[((y * w + x) as usize) * 3 + c]
+        } else {
+            0.0
+        }
+    };
+    let mut data = vec![0.0f32; side * side * 3];
+    for y in 0..side {
+        for x in 0..side {
+            // Offset from the crop's centre, turned clockwise on screen (y points down).
+            let (dx, dy) = (x as f32 + 0.5 - half, y as f32 + 0.5 - half);
+            let sx = origin.0 + half + dx * cos - dy * sin - 0.5;
+            let sy = origin.1 + half + dx * sin + dy * cos - 0.5;
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - x0, sy - y0);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            for c in 0..3 {
+                let top = at(x0, y0, c) * (1.0 - fx) + at(x0 + 1, y0, c) * fx;
+                let bottom = at(x0, y0 + 1, c) * (1.0 - fx) + at(x0 + 1, y0 + 1, c) * fx;
+                data[(y * side + x) * 3 + c] = top * (1.0 - fy) + bottom * fy;
+            }
+        }
+    }
+    (
+        RgbF32 {
+            height: side,
+            width: side,
+            data,
+        },
+        origin,
+    )
+}
+
 /// `d` (a [`DialBox`] in an image of `size`) in the part of that image of `part` pixels
 /// whose top-left corner is at `origin`.
 fn shift_box(
@@ -586,6 +668,13 @@ fn shift_box(
     let [x0, y0, x1, y1] = pixel_box(d, size.0, size.1);
     let (l, t) = origin;
     dial_box([x0 - l, y0 - t, x1 - l, y1 - t], part.0, part.1)
+}
+
+/// `deg` in (-180, 180].
+#[must_use]
+pub fn wrap_degrees(deg: f32) -> f32 {
+    let w = (deg + 180.0).rem_euclid(360.0) - 180.0;
+    if w <= -180.0 { w + 360.0 } else { w }
 }
 
 /// One preprocessed clock image and its hour (0–11) and minute.
@@ -606,6 +695,9 @@ pub struct ProbeExample {
     /// That image's top-left corner in the clock's whole image (pixels; `(0, 0)` when
     /// uncropped, negative where a crop reaches past the top or left edge).
     pub origin: (f32, f32),
+    /// How far the dial is turned in the image the model sees (degrees clockwise on screen,
+    /// in (-180, 180]), when known: the renderer's rotation less the crop's own turn.
+    pub turn: Option<f32>,
 }
 
 /// How [`probe_examples_with`] prepares each clock's image.
@@ -623,6 +715,13 @@ pub struct Prepare<'a> {
     /// shifts by up to `j` of the box's longer side on each axis, the size by a factor in
     /// `[1 - j, 1 + j]`. Drawn once per row, from the row id and the seed.
     pub jitter: Option<(f32, u64)>,
+    /// With `crop`: turn each crop about its centre against this angle (degrees clockwise
+    /// on screen, by row id), so that a dial the renderer rotated by it stands upright
+    /// ([`dial_crop_turned`]); a row without one is skipped.
+    pub turn: Option<&'a std::collections::HashMap<String, f32>>,
+    /// How far the renderer turned each dial (degrees clockwise on screen, by row id): the
+    /// turn target ([`ProbeExample::turn`]).
+    pub rotation: Option<&'a std::collections::HashMap<String, f32>>,
 }
 
 /// `b` moved and scaled as [`Prepare::jitter`] says, for row `id`.
@@ -638,6 +737,17 @@ pub fn jitter_box(b: PixelBox, id: &str, amount: f32, seed: u64) -> PixelBox {
     let (cx, cy) = ((b[0] + b[2]) / 2.0 + dx, (b[1] + b[3]) / 2.0 + dy);
     let (hw, hh) = ((b[2] - b[0]) / 2.0 * k, (b[3] - b[1]) / 2.0 * k);
     [cx - hw, cy - hh, cx + hw, cy + hh]
+}
+
+/// A turn for row `id` drawn uniformly from [-180°, 180°) with `seed` (the same every time):
+/// a crop turned by it shows a turn teller a dial at any angle.
+#[must_use]
+#[allow(clippy::cast_possible_truncation)]
+pub fn random_turn(id: &str, seed: u64) -> f32 {
+    let key = pixmo_core::sha256_hex(id.as_bytes());
+    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
+    let mut rng = Rng::derive(seed ^ 0x7475_726e, stream);
+    (rng.unit() * 360.0 - 180.0) as f32
 }
 
 /// Clock examples → probe examples (others, and undecodable images, are skipped), in input
@@ -680,13 +790,20 @@ pub fn probe_examples_with(
             .map(|&b| dial_box(b, image.width, image.height));
         let size = (image.width, image.height);
         let mut at = (0.0, 0.0);
+        let mut turned = 0.0;
         let image = match (prepare.crop, prepare.centre) {
             (Some((boxes, margin)), _) => {
                 let mut b = *boxes.get(&e.id)?;
                 if let Some((amount, seed)) = prepare.jitter {
                     b = jitter_box(b, &e.id, amount, seed);
                 }
-                let (cropped, origin) = dial_crop_at(&image, b, margin);
+                let turn = match prepare.turn {
+                    Some(turns) => *turns.get(&e.id)?,
+                    None => 0.0,
+                };
+                let (cropped, origin) = dial_crop_turned(&image, b, margin, turn);
+                turned = turn;
+                // Turned, the box keeps its centre (the crop turns about it), not its extent.
                 dial = dial.map(|d| shift_box(d, size, origin, (cropped.width, cropped.height)));
                 at = origin;
                 cropped
@@ -712,6 +829,10 @@ pub fn probe_examples_with(
             minute: usize::try_from(time.minute % 60).unwrap_or(0),
             dial,
             origin: at,
+            turn: prepare
+                .rotation
+                .and_then(|r| r.get(&e.id))
+                .map(|&r| wrap_degrees(r - turned)),
         })
     };
     let threads = pixmo_core::parallel::cores();
@@ -733,12 +854,6 @@ pub const TRUTH_FILE: &str = "clock-truth.jsonl";
 pub fn read_truth(
     dir: &Path,
 ) -> crate::Result<Option<std::collections::HashMap<String, PixelBox>>> {
-    let path = dir.join(TRUTH_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", &path, e)),
-    };
     #[derive(Deserialize)]
     struct Line {
         example_id: String,
@@ -748,17 +863,58 @@ pub fn read_truth(
     struct Truth {
         dial_box: PixelBox,
     }
-    let mut boxes = std::collections::HashMap::new();
+    truth_lines(dir, "", |line: Line| (line.example_id, line.truth.dial_box))
+}
+
+/// How far the renderer turned each dial, degrees clockwise on screen (by row id), from the
+/// scene each line of `dir`'s [`TRUTH_FILE`] carries; `None` when there is no such file.
+///
+/// # Errors
+/// When the file cannot be read, or a line has no scene with a rotation (a truth file
+/// written before `build_clocks` logged scenes).
+pub fn read_turns(dir: &Path) -> crate::Result<Option<std::collections::HashMap<String, f32>>> {
+    #[derive(Deserialize)]
+    struct Line {
+        example_id: String,
+        scene: Scene,
+    }
+    #[derive(Deserialize)]
+    struct Scene {
+        rotation_deg: f32,
+    }
+    truth_lines(
+        dir,
+        "\nhint: a truth file from before `build_clocks` logged each clock's scene has no rotation; build the clocks again",
+        |line: Line| (line.example_id, line.scene.rotation_deg),
+    )
+}
+
+/// Each line of `dir`'s [`TRUTH_FILE`] as `L`, kept as `pick` says; `None` without the
+/// file. A line that is not an `L` is named, with `hint` after the reason.
+fn truth_lines<L: serde::de::DeserializeOwned, V>(
+    dir: &Path,
+    hint: &str,
+    pick: impl Fn(L) -> (String, V),
+) -> crate::Result<Option<std::collections::HashMap<String, V>>> {
+    let path = dir.join(TRUTH_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let mut values = std::collections::HashMap::new();
     for (n, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let line: Line = serde_json::from_str(line)
-            .map_err(|e| Error::Config(format!("`{}` line {}: {e}", path.display(), n + 1)))?;
-        boxes.insert(line.example_id, line.truth.dial_box);
+        let line: L = serde_json::from_str(line).map_err(|e| {
+            Error::Config(format!("`{}` line {}: {e}{hint}", path.display(), n + 1))
+        })?;
+        let (id, value) = pick(line);
+        values.insert(id, value);
     }
-    Ok(Some(boxes))
+    Ok(Some(values))
 }
 
 /// Where `locator` (a probe with a dial head) finds the dial in each clock of `examples`
@@ -782,26 +938,71 @@ pub fn locate_boxes<B: Backend>(
             "the locator probe has no dial head\nhint: train it with `--dial-loss W`".into(),
         ));
     }
+    let mut boxes = std::collections::HashMap::new();
+    each_seen(config, tok, examples, prepare, |chunk| {
+        let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
+        let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
+        let found = locator.locate(&inputs, &sizes, device).unwrap_or_default();
+        for (e, d) in chunk.iter().zip(found) {
+            let [x0, y0, x1, y1] = pixel_box(d, e.size.0, e.size.1);
+            let (l, t) = e.origin;
+            boxes.insert(e.id.clone(), [x0 + l, y0 + t, x1 + l, y1 + t]);
+        }
+    });
+    Ok(boxes)
+}
+
+/// How far `teller` (a probe with a turn head) finds each clock's dial turned (degrees
+/// clockwise on screen, by row id), seeing the images as `prepare` crops them (unturned; its
+/// centre crop and jitter unused): the turn to take away so the dial stands upright
+/// ([`Prepare::turn`]). A row without a crop box is skipped.
+///
+/// # Errors
+/// [`Error::Config`] when the probe has no turn head.
+pub fn tell_turns<B: Backend>(
+    teller: &HourProbe<B>,
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[Example],
+    prepare: &Prepare<'_>,
+    device: &B::Device,
+) -> crate::Result<std::collections::HashMap<String, f32>> {
+    if teller.turn_head.is_none() {
+        return Err(Error::Config(
+            "the probe has no turn head\nhint: train it with `--turn-loss W`".into(),
+        ));
+    }
+    let mut turns = std::collections::HashMap::new();
+    each_seen(config, tok, examples, prepare, |chunk| {
+        for (e, r) in chunk.iter().zip(read_clocks(teller, chunk, device)) {
+            turns.insert(e.id.clone(), r.turn.unwrap_or_default());
+        }
+    });
+    Ok(turns)
+}
+
+/// `examples` prepared as `prepare` says but unturned, without its centre crop and jitter
+/// (as a locator or turn teller sees them), handed to `f` 32 at a time; only 512 are
+/// prepared at once.
+fn each_seen(
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[Example],
+    prepare: &Prepare<'_>,
+    mut f: impl FnMut(&[ProbeExample]),
+) {
     let seen_as = Prepare {
         centre: None,
         jitter: None,
+        turn: None,
         ..*prepare
     };
-    let mut boxes = std::collections::HashMap::new();
     for part in examples.chunks(512) {
         let seen = probe_examples_with(config, tok, part, &seen_as);
         for chunk in seen.chunks(32) {
-            let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
-            let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
-            let found = locator.locate(&inputs, &sizes, device).unwrap_or_default();
-            for (e, d) in chunk.iter().zip(found) {
-                let [x0, y0, x1, y1] = pixel_box(d, e.size.0, e.size.1);
-                let (l, t) = e.origin;
-                boxes.insert(e.id.clone(), [x0 + l, y0 + t, x1 + l, y1 + t]);
-            }
+            f(chunk);
         }
     }
-    Ok(boxes)
 }
 
 /// Settings of a probe run.
@@ -844,6 +1045,11 @@ pub struct ProbeSettings {
     /// dial loss trains a locator alone, its heads for the time left as initialised.
     #[serde(default = "one_f32", skip_serializing_if = "is_one_f32")]
     pub read_loss: f32,
+    /// Weight of a loss on how far the dial is turned (0: no turn head): the squared error
+    /// of the predicted (cosine, sine) of the turn, summed over the two. Needs clocks whose
+    /// turn is known ([`ProbeExample::turn`]).
+    #[serde(default, skip_serializing_if = "is_zero_f32")]
+    pub turn_loss: f32,
 }
 
 impl ProbeSettings {
@@ -851,6 +1057,12 @@ impl ProbeSettings {
     #[must_use]
     pub fn dial(&self) -> Option<Locator> {
         (self.dial_loss > 0.0).then_some(self.locator)
+    }
+
+    /// Whether the probe tells how far the dial is turned.
+    #[must_use]
+    pub fn turns(&self) -> bool {
+        self.turn_loss > 0.0
     }
 }
 
@@ -975,6 +1187,86 @@ pub struct ProbeScore {
     /// Mean intersection over union of the located dials with the true ones, over the
     /// clocks whose dial is known; `None` without a dial head or such clocks.
     pub dial_iou: Option<f64>,
+    /// Mean error of the told turn (degrees), over the clocks whose turn is known; `None`
+    /// without a turn head or such clocks.
+    pub turn_error: Option<f64>,
+}
+
+/// What a probe reads from one clock.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Reading {
+    /// The hour head's argmax (0–11).
+    pub hour: i64,
+    /// The minute head's argmax, with a minute head.
+    pub minute: Option<i64>,
+    /// The located dial in the image the probe saw, with a dial head.
+    pub dial: Option<DialBox>,
+    /// How far the dial is turned in that image (degrees clockwise, in (-180, 180]), with
+    /// a turn head.
+    pub turn: Option<f32>,
+}
+
+impl Reading {
+    /// How far the told turn is from `e`'s (degrees, 0 to 180), where both are known.
+    #[must_use]
+    pub fn turn_error(&self, e: &ProbeExample) -> Option<f32> {
+        Some(wrap_degrees(self.turn? - e.turn?).abs())
+    }
+
+    /// Whether the hour is `e`'s.
+    #[must_use]
+    pub fn hour_right(&self, e: &ProbeExample) -> bool {
+        usize::try_from(self.hour).ok() == Some(e.hour)
+    }
+
+    /// Whether the time is within 3 minutes of `e`'s on the 12-hour dial (false without a
+    /// minute head).
+    #[must_use]
+    pub fn close(&self, e: &ProbeExample) -> bool {
+        self.minute
+            .is_some_and(|m| within_3_minutes((self.hour, m), (e.hour, e.minute)))
+    }
+
+    /// The located dial's IoU with `e`'s true one, where both are known.
+    #[must_use]
+    pub fn dial_iou(&self, e: &ProbeExample) -> Option<f32> {
+        Some(iou(self.dial?, e.dial?))
+    }
+}
+
+/// What `probe` reads from each clock of `data`, one forward pass per 32 clocks.
+pub fn read_clocks<B: Backend>(
+    probe: &HourProbe<B>,
+    data: &[ProbeExample],
+    device: &B::Device,
+) -> Vec<Reading> {
+    let mut readings = Vec::with_capacity(data.len());
+    for chunk in data.chunks(32) {
+        let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
+        let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
+        let heads = probe.forward_all(&inputs, &sizes, device);
+        let values = |t: Option<Tensor<B, 2>>| -> Vec<f32> {
+            t.map_or_else(Vec::new, |t| {
+                t.into_data().convert::<f32>().to_vec().unwrap_or_default()
+            })
+        };
+        let (dials, turns) = (values(heads.dial), values(heads.turn));
+        let hours = argmax_rows(heads.hours);
+        let minutes = heads.minutes.map(argmax_rows);
+        for (i, &hour) in hours.iter().enumerate() {
+            readings.push(Reading {
+                hour,
+                minute: minutes.as_ref().and_then(|m| m.get(i).copied()),
+                dial: dials
+                    .get(4 * i..4 * i + 4)
+                    .map(|d| [d[0], d[1], d[2], d[3]]),
+                turn: turns
+                    .get(2 * i..2 * i + 2)
+                    .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
+            });
+        }
+    }
+    readings
 }
 
 /// Scores `data` with one forward pass per 32 clocks (the hour and, with a minute head, the
@@ -984,45 +1276,30 @@ pub fn score<B: Backend>(
     data: &[ProbeExample],
     device: &B::Device,
 ) -> ProbeScore {
-    let (mut right, mut close) = (0usize, 0usize);
-    let (mut iou_sum, mut located) = (0.0f64, 0usize);
-    for chunk in data.chunks(32) {
-        let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
-        let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
-        let (hours, minutes, dial) = probe.forward_all(&inputs, &sizes, device);
-        if let Some(dial) = dial {
-            let values: Vec<f32> = dial
-                .into_data()
-                .convert::<f32>()
-                .to_vec()
-                .unwrap_or_default();
-            for (e, got) in chunk.iter().zip(values.chunks_exact(4)) {
-                if let Some(want) = e.dial {
-                    iou_sum += f64::from(iou([got[0], got[1], got[2], got[3]], want));
-                    located += 1;
-                }
-            }
-        }
-        let hours = argmax_rows(hours);
-        let minutes = minutes.map(argmax_rows).unwrap_or_default();
-        for (e, &h) in chunk.iter().zip(&hours) {
-            if usize::try_from(h).ok() == Some(e.hour) {
-                right += 1;
-            }
-        }
-        for ((e, &h), &m) in chunk.iter().zip(&hours).zip(&minutes) {
-            if within_3_minutes((h, m), (e.hour, e.minute)) {
-                close += 1;
-            }
-        }
-    }
+    let readings = read_clocks(probe, data, device);
+    let count = |f: &dyn Fn(&Reading, &ProbeExample) -> bool| {
+        readings.iter().zip(data).filter(|(r, e)| f(r, e)).count()
+    };
+    // The mean of what `f` gives where it gives something.
+    let mean = |f: &dyn Fn(&Reading, &ProbeExample) -> Option<f32>| {
+        let v: Vec<f64> = readings
+            .iter()
+            .zip(data)
+            .filter_map(|(r, e)| f(r, e).map(f64::from))
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
     #[allow(clippy::cast_precision_loss)]
     let share = |n: usize| n as f64 / data.len().max(1) as f64;
     ProbeScore {
-        hour: share(right),
-        close: probe.minute_head.is_some().then(|| share(close)),
-        #[allow(clippy::cast_precision_loss)]
-        dial_iou: (located > 0).then(|| iou_sum / located as f64),
+        hour: share(count(&|r, e| r.hour_right(e))),
+        close: probe
+            .minute_head
+            .is_some()
+            .then(|| share(count(&|r, e| r.close(e)))),
+        dial_iou: mean(&|r, e| r.dial_iou(e)),
+        turn_error: mean(&|r, e| r.turn_error(e)),
     }
 }
 
@@ -1106,6 +1383,7 @@ pub fn load_probe<B: Backend>(
         saved.minutes,
         saved.settings.readout,
         saved.settings.dial(),
+        saved.settings.turns(),
         device,
     )
     .load_file(dir.join("probe"), &recorder, device)
@@ -1163,36 +1441,29 @@ fn scores<B: Backend>(
     also: &[(String, Vec<ProbeExample>)],
     device: &B::Device,
 ) -> serde_json::Value {
-    let put = |line: &mut serde_json::Value, acc: &str, close: &str, dial: &str, set| {
+    // The scores of `set` under keys that start with `prefix` (`train_acc`, `acc`, ...).
+    let put = |line: &mut serde_json::Value, prefix: &str, set| {
         let got = score(probe, set, device);
-        line[acc] = serde_json::json!(got.hour);
-        if let Some(c) = got.close {
-            line[close] = serde_json::json!(c);
-        }
-        if let Some(d) = got.dial_iou {
-            line[dial] = serde_json::json!(d);
+        line[format!("{prefix}acc")] = serde_json::json!(got.hour);
+        let optional = [
+            ("close", got.close),
+            ("dial_iou", got.dial_iou),
+            ("turn_error", got.turn_error),
+        ];
+        for (name, value) in optional {
+            if let Some(v) = value {
+                line[format!("{prefix}{name}")] = serde_json::json!(v);
+            }
         }
     };
     let mut line = serde_json::json!({ "step": step, "loss": loss });
-    put(
-        &mut line,
-        "train_acc",
-        "train_close",
-        "train_dial_iou",
-        sets[0],
-    );
-    put(
-        &mut line,
-        "test_acc",
-        "test_close",
-        "test_dial_iou",
-        sets[1],
-    );
+    put(&mut line, "train_", sets[0]);
+    put(&mut line, "test_", sets[1]);
     if !also.is_empty() {
         let mut scores = serde_json::Map::new();
         for (name, set) in also {
             let mut entry = serde_json::json!({});
-            put(&mut entry, "acc", "close", "dial_iou", set);
+            put(&mut entry, "", set);
             scores.insert(name.clone(), entry);
         }
         line["also"] = serde_json::Value::Object(scores);
@@ -1246,18 +1517,26 @@ pub fn train_probe<B: AutodiffBackend>(
     }
     B::seed(device, settings.seed);
     let locates = settings.dial();
-    if locates.is_some() {
-        let unknown = train
-            .iter()
-            .chain(first)
-            .filter(|e| e.dial.is_none())
-            .count();
-        if unknown > 0 {
+    // A loss on what the truth file tells needs it for every training clock.
+    let known = |loss: bool, what: &str, unknown: &dyn Fn(&ProbeExample) -> bool| {
+        let unknown = train.iter().chain(first).filter(|e| unknown(e)).count();
+        if loss && unknown > 0 {
             return Err(Error::Config(format!(
-                "a dial loss needs every training clock's dial box; {unknown} have none\nhint: build the clocks with `PIXMO_CLOCK_TRUTH=DIR/clock-truth.jsonl build_clocks DIR ...`"
+                "a {what}; {unknown} training clocks have none\nhint: build the clocks with `PIXMO_CLOCK_TRUTH=DIR/clock-truth.jsonl build_clocks DIR ...`"
             )));
         }
-    }
+        Ok(())
+    };
+    known(
+        locates.is_some(),
+        "dial loss needs every training clock's dial box",
+        &|e| e.dial.is_none(),
+    )?;
+    known(
+        settings.turns(),
+        "turn loss needs how far every training clock's dial is turned",
+        &|e| e.turn.is_none(),
+    )?;
     let fresh = || {
         HourProbe::<B>::with_dial(
             config,
@@ -1265,6 +1544,7 @@ pub fn train_probe<B: AutodiffBackend>(
             settings.minutes,
             settings.readout,
             locates,
+            settings.turns(),
             device,
         )
     };
@@ -1275,11 +1555,18 @@ pub fn train_probe<B: AutodiffBackend>(
                 saved.minutes,
                 saved.settings.readout,
                 saved.settings.dial(),
+                saved.settings.turns(),
             );
-            let ours = (crops, settings.minutes, settings.readout, locates);
+            let ours = (
+                crops,
+                settings.minutes,
+                settings.readout,
+                locates,
+                settings.turns(),
+            );
             if theirs != ours {
                 return Err(Error::Config(format!(
-                    "the starting probe reads (crops, minutes, readout, dial) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout`/`--dial-loss` on clocks of its size"
+                    "the starting probe reads (crops, minutes, readout, dial, turn) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout`/`--dial-loss`/`--turn-loss` on clocks of its size"
                 )));
             }
             probe
@@ -1325,7 +1612,12 @@ pub fn train_probe<B: AutodiffBackend>(
             Tensor::from_data(TensorData::new(v, [batch.len()]), device)
         };
         let sizes: Vec<_> = batch.iter().map(|e| e.size).collect();
-        let (hours, minutes, dial) = probe.forward_all(&inputs, &sizes, device);
+        let Heads {
+            hours,
+            minutes,
+            dial,
+            turn,
+        } = probe.forward_all(&inputs, &sizes, device);
         let mut loss = loss_fn.forward(hours, labels(&|e| e.hour));
         if let Some(minutes) = minutes {
             loss = loss + loss_fn.forward(minutes, labels(&|e| e.minute));
@@ -1339,6 +1631,18 @@ pub fn train_probe<B: AutodiffBackend>(
             let want = Tensor::<B, 2>::from_data(TensorData::new(want, [batch.len(), 4]), device);
             let squared = (dial - want).powi_scalar(2).sum_dim(1).mean();
             loss = loss + squared.mul_scalar(settings.dial_loss);
+        }
+        if let Some(turn) = turn {
+            let want: Vec<f32> = batch
+                .iter()
+                .flat_map(|e| {
+                    let (sin, cos) = e.turn.unwrap_or_default().to_radians().sin_cos();
+                    [cos, sin]
+                })
+                .collect();
+            let want = Tensor::<B, 2>::from_data(TensorData::new(want, [batch.len(), 2]), device);
+            let squared = (turn - want).powi_scalar(2).sum_dim(1).mean();
+            loss = loss + squared.mul_scalar(settings.turn_loss);
         }
         loss_sum += loss.clone().into_scalar().elem::<f64>();
         losses += 1;
@@ -1396,6 +1700,7 @@ mod tests {
             dial_loss: 0.0,
             locator: Locator::Linear,
             read_loss: 1.0,
+            turn_loss: 0.0,
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -1421,6 +1726,7 @@ mod tests {
             dial_loss: 0.0,
             locator: Locator::Linear,
             read_loss: 1.0,
+            turn_loss: 0.0,
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();
@@ -1524,6 +1830,101 @@ mod tests {
         let wild = dial_crop(&image, [f32::NAN, 0.0, 1e9, 2.0], 0.1);
         assert!(wild.width <= 20 && wild.width == wild.height);
         assert_eq!(dial_crop(&image, [3.0, 3.0, 3.0, 3.0], 0.1).width, 8);
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)]
+    fn turns_wrap_into_one_half_open_circle() {
+        for (deg, want) in [
+            (0.0, 0.0),
+            (190.0, -170.0),
+            (-190.0, 170.0),
+            (180.0, 180.0),
+            (-180.0, 180.0),
+            (540.0, 180.0),
+            (-359.0, 1.0),
+        ] {
+            assert_eq!(wrap_degrees(deg), want, "{deg}");
+        }
+    }
+
+    #[test]
+    fn random_turns_are_fixed_per_clock_and_spread_over_the_circle() {
+        let turns: Vec<f32> = (0..400).map(|i| random_turn(&format!("c{i}"), 3)).collect();
+        assert_eq!(
+            turns[7],
+            random_turn("c7", 3),
+            "the same clock, the same turn"
+        );
+        assert_ne!(turns[7], random_turn("c7", 4), "another seed, another turn");
+        assert!(turns.iter().all(|t| (-180.0..180.0).contains(t)));
+        // Each quarter of the circle holds about a quarter of them.
+        for q in 0..4u8 {
+            let lo = -180.0 + 90.0 * f32::from(q);
+            let n = turns
+                .iter()
+                .filter(|&&t| (lo..lo + 90.0).contains(&t))
+                .count();
+            assert!(
+                (70..=130).contains(&n),
+                "{n} of 400 in [{lo}, {})",
+                lo + 90.0
+            );
+        }
+    }
+
+    #[test]
+    fn a_turned_crop_stands_a_turned_dial_upright() {
+        // 40×40, dark, a bright hand from the centre to the right edge: a dial whose 12 the
+        // renderer turned 90° clockwise points right.
+        let mut data = Vec::new();
+        for y in 0..40 {
+            for x in 0..40 {
+                let v = if (18..22).contains(&y) && x >= 20 {
+                    1.0
+                } else {
+                    0.1
+                };
+                data.extend_from_slice(&[v, v, v]);
+            }
+        }
+        let image = RgbF32 {
+            height: 40,
+            width: 40,
+            data,
+        };
+        let b = [0.0, 0.0, 40.0, 40.0];
+        let value = |c: &RgbF32, x: usize, y: usize| c.data[(y * c.width + x) * 3];
+        let (up, origin) = dial_crop_turned(&image, b, 0.0, 90.0);
+        assert_eq!((up.width, origin), (40, (0.0, 0.0)));
+        assert!(value(&up, 20, 8) > 0.9, "turned back, the hand points up");
+        assert!(value(&up, 32, 20) < 0.2, "and no longer right");
+        assert!(value(&up, 20, 32) < 0.2, "nor down");
+        let (down, _) = dial_crop_turned(&image, b, 0.0, -90.0);
+        assert!(
+            value(&down, 20, 32) > 0.9,
+            "a turn the other way points it down"
+        );
+        assert!(value(&down, 20, 8) < 0.2);
+        // Half a turn is the crop mirrored through its centre, pixel for pixel: the turn is
+        // about the centre, not a pixel off it.
+        let (half, _) = dial_crop_turned(&image, b, 0.0, 180.0);
+        let straight = dial_crop(&image, b, 0.0);
+        for y in 0..40 {
+            for x in 0..40 {
+                let (got, want) = (value(&half, x, y), value(&straight, 39 - x, 39 - y));
+                assert!(
+                    (got - want).abs() < 1e-4,
+                    "({x}, {y}): {got} against {want}"
+                );
+            }
+        }
+        // No turn is the straight crop, bit for bit.
+        let (same, _) = dial_crop_turned(&image, b, 0.1, 0.0);
+        assert_eq!(same.data, dial_crop(&image, b, 0.1).data);
+        // Past the image's edges a turned crop is black too.
+        let (corner, _) = dial_crop_turned(&image, b, 0.5, 45.0);
+        assert!(corner.data[..3].iter().all(|&v| v == 0.0));
     }
 
     #[test]

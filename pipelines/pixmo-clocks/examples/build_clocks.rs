@@ -9,7 +9,8 @@
 //! `benchmark_format`; the pose's `pose_strength`, 0 to 1, default 1).
 //!
 //! With `PIXMO_CLOCK_TRUTH=FILE` set it also writes each record's render truth (dial centre
-//! and box, hand tips and angles; not a shard column) as JSON lines `{"example_id", "truth"}`
+//! and box, hand tips and angles; not a shard column) and the scene it was rendered in (the
+//! watch's rotation, tilt, scale and crop) as JSON lines `{"example_id", "truth", "scene"}`
 //! to FILE, for experiments that need where the dial is (a locator's target, a crop to the
 //! dial); the shards are the same but for the extra stage named in their provenance.
 
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use pixmo_dag::registry::{ConfigError, StageConfig};
 use pixmo_dag::{ColumnDef, ColumnType, Record, Reject, Stage, StageContext};
 
-/// `clocks.truth_log`: appends `{"example_id", "truth"}` for each record to a file.
+/// `clocks.truth_log`: appends `{"example_id", "truth", "scene"}` for each record to a file.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct TruthLogConfig {
     path: PathBuf,
@@ -48,13 +49,14 @@ impl StageConfig for TruthLogConfig {
 
 impl Stage for TruthLog {
     fn version(&self) -> &'static str {
-        "1"
+        "2"
     }
 
     fn inputs(&self) -> Vec<ColumnDef> {
         vec![
             ColumnDef::new("example_id", ColumnType::Str),
             ColumnDef::new("truth", ColumnType::Json),
+            ColumnDef::new("scene", ColumnType::Json),
         ]
     }
 
@@ -69,7 +71,11 @@ impl Stage for TruthLog {
         let truth = record
             .json("truth")
             .map_err(|m| Reject::new("bad_spec", m))?;
-        let mut line = serde_json::json!({ "example_id": id, "truth": truth }).to_string();
+        let scene = record
+            .json("scene")
+            .map_err(|m| Reject::new("bad_spec", m))?;
+        let mut line =
+            serde_json::json!({ "example_id": id, "truth": truth, "scene": scene }).to_string();
         line.push('\n');
         let mut file = self
             .file

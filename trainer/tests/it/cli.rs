@@ -76,6 +76,12 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
+/// The last JSON line a run printed (a probe's last scores).
+fn last_line(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().expect("a line")).expect("a JSON line")
+}
+
 /// The run failed with an error (exit 2, not a panic's 101) whose message names `reason`.
 fn refused(out: &Output, reason: &str) {
     assert_eq!(
@@ -304,7 +310,9 @@ fn a_run_where_nothing_trains_is_refused() {
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with
-/// neither a time loss nor a dial loss.
+/// neither a time loss nor a dial loss. A turn teller trains on the scenes' rotations and
+/// turns a reader's crops; a truth file without scenes, or a teller that is not one, is
+/// refused with the reason.
 #[test]
 fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
     let _rng = backend_rng();
@@ -330,17 +338,12 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         format!("{base} --dial-loss 10 --locator heatmap --steps 3 --eval-every 3 --save loc");
     let out = pixmo_train(&locate, dir.path());
     ok(&out, "locator");
-    let last = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
-    assert!(last.contains("\"test_dial_iou\""), "{last}");
+    let last = last_line(&out);
+    assert!(last.get("test_dial_iou").is_some(), "{last}");
     let read = format!("{base} --dial-crop loc --steps 0");
     let out = pixmo_train(&read, dir.path());
     ok(&out, "reader on the locator's crops");
-    let line: serde_json::Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let line = last_line(&out);
     assert_eq!(line["step"], 0, "{line}");
     assert!(line["test_acc"].is_number(), "{line}");
     refused(
@@ -369,5 +372,143 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
     refused(
         &pixmo_train(&format!("{base} --read-loss 0 --steps 2"), dir.path()),
         "`--read-loss` is 0",
+    );
+    // Turning crops upright needs each clock's scene in the truth file.
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --truth-upright --steps 0"),
+            dir.path(),
+        ),
+        "build the clocks again",
+    );
+    let with_scenes: String = (0..8)
+        .map(|k| {
+            format!(
+                "{{\"example_id\":\"c{k}\",\"truth\":{{\"dial_box\":[{},0,{},40]}},\"scene\":{{\"rotation_deg\":{}}}}}\n",
+                5 * k,
+                5 * k + 5,
+                40 * k - 140
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("shards/clock-truth.jsonl"), with_scenes).unwrap();
+    let tell = format!(
+        "{base} --dial-crop truth --turn-loss 1 --read-loss 0 --steps 3 --eval-every 3 --save tell"
+    );
+    let out = pixmo_train(&tell, dir.path());
+    ok(&out, "turn teller");
+    let last = last_line(&out);
+    assert!(last.get("test_turn_error").is_some(), "{last}");
+    ok(
+        &pixmo_train(
+            &format!("{tell} --random-turn --init-probe tell"),
+            dir.path(),
+        ),
+        "a turn teller on crops turned at random",
+    );
+    ok(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --truth-upright --steps 0"),
+            dir.path(),
+        ),
+        "a reader on crops turned upright by the truth",
+    );
+    ok(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --derotate tell --steps 0"),
+            dir.path(),
+        ),
+        "a reader on crops turned upright by the teller",
+    );
+    // A teller is a probe with a turn head, trained on crops.
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --derotate loc --steps 0"),
+            dir.path(),
+        ),
+        "trained on whole images",
+    );
+    ok(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --steps 1 --save reader"),
+            dir.path(),
+        ),
+        "a reader on crops",
+    );
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --derotate reader --steps 0"),
+            dir.path(),
+        ),
+        "has no turn head",
+    );
+}
+
+/// `--predictions` writes one line per held-out clock, by id, with that clock's own time as
+/// gold and the probe's reading of that clock (it reads nearly all eight, so readings paired
+/// with the wrong clocks would change the shares), and the lines' hour and within-3-minutes
+/// shares are the scores the run printed.
+#[test]
+fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let out = pixmo_train(
+        "probe --data shards --eval-data shards --eval-split train --model tiny --batch 4 \
+         --minutes --steps 60 --eval-every 60 --lr 3e-3 --predictions read.jsonl",
+        dir.path(),
+    );
+    ok(&out, "probe with --predictions");
+    let last = last_line(&out);
+    // The probe reads (nearly) every clock, so a reading paired with another clock's gold
+    // shows in the lines' shares.
+    assert!(last["test_acc"].as_f64().unwrap() >= 0.875, "{last}");
+    let text = std::fs::read_to_string(dir.path().join("read.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let gold: std::collections::HashMap<String, [u64; 2]> = [
+        [1, 5],
+        [2, 17],
+        [3, 29],
+        [4, 41],
+        [7, 53],
+        [9, 0],
+        [11, 36],
+        [0, 48],
+    ]
+    .iter()
+    .enumerate()
+    .map(|(k, t)| (format!("c{k}"), *t))
+    .collect();
+    let mut seen: Vec<String> = lines
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    let mut want: Vec<String> = gold.keys().cloned().collect();
+    want.sort();
+    assert_eq!(seen, want, "one line per held-out clock");
+    let (mut right, mut close) = (0.0, 0.0);
+    for l in &lines {
+        let g = gold[l["id"].as_str().unwrap()];
+        assert_eq!(l["gold"], serde_json::json!(g), "{l}");
+        let hour_right = l["hour"].as_u64() == Some(g[0]);
+        assert_eq!(l["hour_right"], hour_right, "{l}");
+        let read = l["hour"].as_i64().unwrap() * 60 + l["minute"].as_i64().unwrap();
+        let diff = (read - i64::try_from(g[0] * 60 + g[1]).unwrap()).rem_euclid(720);
+        assert_eq!(l["close"], diff.min(720 - diff) <= 3, "{l}");
+        right += f64::from(u8::from(hour_right)) / 8.0;
+        close += f64::from(u8::from(l["close"] == true)) / 8.0;
+        assert!(l["dial_iou"].is_null(), "no dial head: {l}");
+    }
+    assert!(
+        (last["test_acc"].as_f64().unwrap() - right).abs() < 1e-9,
+        "{last}"
+    );
+    assert!(
+        (last["test_close"].as_f64().unwrap() - close).abs() < 1e-9,
+        "{last}"
     );
 }

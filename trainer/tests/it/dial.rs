@@ -8,10 +8,26 @@ use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::probe::{
     Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout, SavedProbe,
-    TRUTH_FILE, dial_box, iou, locate_boxes, probe_examples_with, read_truth, score, train_probe,
+    TRUTH_FILE, dial_box, iou, locate_boxes, probe_examples_with, read_truth, score, tell_turns,
+    train_probe, wrap_degrees,
 };
 
 use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
+
+/// A clock example of `image` whose time is `k % 12 + 1` o'clock.
+fn clock(id: String, image: Vec<u8>, k: u32) -> Example {
+    Example {
+        id,
+        dataset: Dataset::Clocks,
+        image,
+        tasks: Vec::new(),
+        transcripts: Vec::new(),
+        target: EvalTarget::Clock {
+            text: format!("{}:00", 1 + k % 12),
+            shows_seconds: false,
+        },
+    }
+}
 
 /// Sixteen 32 px images, each with a bright 10 px square at its own place (a 4×4 grid of
 /// places), and the squares' boxes by row id.
@@ -31,17 +47,7 @@ fn squares() -> (Vec<Example>, HashMap<String, PixelBox>) {
         #[allow(clippy::cast_precision_loss)]
         let b = [x0 as f32, y0 as f32, (x0 + 10) as f32, (y0 + 10) as f32];
         boxes.insert(id.clone(), b);
-        examples.push(Example {
-            id,
-            dataset: Dataset::Clocks,
-            image,
-            tasks: Vec::new(),
-            transcripts: Vec::new(),
-            target: EvalTarget::Clock {
-                text: format!("{}:00", 1 + i % 12),
-                shows_seconds: false,
-            },
-        });
+        examples.push(clock(id, image, i));
     }
     (examples, boxes)
 }
@@ -51,14 +57,15 @@ fn a_linear_dial_head_learns_where_the_square_is_from_the_pixels() {
     learns_where_the_square_is(Locator::Linear, 1.0);
 }
 
-/// Trained alone (`read_loss` 0): the locator learns and the hour head is left as it was.
+/// Trained alone (`read_loss` 0): the locator learns and the hour and minute heads are left as
+/// they were.
 #[test]
 fn a_heatmap_locator_learns_where_the_square_is_from_the_pixels() {
     learns_where_the_square_is(Locator::Heatmap, 0.0);
 }
 
-/// 150 steps of a probe locating the squares with `locator`, the time's loss weighed by
-/// `read_loss`.
+/// 150 steps of a probe locating the squares with `locator` and reading hour and minute, the
+/// time's loss weighed by `read_loss`.
 fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
     ProbeSettings {
         steps: 150,
@@ -68,16 +75,18 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         eval_every: 0,
         first_steps: 0,
         gradual: false,
-        minutes: false,
+        minutes: true,
         readout: Readout::Concat,
         dial_loss: 10.0,
         locator,
         read_loss,
+        turn_loss: 0.0,
     }
 }
 
 /// A probe locating with `locator` on [`squares`] beats the image-blind mean box by far;
-/// with `read_loss` 0 its hour head ends as it started.
+/// with `read_loss` 0 its hour and minute heads end as they started (a weight applied to one
+/// of the time's losses only fails), and with `read_loss` > 0 both move.
 fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
     let _rng = backend_rng();
     let config = tiny_model();
@@ -121,7 +130,7 @@ fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
     let saved = SavedProbe {
         model: config.clone(),
         crops: data[0].input.crop_count(),
-        minutes: false,
+        minutes: true,
         centre_crop: None,
         dial_crop: None,
         settings: settings.clone(),
@@ -138,10 +147,12 @@ fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
     .unwrap()
     .valid();
     let hour_head_moved = flat(&probe.head) != flat(&start.head);
+    let minute_head_moved = flat(probe.minute_head.as_ref().expect("a minute head"))
+        != flat(start.minute_head.as_ref().expect("a minute head"));
     assert_eq!(
-        hour_head_moved,
-        read_loss > 0.0,
-        "read_loss {read_loss}: the hour head moved: {hour_head_moved}"
+        (hour_head_moved, minute_head_moved),
+        (read_loss > 0.0, read_loss > 0.0),
+        "read_loss {read_loss}: the hour head moved: {hour_head_moved}, the minute head: {minute_head_moved}"
     );
     let located = score(&probe, &data, &Default::default()).dial_iou.unwrap();
     assert!(
@@ -279,5 +290,125 @@ fn a_locator_trained_on_crops_refines_boxes_in_the_whole_images_frame() {
     assert!(
         after > 0.8 && after > before + 0.1,
         "IoU with the true boxes: {before:.3} before refining, {after:.3} after"
+    );
+}
+
+/// Sixteen 32 px images, each a bright hand from the centre toward its own direction (16
+/// directions, 22.5° apart, the first at `offset`), by row id with that direction: how far the
+/// renderer turned each dial whose 12 the hand marks (degrees clockwise on screen).
+fn hands(offset: f32) -> (Vec<Example>, HashMap<String, f32>) {
+    let mut examples = Vec::new();
+    let mut turns = HashMap::new();
+    for i in 0..16u16 {
+        let turn = wrap_degrees(offset + 22.5 * f32::from(i));
+        let (sin, cos) = turn.to_radians().sin_cos();
+        let image = png_from_fn(32, 32, |x, y| {
+            #[allow(clippy::cast_precision_loss)]
+            let (dx, dy) = (x as f32 + 0.5 - 16.0, y as f32 + 0.5 - 16.0);
+            // Along the hand (up turned clockwise: (sin, -cos)) and across it.
+            let (along, across) = (dx * sin - dy * cos, dx * cos + dy * sin);
+            if (0.0..14.0).contains(&along) && across.abs() < 2.0 {
+                [250, 240, 230]
+            } else {
+                [40, 60, 70]
+            }
+        });
+        let id = format!("hand{offset}-{i}");
+        turns.insert(id.clone(), turn);
+        examples.push(clock(id, image, u32::from(i)));
+    }
+    (examples, turns)
+}
+
+/// A turn head trained alone on hands in sixteen directions tells how far hands in the sixteen
+/// directions between them are turned far better than the image-blind guess (a constant turn
+/// is 90° off on average over evenly spread turns), and the crops turned against what it
+/// tells stand those hands upright: what is left of each turn is small, and a second look at
+/// the turned pixels agrees.
+#[test]
+fn a_turn_head_tells_how_far_the_dial_is_turned_and_turning_against_it_stands_it_upright() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let (seen, seen_turns) = hands(0.0);
+    let (examples, mut turns) = hands(11.25);
+    turns.extend(seen_turns);
+    let whole: HashMap<String, PixelBox> = turns
+        .keys()
+        .map(|id| (id.clone(), [0.0, 0.0, 32.0, 32.0]))
+        .collect();
+    let cropped = Prepare {
+        crop: Some((&whole, 0.0)),
+        rotation: Some(&turns),
+        ..Prepare::default()
+    };
+    let train = probe_examples_with(&config, &tok, &seen, &cropped);
+    let data = probe_examples_with(&config, &tok, &examples, &cropped);
+    assert_eq!((train.len(), data.len()), (16, 16));
+    let settings = ProbeSettings {
+        steps: 200,
+        dial_loss: 0.0,
+        turn_loss: 1.0,
+        ..locating(Locator::Linear, 0.0, 5)
+    };
+    let on_hands = ProbeData {
+        first: &[],
+        train: &train,
+        test: &data,
+        also: &[],
+    };
+    let mut last = serde_json::Value::Null;
+    let teller = train_probe::<Train>(
+        &config,
+        &on_hands,
+        ProbeStart::Random,
+        &settings,
+        &Default::default(),
+        |l| last = l,
+    )
+    .unwrap()
+    .valid();
+    let error = score(&teller, &data, &Default::default())
+        .turn_error
+        .unwrap();
+    assert!(
+        (last["test_turn_error"].as_f64().unwrap() - error).abs() < 1e-9,
+        "{last}"
+    );
+    assert!(error < 30.0, "told turns are {error:.1}° off on average");
+    // Turn each crop against what the teller tells: the hands stand upright.
+    let told = tell_turns(
+        &teller,
+        &config,
+        &tok,
+        &examples,
+        &cropped,
+        &Default::default(),
+    )
+    .unwrap();
+    let upright = probe_examples_with(
+        &config,
+        &tok,
+        &examples,
+        &Prepare {
+            turn: Some(&told),
+            ..cropped
+        },
+    );
+    let left: Vec<f32> = upright.iter().map(|e| e.turn.unwrap().abs()).collect();
+    #[allow(clippy::cast_precision_loss)]
+    let mean_left = left.iter().sum::<f32>() / left.len() as f32;
+    assert!(
+        mean_left < 30.0,
+        "turned against the told turns, the hands are still {mean_left:.1}° off: {left:?}"
+    );
+    // And the pixels agree: looking again at the turned crops, the teller finds what is
+    // left of each turn (a crop turned the wrong way would show twice the turn).
+    let again = score(&teller, &upright, &Default::default())
+        .turn_error
+        .unwrap();
+    assert!(
+        again < 30.0,
+        "the turned crops look {again:.1}° off from what their turns say"
     );
 }

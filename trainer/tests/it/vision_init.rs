@@ -102,6 +102,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         dial_loss: 0.0,
         locator: Locator::Linear,
         read_loss: 1.0,
+        turn_loss: 0.0,
     }
 }
 
@@ -253,6 +254,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         dial_loss: 0.0,
         locator: Locator::Linear,
         read_loss: 1.0,
+        turn_loss: 0.0,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);
