@@ -124,6 +124,12 @@ struct ProbeArgs {
     /// beside the clocks).
     #[arg(long, default_value_t = 0.0)]
     turn_loss: f32,
+    /// With `--turn-loss`: tell the turn as one of this many equal arcs of the circle
+    /// (cross-entropy on the arc it falls in; 4 to 360) instead of regressing its cosine and
+    /// sine: a classifier picks one of two turns an image could have where a regression
+    /// tells their mean.
+    #[arg(long)]
+    turn_bins: Option<usize>,
     /// Locate the dial too: a head predicting its box, this weight on its squared error
     /// (needs `clock-truth.jsonl` beside the training clocks).
     #[arg(long, default_value_t = 0.0)]
@@ -547,6 +553,19 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
     }
 }
 
+/// How a probe run turns its dial crops, as [`SavedProbe::turned`] records it.
+///
+/// [`SavedProbe::turned`]: pixmo_trainer::probe::SavedProbe::turned
+fn turned(a: &ProbeArgs) -> Option<String> {
+    if a.truth_upright {
+        Some("truth".into())
+    } else if a.random_turn {
+        Some("random".into())
+    } else {
+        a.derotate.as_ref().map(|d| d.display().to_string())
+    }
+}
+
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, load_probe,
@@ -572,6 +591,9 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "`--turn-loss` is {}; it must be 0 (off) or more",
             a.turn_loss
         );
+    }
+    if a.turn_bins.is_some() && a.turn_loss == 0.0 {
+        bail!("`--turn-bins` says how a turn head tells the turn; it needs `--turn-loss W`");
     }
     if !(a.read_loss >= 0.0 && a.read_loss.is_finite())
         || a.read_loss == 0.0 && a.dial_loss == 0.0 && a.turn_loss == 0.0
@@ -755,6 +777,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         locator: a.locator,
         read_loss: a.read_loss,
         turn_loss: a.turn_loss,
+        turn_bins: a.turn_bins.unwrap_or(0),
     };
     println!(
         "{}",
@@ -771,6 +794,19 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     let init = match (&a.init_probe, &a.init_vision) {
         (Some(dir), _) => {
             let (probe, saved) = load_probe::<B>(dir, &config, device)?;
+            let ours = turned(a);
+            if saved.turned != ours {
+                let say = |t: &Option<String>| {
+                    t.as_ref()
+                        .map_or_else(|| "not turned".to_string(), |t| format!("turned by {t}"))
+                };
+                eprintln!(
+                    "warning: `{}` was trained on crops {}; these are {}",
+                    dir.display(),
+                    say(&saved.turned),
+                    say(&ours)
+                );
+            }
             ProbeStart::Probe(probe, saved)
         }
         (None, Some(dir)) => {
@@ -810,6 +846,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                     .collect();
                 (chain.join(" then "), a.dial_margin)
             }),
+            turned: turned(a),
             settings,
         };
         save_vision(&probe.valid(), &saved, dir)?;

@@ -137,8 +137,9 @@ pub struct HourProbe<B: Backend> {
     pub dial_head: Option<Linear<B>>,
     /// The heat-map locator, with [`Locator::Heatmap`].
     pub dial_heat: Option<HeatLocator<B>>,
-    /// `[features → 2]`: how far the dial is turned, as its cosine and sine
-    /// ([`ProbeSettings::turn_loss`]).
+    /// How far the dial is turned ([`ProbeSettings::turn_loss`]): `[features → 2]`, its
+    /// cosine and sine, or with [`TurnTeller::Bins`] `[features → bins]`, logits over equal
+    /// arcs of the circle.
     pub turn_head: Option<Linear<B>>,
     /// How the heads read the pooled tokens.
     #[module(skip)]
@@ -148,6 +149,59 @@ pub struct HourProbe<B: Backend> {
     /// Pooled tokens per crop (the global crop's come first) and the crop side in pixels.
     pooled: usize,
     crop_size: usize,
+    /// The turn head's arcs ([`TurnTeller::Bins`]); 0 when it regresses cosine and sine.
+    turn_bins: usize,
+}
+
+/// How a probe tells how far the dial is turned ([`ProbeSettings::turn_bins`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TurnTeller {
+    /// A linear head regresses the turn's cosine and sine (squared error).
+    Regress,
+    /// A linear head scores this many equal arcs of the circle, the first starting at
+    /// -180° (cross-entropy on the arc the turn falls in); the told turn is the
+    /// probability-weighted circular mean of the likeliest arc's centre and its two
+    /// neighbours' ([`turn_of_arcs`]). Unlike a regression, which meets an image that could
+    /// be turned either of two ways with the mean of the two, it picks one.
+    Bins(usize),
+}
+
+/// The arc of `bins` equal arcs (the first starting at -180°) that `turn_deg` falls in.
+#[must_use]
+pub fn turn_arc(turn_deg: f32, bins: usize) -> usize {
+    #[allow(clippy::cast_precision_loss)]
+    let width = 360.0 / bins.max(1) as f32;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let arc = ((wrap_degrees(turn_deg) + 180.0) / width).floor() as usize;
+    arc % bins.max(1)
+}
+
+/// The turn (degrees, in (-180, 180]) that logits over equal arcs ([`TurnTeller::Bins`])
+/// tell: the circular mean of the likeliest arc's centre and its two neighbours', each
+/// weighted by its softmax probability (so two equally likely neighbours tell the line
+/// between them, and a lone likely arc its centre).
+#[must_use]
+pub fn turn_of_arcs(logits: &[f32]) -> f32 {
+    let n = logits.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let top = logits
+        .iter()
+        .enumerate()
+        .fold(0, |best, (i, &l)| if l > logits[best] { i } else { best });
+    #[allow(clippy::cast_precision_loss)]
+    let width = 360.0 / n as f32;
+    let (mut x, mut y) = (0.0f32, 0.0f32);
+    for k in [n + top - 1, top, top + 1] {
+        let arc = k % n;
+        let p = (logits[arc] - logits[top]).exp();
+        #[allow(clippy::cast_precision_loss)]
+        let centre = (-180.0 + (arc as f32 + 0.5) * width).to_radians();
+        x += p * centre.cos();
+        y += p * centre.sin();
+    }
+    wrap_degrees(y.atan2(x).to_degrees())
 }
 
 /// How a probe locates the dial ([`ProbeSettings::locator`]).
@@ -263,7 +317,8 @@ pub struct Heads<B: Backend> {
     pub minutes: Option<Tensor<B, 2>>,
     /// The dial's box `[batch, 4]` as a [`DialBox`], with a dial head.
     pub dial: Option<Tensor<B, 2>>,
-    /// How far the dial is turned, `[batch, 2]` (cosine, sine), with a turn head.
+    /// How far the dial is turned, with a turn head: `[batch, 2]` (cosine, sine), or
+    /// `[batch, bins]` arc logits with [`TurnTeller::Bins`].
     pub turn: Option<Tensor<B, 2>>,
 }
 
@@ -277,18 +332,18 @@ impl<B: Backend> HourProbe<B> {
         readout: Readout,
         device: &B::Device,
     ) -> Self {
-        Self::with_dial(config, crops, minutes, readout, None, false, device)
+        Self::with_dial(config, crops, minutes, readout, None, None, device)
     }
 
     /// [`HourProbe::new`], with a head that locates the dial as `dial` says and, with
-    /// `turn`, one that tells how far the dial is turned.
+    /// `turn`, one that tells how far the dial is turned as it says.
     pub fn with_dial(
         config: &ModelConfig,
         crops: usize,
         minutes: bool,
         readout: Readout,
         dial: Option<Locator>,
-        turn: bool,
+        turn: Option<TurnTeller>,
         device: &B::Device,
     ) -> Self {
         let width = config.llm.d_model;
@@ -308,7 +363,17 @@ impl<B: Backend> HourProbe<B> {
             dial_head: (dial == Some(Locator::Linear))
                 .then(|| LinearConfig::new(features, 4).init(device)),
             dial_heat: (dial == Some(Locator::Heatmap)).then(|| HeatLocator::new(width, device)),
-            turn_head: turn.then(|| LinearConfig::new(features, 2).init(device)),
+            turn_head: turn.map(|t| {
+                let outputs = match t {
+                    TurnTeller::Regress => 2,
+                    TurnTeller::Bins(bins) => bins,
+                };
+                LinearConfig::new(features, outputs).init(device)
+            }),
+            turn_bins: match turn {
+                Some(TurnTeller::Bins(bins)) => bins,
+                _ => 0,
+            },
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
             pooled: config.vision.pooled_per_crop(),
@@ -1046,10 +1111,15 @@ pub struct ProbeSettings {
     #[serde(default = "one_f32", skip_serializing_if = "is_one_f32")]
     pub read_loss: f32,
     /// Weight of a loss on how far the dial is turned (0: no turn head): the squared error
-    /// of the predicted (cosine, sine) of the turn, summed over the two. Needs clocks whose
-    /// turn is known ([`ProbeExample::turn`]).
+    /// of the predicted (cosine, sine) of the turn, summed over the two, or with
+    /// `turn_bins` the cross-entropy of the arc it falls in. Needs clocks whose turn is known
+    /// ([`ProbeExample::turn`]).
     #[serde(default, skip_serializing_if = "is_zero_f32")]
     pub turn_loss: f32,
+    /// With a turn loss: tell the turn as one of this many equal arcs
+    /// ([`TurnTeller::Bins`], 4 to 360) instead of regressing its cosine and sine (0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub turn_bins: usize,
 }
 
 impl ProbeSettings {
@@ -1063,6 +1133,15 @@ impl ProbeSettings {
     #[must_use]
     pub fn turns(&self) -> bool {
         self.turn_loss > 0.0
+    }
+
+    /// How the probe tells how far the dial is turned: `None` without a turn loss.
+    #[must_use]
+    pub fn teller(&self) -> Option<TurnTeller> {
+        self.turns().then_some(match self.turn_bins {
+            0 => TurnTeller::Regress,
+            bins => TurnTeller::Bins(bins),
+        })
     }
 }
 
@@ -1096,8 +1175,8 @@ impl ProbeSettings {
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` wants a reference
-fn is_zero(n: &u64) -> bool {
-    *n == 0
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// Where one training image comes from.
@@ -1251,6 +1330,12 @@ pub fn read_clocks<B: Backend>(
             })
         };
         let (dials, turns) = (values(heads.dial), values(heads.turn));
+        let told = |i: usize| match probe.turn_bins {
+            0 => turns
+                .get(2 * i..2 * i + 2)
+                .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
+            n => turns.get(n * i..n * i + n).map(turn_of_arcs),
+        };
         let hours = argmax_rows(heads.hours);
         let minutes = heads.minutes.map(argmax_rows);
         for (i, &hour) in hours.iter().enumerate() {
@@ -1260,9 +1345,7 @@ pub fn read_clocks<B: Backend>(
                 dial: dials
                     .get(4 * i..4 * i + 4)
                     .map(|d| [d[0], d[1], d[2], d[3]]),
-                turn: turns
-                    .get(2 * i..2 * i + 2)
-                    .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
+                turn: told(i),
             });
         }
     }
@@ -1318,6 +1401,11 @@ pub struct SavedProbe {
     /// folder, and the margin): a record of what it read, for whoever starts from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dial_crop: Option<(String, f32)>,
+    /// How its dial crops were turned, when they were: `truth` (upright by the renderer's
+    /// rotation), `random` (each by its own random angle) or a turn teller's folder (upright
+    /// by what it told). A reader of upright crops reads unturned ones worse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turned: Option<String>,
     /// How it was trained.
     pub settings: ProbeSettings,
 }
@@ -1383,7 +1471,7 @@ pub fn load_probe<B: Backend>(
         saved.minutes,
         saved.settings.readout,
         saved.settings.dial(),
-        saved.settings.turns(),
+        saved.settings.teller(),
         device,
     )
     .load_file(dir.join("probe"), &recorder, device)
@@ -1510,6 +1598,12 @@ pub fn train_probe<B: AutodiffBackend>(
             "the probe reads every crop of an image, so it needs images that all make the same number of crops; these make {sizes:?}\nhint: probe clocks rendered at one size (PixMo-Clocks renders 448 px)"
         )));
     }
+    if settings.turns() && settings.turn_bins != 0 && !(4..=360).contains(&settings.turn_bins) {
+        return Err(Error::Config(format!(
+            "a turn told in {} arcs; it takes 4 to 360 (or 0, a regression of its cosine and sine)",
+            settings.turn_bins
+        )));
+    }
     if settings.first_steps > 0 && first.is_empty() {
         return Err(Error::Config(
             "a curriculum (`--first-steps`) needs first clocks (`--first-data`)".into(),
@@ -1544,7 +1638,7 @@ pub fn train_probe<B: AutodiffBackend>(
             settings.minutes,
             settings.readout,
             locates,
-            settings.turns(),
+            settings.teller(),
             device,
         )
     };
@@ -1555,14 +1649,14 @@ pub fn train_probe<B: AutodiffBackend>(
                 saved.minutes,
                 saved.settings.readout,
                 saved.settings.dial(),
-                saved.settings.turns(),
+                saved.settings.teller(),
             );
             let ours = (
                 crops,
                 settings.minutes,
                 settings.readout,
                 locates,
-                settings.turns(),
+                settings.teller(),
             );
             if theirs != ours {
                 return Err(Error::Config(format!(
@@ -1632,7 +1726,13 @@ pub fn train_probe<B: AutodiffBackend>(
             let squared = (dial - want).powi_scalar(2).sum_dim(1).mean();
             loss = loss + squared.mul_scalar(settings.dial_loss);
         }
-        if let Some(turn) = turn {
+        if let (Some(turn), Some(TurnTeller::Bins(bins))) = (&turn, settings.teller()) {
+            let arcs = labels(&|e| turn_arc(e.turn.unwrap_or_default(), bins));
+            loss = loss
+                + loss_fn
+                    .forward(turn.clone(), arcs)
+                    .mul_scalar(settings.turn_loss);
+        } else if let Some(turn) = turn {
             let want: Vec<f32> = batch
                 .iter()
                 .flat_map(|e| {
@@ -1701,6 +1801,7 @@ mod tests {
             locator: Locator::Linear,
             read_loss: 1.0,
             turn_loss: 0.0,
+            turn_bins: 0,
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -1727,6 +1828,7 @@ mod tests {
             locator: Locator::Linear,
             read_loss: 1.0,
             turn_loss: 0.0,
+            turn_bins: 0,
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();
@@ -1845,6 +1947,59 @@ mod tests {
             (-359.0, 1.0),
         ] {
             assert_eq!(wrap_degrees(deg), want, "{deg}");
+        }
+    }
+
+    #[test]
+    fn turns_fall_in_arcs_and_arc_logits_tell_turns() {
+        // Twelve arcs of 30°, the first [-180°, -150°).
+        assert_eq!(turn_arc(-180.0, 12), 0);
+        assert_eq!(turn_arc(180.0, 12), 0, "180° is -180°");
+        assert_eq!(turn_arc(-150.0, 12), 1);
+        assert_eq!(turn_arc(-0.1, 12), 5);
+        assert_eq!(turn_arc(0.0, 12), 6);
+        assert_eq!(turn_arc(179.9, 12), 11);
+        assert_eq!(turn_arc(370.0, 12), 6, "wrapped first");
+        let close = |a: f32, b: f32| wrap_degrees(a - b).abs() < 0.01;
+        // A lone likely arc tells its centre.
+        let mut logits = vec![-30.0; 12];
+        logits[7] = 10.0;
+        assert!(
+            close(turn_of_arcs(&logits), 45.0),
+            "{}",
+            turn_of_arcs(&logits)
+        );
+        // Two equally likely neighbours tell the line between them, across ±180° too.
+        logits[8] = 10.0;
+        assert!(
+            close(turn_of_arcs(&logits), 60.0),
+            "{}",
+            turn_of_arcs(&logits)
+        );
+        let mut logits = vec![-30.0; 12];
+        logits[0] = 4.0;
+        logits[11] = 4.0;
+        assert!(
+            close(turn_of_arcs(&logits), 180.0),
+            "{}",
+            turn_of_arcs(&logits)
+        );
+        // A likelier neighbour pulls the turn towards it, but not past the arc's edge.
+        let mut logits = vec![-30.0; 12];
+        logits[6] = 2.0;
+        logits[7] = 1.0;
+        let t = turn_of_arcs(&logits);
+        assert!(t > 15.0 && t < 30.0, "{t}");
+        // An arc far from the likeliest does not move it (the mean is local).
+        logits[0] = 1.9;
+        assert!(close(turn_of_arcs(&logits), t), "{}", turn_of_arcs(&logits));
+        // Every arc's centre round-trips through its own arc.
+        for n in [4, 12, 36, 360] {
+            for k in 0..n {
+                let mut logits = vec![0.0; n];
+                logits[k] = 50.0;
+                assert_eq!(turn_arc(turn_of_arcs(&logits), n), k, "{n} arcs, arc {k}");
+            }
         }
     }
 

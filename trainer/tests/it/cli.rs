@@ -406,12 +406,48 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         ),
         "a turn teller on crops turned at random",
     );
+    // A teller over arcs of the circle; its arcs are 4 to 360, and it needs a turn loss.
+    ok(
+        &pixmo_train(&format!("{tell}arcs --turn-bins 12"), dir.path()),
+        "a turn teller over arcs",
+    );
     ok(
         &pixmo_train(
-            &format!("{base} --dial-crop truth --truth-upright --steps 0"),
+            &format!("{base} --dial-crop truth --derotate tellarcs --steps 0"),
+            dir.path(),
+        ),
+        "a reader on crops turned upright by the teller over arcs",
+    );
+    refused(
+        &pixmo_train(&format!("{tell}arcs --turn-bins 2"), dir.path()),
+        "it takes 4 to 360",
+    );
+    refused(
+        &pixmo_train(&format!("{base} --turn-bins 12 --steps 1"), dir.path()),
+        "it needs `--turn-loss W`",
+    );
+    // A saved reader records how its crops were turned, and one read on crops turned
+    // otherwise says so.
+    ok(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --truth-upright --steps 1 --save upright"),
             dir.path(),
         ),
         "a reader on crops turned upright by the truth",
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("upright/probe.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["turned"], "truth", "{saved}");
+    let unturned = pixmo_train(
+        &format!("{base} --dial-crop truth --init-probe upright --steps 0"),
+        dir.path(),
+    );
+    ok(&unturned, "the upright reader on unturned crops");
+    let stderr = String::from_utf8_lossy(&unturned.stderr);
+    assert!(
+        stderr.contains("was trained on crops turned by truth; these are not turned"),
+        "{stderr}"
     );
     ok(
         &pixmo_train(

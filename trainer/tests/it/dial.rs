@@ -81,6 +81,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         locator,
         read_loss,
         turn_loss: 0.0,
+        turn_bins: 0,
     }
 }
 
@@ -133,6 +134,7 @@ fn learns_where_the_square_is(locator: Locator, read_loss: f32) {
         minutes: true,
         centre_crop: None,
         dial_crop: None,
+        turned: None,
         settings: settings.clone(),
     };
     let mut last = serde_json::Value::Null;
@@ -327,6 +329,20 @@ fn hands(offset: f32) -> (Vec<Example>, HashMap<String, f32>) {
 /// the turned pixels agrees.
 #[test]
 fn a_turn_head_tells_how_far_the_dial_is_turned_and_turning_against_it_stands_it_upright() {
+    tells_turns(0);
+}
+
+/// The same with a turn head that picks one of sixteen arcs of the circle
+/// (`TurnTeller::Bins`): the held-out hands lie between the training hands' directions, so
+/// telling them takes more than naming a training hand's arc.
+#[test]
+fn a_turn_head_over_arcs_tells_turns_between_those_it_was_trained_on() {
+    tells_turns(16);
+}
+
+/// A turn head (`turn_bins` arcs, 0: cosine and sine) trained on [`hands`] in sixteen
+/// directions, checked on the sixteen between them.
+fn tells_turns(turn_bins: usize) {
     let _rng = backend_rng();
     let config = tiny_model();
     let tok = config.build_tokenizer().unwrap();
@@ -349,6 +365,7 @@ fn a_turn_head_tells_how_far_the_dial_is_turned_and_turning_against_it_stands_it
         steps: 200,
         dial_loss: 0.0,
         turn_loss: 1.0,
+        turn_bins,
         ..locating(Locator::Linear, 0.0, 5)
     };
     let on_hands = ProbeData {
@@ -376,6 +393,7 @@ fn a_turn_head_tells_how_far_the_dial_is_turned_and_turning_against_it_stands_it
         "{last}"
     );
     assert!(error < 30.0, "told turns are {error:.1}° off on average");
+    eprintln!("{turn_bins} arcs: told turns {error:.1}° off");
     // Turn each crop against what the teller tells: the hands stand upright.
     let told = tell_turns(
         &teller,

@@ -103,6 +103,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         locator: Locator::Linear,
         read_loss: 1.0,
         turn_loss: 0.0,
+        turn_bins: 0,
     }
 }
 
@@ -118,6 +119,7 @@ fn saved_with_minutes(
         minutes: true,
         centre_crop: None,
         dial_crop: None,
+        turned: None,
         settings,
     }
 }
@@ -255,6 +257,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         locator: Locator::Linear,
         read_loss: 1.0,
         turn_loss: 0.0,
+        turn_bins: 0,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);
