@@ -664,13 +664,32 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 .map(|e| (e.id.clone(), random_turn(&e.id, a.seed)))
                 .collect()
         });
-        let rotations = if a.truth_upright || a.turn_loss > 0.0 {
+        let rotations = if a.truth_upright || a.turn_loss > 0.0 && training {
             Some(read_turns(dir)?.with_context(|| {
                 format!(
                     "`{}` has no `{TRUTH_FILE}` (how far each dial is turned)",
                     dir.display()
                 )
             })?)
+        } else if a.turn_loss > 0.0 {
+            // Held-out clocks without their turns are read, their turn error unscored.
+            match read_turns(dir) {
+                Ok(Some(turns)) => Some(turns),
+                Ok(None) => {
+                    eprintln!(
+                        "note: `{}` has no `{TRUTH_FILE}`; the turns told there are not scored",
+                        dir.display()
+                    );
+                    None
+                }
+                Err(e) => {
+                    eprintln!(
+                        "note: the turns told in `{}` are not scored: {e}",
+                        dir.display()
+                    );
+                    None
+                }
+            }
         } else {
             None
         };

@@ -312,7 +312,8 @@ fn a_run_where_nothing_trains_is_refused() {
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with
 /// neither a time loss nor a dial loss. A turn teller trains on the scenes' rotations and
 /// turns a reader's crops; a truth file without scenes, or a teller that is not one, is
-/// refused with the reason.
+/// refused with the reason (but held-out clocks without scenes are read, their turns
+/// unscored).
 #[test]
 fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
     let _rng = backend_rng();
@@ -333,7 +334,7 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
             )
         })
         .collect();
-    std::fs::write(dir.path().join("shards/clock-truth.jsonl"), lines).unwrap();
+    std::fs::write(dir.path().join("shards/clock-truth.jsonl"), &lines).unwrap();
     let locate =
         format!("{base} --dial-loss 10 --locator heatmap --steps 3 --eval-every 3 --save loc");
     let out = pixmo_train(&locate, dir.path());
@@ -392,6 +393,25 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         })
         .collect();
     std::fs::write(dir.path().join("shards/clock-truth.jsonl"), with_scenes).unwrap();
+    // Held-out clocks whose truth has no scenes are read by a teller, their turns unscored.
+    clock_shard(&dir.path().join("heldout"));
+    std::fs::write(dir.path().join("heldout/clock-truth.jsonl"), &lines).unwrap();
+    let unscored = pixmo_train(
+        &format!(
+            "{} --dial-crop truth --turn-loss 1 --read-loss 0 --steps 2 --eval-every 2",
+            base.replace("--eval-data shards", "--eval-data heldout")
+        ),
+        dir.path(),
+    );
+    ok(&unscored, "a teller scored on clocks without scenes");
+    let last = last_line(&unscored);
+    assert!(last.get("train_turn_error").is_some(), "{last}");
+    assert!(last.get("test_turn_error").is_none(), "{last}");
+    assert!(
+        String::from_utf8_lossy(&unscored.stderr).contains("are not scored"),
+        "{}",
+        String::from_utf8_lossy(&unscored.stderr)
+    );
     let tell = format!(
         "{base} --dial-crop truth --turn-loss 1 --read-loss 0 --steps 3 --eval-every 3 --save tell"
     );
