@@ -8,7 +8,8 @@ clock: `id`, `hour_right`, `close`, `dial_iou`, `turn_error`). TRUTH: the `clock
 `build_clocks` wrote beside those clocks with `PIXMO_CLOCK_TRUTH` (each line's `scene`: the
 watch's rotation, tilt, scale and crop). Prints one row per group of clocks: how many, the
 share whose hour was read, the share read within 3 minutes, the mean dial IoU, and the mean turn error (degrees) and the share
-told within 15 degrees where the readings have them. Standard library only.
+told within 15 degrees where the readings have them, and how far the crops the probe saw were
+still turned (`turn_left`: after `--derotate`, say). Standard library only.
 """
 
 import json
@@ -52,7 +53,7 @@ def main():
         if scene is None:
             sys.exit(f"{sys.argv[1]} line {n}: clock {read['id']!r} is not in {sys.argv[2]}")
         for g in groups(scene):
-            row = table.setdefault(g, [0, 0, 0, 0.0, 0, 0.0, 0, 0])
+            row = table.setdefault(g, [0, 0, 0, 0.0, 0, 0.0, 0, 0, 0.0, 0])
             row[0] += 1
             row[1] += bool(read["hour_right"])
             row[2] += bool(read.get("close"))
@@ -63,19 +64,23 @@ def main():
                 row[5] += read["turn_error"]
                 row[6] += 1
                 row[7] += read["turn_error"] <= 15
+            if read.get("turn_left") is not None:
+                row[8] += read["turn_left"]
+                row[9] += 1
     order = ["all", "|rotation| < 8", "|rotation| 8-35", "|rotation| >= 35", "facing the camera", "tilted"]
     keys = order + sorted(k for k in table if k not in order)
-    print(f"{'clocks':<40} {'n':>5} {'hour %':>7} {'± se':>5} {'close %':>8} {'IoU':>6} {'turn err':>8} {'<=15 %':>7}")
+    print(f"{'clocks':<40} {'n':>5} {'hour %':>7} {'± se':>5} {'close %':>8} {'IoU':>6} {'turn err':>8} {'<=15 %':>7} {'left':>6}")
     for k in keys:
         if k not in table:
             continue
-        n, right, close, iou, located, turn_error, told, near = table[k]
+        n, right, close, iou, located, turn_error, told, near, left, known = table[k]
         share = right / n
         se = 100 * math.sqrt(share * (1 - share) / n)
         mean_iou = f"{iou / located:.3f}" if located else "-"
         mean_turn = f"{turn_error / told:.1f}" if told else "-"
         near_turn = f"{100 * near / told:.1f}" if told else "-"
-        print(f"{k:<40} {n:>5} {100 * share:>7.1f} {se:>5.1f} {100 * close / n:>8.1f} {mean_iou:>6} {mean_turn:>8} {near_turn:>7}")
+        mean_left = f"{left / known:.1f}" if known else "-"
+        print(f"{k:<40} {n:>5} {100 * share:>7.1f} {se:>5.1f} {100 * close / n:>8.1f} {mean_iou:>6} {mean_turn:>8} {near_turn:>7} {mean_left:>6}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,11 @@ struct ProbeArgs {
     /// the margin it was trained on).
     #[arg(long, requires = "dial_crop", conflicts_with = "truth_upright")]
     derotate: Option<PathBuf>,
+    /// With `--derotate` a teller over arcs (`--turn-bins`): weigh its arcs by how the
+    /// turns are spread among the clocks of this folder (its `clock-truth.jsonl` scenes; the
+    /// training clocks, say), for a teller trained on evenly spread turns (`--random-turn`).
+    #[arg(long, requires = "derotate")]
+    turn_prior: Option<PathBuf>,
     /// Turn each training clock's `--dial-crop` crop by its own random angle (uniform in
     /// [-180°, 180°), fixed per clock from `--seed`): a turn teller (`--turn-loss`) then meets
     /// dials at every angle, not only the few large turns natural clocks have.
@@ -191,7 +196,8 @@ struct ProbeArgs {
     save: Option<PathBuf>,
     /// Write what the trained probe reads from each held-out clock here, as JSON lines
     /// (`id`, `hour`, `minute`, `gold` `[hour, minute]`, `hour_right`, `close`, `dial_iou`,
-    /// `turn`, `turn_error`): for splitting a score by the clocks' pose, say
+    /// `turn`, `turn_error`, and `turn_left`: how far the dial is still turned in the crop the
+    /// probe saw, after `--derotate` say): for splitting a score by the clocks' pose
     /// (`trainer/bench/by_pose.py`).
     #[arg(long)]
     predictions: Option<PathBuf>,
@@ -570,7 +576,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, load_probe,
         locate_boxes, probe_examples_with, random_turn, read_clocks, read_truth, read_turns,
-        save_vision, tell_turns, train_probe,
+        save_vision, tell_turns, train_probe, turn_prior,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -651,7 +657,26 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                     dir.display()
                 );
             }
-            Some((probe.valid(), margin))
+            let prior = match &a.turn_prior {
+                Some(from) => {
+                    let bins = saved.settings.turn_bins;
+                    if bins == 0 {
+                        bail!(
+                            "`{}` tells the turn's cosine and sine; `--turn-prior` weighs the arcs of a teller trained with `--turn-bins N`",
+                            dir.display()
+                        );
+                    }
+                    let turns = read_turns(from)?.with_context(|| {
+                        format!(
+                            "`{}` has no `{TRUTH_FILE}` (how far each dial is turned)",
+                            from.display()
+                        )
+                    })?;
+                    Some(turn_prior(turns.into_values(), bins))
+                }
+                None => None,
+            };
+            Some((probe.valid(), margin, prior))
         }
         None => None,
     };
@@ -671,22 +696,21 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                     dir.display()
                 )
             })?)
-        } else if a.turn_loss > 0.0 {
-            // Held-out clocks without their turns are read, their turn error unscored.
+        } else if a.turn_loss > 0.0 || a.derotate.is_some() {
+            // Held-out clocks without their turns, or clocks turned by a teller, are read
+            // all the same; what their turns would score (the turn error, how far each is
+            // still turned) is left out.
             match read_turns(dir) {
                 Ok(Some(turns)) => Some(turns),
                 Ok(None) => {
                     eprintln!(
-                        "note: `{}` has no `{TRUTH_FILE}`; the turns told there are not scored",
+                        "note: `{}` has no `{TRUTH_FILE}`; the turns there are not scored",
                         dir.display()
                     );
                     None
                 }
                 Err(e) => {
-                    eprintln!(
-                        "note: the turns told in `{}` are not scored: {e}",
-                        dir.display()
-                    );
+                    eprintln!("note: the turns in `{}` are not scored: {e}", dir.display());
                     None
                 }
             }
@@ -729,12 +753,20 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             prepare.crop = Some((boxes, a.dial_margin));
         }
         let told;
-        if let (Some((teller, margin)), Some((boxes, _))) = (&teller, prepare.crop) {
+        if let (Some((teller, margin, prior)), Some((boxes, _))) = (&teller, prepare.crop) {
             let seen = Prepare {
                 crop: Some((boxes, *margin)),
                 ..prepare
             };
-            told = tell_turns(teller, &config, &tok, &examples, &seen, device)?;
+            told = tell_turns(
+                teller,
+                &config,
+                &tok,
+                &examples,
+                &seen,
+                prior.as_deref(),
+                device,
+            )?;
             prepare.turn = Some(&told);
         }
         Ok(probe_examples_with(&config, &tok, &examples, &prepare))
@@ -880,6 +912,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 "id": e.id, "hour": r.hour, "minute": r.minute, "gold": [e.hour, e.minute],
                 "hour_right": r.hour_right(e), "close": r.minute.map(|_| r.close(e)),
                 "dial_iou": r.dial_iou(e), "turn": r.turn, "turn_error": r.turn_error(e),
+                "turn_left": e.turn.map(f32::abs),
             });
             text.push_str(&line.to_string());
             text.push('\n');

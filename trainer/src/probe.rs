@@ -166,6 +166,24 @@ pub enum TurnTeller {
     Bins(usize),
 }
 
+/// How `turns` (degrees) are spread over `bins` equal arcs, as each arc's log-odds against an
+/// even spread (one more clock counted in every arc, so no arc is ruled out): the prior a
+/// teller over arcs trained on evenly spread turns adds to its logits ([`read_clocks_with`]).
+#[must_use]
+pub fn turn_prior(turns: impl IntoIterator<Item = f32>, bins: usize) -> Vec<f32> {
+    if bins == 0 {
+        return Vec::new();
+    }
+    let mut counts = vec![1.0f32; bins];
+    for t in turns {
+        counts[turn_arc(t, bins)] += 1.0;
+    }
+    let total: f32 = counts.iter().sum();
+    #[allow(clippy::cast_precision_loss)]
+    let even = 1.0 / bins as f32;
+    counts.iter().map(|c| (c / total / even).ln()).collect()
+}
+
 /// The arc of `bins` equal arcs (the first starting at -180°) that `turn_deg` falls in.
 #[must_use]
 pub fn turn_arc(turn_deg: f32, bins: usize) -> usize {
@@ -1020,16 +1038,19 @@ pub fn locate_boxes<B: Backend>(
 /// How far `teller` (a probe with a turn head) finds each clock's dial turned (degrees
 /// clockwise on screen, by row id), seeing the images as `prepare` crops them (unturned; its
 /// centre crop and jitter unused): the turn to take away so the dial stands upright
-/// ([`Prepare::turn`]). A row without a crop box is skipped.
+/// ([`Prepare::turn`]). A row without a crop box is skipped. With `prior`, a teller over
+/// arcs weighs each arc by it too ([`read_clocks_with`]).
 ///
 /// # Errors
-/// [`Error::Config`] when the probe has no turn head.
+/// [`Error::Config`] when the probe has no turn head, or a prior is given for a teller that
+/// does not tell arcs or has another number of them.
 pub fn tell_turns<B: Backend>(
     teller: &HourProbe<B>,
     config: &ModelConfig,
     tok: &Tokenizer,
     examples: &[Example],
     prepare: &Prepare<'_>,
+    prior: Option<&[f32]>,
     device: &B::Device,
 ) -> crate::Result<std::collections::HashMap<String, f32>> {
     if teller.turn_head.is_none() {
@@ -1037,9 +1058,24 @@ pub fn tell_turns<B: Backend>(
             "the probe has no turn head\nhint: train it with `--turn-loss W`".into(),
         ));
     }
+    if let Some(prior) = prior
+        && prior.len() != teller.turn_bins
+    {
+        return Err(Error::Config(format!(
+            "a prior over {} arcs for a teller that tells {}\nhint: a prior weighs the arcs of a teller trained with `--turn-bins N`",
+            prior.len(),
+            match teller.turn_bins {
+                0 => "cosine and sine".to_string(),
+                n => format!("{n} arcs"),
+            }
+        )));
+    }
     let mut turns = std::collections::HashMap::new();
     each_seen(config, tok, examples, prepare, |chunk| {
-        for (e, r) in chunk.iter().zip(read_clocks(teller, chunk, device)) {
+        for (e, r) in chunk
+            .iter()
+            .zip(read_clocks_with(teller, chunk, device, prior))
+        {
             turns.insert(e.id.clone(), r.turn.unwrap_or_default());
         }
     });
@@ -1319,6 +1355,19 @@ pub fn read_clocks<B: Backend>(
     data: &[ProbeExample],
     device: &B::Device,
 ) -> Vec<Reading> {
+    read_clocks_with(probe, data, device, None)
+}
+
+/// [`read_clocks`], with a turn head over arcs ([`TurnTeller::Bins`]) weighing each arc by
+/// `prior` too (log-odds against an even spread, added to its logit; [`turn_prior`]): how
+/// turns are spread where the clocks come from, for a teller trained where they are spread
+/// evenly (`--random-turn`). A prior of another length than the arcs is not used.
+pub fn read_clocks_with<B: Backend>(
+    probe: &HourProbe<B>,
+    data: &[ProbeExample],
+    device: &B::Device,
+    prior: Option<&[f32]>,
+) -> Vec<Reading> {
     let mut readings = Vec::with_capacity(data.len());
     for chunk in data.chunks(32) {
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
@@ -1334,7 +1383,13 @@ pub fn read_clocks<B: Backend>(
             0 => turns
                 .get(2 * i..2 * i + 2)
                 .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
-            n => turns.get(n * i..n * i + n).map(turn_of_arcs),
+            n => turns.get(n * i..n * i + n).map(|logits| match prior {
+                Some(prior) if prior.len() == n => {
+                    let weighed: Vec<f32> = logits.iter().zip(prior).map(|(l, p)| l + p).collect();
+                    turn_of_arcs(&weighed)
+                }
+                _ => turn_of_arcs(logits),
+            }),
         };
         let hours = argmax_rows(heads.hours);
         let minutes = heads.minutes.map(argmax_rows);
@@ -1660,7 +1715,7 @@ pub fn train_probe<B: AutodiffBackend>(
             );
             if theirs != ours {
                 return Err(Error::Config(format!(
-                    "the starting probe reads (crops, minutes, readout, dial, turn) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout`/`--dial-loss`/`--turn-loss` on clocks of its size"
+                    "the starting probe reads (crops, minutes, readout, dial, turn) = {theirs:?}; these clocks and settings need {ours:?}\nhint: continue with the starting probe's `--minutes`/`--readout`/`--dial-loss`/`--turn-loss`/`--turn-bins` on clocks of its size"
                 )));
             }
             probe
@@ -1960,30 +2015,21 @@ mod tests {
         assert_eq!(turn_arc(0.0, 12), 6);
         assert_eq!(turn_arc(179.9, 12), 11);
         assert_eq!(turn_arc(370.0, 12), 6, "wrapped first");
-        let close = |a: f32, b: f32| wrap_degrees(a - b).abs() < 0.01;
+        let tells = |logits: &[f32], want: f32| {
+            let told = turn_of_arcs(logits);
+            assert!(wrap_degrees(told - want).abs() < 0.01, "{told}, not {want}");
+        };
         // A lone likely arc tells its centre.
         let mut logits = vec![-30.0; 12];
         logits[7] = 10.0;
-        assert!(
-            close(turn_of_arcs(&logits), 45.0),
-            "{}",
-            turn_of_arcs(&logits)
-        );
+        tells(&logits, 45.0);
         // Two equally likely neighbours tell the line between them, across ±180° too.
         logits[8] = 10.0;
-        assert!(
-            close(turn_of_arcs(&logits), 60.0),
-            "{}",
-            turn_of_arcs(&logits)
-        );
+        tells(&logits, 60.0);
         let mut logits = vec![-30.0; 12];
         logits[0] = 4.0;
         logits[11] = 4.0;
-        assert!(
-            close(turn_of_arcs(&logits), 180.0),
-            "{}",
-            turn_of_arcs(&logits)
-        );
+        tells(&logits, 180.0);
         // A likelier neighbour pulls the turn towards it, but not past the arc's edge.
         let mut logits = vec![-30.0; 12];
         logits[6] = 2.0;
@@ -1992,7 +2038,7 @@ mod tests {
         assert!(t > 15.0 && t < 30.0, "{t}");
         // An arc far from the likeliest does not move it (the mean is local).
         logits[0] = 1.9;
-        assert!(close(turn_of_arcs(&logits), t), "{}", turn_of_arcs(&logits));
+        tells(&logits, t);
         // Every arc's centre round-trips through its own arc.
         for n in [4, 12, 36, 360] {
             for k in 0..n {
@@ -2001,6 +2047,37 @@ mod tests {
                 assert_eq!(turn_arc(turn_of_arcs(&logits), n), k, "{n} arcs, arc {k}");
             }
         }
+    }
+
+    #[test]
+    fn a_prior_over_arcs_settles_a_turn_the_image_leaves_open() {
+        // Natural clocks: most stand near upright.
+        let upright: Vec<f32> = (0..200u8).map(|i| f32::from(i % 11) - 5.0).collect();
+        let prior = turn_prior(upright.iter().copied(), 12);
+        assert_eq!(prior.len(), 12);
+        assert!(prior[5] > 1.0 && prior[6] > 1.0, "{prior:?}");
+        assert!(prior[0] < -1.0, "{prior:?}");
+        // Evenly spread turns make a flat prior (log-odds near 0 everywhere).
+        let even = turn_prior((0..1200u16).map(|i| wrap_degrees(0.3 * f32::from(i))), 12);
+        assert!(even.iter().all(|p| p.abs() < 0.05), "{even:?}");
+        assert!(turn_prior(upright.iter().copied(), 0).is_empty());
+        // A teller torn between 15° and half a turn from it: the prior picks the upright one,
+        // and a prior of clocks standing on their heads the other.
+        let mut logits = [-10.0; 12];
+        logits[6] = 3.0;
+        logits[0] = 3.0;
+        let weighed = |prior: &[f32]| -> f32 {
+            let l: Vec<f32> = logits.iter().zip(prior).map(|(l, p)| l + p).collect();
+            turn_of_arcs(&l)
+        };
+        assert!(wrap_degrees(weighed(&prior) - 15.0).abs() < 10.0);
+        let headstand = turn_prior(upright.iter().map(|t| wrap_degrees(t + 180.0)), 12);
+        assert!(wrap_degrees(weighed(&headstand) + 165.0).abs() < 10.0);
+        // Where the image is sure, a prior against it does not overrule it.
+        let mut sure = [-10.0; 12];
+        sure[0] = 12.0;
+        let l: Vec<f32> = sure.iter().zip(&prior).map(|(l, p)| l + p).collect();
+        assert!(wrap_degrees(turn_of_arcs(&l) + 165.0).abs() < 10.0);
     }
 
     #[test]

@@ -438,6 +438,31 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         ),
         "a reader on crops turned upright by the teller over arcs",
     );
+    // ... and weighs its arcs by how the turns of a folder's clocks are spread; the
+    // predictions say how far each crop it turned is still turned.
+    let weighed = pixmo_train(
+        &format!(
+            "{base} --dial-crop truth --derotate tellarcs --turn-prior shards --steps 0 --predictions left.jsonl"
+        ),
+        dir.path(),
+    );
+    ok(
+        &weighed,
+        "a reader on crops turned by the teller over arcs, weighed",
+    );
+    let left = std::fs::read_to_string(dir.path().join("left.jsonl")).unwrap();
+    for line in left.lines() {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        let turned = line["turn_left"].as_f64().unwrap();
+        assert!((0.0..=180.0).contains(&turned), "{line}");
+    }
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --derotate tell --turn-prior shards --steps 0"),
+            dir.path(),
+        ),
+        "tells the turn's cosine and sine",
+    );
     refused(
         &pixmo_train(&format!("{tell}arcs --turn-bins 2"), dir.path()),
         "it takes 4 to 360",

@@ -7,9 +7,9 @@ use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::probe::{
-    Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout, SavedProbe,
-    TRUTH_FILE, dial_box, iou, locate_boxes, probe_examples_with, read_truth, score, tell_turns,
-    train_probe, wrap_degrees,
+    HourProbe, Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout,
+    SavedProbe, TRUTH_FILE, TurnTeller, dial_box, iou, locate_boxes, probe_examples_with,
+    read_truth, score, tell_turns, train_probe, turn_arc, turn_prior, wrap_degrees,
 };
 
 use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -401,6 +401,7 @@ fn tells_turns(turn_bins: usize) {
         &tok,
         &examples,
         &cropped,
+        None,
         &Default::default(),
     )
     .unwrap();
@@ -429,4 +430,65 @@ fn tells_turns(turn_bins: usize) {
         again < 30.0,
         "the turned crops look {again:.1}° off from what their turns say"
     );
+}
+
+/// A prior over the arcs (`--turn-prior`) reaches the told turns: an untrained teller over
+/// sixteen arcs, unsure of every hand, tells every hand in the arc a peaked prior favours
+/// (none of them there without it), the same with an even prior as with none, and a prior
+/// of another length is refused.
+#[test]
+fn a_prior_over_arcs_weighs_what_an_unsure_teller_tells() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let (examples, turns) = hands(0.0);
+    let whole: HashMap<String, PixelBox> = turns
+        .keys()
+        .map(|id| (id.clone(), [0.0, 0.0, 32.0, 32.0]))
+        .collect();
+    let cropped = Prepare {
+        crop: Some((&whole, 0.0)),
+        ..Prepare::default()
+    };
+    let crops = probe_examples_with(&config, &tok, &examples, &cropped)[0]
+        .input
+        .crop_count();
+    let device = Default::default();
+    let teller = HourProbe::<Train>::with_dial(
+        &config,
+        crops,
+        false,
+        Readout::Concat,
+        None,
+        Some(TurnTeller::Bins(16)),
+        &device,
+    );
+    let tell = |prior: Option<&[f32]>| {
+        tell_turns(&teller, &config, &tok, &examples, &cropped, prior, &device)
+    };
+    let plain = tell(None).unwrap();
+    assert!(
+        plain
+            .values()
+            .all(|&t| turn_arc(t, 16) != turn_arc(100.0, 16)),
+        "the untrained teller already tells the arc of 100°: {plain:?}"
+    );
+    let even = turn_prior((0..1600u16).map(|i| wrap_degrees(0.225 * f32::from(i))), 16);
+    let evened = tell(Some(&even)).unwrap();
+    for (id, t) in &plain {
+        assert!(
+            wrap_degrees(evened[id] - t).abs() < 0.5,
+            "{id}: {t} then {}",
+            evened[id]
+        );
+    }
+    let peaked = turn_prior(std::iter::repeat_n(100.0, 10_000), 16);
+    let weighed = tell(Some(&peaked)).unwrap();
+    assert!(
+        weighed
+            .values()
+            .all(|&t| turn_arc(t, 16) == turn_arc(100.0, 16)),
+        "{weighed:?}"
+    );
+    assert!(tell(Some(&peaked[..12])).is_err());
 }
