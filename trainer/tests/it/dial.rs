@@ -295,6 +295,14 @@ fn a_locator_trained_on_crops_refines_boxes_in_the_whole_images_frame() {
     );
 }
 
+/// The whole 32 px image as each row's dial box (the hands fill their images).
+fn whole_boxes(turns: &HashMap<String, f32>) -> HashMap<String, PixelBox> {
+    turns
+        .keys()
+        .map(|id| (id.clone(), [0.0, 0.0, 32.0, 32.0]))
+        .collect()
+}
+
 /// Sixteen 32 px images, each a bright hand from the centre toward its own direction (16
 /// directions, 22.5° apart, the first at `offset`), by row id with that direction: how far the
 /// renderer turned each dial whose 12 the hand marks (degrees clockwise on screen).
@@ -349,10 +357,7 @@ fn tells_turns(turn_bins: usize) {
     let (seen, seen_turns) = hands(0.0);
     let (examples, mut turns) = hands(11.25);
     turns.extend(seen_turns);
-    let whole: HashMap<String, PixelBox> = turns
-        .keys()
-        .map(|id| (id.clone(), [0.0, 0.0, 32.0, 32.0]))
-        .collect();
+    let whole = whole_boxes(&turns);
     let cropped = Prepare {
         crop: Some((&whole, 0.0)),
         rotation: Some(&turns),
@@ -442,10 +447,7 @@ fn a_prior_over_arcs_weighs_what_an_unsure_teller_tells() {
     let config = tiny_model();
     let tok = config.build_tokenizer().unwrap();
     let (examples, turns) = hands(0.0);
-    let whole: HashMap<String, PixelBox> = turns
-        .keys()
-        .map(|id| (id.clone(), [0.0, 0.0, 32.0, 32.0]))
-        .collect();
+    let whole = whole_boxes(&turns);
     let cropped = Prepare {
         crop: Some((&whole, 0.0)),
         ..Prepare::default()
