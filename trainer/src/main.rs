@@ -839,7 +839,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
             "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
-            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "derotate": a.derotate, "random_turn": a.random_turn,
+            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "derotate": a.derotate, "turn_prior": a.turn_prior, "random_turn": a.random_turn,
         })
     );
     let init = match (&a.init_probe, &a.init_vision) {

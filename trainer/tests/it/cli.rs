@@ -450,6 +450,11 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         &weighed,
         "a reader on crops turned by the teller over arcs, weighed",
     );
+    // The run's header names the prior, so its figures say what they were weighed by.
+    let stdout = String::from_utf8_lossy(&weighed.stdout);
+    let header: serde_json::Value =
+        serde_json::from_str(stdout.lines().next().expect("a header")).expect("a JSON header");
+    assert_eq!(header["turn_prior"], "shards", "{header}");
     let left = std::fs::read_to_string(dir.path().join("left.jsonl")).unwrap();
     for line in left.lines() {
         let line: serde_json::Value = serde_json::from_str(line).unwrap();
