@@ -105,6 +105,11 @@ struct ProbeArgs {
     /// is a measurement, not a way to read clocks.
     #[arg(long, requires = "dial_crop")]
     truth_upright: bool,
+    /// With `--truth-upright`: leave each training crop turned by up to this many degrees
+    /// either way from upright (uniform, fixed per clock from `--seed`), so that a reader
+    /// meets the few degrees a turn teller leaves. Held-out crops stay upright.
+    #[arg(long, requires = "truth_upright")]
+    turn_jitter: Option<f32>,
     /// Turn each `--dial-crop` crop upright by how far a saved probe trained with
     /// `--turn-loss` on such crops tells its dial is turned (it sees the unturned crops at
     /// the margin it was trained on).
@@ -564,7 +569,10 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
 /// [`SavedProbe::turned`]: pixmo_trainer::probe::SavedProbe::turned
 fn turned(a: &ProbeArgs) -> Option<String> {
     if a.truth_upright {
-        Some("truth".into())
+        Some(match a.turn_jitter {
+            Some(most) => format!("truth, left up to {most}° off"),
+            None => "truth".into(),
+        })
     } else if a.random_turn {
         Some("random".into())
     } else {
@@ -574,9 +582,9 @@ fn turned(a: &ProbeArgs) -> Option<String> {
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
-        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, load_probe,
-        locate_boxes, probe_examples_with, random_turn, read_clocks, read_truth, read_turns,
-        save_vision, tell_turns, train_probe, turn_prior,
+        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, jitter_turn,
+        load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks, read_truth,
+        read_turns, save_vision, tell_turns, train_probe, turn_prior,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -597,6 +605,11 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "`--turn-loss` is {}; it must be 0 (off) or more",
             a.turn_loss
         );
+    }
+    if let Some(most) = a.turn_jitter
+        && !(0.0..=180.0).contains(&most)
+    {
+        bail!("`--turn-jitter` is {most}; it takes 0 to 180 degrees");
     }
     if a.turn_bins.is_some() && a.turn_loss == 0.0 {
         bail!("`--turn-bins` says how a turn head tells the turn; it needs `--turn-loss W`");
@@ -725,14 +738,24 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 dir.display()
             );
         }
+        // Training crops turned upright by the truth, each left off by its own small turn.
+        let jittered: Option<HashMap<String, f32>> = match (a.turn_jitter, &rotations) {
+            (Some(most), Some(turns)) if training && a.truth_upright => Some(
+                turns
+                    .iter()
+                    .map(|(id, t)| (id.clone(), t + jitter_turn(id, a.seed, most)))
+                    .collect(),
+            ),
+            _ => None,
+        };
         let mut prepare = Prepare {
             centre: a.centre_crop,
             truth: truth.as_ref(),
             crop: None,
             jitter: a.dial_jitter.filter(|_| training).map(|j| (j, a.seed)),
-            turn: rotations
+            turn: jittered
                 .as_ref()
-                .filter(|_| a.truth_upright)
+                .or_else(|| rotations.as_ref().filter(|_| a.truth_upright))
                 .or(random.as_ref()),
             rotation: rotations.as_ref(),
         };
@@ -839,7 +862,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
             "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
-            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "derotate": a.derotate, "turn_prior": a.turn_prior, "random_turn": a.random_turn,
+            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "turn_jitter": a.turn_jitter, "derotate": a.derotate, "turn_prior": a.turn_prior, "random_turn": a.random_turn,
         })
     );
     let init = match (&a.init_probe, &a.init_vision) {

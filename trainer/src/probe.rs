@@ -833,6 +833,18 @@ pub fn random_turn(id: &str, seed: u64) -> f32 {
     (rng.unit() * 360.0 - 180.0) as f32
 }
 
+/// A turn for row `id` drawn uniformly from [-`most`, `most`] with `seed` (the same every
+/// time, and apart from [`random_turn`]'s): added to the renderer's rotation, a crop is left
+/// that far from upright, as a turn teller's small errors leave it.
+#[must_use]
+#[allow(clippy::cast_possible_truncation)]
+pub fn jitter_turn(id: &str, seed: u64, most: f32) -> f32 {
+    let key = pixmo_core::sha256_hex(id.as_bytes());
+    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
+    let mut rng = Rng::derive(seed ^ 0x6a69_7474, stream);
+    (rng.unit() * 2.0 - 1.0) as f32 * most
+}
+
 /// Clock examples → probe examples (others, and undecodable images, are skipped), in input
 /// order; decoding and preprocessing run on all cores.
 #[must_use]
@@ -2078,6 +2090,33 @@ mod tests {
         sure[0] = 12.0;
         let l: Vec<f32> = sure.iter().zip(&prior).map(|(l, p)| l + p).collect();
         assert!(wrap_degrees(turn_of_arcs(&l) + 165.0).abs() < 10.0);
+    }
+
+    #[test]
+    fn jittered_turns_stay_within_their_bound_and_are_spread_in_it() {
+        let turns: Vec<f32> = (0..400)
+            .map(|i| jitter_turn(&format!("c{i}"), 3, 10.0))
+            .collect();
+        assert_eq!(
+            turns[7],
+            jitter_turn("c7", 3, 10.0),
+            "the same clock, the same turn"
+        );
+        assert_ne!(
+            turns[7],
+            jitter_turn("c7", 4, 10.0),
+            "another seed, another turn"
+        );
+        assert!(turns.iter().all(|t| (-10.0..=10.0).contains(t)));
+        // Both signs, about half each, and their sizes spread evenly: mean size about 5°.
+        let left = turns.iter().filter(|&&t| t < 0.0).count();
+        assert!((160..240).contains(&left), "{left} of 400 below zero");
+        let mean = turns.iter().map(|t| t.abs()).sum::<f32>() / 400.0;
+        assert!((4.0..6.0).contains(&mean), "mean size {mean}");
+        // Not the random turn scaled down: its own draw.
+        let scaled = random_turn("c7", 3) / 18.0;
+        assert!((turns[7] - scaled).abs() > 1e-3);
+        assert_eq!(jitter_turn("c7", 3, 0.0), 0.0);
     }
 
     #[test]

@@ -499,6 +499,55 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         stderr.contains("was trained on crops turned by truth; these are not turned"),
         "{stderr}"
     );
+    // `--turn-jitter` leaves each training crop a little off upright: the crops the first
+    // step trains on differ (its loss with them), none at all is the upright run bit for bit,
+    // the saved reader says so, and it needs the truth's turn and a bound of 0 to 180.
+    let first_loss = |extra: &str| {
+        let out = pixmo_train(
+            &format!("{base} --dial-crop truth --truth-upright --steps 1 --eval-every 1 {extra}"),
+            dir.path(),
+        );
+        ok(&out, extra);
+        last_line(&out)["loss"].as_f64().expect("a loss")
+    };
+    let upright = first_loss("");
+    assert_eq!(
+        upright,
+        first_loss("--turn-jitter 0"),
+        "no jitter: the same crops"
+    );
+    assert_ne!(
+        upright,
+        first_loss("--turn-jitter 90"),
+        "jittered crops, another loss"
+    );
+    ok(
+        &pixmo_train(
+            &format!(
+                "{base} --dial-crop truth --truth-upright --turn-jitter 10 --steps 1 --save jittered"
+            ),
+            dir.path(),
+        ),
+        "a reader on crops left up to 10 degrees off upright",
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("jittered/probe.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["turned"], "truth, left up to 10° off", "{saved}");
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --turn-jitter 10 --steps 1"),
+            dir.path(),
+        ),
+        "--truth-upright",
+    );
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --truth-upright --turn-jitter 200 --steps 1"),
+            dir.path(),
+        ),
+        "it takes 0 to 180 degrees",
+    );
     ok(
         &pixmo_train(
             &format!("{base} --dial-crop truth --derotate tell --steps 0"),
