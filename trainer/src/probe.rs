@@ -807,13 +807,18 @@ pub struct Prepare<'a> {
     pub rotation: Option<&'a std::collections::HashMap<String, f32>>,
 }
 
+/// The random draws of row `id` under `seed`: the same every time, another row's apart.
+fn clock_rng(id: &str, seed: u64) -> Rng {
+    let key = pixmo_core::sha256_hex(id.as_bytes());
+    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
+    Rng::derive(seed, stream)
+}
+
 /// `b` moved and scaled as [`Prepare::jitter`] says, for row `id`.
 #[must_use]
 #[allow(clippy::cast_possible_truncation)]
 pub fn jitter_box(b: PixelBox, id: &str, amount: f32, seed: u64) -> PixelBox {
-    let key = pixmo_core::sha256_hex(id.as_bytes());
-    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
-    let mut rng = Rng::derive(seed, stream);
+    let mut rng = clock_rng(id, seed);
     let mut draw = || (rng.unit() * 2.0 - 1.0) as f32 * amount;
     let side = (b[2] - b[0]).abs().max((b[3] - b[1]).abs());
     let (dx, dy, k) = (draw() * side, draw() * side, 1.0 + draw());
@@ -827,9 +832,7 @@ pub fn jitter_box(b: PixelBox, id: &str, amount: f32, seed: u64) -> PixelBox {
 #[must_use]
 #[allow(clippy::cast_possible_truncation)]
 pub fn random_turn(id: &str, seed: u64) -> f32 {
-    let key = pixmo_core::sha256_hex(id.as_bytes());
-    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
-    let mut rng = Rng::derive(seed ^ 0x7475_726e, stream);
+    let mut rng = clock_rng(id, seed ^ 0x7475_726e);
     (rng.unit() * 360.0 - 180.0) as f32
 }
 
@@ -839,9 +842,7 @@ pub fn random_turn(id: &str, seed: u64) -> f32 {
 #[must_use]
 #[allow(clippy::cast_possible_truncation)]
 pub fn jitter_turn(id: &str, seed: u64, most: f32) -> f32 {
-    let key = pixmo_core::sha256_hex(id.as_bytes());
-    let stream = u64::from_str_radix(&key[..16], 16).unwrap_or(0);
-    let mut rng = Rng::derive(seed ^ 0x6a69_7474, stream);
+    let mut rng = clock_rng(id, seed ^ 0x6a69_7474);
     (rng.unit() * 2.0 - 1.0) as f32 * most
 }
 
