@@ -120,6 +120,17 @@ struct ProbeArgs {
     /// training clocks, say), for a teller trained on evenly spread turns (`--random-turn`).
     #[arg(long, requires = "derotate")]
     turn_prior: Option<PathBuf>,
+    /// With `--derotate` a teller over arcs: offer the held-out crops turned by each of the
+    /// teller's K likeliest turns (one per peak of its arcs) to the reader (`--init-probe`,
+    /// read as saved: `--steps 0`), and keep the turn whose teller's log-probability plus
+    /// `--reader-weight` times the reader's (of the hour and minute it reads) is largest:
+    /// the reader, trained on upright crops, checks the turn.
+    #[arg(long, requires = "derotate")]
+    turn_candidates: Option<usize>,
+    /// With `--turn-candidates`: how much the reader's log-probability counts against the
+    /// teller's.
+    #[arg(long, requires = "turn_candidates", default_value_t = 1.0)]
+    reader_weight: f32,
     /// Turn each training clock's `--dial-crop` crop by its own random angle (uniform in
     /// [-180°, 180°), fixed per clock from `--seed`): a turn teller (`--turn-loss`) then meets
     /// dials at every angle, not only the few large turns natural clocks have.
@@ -582,9 +593,10 @@ fn turned(a: &ProbeArgs) -> Option<String> {
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::probe::{
-        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, jitter_turn,
-        load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks, read_truth,
-        read_turns, save_vision, tell_turns, train_probe, turn_prior,
+        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, choose_turns,
+        jitter_turn, load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks,
+        read_truth, read_turns, save_vision, tell_turn_candidates, tell_turns, train_probe,
+        turn_prior,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -610,6 +622,19 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         && !(0.0..=180.0).contains(&most)
     {
         bail!("`--turn-jitter` is {most}; it takes 0 to 180 degrees");
+    }
+    if let Some(k) = a.turn_candidates
+        && (k == 0 || a.steps > 0 || a.init_probe.is_none())
+    {
+        bail!(
+            "`--turn-candidates {k}` offers the held-out crops turned by the teller's likeliest turns to a saved reader; it takes 1 or more, with the reader as `--init-probe` and `--steps 0`"
+        );
+    }
+    if !a.reader_weight.is_finite() {
+        bail!(
+            "`--reader-weight` is {}; it must be a number",
+            a.reader_weight
+        );
     }
     if a.turn_bins.is_some() && a.turn_loss == 0.0 {
         bail!("`--turn-bins` says how a turn head tells the turn; it needs `--turn-loss W`");
@@ -692,6 +717,11 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             Some((probe.valid(), margin, prior))
         }
         None => None,
+    };
+    // The reader that checks each candidate turn: the saved probe itself.
+    let checker = match (a.turn_candidates, &a.init_probe) {
+        (Some(_), Some(dir)) => Some(load_probe::<B>(dir, &config, device)?.0.valid()),
+        _ => None,
     };
     let load = |dir: &Path, split: &str, limit, training: bool| -> anyhow::Result<_> {
         let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
@@ -781,15 +811,51 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 crop: Some((boxes, *margin)),
                 ..prepare
             };
-            told = tell_turns(
-                teller,
-                &config,
-                &tok,
-                &examples,
-                &seen,
-                prior.as_deref(),
-                device,
-            )?;
+            told = match (&checker, a.turn_candidates) {
+                (Some(reader), Some(k)) if !training => {
+                    let candidates = tell_turn_candidates(
+                        teller,
+                        &config,
+                        &tok,
+                        &examples,
+                        &seen,
+                        prior.as_deref(),
+                        k,
+                        device,
+                    )?;
+                    // The reader's log-probability of each clock turned by its j-th turn.
+                    let mut sure = Vec::with_capacity(k);
+                    for j in 0..k {
+                        let turns: HashMap<String, f32> = candidates
+                            .iter()
+                            .filter_map(|(id, c)| Some((id.clone(), c.get(j)?.0)))
+                            .collect();
+                        let as_turned = Prepare {
+                            turn: Some(&turns),
+                            ..prepare
+                        };
+                        let seen = probe_examples_with(&config, &tok, &examples, &as_turned);
+                        let read = read_clocks(reader, &seen, device);
+                        sure.push(
+                            seen.iter()
+                                .zip(read)
+                                .filter(|(e, _)| turns.contains_key(&e.id))
+                                .map(|(e, r)| (e.id.clone(), r.sure))
+                                .collect::<HashMap<_, _>>(),
+                        );
+                    }
+                    choose_turns(&candidates, &sure, a.reader_weight)
+                }
+                _ => tell_turns(
+                    teller,
+                    &config,
+                    &tok,
+                    &examples,
+                    &seen,
+                    prior.as_deref(),
+                    device,
+                )?,
+            };
             prepare.turn = Some(&told);
         }
         Ok(probe_examples_with(&config, &tok, &examples, &prepare))
@@ -863,6 +929,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "centre_crop": a.centre_crop, "vision": config.vision,
             "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
             "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "turn_jitter": a.turn_jitter, "derotate": a.derotate, "turn_prior": a.turn_prior, "random_turn": a.random_turn,
+            "turn_candidates": a.turn_candidates, "reader_weight": a.turn_candidates.map(|_| a.reader_weight),
         })
     );
     let init = match (&a.init_probe, &a.init_vision) {

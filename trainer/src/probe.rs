@@ -18,6 +18,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
@@ -200,14 +201,20 @@ pub fn turn_arc(turn_deg: f32, bins: usize) -> usize {
 /// between them, and a lone likely arc its centre).
 #[must_use]
 pub fn turn_of_arcs(logits: &[f32]) -> f32 {
-    let n = logits.len();
-    if n == 0 {
+    if logits.is_empty() {
         return 0.0;
     }
     let top = logits
         .iter()
         .enumerate()
         .fold(0, |best, (i, &l)| if l > logits[best] { i } else { best });
+    turn_about_arc(logits, top)
+}
+
+/// The turn that arc `top` and its two neighbours tell: their centres' circular mean, each
+/// weighted by its softmax probability ([`turn_of_arcs`] about the likeliest arc).
+fn turn_about_arc(logits: &[f32], top: usize) -> f32 {
+    let n = logits.len();
     #[allow(clippy::cast_precision_loss)]
     let width = 360.0 / n as f32;
     let (mut x, mut y) = (0.0f32, 0.0f32);
@@ -220,6 +227,78 @@ pub fn turn_of_arcs(logits: &[f32]) -> f32 {
         y += p * centre.sin();
     }
     wrap_degrees(y.atan2(x).to_degrees())
+}
+
+/// Up to `k` turns that logits over equal arcs tell, likeliest first, each with its
+/// log-probability: one per peak of the arcs (an arc above its left neighbour and not below
+/// its right one), told about that peak as [`turn_of_arcs`] tells about the likeliest arc,
+/// its probability the softmax mass of the peak and its two neighbours. A teller unsure
+/// whether a dial is upright or upside down gives both.
+#[must_use]
+pub fn turn_candidates(logits: &[f32], k: usize) -> Vec<(f32, f32)> {
+    let n = logits.len();
+    if n == 0 || k == 0 {
+        return Vec::new();
+    }
+    let most = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let total: f32 = logits.iter().map(|l| (l - most).exp()).sum();
+    let mass = |top: usize| -> f32 {
+        let near: f32 = [n + top - 1, top, top + 1]
+            .iter()
+            .map(|&a| (logits[a % n] - most).exp())
+            .sum();
+        (near / total).ln()
+    };
+    let mut peaks: Vec<usize> = (0..n)
+        .filter(|&i| {
+            n == 1 || logits[i] > logits[(n + i - 1) % n] && logits[i] >= logits[(i + 1) % n]
+        })
+        .collect();
+    if peaks.is_empty() {
+        // Every arc alike: no peak stands out; the first arc speaks for them.
+        peaks.push(0);
+    }
+    peaks.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    peaks
+        .into_iter()
+        .take(k)
+        .map(|p| (turn_about_arc(logits, p), mass(p)))
+        .collect()
+}
+
+/// For each clock, the candidate turn whose teller's log-probability plus `weight` times
+/// the reader's ([`Reading::sure`] of the crop turned by it) is largest: the reader, trained
+/// on upright crops, checks each turn the teller offers. `sure[j]` holds the reader's
+/// log-probabilities for every clock's `j`-th candidate; a candidate the reader did not read
+/// is not chosen (unless none was: then the likeliest is). Clocks without candidates are
+/// left out.
+#[must_use]
+pub fn choose_turns(
+    candidates: &std::collections::HashMap<String, Vec<(f32, f32)>>,
+    sure: &[std::collections::HashMap<String, f32>],
+    weight: f32,
+) -> std::collections::HashMap<String, f32> {
+    candidates
+        .iter()
+        .filter_map(|(id, cands)| {
+            let score = |j: usize, teller: f32| {
+                teller
+                    + sure
+                        .get(j)
+                        .and_then(|s| s.get(id))
+                        .map_or(f32::NEG_INFINITY, |r| weight * r)
+            };
+            let best = cands
+                .iter()
+                .enumerate()
+                .map(|(j, &(turn, teller))| (turn, score(j, teller)))
+                .fold(None, |best: Option<(f32, f32)>, c| match best {
+                    Some(b) if b.1 >= c.1 => Some(b),
+                    _ => Some(c),
+                })?;
+            Some((id.clone(), best.0))
+        })
+        .collect()
 }
 
 /// How a probe locates the dial ([`ProbeSettings::locator`]).
@@ -1095,6 +1174,62 @@ pub fn tell_turns<B: Backend>(
     Ok(turns)
 }
 
+/// Up to `k` turns a teller over arcs ([`TurnTeller::Bins`]) tells for each clock, likeliest
+/// first, each with its log-probability ([`turn_candidates`]; arcs weighed by `prior` as in
+/// [`tell_turns`]), seeing the images as [`tell_turns`] does.
+///
+/// # Errors
+/// [`Error::Config`] when the probe has no turn head or tells cosine and sine, or the prior
+/// has another number of arcs.
+#[allow(clippy::too_many_arguments)]
+pub fn tell_turn_candidates<B: Backend>(
+    teller: &HourProbe<B>,
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[Example],
+    prepare: &Prepare<'_>,
+    prior: Option<&[f32]>,
+    k: usize,
+    device: &B::Device,
+) -> crate::Result<std::collections::HashMap<String, Vec<(f32, f32)>>> {
+    let n = teller.turn_bins;
+    if teller.turn_head.is_none() || n == 0 {
+        return Err(Error::Config(
+            "the probe tells no arcs of turn\nhint: train it with `--turn-loss W --turn-bins N`"
+                .into(),
+        ));
+    }
+    if let Some(prior) = prior
+        && prior.len() != n
+    {
+        return Err(Error::Config(format!(
+            "a prior over {} arcs for a teller that tells {n}",
+            prior.len()
+        )));
+    }
+    let mut told = std::collections::HashMap::new();
+    each_seen(config, tok, examples, prepare, |chunk| {
+        let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
+        let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
+        let Some(turn) = teller.forward_all(&inputs, &sizes, device).turn else {
+            return;
+        };
+        let logits: Vec<f32> = turn
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap_or_default();
+        for (e, row) in chunk.iter().zip(logits.chunks(n)) {
+            let weighed: Vec<f32> = match prior {
+                Some(prior) => row.iter().zip(prior).map(|(l, p)| l + p).collect(),
+                None => row.to_vec(),
+            };
+            told.insert(e.id.clone(), turn_candidates(&weighed, k));
+        }
+    });
+    Ok(told)
+}
+
 /// `examples` prepared as `prepare` says but unturned, without its centre crop and jitter
 /// (as a locator or turn teller sees them), handed to `f` 32 at a time; only 512 are
 /// prepared at once.
@@ -1332,6 +1467,9 @@ pub struct Reading {
     /// How far the dial is turned in that image (degrees clockwise, in (-180, 180]), with
     /// a turn head.
     pub turn: Option<f32>,
+    /// How sure the probe is of what it read: the log-probability of its hour, plus its
+    /// minute's with a minute head.
+    pub sure: f32,
 }
 
 impl Reading {
@@ -1404,6 +1542,20 @@ pub fn read_clocks_with<B: Backend>(
                 _ => turn_of_arcs(logits),
             }),
         };
+        let sure_of = |logits: &Tensor<B, 2>| -> Vec<f32> {
+            log_softmax(logits.clone(), 1)
+                .max_dim(1)
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .unwrap_or_default()
+        };
+        let mut sure = sure_of(&heads.hours);
+        if let Some(m) = &heads.minutes {
+            for (s, m) in sure.iter_mut().zip(sure_of(m)) {
+                *s += m;
+            }
+        }
         let hours = argmax_rows(heads.hours);
         let minutes = heads.minutes.map(argmax_rows);
         for (i, &hour) in hours.iter().enumerate() {
@@ -1414,6 +1566,7 @@ pub fn read_clocks_with<B: Backend>(
                     .get(4 * i..4 * i + 4)
                     .map(|d| [d[0], d[1], d[2], d[3]]),
                 turn: told(i),
+                sure: sure.get(i).copied().unwrap_or(f32::NEG_INFINITY),
             });
         }
     }
@@ -2091,6 +2244,49 @@ mod tests {
         sure[0] = 12.0;
         let l: Vec<f32> = sure.iter().zip(&prior).map(|(l, p)| l + p).collect();
         assert!(wrap_degrees(turn_of_arcs(&l) + 165.0).abs() < 10.0);
+    }
+
+    #[test]
+    fn a_teller_torn_between_two_turns_offers_both_and_a_reader_can_pick() {
+        // Upright (arc 6 of 12: 15°) likelier than upside down (arc 0: -165°), a lesser bump
+        // beside the first peak is no peak of its own.
+        let mut logits = vec![-10.0; 12];
+        logits[6] = 3.0;
+        logits[7] = 1.0;
+        logits[0] = 2.0;
+        let offered = turn_candidates(&logits, 5);
+        assert_eq!(offered.len(), 2, "{offered:?}");
+        let (up, down) = (offered[0], offered[1]);
+        assert!((up.0 - turn_of_arcs(&logits)).abs() < 1e-4, "{up:?}");
+        assert!(wrap_degrees(down.0 + 165.0).abs() < 1e-3, "{down:?}");
+        assert!(up.1 > down.1 && down.1 < 0.0 && up.1 < 0.0, "{offered:?}");
+        // The masses are probabilities: their sum is at most 1.
+        assert!(up.1.exp() + down.1.exp() <= 1.0 + 1e-5);
+        assert_eq!(turn_candidates(&logits, 1), vec![up]);
+        assert!(turn_candidates(&logits, 0).is_empty() && turn_candidates(&[], 3).is_empty());
+        // Every arc alike: one candidate, not twelve.
+        assert_eq!(turn_candidates(&[0.5; 12], 3).len(), 1);
+        // The reader sure of the upside-down crop overrules a teller that leans upright,
+        // unless its word is weighed lightly; a candidate it did not read is not taken.
+        let candidates = std::collections::HashMap::from([("c".to_string(), offered.clone())]);
+        let sure = |a: f32, b: f32| {
+            vec![
+                std::collections::HashMap::from([("c".to_string(), a)]),
+                std::collections::HashMap::from([("c".to_string(), b)]),
+            ]
+        };
+        assert_eq!(
+            choose_turns(&candidates, &sure(-4.0, -0.1), 1.0)["c"],
+            down.0
+        );
+        assert_eq!(
+            choose_turns(&candidates, &sure(-4.0, -0.1), 0.01)["c"],
+            up.0
+        );
+        assert_eq!(choose_turns(&candidates, &sure(-0.1, -4.0), 1.0)["c"], up.0);
+        let unread = vec![std::collections::HashMap::from([("c".to_string(), -9.0)])];
+        assert_eq!(choose_turns(&candidates, &unread, 1.0)["c"], up.0);
+        assert_eq!(choose_turns(&candidates, &[], 1.0)["c"], up.0);
     }
 
     #[test]

@@ -489,6 +489,70 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         serde_json::from_slice(&std::fs::read(dir.path().join("upright/probe.json")).unwrap())
             .unwrap();
     assert_eq!(saved["turned"], "truth", "{saved}");
+    // The reader checks the teller's likeliest turns: one candidate is the teller's own
+    // turn (the same readings), three are recorded in the header, and the check reads a
+    // saved reader as it is.
+    let checked = |k: usize| {
+        let out = pixmo_train(
+            &format!(
+                "{base} --dial-crop truth --init-probe upright --derotate tellarcs --turn-prior shards --turn-candidates {k} --reader-weight 2 --steps 0 --predictions checked{k}.jsonl"
+            ),
+            dir.path(),
+        );
+        ok(&out, &format!("{k} candidate turns"));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let header: serde_json::Value =
+            serde_json::from_str(stdout.lines().next().expect("a header")).unwrap();
+        assert_eq!(header["turn_candidates"], k, "{header}");
+        assert_eq!(header["reader_weight"], 2.0, "{header}");
+        (
+            last_line(&out),
+            std::fs::read_to_string(dir.path().join(format!("checked{k}.jsonl"))).unwrap(),
+        )
+    };
+    let plain = pixmo_train(
+        &format!(
+            "{base} --dial-crop truth --init-probe upright --derotate tellarcs --turn-prior shards --steps 0 --predictions plain.jsonl"
+        ),
+        dir.path(),
+    );
+    ok(&plain, "the upright reader through the teller");
+    let (one, one_read) = checked(1);
+    assert_eq!(one["test_acc"], last_line(&plain)["test_acc"], "{one}");
+    assert_eq!(
+        one_read,
+        std::fs::read_to_string(dir.path().join("plain.jsonl")).unwrap()
+    );
+    let (three, three_read) = checked(3);
+    assert!(three["test_acc"].is_number(), "{three}");
+    assert_eq!(three_read.lines().count(), one_read.lines().count());
+    for k in ["2 --steps 1", "0 --steps 0"] {
+        refused(
+            &pixmo_train(
+                &format!(
+                    "{base} --dial-crop truth --init-probe upright --derotate tellarcs --turn-candidates {k}"
+                ),
+                dir.path(),
+            ),
+            "`--turn-candidates",
+        );
+    }
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop truth --derotate tellarcs --turn-candidates 2 --steps 0"),
+            dir.path(),
+        ),
+        "with the reader as `--init-probe`",
+    );
+    refused(
+        &pixmo_train(
+            &format!(
+                "{base} --dial-crop truth --init-probe upright --derotate tell --turn-candidates 2 --steps 0"
+            ),
+            dir.path(),
+        ),
+        "tells no arcs",
+    );
     let unturned = pixmo_train(
         &format!("{base} --dial-crop truth --init-probe upright --steps 0"),
         dir.path(),
