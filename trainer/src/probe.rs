@@ -1150,18 +1150,7 @@ pub fn tell_turns<B: Backend>(
             "the probe has no turn head\nhint: train it with `--turn-loss W`".into(),
         ));
     }
-    if let Some(prior) = prior
-        && prior.len() != teller.turn_bins
-    {
-        return Err(Error::Config(format!(
-            "a prior over {} arcs for a teller that tells {}\nhint: a prior weighs the arcs of a teller trained with `--turn-bins N`",
-            prior.len(),
-            match teller.turn_bins {
-                0 => "cosine and sine".to_string(),
-                n => format!("{n} arcs"),
-            }
-        )));
-    }
+    check_prior(teller, prior)?;
     let mut turns = std::collections::HashMap::new();
     each_seen(config, tok, examples, prepare, |chunk| {
         for (e, r) in chunk
@@ -1199,14 +1188,7 @@ pub fn tell_turn_candidates<B: Backend>(
                 .into(),
         ));
     }
-    if let Some(prior) = prior
-        && prior.len() != n
-    {
-        return Err(Error::Config(format!(
-            "a prior over {} arcs for a teller that tells {n}",
-            prior.len()
-        )));
-    }
+    check_prior(teller, prior)?;
     let mut told = std::collections::HashMap::new();
     each_seen(config, tok, examples, prepare, |chunk| {
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
@@ -1220,14 +1202,36 @@ pub fn tell_turn_candidates<B: Backend>(
             .to_vec()
             .unwrap_or_default();
         for (e, row) in chunk.iter().zip(logits.chunks(n)) {
-            let weighed: Vec<f32> = match prior {
-                Some(prior) => row.iter().zip(prior).map(|(l, p)| l + p).collect(),
-                None => row.to_vec(),
-            };
-            told.insert(e.id.clone(), turn_candidates(&weighed, k));
+            told.insert(e.id.clone(), turn_candidates(&weigh_arcs(row, prior), k));
         }
     });
     Ok(told)
+}
+
+/// Refuses a prior over arcs ([`turn_prior`]) of another number than `teller` tells.
+fn check_prior<B: Backend>(teller: &HourProbe<B>, prior: Option<&[f32]>) -> crate::Result<()> {
+    match prior {
+        Some(prior) if prior.len() != teller.turn_bins => Err(Error::Config(format!(
+            "a prior over {} arcs for a teller that tells {}\nhint: a prior weighs the arcs of a teller trained with `--turn-bins N`",
+            prior.len(),
+            match teller.turn_bins {
+                0 => "cosine and sine".to_string(),
+                n => format!("{n} arcs"),
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A teller's arc logits weighed by `prior` (added to each, as log-odds), where it has one
+/// for each arc; the logits as they are otherwise.
+fn weigh_arcs(logits: &[f32], prior: Option<&[f32]>) -> Vec<f32> {
+    match prior {
+        Some(prior) if prior.len() == logits.len() => {
+            logits.iter().zip(prior).map(|(l, p)| l + p).collect()
+        }
+        _ => logits.to_vec(),
+    }
 }
 
 /// `examples` prepared as `prepare` says but unturned, without its centre crop and jitter
@@ -1534,13 +1538,9 @@ pub fn read_clocks_with<B: Backend>(
             0 => turns
                 .get(2 * i..2 * i + 2)
                 .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
-            n => turns.get(n * i..n * i + n).map(|logits| match prior {
-                Some(prior) if prior.len() == n => {
-                    let weighed: Vec<f32> = logits.iter().zip(prior).map(|(l, p)| l + p).collect();
-                    turn_of_arcs(&weighed)
-                }
-                _ => turn_of_arcs(logits),
-            }),
+            n => turns
+                .get(n * i..n * i + n)
+                .map(|logits| turn_of_arcs(&weigh_arcs(logits, prior))),
         };
         let sure_of = |logits: &Tensor<B, 2>| -> Vec<f32> {
             log_softmax(logits.clone(), 1)

@@ -8,7 +8,8 @@ use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::model::Molmo;
 use pixmo_trainer::probe::{
     ATTENTION_QUERIES, HourProbe, Locator, ProbeData, ProbeExample, ProbeSettings, ProbeStart,
-    Readout, SavedProbe, load_probe, load_vision, probe_examples, save_vision, score, train_probe,
+    Readout, SavedProbe, load_probe, load_vision, probe_examples, read_clocks, save_vision, score,
+    train_probe,
 };
 
 use crate::common::{Cpu, Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -159,6 +160,55 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     assert_eq!(last["test_close"], 1.0, "{last}");
     assert_eq!(last["also"]["moved"]["acc"], 0.0, "{last}");
     assert_eq!(last["also"]["moved"]["close"], 0.0, "{last}");
+    // How sure a reading is (`Reading::sure`, what `--turn-candidates` weighs) is the
+    // log-probability of the hour read plus the minute's, worked here from the heads' logits.
+    let sure_by_hand = |probe: &HourProbe<Cpu>| -> Vec<f32> {
+        let inputs: Vec<_> = examples.iter().map(|e| &e.input).collect();
+        let sizes: Vec<_> = examples.iter().map(|e| e.size).collect();
+        let heads = probe.forward_all(&inputs, &sizes, &device);
+        let rows = |t: burn::tensor::Tensor<Cpu, 2>, n: usize| -> Vec<f32> {
+            let v: Vec<f32> = t.into_data().convert::<f32>().to_vec().unwrap();
+            v.chunks(n)
+                .map(|r| {
+                    let top = r.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    -r.iter().map(|l| (l - top).exp()).sum::<f32>().ln()
+                })
+                .collect()
+        };
+        let hours = rows(heads.hours, 12);
+        let minutes = rows(heads.minutes.unwrap(), 60);
+        hours.iter().zip(minutes).map(|(h, m)| h + m).collect()
+    };
+    let sure = |probe: &HourProbe<Cpu>| -> Vec<f32> {
+        read_clocks(probe, &examples, &device)
+            .iter()
+            .map(|r| r.sure)
+            .collect()
+    };
+    let fresh_probe = trained(
+        &config,
+        &examples,
+        &ProbeSettings {
+            steps: 0,
+            ..settings.clone()
+        },
+    )
+    .0;
+    for p in [&valid, &fresh_probe] {
+        let (read, worked) = (sure(p), sure_by_hand(p));
+        assert_eq!(read.len(), 8);
+        for (r, w) in read.iter().zip(&worked) {
+            assert!((r - w).abs() < 1e-4, "{read:?} against {worked:?}");
+        }
+    }
+    // A probe that reads every clock is surer than one that reads by chance (12 × 60 ways:
+    // about -6.6 each).
+    let mean = |v: Vec<f32>| v.iter().sum::<f32>() / 8.0;
+    let (taught, untaught) = (mean(sure(&valid)), mean(sure(&fresh_probe)));
+    assert!(
+        untaught < -5.0 && taught > untaught + 2.0,
+        "{taught} against {untaught}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let saved = saved_with_minutes(&config, &examples, settings.clone());
