@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod box_cache;
 pub mod config;
 pub mod data;
 pub mod error;

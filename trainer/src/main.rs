@@ -92,6 +92,11 @@ struct ProbeArgs {
     /// `--dial-crop` of the ones before it).
     #[arg(long)]
     dial_crop: Vec<PathBuf>,
+    /// Keep the boxes each `--dial-crop` locator finds in this folder, keyed by a hash of
+    /// the clocks' images, the locators' saved files and the model, and read them back on
+    /// a later run over the same clocks with the same locators instead of locating again.
+    #[arg(long, requires = "dial_crop")]
+    box_cache: Option<PathBuf>,
     /// Margin of `--dial-crop` on each side, as a fraction of the box's longer side.
     #[arg(long, default_value_t = 0.1)]
     dial_margin: f32,
@@ -173,6 +178,10 @@ struct ProbeArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// The rate of the last step: after the warmup the rate falls from `--lr` to this along
+    /// half a cosine (without it, `--lr` is held to the end).
+    #[arg(long)]
+    lr_end: Option<f64>,
     /// Curriculum: clocks to train on first (a `pixmo build` output folder, e.g. upright
     /// clocks from `pose = "upright"`), for `--first-steps` steps, before `--data`.
     #[arg(long, requires = "first_steps")]
@@ -592,6 +601,7 @@ fn turned(a: &ProbeArgs) -> Option<String> {
 }
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
+    use pixmo_trainer::box_cache::{BoxCache, Lookup, images_key, link_key};
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, choose_turns,
         jitter_turn, load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks,
@@ -653,6 +663,16 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         bail!(
             "`--dial-margin` is {}; it must be between 0 and 2",
             a.dial_margin
+        );
+    }
+    if !(a.lr >= 0.0 && a.lr.is_finite()) {
+        bail!("`--lr` is {}; it must be 0 or more", a.lr);
+    }
+    if let Some(end) = a.lr_end.filter(|end| !(0.0..=a.lr).contains(end)) {
+        bail!(
+            "`--lr-end` is {end}; the rate falls to it from `--lr` {}, so it takes 0 to {}",
+            a.lr,
+            a.lr
         );
     }
     if let Some(j) = a.dial_jitter.filter(|j| !(0.0..1.0).contains(j)) {
@@ -723,6 +743,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         (Some(_), Some(dir)) => Some(load_probe::<B>(dir, &config, device)?.0.valid()),
         _ => None,
     };
+    let box_cache = a.box_cache.as_deref().map(BoxCache::open).transpose()?;
     let load = |dir: &Path, split: &str, limit, training: bool| -> anyhow::Result<_> {
         let examples = load_examples(dir, Dataset::Clocks, split, limit)?;
         let truth = read_truth(dir)?;
@@ -790,12 +811,50 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             rotation: rotations.as_ref(),
         };
         let mut located = None;
-        for (locator, margin) in &locators {
+        let mut key = box_cache.as_ref().map(|_| images_key(&examples));
+        for ((locator, margin), saved) in locators.iter().zip(&a.dial_crop) {
             let seen = Prepare {
                 crop: located.as_ref().map(|b| (b, margin.unwrap_or_default())),
                 ..prepare
             };
-            let boxes = locate_boxes(locator, &config, &tok, &examples, &seen, device)?;
+            let cached = match (&box_cache, &key) {
+                (Some(cache), Some(previous)) => {
+                    let link = link_key(previous, &config, saved)?;
+                    let ids = examples.iter().map(|e| e.id.as_str());
+                    let found = match cache.load(&link, ids) {
+                        Lookup::Hit(boxes) => {
+                            eprintln!(
+                                "note: the boxes `{}` finds on `{}` ({split}) are read from `{}`",
+                                saved.display(),
+                                dir.display(),
+                                cache.path(&link).display()
+                            );
+                            Some(boxes)
+                        }
+                        Lookup::Miss => None,
+                        Lookup::Unusable(why) => {
+                            eprintln!(
+                                "note: `{}` is not used ({why}); the boxes are found again",
+                                cache.path(&link).display()
+                            );
+                            None
+                        }
+                    };
+                    key = Some(link);
+                    found
+                }
+                _ => None,
+            };
+            let boxes = match cached {
+                Some(boxes) => boxes,
+                None => {
+                    let boxes = locate_boxes(locator, &config, &tok, &examples, &seen, device)?;
+                    if let (Some(cache), Some(link)) = (&box_cache, &key) {
+                        cache.store(link, &boxes)?;
+                    }
+                    boxes
+                }
+            };
             located = Some(boxes);
         }
         if !a.dial_crop.is_empty() {
@@ -903,6 +962,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         steps: a.steps,
         batch: a.batch,
         lr: a.lr,
+        lr_end: a.lr_end,
         seed: a.seed,
         eval_every: a.eval_every,
         first_steps: a.first_steps.unwrap_or(0),

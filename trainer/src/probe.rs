@@ -30,6 +30,7 @@ use crate::config::ModelConfig;
 use crate::data::{EvalTarget, Example, decode_image};
 use crate::error::Error;
 use crate::model::{Connector, Vit, normal_param};
+use crate::optim::{Group, GroupSchedule, Schedule};
 use crate::preprocess::{ImageInput, RgbF32, preprocess};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
@@ -1265,8 +1266,12 @@ pub struct ProbeSettings {
     pub steps: u64,
     /// Images per step.
     pub batch: usize,
-    /// Adam learning rate (after a linear warmup of `steps / 20`).
+    /// Adam learning rate (after a linear warmup of `steps / 20`; see [`Self::lr_at`]).
     pub lr: f64,
+    /// The rate of the last step: after the warmup the rate falls from `lr` to this along
+    /// half a cosine (none: `lr` throughout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_end: Option<f64>,
     /// Seed of the init and of the batch order.
     pub seed: u64,
     /// Evaluate every this many steps.
@@ -1348,6 +1353,31 @@ fn is_zero_f32(x: &f32) -> bool {
 }
 
 impl ProbeSettings {
+    /// Adam's rate at optimiser step `step` (0-based): up from `lr / warmup` to `lr` over a
+    /// warmup of `steps / 20` steps, then `lr` held, or with [`Self::lr_end`] falling to it
+    /// along half a cosine by the last step (the trainer's [`Schedule::lr`], Molmo's
+    /// `CosWithWarmup`, with its floor at `lr_end`).
+    #[must_use]
+    pub fn lr_at(&self, step: u64) -> f64 {
+        let warmup = (self.steps / 20).max(1);
+        let alpha_f = match self.lr_end {
+            Some(end) if self.lr > 0.0 => end / self.lr,
+            _ => 1.0,
+        };
+        let group = GroupSchedule {
+            peak_lr: self.lr,
+            warmup,
+        };
+        let schedule = Schedule {
+            connector: group,
+            vit: group,
+            llm: group,
+            total_steps: self.steps,
+            alpha_f,
+        };
+        schedule.lr(Group::Connector, step + 1)
+    }
+
     /// Probability that an image of `step` comes from the curriculum's first examples.
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
@@ -1909,7 +1939,6 @@ pub fn train_probe<B: AutodiffBackend>(
             device,
         ));
     }
-    let warmup = (settings.steps / 20).max(1);
     for step in 0..settings.steps {
         let share = settings.first_share(step);
         let batch: Vec<&ProbeExample> = (0..settings.batch)
@@ -1968,9 +1997,7 @@ pub fn train_probe<B: AutodiffBackend>(
         loss_sum += loss.clone().into_scalar().elem::<f64>();
         losses += 1;
         let grads = GradientsParams::from_grads(loss.backward(), &probe);
-        #[allow(clippy::cast_precision_loss)]
-        let lr = settings.lr * ((step + 1) as f64 / warmup as f64).min(1.0);
-        probe = optim.step(lr, probe, grads);
+        probe = optim.step(settings.lr_at(step), probe, grads);
         let last = step + 1 == settings.steps;
         if last || (settings.eval_every > 0 && (step + 1).is_multiple_of(settings.eval_every)) {
             report(scores(
@@ -2007,11 +2034,58 @@ mod tests {
     }
 
     #[test]
+    fn the_rate_warms_up_then_holds_or_falls_along_a_cosine_to_its_end() {
+        let mut s = ProbeSettings {
+            steps: 200,
+            batch: 1,
+            lr: 3e-4,
+            lr_end: None,
+            seed: 0,
+            eval_every: 0,
+            first_steps: 0,
+            gradual: false,
+            minutes: false,
+            readout: Readout::Concat,
+            dial_loss: 0.0,
+            locator: Locator::Linear,
+            read_loss: 1.0,
+            turn_loss: 0.0,
+            turn_bins: 0,
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * b.abs().max(1e-12);
+        // Warmup of 10 steps: step 0 trains at a tenth, step 9 at the full rate.
+        let held: Vec<f64> = (0..200).map(|t| s.lr_at(t)).collect();
+        assert!(
+            close(held[0], 3e-5) && close(held[4], 1.5e-4),
+            "{:?}",
+            &held[..5]
+        );
+        assert!(held[9..].iter().all(|&r| close(r, 3e-4)), "held to the end");
+        s.lr_end = Some(3e-5);
+        let falling: Vec<f64> = (0..200).map(|t| s.lr_at(t)).collect();
+        assert_eq!(falling[..9], held[..9], "the same warmup");
+        assert!(close(falling[9], 3e-4), "the peak at the warmup's end");
+        assert!(close(falling[199], 3e-5), "the end rate at the last step");
+        // Half way through the fall, half way between the two (cos 90° = 0).
+        assert!(close(falling[104], 1.65e-4), "{}", falling[104]);
+        assert!(
+            falling[9..].windows(2).all(|w| w[1] < w[0]),
+            "falling every step"
+        );
+        // Falling to zero; a run of no rate stays at none.
+        s.lr_end = Some(0.0);
+        assert_eq!(s.lr_at(199), 0.0);
+        s.lr = 0.0;
+        assert!((0..200).all(|t| s.lr_at(t) == 0.0));
+    }
+
+    #[test]
     fn curriculum_share_falls_linearly_when_gradual_and_switches_otherwise() {
         let mut s = ProbeSettings {
             steps: 10,
             batch: 1,
             lr: 1e-3,
+            lr_end: None,
             seed: 0,
             eval_every: 0,
             first_steps: 4,
@@ -2039,6 +2113,7 @@ mod tests {
             steps: 400,
             batch: 50,
             lr: 1e-3,
+            lr_end: None,
             seed: 3,
             eval_every: 0,
             first_steps: 200,

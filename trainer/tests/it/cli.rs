@@ -711,3 +711,117 @@ fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
         "{last}"
     );
 }
+
+/// `--box-cache`: the boxes a chain of locators finds are kept under a key of what they
+/// depend on and read back by a later run, which then scores exactly what a run locating
+/// afresh scores; the file is really what the run reads (boxes written into it change the
+/// scores), another locator is another file, and a damaged file is reported and replaced.
+#[test]
+fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
+    let _rng = backend_rng();
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let lines: String = (0..8)
+        .map(|k| {
+            format!(
+                "{{\"example_id\":\"c{k}\",\"truth\":{{\"dial_box\":[{},0,{},40]}}}}\n",
+                5 * k,
+                5 * k + 5
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("shards/clock-truth.jsonl"), &lines).unwrap();
+    let base = "probe --data shards --eval-data shards --eval-split train --model tiny --batch 4";
+    for (name, steps) in [("loc", 3), ("loc2", 4)] {
+        let out = pixmo_train(
+            &format!(
+                "{base} --dial-loss 10 --locator heatmap --steps {steps} --eval-every {steps} --save {name}"
+            ),
+            dir.path(),
+        );
+        ok(&out, "locator");
+    }
+    let out = pixmo_train(
+        &format!(
+            "{base} --dial-crop loc --dial-loss 10 --locator heatmap --steps 2 --eval-every 2 --save ref"
+        ),
+        dir.path(),
+    );
+    ok(&out, "a locator on crops");
+    // The chain's boxes scored by a locator reading their crops: each clock's IoU hangs on
+    // its crop box.
+    let chain = |locator: &str, cache: &str, to: &str| {
+        let out = pixmo_train(
+            &format!(
+                "{base} --init-probe ref --dial-crop {locator} --dial-loss 10 --locator heatmap \
+                 --read-loss 0 --steps 0 --predictions {to} {cache}"
+            ),
+            dir.path(),
+        );
+        ok(&out, to);
+        let text = std::fs::read_to_string(dir.path().join(to)).unwrap();
+        let ious: Vec<(String, f64)> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["id"].as_str().unwrap().into(),
+                    v["dial_iou"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        (ious, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("boxes"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    let (fresh, _) = chain("loc", "", "fresh.jsonl");
+    assert_eq!(fresh.len(), 8);
+    let (first, said) = chain("loc", "--box-cache boxes", "first.jsonl");
+    assert_eq!(
+        first, fresh,
+        "a run filling the cache scores what locating scores"
+    );
+    // The training and held-out clocks are the same here: one file, the second look a hit.
+    assert_eq!(files().len(), 1, "{:?}", files());
+    assert_eq!(said.matches("are read from").count(), 1, "{said}");
+    let (again, said) = chain("loc", "--box-cache boxes", "again.jsonl");
+    assert_eq!(again, fresh, "boxes read back score what locating scores");
+    assert_eq!(said.matches("are read from").count(), 2, "{said}");
+    // What the file says is what the run crops to: each box moved 3 px to the right.
+    let path = dir.path().join("boxes").join(&files()[0]);
+    let moved: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            for i in [0, 2] {
+                v["box"][i] = serde_json::json!(v["box"][i].as_f64().unwrap() + 3.0);
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(&path, moved).unwrap();
+    let (planted, _) = chain("loc", "--box-cache boxes", "planted.jsonl");
+    assert_ne!(planted, fresh, "the planted boxes were not the ones read");
+    // Another locator is another file, and the first stays.
+    let (other, _) = chain("loc2", "--box-cache boxes", "other.jsonl");
+    assert_eq!(files().len(), 2, "{:?}", files());
+    assert_ne!(other, planted);
+    // A damaged file: said, found again, replaced.
+    std::fs::write(&path, "{\"id\":\"c0\",\"box\":[0,0,").unwrap();
+    let (mended, said) = chain("loc", "--box-cache boxes", "mended.jsonl");
+    assert!(said.contains("is not used"), "{said}");
+    assert_eq!(mended, fresh);
+    let (_, said) = chain("loc", "--box-cache boxes", "mended2.jsonl");
+    assert_eq!(said.matches("are read from").count(), 2, "{said}");
+    refused(
+        &pixmo_train(&format!("{base} --lr-end 2e-3 --steps 2"), dir.path()),
+        "`--lr-end` is 0.002",
+    );
+}

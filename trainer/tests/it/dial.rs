@@ -71,6 +71,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         steps: 150,
         batch: 8,
         lr: 3e-3,
+        lr_end: None,
         seed,
         eval_every: 0,
         first_steps: 0,

@@ -94,6 +94,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         steps: 80,
         batch: 8,
         lr: 3e-3,
+        lr_end: None,
         seed: 1,
         eval_every: 0,
         first_steps: 0,
@@ -220,6 +221,7 @@ fn a_probe_with_a_minute_head_learns_times_and_starts_a_models_vision_side() {
     let next = ProbeSettings {
         steps: 2,
         lr: 1e-6,
+        lr_end: None,
         ..settings.clone()
     };
     let run = |start, settings: &ProbeSettings| {
@@ -297,6 +299,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         steps: 2,
         batch: 4,
         lr: 1e-3,
+        lr_end: None,
         seed: 2,
         eval_every: 0,
         first_steps: 0,

@@ -1,0 +1,313 @@
+//! Dial boxes a chain of locators found, kept on disk (`probe --box-cache DIR`).
+//!
+//! Locating every training clock through a chain of locators costs a probe run minutes to
+//! tens of minutes on a CPU before its first step, and the same boxes are found again by
+//! every run over those clocks with those locators. The boxes depend only on the images, the
+//! locators' saved files and the model config (a locator sees its crops unturned, without
+//! jitter or centre crop), so each link of a chain is keyed by a hash of exactly those: the
+//! key of the images ([`images_key`]), then for each locator in turn the previous key, the
+//! model config and the locator's files ([`link_key`]). A retrained locator, one changed
+//! image, another clock or another order of locators is another key; nothing is ever looked
+//! up by path or date.
+//!
+//! A file is written whole to a temporary name and renamed into place, so runs sharing the
+//! folder at once never read half a file; a file that cannot be read back (or lacks a clock)
+//! is reported and the boxes are found again.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ModelConfig;
+use crate::data::Example;
+use crate::error::{Error, Result};
+use crate::probe::PixelBox;
+
+/// What the key of the boxes is made of; bump when a locator's input changes meaning.
+const VERSION: &str = "pixmo-trainer dial boxes 1";
+
+/// The files of a saved probe that decide what it finds.
+const PROBE_FILES: [&str; 2] = ["probe.json", "probe.mpk"];
+
+/// The key of a set of clocks: each one's id and a hash of its image bytes, in order.
+#[must_use]
+pub fn images_key(examples: &[Example]) -> String {
+    let mut all = String::with_capacity(examples.len() * 96);
+    let _ = writeln!(all, "{VERSION}");
+    for e in examples {
+        let _ = writeln!(all, "{}\t{}", e.id, pixmo_core::sha256_hex(&e.image));
+    }
+    pixmo_core::sha256_hex(all.as_bytes())
+}
+
+/// The key of the boxes the locator saved in `locator` finds on the clocks of `previous`
+/// (an [`images_key`] for whole images, else the key of the boxes it sees the crops of),
+/// for a model of `config`.
+///
+/// # Errors
+/// [`Error::Io`] when one of the locator's files cannot be read.
+pub fn link_key(previous: &str, config: &ModelConfig, locator: &Path) -> Result<String> {
+    let mut all = format!(
+        "{VERSION}\n{previous}\n{}\n",
+        pixmo_core::canonical_json(config)
+    );
+    for name in PROBE_FILES {
+        let path = locator.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let _ = writeln!(all, "{name}\t{}", pixmo_core::sha256_hex(&bytes));
+    }
+    Ok(pixmo_core::sha256_hex(all.as_bytes()))
+}
+
+/// One clock's box in a cache file.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    id: String,
+    #[serde(rename = "box")]
+    dial: PixelBox,
+}
+
+/// What a look-up found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Every clock's box.
+    Hit(HashMap<String, PixelBox>),
+    /// No file under that key.
+    Miss,
+    /// A file that cannot be used, and why (the boxes are found again and the file replaced).
+    Unusable(String),
+}
+
+/// A folder of dial boxes by key.
+#[derive(Clone, Debug)]
+pub struct BoxCache {
+    dir: PathBuf,
+}
+
+impl BoxCache {
+    /// The cache in `dir`, created if missing.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the folder cannot be created.
+    pub fn open(dir: &Path) -> Result<BoxCache> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        Ok(BoxCache {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The file of the boxes under `key`.
+    #[must_use]
+    pub fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("boxes-{key}.jsonl"))
+    }
+
+    /// The boxes under `key`, when a file holds one for each of `ids`.
+    #[must_use]
+    pub fn load<'a>(&self, key: &str, ids: impl IntoIterator<Item = &'a str>) -> Lookup {
+        let path = self.path(key);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(e) => return Lookup::Unusable(format!("cannot read it: {e}")),
+        };
+        let mut boxes = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            match serde_json::from_str::<Line>(line) {
+                Ok(Line { id, dial }) if dial.iter().all(|v| v.is_finite()) => {
+                    boxes.insert(id, dial);
+                }
+                Ok(Line { id, .. }) => {
+                    return Lookup::Unusable(format!(
+                        "line {} gives `{id}` a box that is not finite",
+                        n + 1
+                    ));
+                }
+                Err(e) => return Lookup::Unusable(format!("line {}: {e}", n + 1)),
+            }
+        }
+        if let Some(id) = ids.into_iter().find(|id| !boxes.contains_key(*id)) {
+            return Lookup::Unusable(format!("it has no box for `{id}`"));
+        }
+        Lookup::Hit(boxes)
+    }
+
+    /// Keeps `boxes` under `key` (sorted by id), replacing any file there.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn store(&self, key: &str, boxes: &HashMap<String, PixelBox>) -> Result<()> {
+        let path = self.path(key);
+        let mut ids: Vec<&String> = boxes.keys().collect();
+        ids.sort();
+        let mut text = Vec::with_capacity(boxes.len() * 80);
+        for id in ids {
+            let line = Line {
+                id: id.clone(),
+                dial: boxes[id],
+            };
+            serde_json::to_writer(&mut text, &line)
+                .map_err(|e| Error::io("write", &path, std::io::Error::other(e.to_string())))?;
+            text.push(b'\n');
+        }
+        // A name of this process and moment, so two runs writing the same key at once
+        // each rename a whole file into place.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp = self
+            .dir
+            .join(format!(".boxes-{key}.{}.{nanos}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(&text)?;
+            file.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io("write", &tmp, e));
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("rename into", &path, e)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::EvalTarget;
+    use pixmo_annotation_schema::Dataset;
+
+    fn clock(id: &str, image: &[u8]) -> Example {
+        Example {
+            id: id.into(),
+            dataset: Dataset::Clocks,
+            image: image.to_vec(),
+            tasks: Vec::new(),
+            transcripts: Vec::new(),
+            target: EvalTarget::None,
+        }
+    }
+
+    fn locator(dir: &Path, weights: &[u8]) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("probe.json"), b"{\"what\":\"locator\"}").unwrap();
+        std::fs::write(dir.join("probe.mpk"), weights).unwrap();
+    }
+
+    #[test]
+    fn a_key_changes_with_any_image_id_order_locator_or_model_and_with_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let clocks = vec![clock("a", b"png a"), clock("b", b"png b")];
+        let key = images_key(&clocks);
+        assert_eq!(
+            key,
+            images_key(&clocks.clone()),
+            "the same clocks, the same key"
+        );
+        let mut one_byte = clocks.clone();
+        one_byte[1].image[4] ^= 1;
+        let mut renamed = clocks.clone();
+        renamed[0].id = "c".into();
+        let reversed: Vec<Example> = clocks.iter().rev().cloned().collect();
+        for (other, what) in [
+            (&one_byte, "an image"),
+            (&renamed, "an id"),
+            (&reversed, "the order"),
+            (&clocks[..1].to_vec(), "a clock fewer"),
+        ] {
+            assert_ne!(images_key(other), key, "{what} changed, the key did not");
+        }
+        let small = ModelConfig::preset("tiny").unwrap();
+        let (loc, other) = (dir.path().join("loc"), dir.path().join("other"));
+        locator(&loc, b"weights");
+        locator(&other, b"weights");
+        let link = link_key(&key, &small, &loc).unwrap();
+        assert_eq!(
+            link,
+            link_key(&key, &small, &other).unwrap(),
+            "the same files in another folder are the same locator"
+        );
+        assert_ne!(link, key);
+        locator(&other, b"weightz");
+        assert_ne!(link, link_key(&key, &small, &other).unwrap(), "retrained");
+        assert_ne!(
+            link,
+            link_key(&images_key(&one_byte), &small, &loc).unwrap()
+        );
+        let mut wider = small.clone();
+        wider.vision.max_crops += 1;
+        assert_ne!(link, link_key(&key, &wider, &loc).unwrap(), "another model");
+        // A chain: the second link hangs on the first.
+        assert_ne!(
+            link_key(&link, &small, &loc).unwrap(),
+            link,
+            "a locator after itself is another link"
+        );
+        std::fs::remove_file(loc.join("probe.mpk")).unwrap();
+        assert!(matches!(
+            link_key(&key, &small, &loc),
+            Err(Error::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn boxes_come_back_exactly_and_a_bad_file_is_reported_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BoxCache::open(&dir.path().join("cache")).unwrap();
+        let mut rng = crate::rng::Rng::new(7);
+        #[allow(clippy::cast_possible_truncation)]
+        let mut draw = || ((rng.unit() - 0.3) * 1000.0) as f32 / 3.0;
+        let boxes: HashMap<String, PixelBox> = (0..2000)
+            .map(|i| (format!("clock-{i}"), [draw(), draw(), draw(), draw()]))
+            .collect();
+        let ids = || boxes.keys().map(String::as_str);
+        assert!(matches!(cache.load("k1", ids()), Lookup::Miss));
+        cache.store("k1", &boxes).unwrap();
+        let Lookup::Hit(back) = cache.load("k1", ids()) else {
+            panic!("a stored key is a hit");
+        };
+        // Bit for bit: a run reading the cache sees what a run locating sees.
+        assert_eq!(back.len(), boxes.len());
+        for (id, b) in &boxes {
+            let got = back[id];
+            assert!(
+                got.iter().zip(b).all(|(g, w)| g.to_bits() == w.to_bits()),
+                "{id}: {got:?} against {b:?}"
+            );
+        }
+        assert!(
+            matches!(cache.load("k2", ids()), Lookup::Miss),
+            "another key"
+        );
+        // No temporary file left beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("cache"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["boxes-k1.jsonl"]);
+        // A clock the file lacks, a cut file, a box that is not a number: reported.
+        let more = ids().chain(["clock-new"]);
+        let Lookup::Unusable(why) = cache.load("k1", more) else {
+            panic!("a clock without a box is not a hit");
+        };
+        assert!(why.contains("clock-new"), "{why}");
+        let path = cache.path("k1");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        assert!(matches!(cache.load("k1", ids()), Lookup::Unusable(_)));
+        std::fs::write(&path, "{\"id\":\"x\",\"box\":[1,2,3,1e39]}\n").unwrap();
+        let Lookup::Unusable(why) = cache.load("k1", ["x"]) else {
+            panic!("an infinite box is not a hit");
+        };
+        assert!(why.contains("not finite"), "{why}");
+        // Stored again, the file is whole again.
+        cache.store("k1", &boxes).unwrap();
+        assert!(matches!(cache.load("k1", ids()), Lookup::Hit(_)));
+    }
+}
