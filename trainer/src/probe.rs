@@ -2033,12 +2033,12 @@ mod tests {
         assert!(!within_3_minutes((4, 20), (3, 20)));
     }
 
-    #[test]
-    fn the_rate_warms_up_then_holds_or_falls_along_a_cosine_to_its_end() {
-        let mut s = ProbeSettings {
-            steps: 200,
-            batch: 1,
-            lr: 3e-4,
+    /// Hours only, no curriculum, seed 0, no reports.
+    fn plain(steps: u64, batch: usize, lr: f64) -> ProbeSettings {
+        ProbeSettings {
+            steps,
+            batch,
+            lr,
             lr_end: None,
             seed: 0,
             eval_every: 0,
@@ -2051,7 +2051,12 @@ mod tests {
             read_loss: 1.0,
             turn_loss: 0.0,
             turn_bins: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn the_rate_warms_up_then_holds_or_falls_along_a_cosine_to_its_end() {
+        let mut s = plain(200, 1, 3e-4);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * b.abs().max(1e-12);
         // Warmup of 10 steps: step 0 trains at a tenth, step 9 at the full rate.
         let held: Vec<f64> = (0..200).map(|t| s.lr_at(t)).collect();
@@ -2082,21 +2087,8 @@ mod tests {
     #[test]
     fn curriculum_share_falls_linearly_when_gradual_and_switches_otherwise() {
         let mut s = ProbeSettings {
-            steps: 10,
-            batch: 1,
-            lr: 1e-3,
-            lr_end: None,
-            seed: 0,
-            eval_every: 0,
             first_steps: 4,
-            gradual: false,
-            minutes: false,
-            readout: Readout::Concat,
-            dial_loss: 0.0,
-            locator: Locator::Linear,
-            read_loss: 1.0,
-            turn_loss: 0.0,
-            turn_bins: 0,
+            ..plain(10, 1, 1e-3)
         };
         let abrupt: Vec<f64> = (0..6).map(|t| s.first_share(t)).collect();
         assert_eq!(abrupt, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
@@ -2110,21 +2102,10 @@ mod tests {
     #[test]
     fn gradual_draws_mix_both_sets_in_the_scheduled_shares() {
         let s = ProbeSettings {
-            steps: 400,
-            batch: 50,
-            lr: 1e-3,
-            lr_end: None,
             seed: 3,
-            eval_every: 0,
             first_steps: 200,
             gradual: true,
-            minutes: false,
-            readout: Readout::Concat,
-            dial_loss: 0.0,
-            locator: Locator::Linear,
-            read_loss: 1.0,
-            turn_loss: 0.0,
-            turn_bins: 0,
+            ..plain(400, 50, 1e-3)
         };
         let mut draws = Draws::new(30, 40, s.seed);
         let mut first_per_step = Vec::new();

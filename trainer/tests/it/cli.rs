@@ -57,6 +57,20 @@ fn clock_shard(out: &Path) {
     );
 }
 
+/// The truth file of [`clock_shard`]'s clocks: each clock's bar (x 5k..5k+5, full height)
+/// stands in for its dial.
+fn bar_truth() -> String {
+    (0..8)
+        .map(|k| {
+            format!(
+                "{{\"example_id\":\"c{k}\",\"truth\":{{\"dial_box\":[{},0,{},40]}}}}\n",
+                5 * k,
+                5 * k + 5
+            )
+        })
+        .collect()
+}
+
 /// Runs `pixmo-train` in `dir` with whitespace-separated `args`.
 fn pixmo_train(args: &str, dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pixmo-train"))
@@ -324,16 +338,7 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         &pixmo_train(&format!("{base} --dial-crop truth --steps 2"), dir.path()),
         "has no `clock-truth.jsonl`",
     );
-    // Each clock's bar (x 5k..5k+5, full height) stands in for its dial.
-    let lines: String = (0..8)
-        .map(|k| {
-            format!(
-                "{{\"example_id\":\"c{k}\",\"truth\":{{\"dial_box\":[{},0,{},40]}}}}\n",
-                5 * k,
-                5 * k + 5
-            )
-        })
-        .collect();
+    let lines = bar_truth();
     std::fs::write(dir.path().join("shards/clock-truth.jsonl"), &lines).unwrap();
     let locate =
         format!("{base} --dial-loss 10 --locator heatmap --steps 3 --eval-every 3 --save loc");
@@ -721,15 +726,7 @@ fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
     let _rng = backend_rng();
     let dir = tempfile::tempdir().unwrap();
     clock_shard(&dir.path().join("shards"));
-    let lines: String = (0..8)
-        .map(|k| {
-            format!(
-                "{{\"example_id\":\"c{k}\",\"truth\":{{\"dial_box\":[{},0,{},40]}}}}\n",
-                5 * k,
-                5 * k + 5
-            )
-        })
-        .collect();
+    let lines = bar_truth();
     std::fs::write(dir.path().join("shards/clock-truth.jsonl"), &lines).unwrap();
     let base = "probe --data shards --eval-data shards --eval-split train --model tiny --batch 4";
     for (name, steps) in [("loc", 3), ("loc2", 4)] {
