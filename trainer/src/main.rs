@@ -601,7 +601,7 @@ fn turned(a: &ProbeArgs) -> Option<String> {
 }
 
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
-    use pixmo_trainer::box_cache::{BoxCache, Lookup, images_key, link_key};
+    use pixmo_trainer::box_cache::{BoxCache, images_key, link_key};
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, choose_turns,
         jitter_turn, load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks,
@@ -820,26 +820,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             let cached = match (&box_cache, &key) {
                 (Some(cache), Some(previous)) => {
                     let link = link_key(previous, &config, saved)?;
-                    let ids = examples.iter().map(|e| e.id.as_str());
-                    let found = match cache.load(&link, ids) {
-                        Lookup::Hit(boxes) => {
-                            eprintln!(
-                                "note: the boxes `{}` finds on `{}` ({split}) are read from `{}`",
-                                saved.display(),
-                                dir.display(),
-                                cache.path(&link).display()
-                            );
-                            Some(boxes)
-                        }
-                        Lookup::Miss => None,
-                        Lookup::Unusable(why) => {
-                            eprintln!(
-                                "note: `{}` is not used ({why}); the boxes are found again",
-                                cache.path(&link).display()
-                            );
-                            None
-                        }
-                    };
+                    let found = cached_boxes(cache, &link, &examples, saved, dir, split);
                     key = Some(link);
                     found
                 }
@@ -1076,6 +1057,39 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         );
     }
     Ok(())
+}
+
+/// The boxes `cache` keeps under `link` for every one of `examples` (those the locator saved
+/// in `locator` finds on the `split` clocks of `data`), saying on stderr where they were
+/// read from, or why a file there is not used.
+fn cached_boxes(
+    cache: &pixmo_trainer::box_cache::BoxCache,
+    link: &str,
+    examples: &[Example],
+    locator: &Path,
+    data: &Path,
+    split: &str,
+) -> Option<HashMap<String, pixmo_trainer::probe::PixelBox>> {
+    use pixmo_trainer::box_cache::Lookup;
+    match cache.load(link, examples.iter().map(|e| e.id.as_str())) {
+        Lookup::Hit(boxes) => {
+            eprintln!(
+                "note: the boxes `{}` finds on `{}` ({split}) are read from `{}`",
+                locator.display(),
+                data.display(),
+                cache.path(link).display()
+            );
+            Some(boxes)
+        }
+        Lookup::Miss => None,
+        Lookup::Unusable(why) => {
+            eprintln!(
+                "note: `{}` is not used ({why}); the boxes are found again",
+                cache.path(link).display()
+            );
+            None
+        }
+    }
 }
 
 fn parse_datasets(names: &[String]) -> anyhow::Result<Vec<Dataset>> {
