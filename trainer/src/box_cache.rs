@@ -11,8 +11,9 @@
 //! up by path or date.
 //!
 //! A file is written whole to a temporary name and renamed into place, so runs sharing the
-//! folder at once never read half a file; a file that cannot be read back (or lacks a clock)
-//! is reported and the boxes are found again.
+//! folder at once never read half a file; its last line counts its boxes, so a file cut
+//! short is not taken for a whole one. A file that cannot be used is reported and the boxes
+//! are found again.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -70,6 +71,14 @@ struct Line {
     dial: PixelBox,
 }
 
+/// A cache file's last line: how many boxes it holds (a clock the locator did not see, its
+/// time or image unreadable, has none), so a file cut short is not taken for a whole one.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct End {
+    boxes: usize,
+}
+
 /// What a look-up found.
 #[derive(Debug)]
 pub enum Lookup {
@@ -105,7 +114,8 @@ impl BoxCache {
         self.dir.join(format!("boxes-{key}.jsonl"))
     }
 
-    /// The boxes under `key`, when a file holds one for each of `ids`.
+    /// The boxes under `key`, when a whole file is there and each of its boxes is for one of
+    /// `ids` (the clocks the key was made from).
     #[must_use]
     pub fn load<'a>(&self, key: &str, ids: impl IntoIterator<Item = &'a str>) -> Lookup {
         let path = self.path(key);
@@ -114,8 +124,18 @@ impl BoxCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
             Err(e) => return Lookup::Unusable(format!("cannot read it: {e}")),
         };
+        let mut lines: Vec<&str> = text.lines().collect();
+        let Some(Ok(End { boxes: count })) = lines.pop().map(serde_json::from_str::<End>) else {
+            return Lookup::Unusable("it has no end line: it was cut short".into());
+        };
+        if count != lines.len() {
+            return Lookup::Unusable(format!(
+                "its end line counts {count} boxes, it holds {}",
+                lines.len()
+            ));
+        }
         let mut boxes = HashMap::new();
-        for (n, line) in text.lines().enumerate() {
+        for (n, line) in lines.iter().enumerate() {
             match serde_json::from_str::<Line>(line) {
                 Ok(Line { id, dial }) if dial.iter().all(|v| v.is_finite()) => {
                     boxes.insert(id, dial);
@@ -129,8 +149,9 @@ impl BoxCache {
                 Err(e) => return Lookup::Unusable(format!("line {}: {e}", n + 1)),
             }
         }
-        if let Some(id) = ids.into_iter().find(|id| !boxes.contains_key(*id)) {
-            return Lookup::Unusable(format!("it has no box for `{id}`"));
+        let known: std::collections::HashSet<&str> = ids.into_iter().collect();
+        if let Some(id) = boxes.keys().find(|id| !known.contains(id.as_str())) {
+            return Lookup::Unusable(format!("it has a box for `{id}`, not one of these clocks"));
         }
         Lookup::Hit(boxes)
     }
@@ -153,6 +174,9 @@ impl BoxCache {
                 .map_err(|e| Error::io("write", &path, std::io::Error::other(e.to_string())))?;
             text.push(b'\n');
         }
+        serde_json::to_writer(&mut text, &End { boxes: boxes.len() })
+            .map_err(|e| Error::io("write", &path, std::io::Error::other(e.to_string())))?;
+        text.push(b'\n');
         // A name of this process and moment, so two runs writing the same key at once
         // each rename a whole file into place.
         let nanos = std::time::SystemTime::now()
@@ -291,17 +315,44 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, ["boxes-k1.jsonl"]);
-        // A clock the file lacks, a cut file, a box that is not a number: reported.
-        let more = ids().chain(["clock-new"]);
-        let Lookup::Unusable(why) = cache.load("k1", more) else {
-            panic!("a clock without a box is not a hit");
+        // Clocks the locator saw no box for (an unreadable time or image) have none: still
+        // a whole file.
+        let fewer: HashMap<String, PixelBox> = boxes
+            .iter()
+            .filter(|(id, _)| !id.ends_with('7'))
+            .map(|(id, b)| (id.clone(), *b))
+            .collect();
+        cache.store("k3", &fewer).unwrap();
+        let Lookup::Hit(back) = cache.load("k3", ids()) else {
+            panic!("boxes for some of the clocks are a hit");
         };
-        assert!(why.contains("clock-new"), "{why}");
+        assert_eq!(back.len(), fewer.len());
+        assert!(fewer.len() < boxes.len());
+        // A box for a clock that is not one of these, a cut file, a box that is not a
+        // number: reported.
+        let Lookup::Unusable(why) = cache.load("k1", ids().filter(|id| *id != "clock-5")) else {
+            panic!("a box for another clock is not a hit");
+        };
+        assert!(why.contains("clock-5"), "{why}");
         let path = cache.path("k1");
         let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
-        assert!(matches!(cache.load("k1", ids()), Lookup::Unusable(_)));
-        std::fs::write(&path, "{\"id\":\"x\",\"box\":[1,2,3,1e39]}\n").unwrap();
+        let cut = text[..text.len() / 2].rfind('\n').unwrap() + 1;
+        std::fs::write(&path, &text[..cut]).unwrap();
+        let Lookup::Unusable(why) = cache.load("k1", ids()) else {
+            panic!("a file cut at a line's end is not a hit");
+        };
+        assert!(why.contains("cut short"), "{why}");
+        let head: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, format!("{head}{{\"boxes\":4}}\n")).unwrap();
+        let Lookup::Unusable(why) = cache.load("k1", ids()) else {
+            panic!("an end line that miscounts is not a hit");
+        };
+        assert!(why.contains("counts 4 boxes, it holds 3"), "{why}");
+        std::fs::write(
+            &path,
+            "{\"id\":\"x\",\"box\":[1,2,3,1e39]}\n{\"boxes\":1}\n",
+        )
+        .unwrap();
         let Lookup::Unusable(why) = cache.load("k1", ["x"]) else {
             panic!("an infinite box is not a hit");
         };

@@ -23,9 +23,16 @@ use crate::shards::{build_fixture, images, strings, write_shard};
 /// A clocks shard as `pixmo build clocks` writes it (benchmark answer format): eight 40 px
 /// images of one size, each its own colour and bar, each its own time.
 fn clock_shard(out: &Path) {
-    let times = [
-        "1:05", "2:17", "3:29", "4:41", "7:53", "9:00", "11:36", "12:48",
-    ];
+    clock_shard_of(
+        out,
+        [
+            "1:05", "2:17", "3:29", "4:41", "7:53", "9:00", "11:36", "12:48",
+        ],
+    );
+}
+
+/// [`clock_shard`] with these times.
+fn clock_shard_of(out: &Path, times: [&str; 8]) {
     let pngs = (0..8u8)
         .map(|k| {
             png_from_fn(40, 40, |x, y| {
@@ -725,7 +732,13 @@ fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
 fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
     let _rng = backend_rng();
     let dir = tempfile::tempdir().unwrap();
-    clock_shard(&dir.path().join("shards"));
+    // The last clock's time cannot be read: no run crops it, so no box is found for it.
+    clock_shard_of(
+        &dir.path().join("shards"),
+        [
+            "1:05", "2:17", "3:29", "4:41", "7:53", "9:00", "11:36", "noon",
+        ],
+    );
     let lines = bar_truth();
     std::fs::write(dir.path().join("shards/clock-truth.jsonl"), &lines).unwrap();
     let base = "probe --data shards --eval-data shards --eval-split train --model tiny --batch 4";
@@ -778,7 +791,7 @@ fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
         names
     };
     let (fresh, _) = chain("loc", "", "fresh.jsonl");
-    assert_eq!(fresh.len(), 8);
+    assert_eq!(fresh.len(), 7);
     let (first, said) = chain("loc", "--box-cache boxes", "first.jsonl");
     assert_eq!(
         first, fresh,
@@ -797,8 +810,10 @@ fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
         .lines()
         .map(|l| {
             let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            for i in [0, 2] {
-                v["box"][i] = serde_json::json!(v["box"][i].as_f64().unwrap() + 3.0);
+            if v.get("box").is_some() {
+                for i in [0, 2] {
+                    v["box"][i] = serde_json::json!(v["box"][i].as_f64().unwrap() + 3.0);
+                }
             }
             format!("{v}\n")
         })
