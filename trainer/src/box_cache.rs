@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -177,14 +178,14 @@ impl BoxCache {
         serde_json::to_writer(&mut text, &End { boxes: boxes.len() })
             .map_err(|e| Error::io("write", &path, std::io::Error::other(e.to_string())))?;
         text.push(b'\n');
-        // A name of this process and moment, so two runs writing the same key at once
-        // each rename a whole file into place.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let tmp = self
-            .dir
-            .join(format!(".boxes-{key}.{}.{nanos}.tmp", std::process::id()));
+        // A name of this process and write, so runs (or threads) writing the same key at
+        // once each rename a whole file of their own into place.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let tmp = self.dir.join(format!(
+            ".boxes-{key}.{}.{}.tmp",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(&text)?;
@@ -278,6 +279,57 @@ mod tests {
             link_key(&key, &small, &loc),
             Err(Error::Io { .. })
         ));
+    }
+
+    #[test]
+    fn writers_racing_on_one_key_never_show_a_reader_half_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BoxCache::open(dir.path()).unwrap();
+        let boxes: HashMap<String, PixelBox> = (0..3000u16)
+            .map(|i| {
+                (
+                    format!("clock-{i}"),
+                    [f32::from(i), 0.5, f32::from(i) + 9.0, 40.25],
+                )
+            })
+            .collect();
+        let ids: Vec<&str> = boxes.keys().map(String::as_str).collect();
+        let mut hits = 0;
+        std::thread::scope(|s| {
+            let writers: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        for _ in 0..15 {
+                            cache.store("race", &boxes).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            // Read for as long as any writer writes.
+            while !writers
+                .iter()
+                .all(std::thread::ScopedJoinHandle::is_finished)
+            {
+                match cache.load("race", ids.iter().copied()) {
+                    Lookup::Hit(back) => {
+                        assert_eq!(back, boxes);
+                        hits += 1;
+                    }
+                    Lookup::Miss => {}
+                    Lookup::Unusable(why) => panic!("a reader saw a file being written: {why}"),
+                }
+            }
+        });
+        assert!(hits > 0, "no look-up while the writers wrote was a hit");
+        assert!(matches!(
+            cache.load("race", ids.iter().copied()),
+            Lookup::Hit(_)
+        ));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["boxes-race.jsonl"], "no temporary file left");
     }
 
     #[test]
