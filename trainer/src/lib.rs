@@ -6,6 +6,7 @@
 //! The library is generic over the burn backend; tests run on the ndarray CPU backend with
 //! autodiff, the `pixmo-train` binary can pick CUDA (`--features cuda`).
 
+pub mod augment;
 pub mod batch;
 pub mod bench;
 pub mod box_cache;

@@ -11,6 +11,7 @@ use burn::prelude::*;
 use burn::tensor::backend::{AutodiffBackend, DeviceId};
 use clap::{Args, Parser, Subcommand};
 use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::augment::Augment;
 use pixmo_trainer::bench::BenchSpec;
 use pixmo_trainer::config::{ModelConfig, TokenizerConfig};
 use pixmo_trainer::data::{Example, load_examples};
@@ -169,6 +170,23 @@ struct ProbeArgs {
     /// trains a locator alone.
     #[arg(long, default_value_t = 1.0)]
     read_loss: f32,
+    /// Augment each training image afresh each time it is drawn into a batch: turn it about
+    /// its centre by up to this many degrees either way (uniform; a reader's option: refused
+    /// with `--dial-loss` or `--turn-loss`). Held-out clocks are never augmented.
+    #[arg(long, default_value_t = 0.0)]
+    augment_turn: f32,
+    /// With the augmentation: scale each training image by a factor in [1 - F, 1 + F].
+    #[arg(long, default_value_t = 0.0)]
+    augment_scale: f32,
+    /// With the augmentation: move each training image by up to this fraction of its side
+    /// along each axis.
+    #[arg(long, default_value_t = 0.0)]
+    augment_shift: f32,
+    /// With the augmentation: change each training image's contrast by a factor in
+    /// [1 - F, 1 + F], its brightness by up to F / 2 and each channel's gain by a factor in
+    /// [1 - F / 2, 1 + F / 2].
+    #[arg(long, default_value_t = 0.0)]
+    augment_colour: f32,
     /// Optimiser steps.
     #[arg(long, default_value_t = 500)]
     steps: u64,
@@ -646,6 +664,22 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             a.reader_weight
         );
     }
+    let augment = Augment {
+        turn: a.augment_turn,
+        scale: a.augment_scale,
+        shift: a.augment_shift,
+        colour: a.augment_colour,
+    };
+    if !augment.is_none() {
+        augment
+            .check()
+            .map_err(|e| anyhow::anyhow!("`--augment-*`: {e}"))?;
+        if a.dial_loss > 0.0 || a.turn_loss > 0.0 {
+            bail!(
+                "`--augment-*` moves and turns each training image, and a dial or turn target with it; it is for readers\nhint: train a locator (`--dial-loss`) or a teller (`--turn-loss`) without it"
+            );
+        }
+    }
     if a.turn_bins.is_some() && a.turn_loss == 0.0 {
         bail!("`--turn-bins` says how a turn head tells the turn; it needs `--turn-loss W`");
     }
@@ -809,6 +843,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 .or_else(|| rotations.as_ref().filter(|_| a.truth_upright))
                 .or(random.as_ref()),
             rotation: rotations.as_ref(),
+            keep: false,
         };
         let mut located = None;
         let mut key = box_cache.as_ref().map(|_| images_key(&examples));
@@ -898,6 +933,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             };
             prepare.turn = Some(&told);
         }
+        // Training clocks keep their letterboxed image for a fresh augmentation each draw.
+        prepare.keep = training && !augment.is_none();
         Ok(probe_examples_with(&config, &tok, &examples, &prepare))
     };
     let train = load(&a.data, &a.split, a.limit, true)?;
@@ -959,6 +996,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         read_loss: a.read_loss,
         turn_loss: a.turn_loss,
         turn_bins: a.turn_bins.unwrap_or(0),
+        augment,
     };
     println!(
         "{}",

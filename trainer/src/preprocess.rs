@@ -155,17 +155,69 @@ impl RgbF32 {
 /// Preprocesses one image for the model.
 #[must_use]
 pub fn preprocess(geometry: &VisionGeometry, tokenizer: &Tokenizer, image: &RgbF32) -> ImageInput {
+    assemble(geometry, tokenizer, &resize_for(geometry, image))
+}
+
+/// One image letterboxed for the model but not yet normalised or cut into crops: the
+/// high-resolution box its tiling needs and the global crop, each with its real-pixel mask.
+/// What a per-step augmentation ([`crate::augment`]) warps before [`assemble`] cuts it.
+#[derive(Clone, Debug)]
+pub struct Resized {
+    /// The tiling of the image.
+    pub tiling: Tiling,
+    /// The high-resolution box: `resized_box(tiling)` pixels in `[0, 1]`.
+    pub hi: RgbF32,
+    /// 1 where `hi` shows the image, 0 in its letterbox padding.
+    pub hi_mask: Vec<f32>,
+    /// The global crop: `crop_size` square, in `[0, 1]`.
+    pub lo: RgbF32,
+    /// 1 where `lo` shows the image, 0 in its padding.
+    pub lo_mask: Vec<f32>,
+}
+
+/// `image` letterboxed into the high-resolution box of its tiling and into the global crop.
+#[must_use]
+pub fn resize_for(geometry: &VisionGeometry, image: &RgbF32) -> Resized {
     let tiling = tiling_for(geometry, image.width, image.height);
     let (box_h, box_w) = resized_box(geometry, tiling);
-    let (hi, hi_mask) = resize_and_pad(image, box_h, box_w);
-    let (lo, lo_mask) = resize_and_pad(image, geometry.crop_size, geometry.crop_size);
+    let (hi, hi_mask) = letterbox(image, box_h, box_w);
+    let (lo, lo_mask) = letterbox(image, geometry.crop_size, geometry.crop_size);
+    Resized {
+        tiling,
+        hi,
+        hi_mask,
+        lo,
+        lo_mask,
+    }
+}
 
+/// A [`Resized`] image CLIP-normalised and cut into the model's crops and tokens.
+#[must_use]
+pub fn assemble(geometry: &VisionGeometry, tokenizer: &Tokenizer, image: &Resized) -> ImageInput {
+    let (crops, patch_masks) = assemble_crops(geometry, image);
+    let (tokens, input_idx) = layout_tokens(geometry, tokenizer, image.tiling);
+    ImageInput {
+        tiling: image.tiling,
+        crops,
+        patch_masks,
+        tokens,
+        input_idx,
+    }
+}
+
+/// The crops and patch masks of [`assemble`] (global crop first): all an image's input
+/// that depends on its pixels; the tokens depend on its tiling alone.
+#[must_use]
+pub fn assemble_crops(geometry: &VisionGeometry, image: &Resized) -> (Vec<f32>, Vec<f32>) {
+    let tiling = image.tiling;
+    let hi = normalise(&image.hi.data);
+    let lo = normalise(&image.lo.data);
     let mut crops = Vec::new();
     let mut patch_masks = Vec::new();
     extract_crop(
         geometry,
         &lo,
-        &lo_mask,
+        &image.lo_mask,
         geometry.crop_size,
         0,
         0,
@@ -178,8 +230,8 @@ pub fn preprocess(geometry: &VisionGeometry, tokenizer: &Tokenizer, image: &RgbF
             extract_crop(
                 geometry,
                 &hi,
-                &hi_mask,
-                box_w,
+                &image.hi_mask,
+                image.hi.width,
                 y0,
                 x0,
                 &mut crops,
@@ -187,15 +239,7 @@ pub fn preprocess(geometry: &VisionGeometry, tokenizer: &Tokenizer, image: &RgbF
             );
         }
     }
-
-    let (tokens, input_idx) = layout_tokens(geometry, tokenizer, tiling);
-    ImageInput {
-        tiling,
-        crops,
-        patch_masks,
-        tokens,
-        input_idx,
-    }
+    (crops, patch_masks)
 }
 
 /// Token layout and pooled-patch → token mapping for a tiling.
@@ -292,6 +336,12 @@ fn extract_crop(
 /// pixels and the real-pixel mask (1 inside the image, 0 in the padding).
 #[must_use]
 pub fn resize_and_pad(image: &RgbF32, out_h: usize, out_w: usize) -> (Vec<f32>, Vec<f32>) {
+    let (pixels, mask) = letterbox(image, out_h, out_w);
+    (normalise(&pixels.data), mask)
+}
+
+/// [`resize_and_pad`] before normalisation: the pixels in `[0, 1]`, the padding 0.
+fn letterbox(image: &RgbF32, out_h: usize, out_w: usize) -> (RgbF32, Vec<f32>) {
     #[allow(clippy::cast_precision_loss)]
     let (h, w) = (image.height as f32, image.width as f32);
     #[allow(clippy::cast_precision_loss)]
@@ -314,11 +364,21 @@ pub fn resize_and_pad(image: &RgbF32, out_h: usize, out_w: usize) -> (Vec<f32>, 
             }
         }
     }
-    for (i, v) in pixels.iter_mut().enumerate() {
-        let ch = i % 3;
-        *v = (*v - CLIP_MEAN[ch]) / CLIP_STD[ch];
-    }
+    let pixels = RgbF32 {
+        height: out_h,
+        width: out_w,
+        data: pixels,
+    };
     (pixels, mask)
+}
+
+/// RGB values in `[0, 1]` CLIP-normalised.
+fn normalise(pixels: &[f32]) -> Vec<f32> {
+    pixels
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v - CLIP_MEAN[i % 3]) / CLIP_STD[i % 3])
+        .collect()
 }
 
 /// Per-output-pixel source range and weights of a separable triangle filter whose support

@@ -26,12 +26,13 @@ use std::path::Path;
 
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 
+use crate::augment::{Augment, Kept};
 use crate::config::ModelConfig;
 use crate::data::{EvalTarget, Example, decode_image};
 use crate::error::Error;
 use crate::model::{Connector, Vit, normal_param};
 use crate::optim::{Group, GroupSchedule, Schedule};
-use crate::preprocess::{ImageInput, RgbF32, preprocess};
+use crate::preprocess::{ImageInput, RgbF32, assemble, assemble_crops, resize_for};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
 use pixmo_core::parallel::parallel_map;
@@ -861,6 +862,9 @@ pub struct ProbeExample {
     /// How far the dial is turned in the image the model sees (degrees clockwise on screen,
     /// in (-180, 180]), when known: the renderer's rotation less the crop's own turn.
     pub turn: Option<f32>,
+    /// The image as the model's letterboxed boxes, kept for per-step augmentation
+    /// ([`ProbeSettings::augment`]) when [`Prepare::keep`] asks for it.
+    pub kept: Option<Kept>,
 }
 
 /// How [`probe_examples_with`] prepares each clock's image.
@@ -885,6 +889,9 @@ pub struct Prepare<'a> {
     /// How far the renderer turned each dial (degrees clockwise on screen, by row id): the
     /// turn target ([`ProbeExample::turn`]).
     pub rotation: Option<&'a std::collections::HashMap<String, f32>>,
+    /// Keep each image's letterboxed boxes ([`ProbeExample::kept`]) for per-step
+    /// augmentation: training clocks under [`ProbeSettings::augment`].
+    pub keep: bool,
 }
 
 /// The random draws of row `id` under `seed`: the same every time, another row's apart.
@@ -997,10 +1004,12 @@ pub fn probe_examples_with(
             }
             (None, None) => image,
         };
+        let resized = resize_for(&config.vision, &image);
         Some(ProbeExample {
             id: e.id.clone(),
             size: (image.width, image.height),
-            input: preprocess(&config.vision, tok, &image),
+            input: assemble(&config.vision, tok, &resized),
+            kept: prepare.keep.then(|| Kept::keep(&resized)),
             hour: usize::try_from(time.hour % 12).unwrap_or(0),
             minute: usize::try_from(time.minute % 60).unwrap_or(0),
             dial,
@@ -1313,6 +1322,12 @@ pub struct ProbeSettings {
     /// ([`TurnTeller::Bins`], 4 to 360) instead of regressing its cosine and sine (0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub turn_bins: usize,
+    /// Augment each training image afresh each time it is drawn into a batch (its turn,
+    /// scale, place and colours; none by default): a reader's training clocks meet it in a
+    /// form not seen before. Needs the training examples' [`ProbeExample::kept`] boxes;
+    /// refused with a dial or turn loss (their targets would move with the image).
+    #[serde(default, skip_serializing_if = "Augment::is_none")]
+    pub augment: Augment,
 }
 
 impl ProbeSettings {
@@ -1855,6 +1870,24 @@ pub fn train_probe<B: AutodiffBackend>(
             settings.turn_bins
         )));
     }
+    if !settings.augment.is_none() {
+        settings.augment.check().map_err(Error::Config)?;
+        if settings.dial().is_some() || settings.turns() {
+            return Err(Error::Config(
+                "augmentation moves and turns the image, and a dial or turn loss's target with it; it is for readers\nhint: train a locator or a teller without `--augment-*`".into(),
+            ));
+        }
+        let bare = train
+            .iter()
+            .chain(first)
+            .filter(|e| e.kept.is_none())
+            .count();
+        if bare > 0 {
+            return Err(Error::Config(format!(
+                "augmentation needs each training clock's letterboxed image; {bare} were prepared without it (`Prepare::keep`)"
+            )));
+        }
+    }
     if settings.first_steps > 0 && first.is_empty() {
         return Err(Error::Config(
             "a curriculum (`--first-steps`) needs first clocks (`--first-data`)".into(),
@@ -1947,7 +1980,16 @@ pub fn train_probe<B: AutodiffBackend>(
                 Draw::Train(i) => &train[i],
             })
             .collect();
-        let inputs: Vec<&ImageInput> = batch.iter().map(|e| &e.input).collect();
+        let augmented: Vec<ImageInput> = if settings.augment.is_none() {
+            Vec::new()
+        } else {
+            augment_batch(config, &batch, settings, step)
+        };
+        let inputs: Vec<&ImageInput> = if augmented.is_empty() {
+            batch.iter().map(|e| &e.input).collect()
+        } else {
+            augmented.iter().collect()
+        };
         let labels = |f: &dyn Fn(&ProbeExample) -> usize| -> Tensor<B, 1, Int> {
             let v: Vec<i64> = batch
                 .iter()
@@ -2014,6 +2056,36 @@ pub fn train_probe<B: AutodiffBackend>(
     Ok(probe)
 }
 
+/// The images of `batch` (training step `step`) each augmented by a draw of its own
+/// ([`ProbeSettings::augment`]): the same draws for the same seed, step and place in the
+/// batch. Examples without kept boxes keep their input (the run refuses them first).
+fn augment_batch(
+    config: &ModelConfig,
+    batch: &[&ProbeExample],
+    settings: &ProbeSettings,
+    step: u64,
+) -> Vec<ImageInput> {
+    let batch_len = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+    let one = |(i, e): (usize, &&ProbeExample)| {
+        let Some(kept) = &e.kept else {
+            return e.input.clone();
+        };
+        let place = step
+            .saturating_mul(batch_len)
+            .saturating_add(u64::try_from(i).unwrap_or(0));
+        let mut rng = Rng::derive(settings.seed ^ 0x6175_676d, place);
+        let image = settings.augment.draw(&mut rng).apply(&kept.restore());
+        let (crops, patch_masks) = assemble_crops(&config.vision, &image);
+        ImageInput {
+            crops,
+            patch_masks,
+            ..e.input.clone()
+        }
+    };
+    let places: Vec<(usize, &&ProbeExample)> = batch.iter().enumerate().collect();
+    parallel_map(&places, pixmo_core::parallel::cores(), |&p| one(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2051,6 +2123,7 @@ mod tests {
             read_loss: 1.0,
             turn_loss: 0.0,
             turn_bins: 0,
+            augment: Default::default(),
         }
     }
 

@@ -837,3 +837,32 @@ fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
         "`--lr-end` is 0.002",
     );
 }
+
+/// `--augment-*` as a user runs it: a reader trains with it and its saved settings say so;
+/// a bound past its range, or a locator under it, is refused before any clock is read.
+#[test]
+fn an_augmented_reader_saves_its_bounds_and_bad_bounds_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let probe = "probe --data shards --eval-data shards --eval-split train --model tiny \
+                 --minutes --steps 2 --eval-every 2 --batch 4 --augment-turn 8 \
+                 --augment-colour 0.2 --save vis";
+    let out = pixmo_train(probe, dir.path());
+    ok(&out, "augmented probe");
+    assert_eq!(last_line(&out)["step"], 2);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("vis/probe.json")).unwrap()).unwrap();
+    let augment = &saved["settings"]["augment"];
+    assert_eq!(augment["turn"], 8.0, "{saved}");
+    assert!((augment["colour"].as_f64().unwrap() - 0.2).abs() < 1e-6);
+    assert_eq!(augment["scale"], 0.0);
+    // Missing clocks would be an error too: these are refused for their flags first.
+    for (args, reason) in [
+        ("--augment-scale 1", "scale"),
+        ("--augment-turn=-3", "turn"),
+        ("--augment-shift 0.1 --dial-loss 1", "it is for readers"),
+    ] {
+        let run = format!("probe --data missing --model tiny --steps 1 {args}");
+        refused(&pixmo_train(&run, dir.path()), reason);
+    }
+}

@@ -83,6 +83,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         read_loss,
         turn_loss: 0.0,
         turn_bins: 0,
+        augment: Default::default(),
     }
 }
 
@@ -372,6 +373,7 @@ fn tells_turns(turn_bins: usize) {
         dial_loss: 0.0,
         turn_loss: 1.0,
         turn_bins,
+        augment: Default::default(),
         ..locating(Locator::Linear, 0.0, 5)
     };
     let on_hands = ProbeData {

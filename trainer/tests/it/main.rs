@@ -1,6 +1,7 @@
 //! Integration tests of the trainer (one binary): the CPU proof that the whole path works
 //! at tiny sizes on the ndarray backend with autodiff.
 
+mod augment;
 mod cli;
 mod common;
 mod dial;

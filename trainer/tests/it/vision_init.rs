@@ -106,6 +106,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         read_loss: 1.0,
         turn_loss: 0.0,
         turn_bins: 0,
+        augment: Default::default(),
     }
 }
 
@@ -311,6 +312,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         read_loss: 1.0,
         turn_loss: 0.0,
         turn_bins: 0,
+        augment: Default::default(),
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);

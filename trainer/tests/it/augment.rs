@@ -1,0 +1,209 @@
+//! Per-step augmentation of a reader's training clocks (`ProbeSettings::augment`): each draw
+//! of a clock into a batch sees it changed afresh, the same way under the same seed; a run
+//! without it is the run it always was; locators, tellers and clocks prepared without
+//! their image are refused with the reason.
+
+use burn::module::AutodiffModule;
+use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::augment::Augment;
+use pixmo_trainer::data::{EvalTarget, Example};
+use pixmo_trainer::error::Error;
+use pixmo_trainer::probe::{
+    Locator, Prepare, ProbeData, ProbeExample, ProbeSettings, ProbeStart, Readout,
+    probe_examples_with, train_probe,
+};
+
+use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
+
+/// Twelve 32 px clocks, a bright hand from the centre towards its hour.
+fn hands(keep: bool) -> Vec<ProbeExample> {
+    let examples: Vec<Example> = (0..12u32)
+        .map(|h| {
+            let angle = f64::from(h) * std::f64::consts::TAU / 12.0;
+            let (s, c) = angle.sin_cos();
+            let image = png_from_fn(32, 32, |x, y| {
+                let (dx, dy) = (f64::from(x) - 15.5, 15.5 - f64::from(y));
+                let along = dx * s + dy * c;
+                let across = (dx * c - dy * s).abs();
+                if (0.0..13.0).contains(&along) && across < 1.5 {
+                    [240, 230, 220]
+                } else {
+                    [30, 40, u8::try_from(50 + x).unwrap_or(80)]
+                }
+            });
+            Example {
+                id: format!("h{h}"),
+                dataset: Dataset::Clocks,
+                image,
+                tasks: Vec::new(),
+                transcripts: Vec::new(),
+                target: EvalTarget::Clock {
+                    text: format!("{}:00", if h == 0 { 12 } else { h }),
+                    shows_seconds: false,
+                },
+            }
+        })
+        .collect();
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let prepare = Prepare {
+        keep,
+        ..Prepare::default()
+    };
+    probe_examples_with(&config, &tok, &examples, &prepare)
+}
+
+fn reading(augment: Augment) -> ProbeSettings {
+    ProbeSettings {
+        steps: 4,
+        batch: 6,
+        lr: 3e-3,
+        lr_end: None,
+        seed: 5,
+        eval_every: 0,
+        first_steps: 0,
+        gradual: false,
+        minutes: false,
+        readout: Readout::Concat,
+        dial_loss: 0.0,
+        locator: Locator::Linear,
+        read_loss: 1.0,
+        turn_loss: 0.0,
+        turn_bins: 0,
+        augment,
+    }
+}
+
+/// The trained probe's weights, flat, after [`reading`] under `augment` on `clocks`.
+fn trained(clocks: &[ProbeExample], augment: Augment) -> Result<Vec<f32>, Error> {
+    let config = tiny_model();
+    let data = ProbeData {
+        first: &[],
+        train: clocks,
+        test: clocks,
+        also: &[],
+    };
+    let probe = train_probe::<Train>(
+        &config,
+        &data,
+        ProbeStart::Random,
+        &reading(augment),
+        &Default::default(),
+        |_| {},
+    )?;
+    Ok(flat(&probe.valid()))
+}
+
+fn gap(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Kept images change nothing by themselves; an augmentation changes what is learnt (the
+/// batches' images are the augmented ones), the same way each time under one seed; and each
+/// part of it (turn, scale, move, colour) changes it on its own.
+#[test]
+fn augmentation_changes_what_a_reader_learns_and_the_same_way_under_one_seed() {
+    let _rng = backend_rng();
+    let plain = hands(false);
+    let kept = hands(true);
+    assert!(kept.iter().all(|e| e.kept.is_some()));
+    assert!(plain.iter().all(|e| e.kept.is_none()));
+    let none = trained(&plain, Augment::default()).unwrap();
+    assert_eq!(
+        gap(&none, &trained(&kept, Augment::default()).unwrap()),
+        0.0
+    );
+    let some = Augment {
+        turn: 15.0,
+        scale: 0.1,
+        shift: 0.05,
+        colour: 0.3,
+    };
+    let a = trained(&kept, some).unwrap();
+    assert_eq!(
+        gap(&a, &trained(&kept, some).unwrap()),
+        0.0,
+        "one seed, one run"
+    );
+    assert!(gap(&a, &none) > 1e-4, "augmented batches change the run");
+    for part in [
+        Augment {
+            turn: 15.0,
+            ..Augment::default()
+        },
+        Augment {
+            scale: 0.1,
+            ..Augment::default()
+        },
+        Augment {
+            shift: 0.05,
+            ..Augment::default()
+        },
+        Augment {
+            colour: 0.3,
+            ..Augment::default()
+        },
+    ] {
+        let alone = trained(&kept, part).unwrap();
+        assert!(gap(&alone, &none) > 1e-4, "{part:?} changes nothing");
+        assert!(gap(&alone, &a) > 1e-4, "{part:?} is the whole augmentation");
+    }
+}
+
+#[test]
+fn augmentation_is_refused_for_locators_tellers_bad_bounds_and_clocks_without_their_image() {
+    let _rng = backend_rng();
+    let some = Augment {
+        turn: 10.0,
+        ..Augment::default()
+    };
+    let why = |r: Result<Vec<f32>, Error>| match r {
+        Err(Error::Config(why)) => why,
+        other => panic!("not refused: {:?}", other.map(|w| w.len())),
+    };
+    let bare = why(trained(&hands(false), some));
+    assert!(bare.contains("letterboxed image"), "{bare}");
+    let bad = why(trained(
+        &hands(true),
+        Augment {
+            scale: 2.0,
+            ..Augment::default()
+        },
+    ));
+    assert!(bad.contains("scale"), "{bad}");
+    let config = tiny_model();
+    let kept = hands(true);
+    let data = ProbeData {
+        first: &[],
+        train: &kept,
+        test: &kept,
+        also: &[],
+    };
+    for settings in [
+        ProbeSettings {
+            dial_loss: 1.0,
+            ..reading(some)
+        },
+        ProbeSettings {
+            turn_loss: 1.0,
+            ..reading(some)
+        },
+    ] {
+        let got = train_probe::<Train>(
+            &config,
+            &data,
+            ProbeStart::Random,
+            &settings,
+            &Default::default(),
+            |_| {},
+        );
+        let Err(Error::Config(why)) = got else {
+            panic!("a locator or teller under augmentation was not refused");
+        };
+        assert!(why.contains("for readers"), "{why}");
+    }
+}
