@@ -187,6 +187,11 @@ struct ProbeArgs {
     /// [1 - F / 2, 1 + F / 2].
     #[arg(long, default_value_t = 0.0)]
     augment_colour: f32,
+    /// Read each clock's hour from the hour head and the minute head together: the hour
+    /// whose hand, at the minute read, stands where the hour head most expects it (a hand
+    /// near the end of its hour's arc is not taken for the next hour). Needs `--minutes`.
+    #[arg(long, requires = "minutes")]
+    hour_by_minute: bool,
     /// Optimiser steps.
     #[arg(long, default_value_t = 500)]
     steps: u64,
@@ -997,6 +1002,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         turn_loss: a.turn_loss,
         turn_bins: a.turn_bins.unwrap_or(0),
         augment,
+        hour_by_minute: a.hour_by_minute,
     };
     println!(
         "{}",

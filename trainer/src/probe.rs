@@ -154,6 +154,9 @@ pub struct HourProbe<B: Backend> {
     crop_size: usize,
     /// The turn head's arcs ([`TurnTeller::Bins`]); 0 when it regresses cosine and sine.
     turn_bins: usize,
+    /// Read the hour from the hour head and the minute together ([`hour_by_minute`]).
+    #[module(skip)]
+    hour_by_minute: bool,
 }
 
 /// How a probe tells how far the dial is turned ([`ProbeSettings::turn_bins`]).
@@ -473,11 +476,20 @@ impl<B: Backend> HourProbe<B> {
                 Some(TurnTeller::Bins(bins)) => bins,
                 _ => 0,
             },
+            hour_by_minute: false,
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
             pooled: config.vision.pooled_per_crop(),
             crop_size: config.vision.crop_size,
         }
+    }
+
+    /// This probe, reading the hour from its hour head and the minute it reads together
+    /// ([`hour_by_minute`]) when `on` and it has a minute head, else from the hour head alone.
+    #[must_use]
+    pub fn with_hour_by_minute(mut self, on: bool) -> Self {
+        self.hour_by_minute = on && self.minute_head.is_some();
+        self
     }
 
     /// How the heads read the pooled tokens.
@@ -1328,6 +1340,10 @@ pub struct ProbeSettings {
     /// refused with a dial or turn loss (their targets would move with the image).
     #[serde(default, skip_serializing_if = "Augment::is_none")]
     pub augment: Augment,
+    /// Read the hour from the hour head and the minute together ([`hour_by_minute`]) in
+    /// every score and reading of the run; needs a minute head.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hour_by_minute: bool,
 }
 
 impl ProbeSettings {
@@ -1601,8 +1617,26 @@ pub fn read_clocks_with<B: Backend>(
                 *s += m;
             }
         }
-        let hours = argmax_rows(heads.hours);
         let minutes = heads.minutes.map(argmax_rows);
+        let hours = match &minutes {
+            Some(minutes) if probe.hour_by_minute => {
+                let p: Vec<f32> = burn::tensor::activation::softmax(heads.hours, 1)
+                    .into_data()
+                    .convert::<f32>()
+                    .to_vec()
+                    .unwrap_or_default();
+                minutes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &m)| {
+                        let row = p.get(12 * i..12 * i + 12).unwrap_or(&[]);
+                        let hour = hour_by_minute(row, usize::try_from(m).unwrap_or(0));
+                        i64::try_from(hour).unwrap_or(0)
+                    })
+                    .collect()
+            }
+            _ => argmax_rows(heads.hours),
+        };
         for (i, &hour) in hours.iter().enumerate() {
             readings.push(Reading {
                 hour,
@@ -1616,6 +1650,39 @@ pub fn read_clocks_with<B: Backend>(
         }
     }
     readings
+}
+
+/// The hour of a clock whose hour head gives `probs` (12, summing to 1) and whose minute is
+/// `minute`: the hour `h` whose hand, at `h:minute`, stands where the hour head most
+/// expects it. The hand of `h:m` is `30 h + m / 2` degrees round the dial; each hour's
+/// probability is taken to sit at the middle of its 30° arc and is interpolated in between,
+/// so a hand near the end of an arc counts both hours it lies between. An hour head torn
+/// between 2 and 3 reads 2 at minute 58 and 3 at minute 2; at minute 30 it reads its own
+/// argmax. Parameter-free; ties go to the earlier hour.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn hour_by_minute(probs: &[f32], minute: usize) -> usize {
+    if probs.len() != 12 {
+        return 0;
+    }
+    let m = (minute % 60) as f32;
+    let expects = |h: usize| {
+        // The hand's place in units of arcs from the middle of hour 0's arc.
+        if m >= 30.0 {
+            let f = (m - 30.0) / 60.0;
+            (1.0 - f) * probs[h] + f * probs[(h + 1) % 12]
+        } else {
+            let f = (30.0 - m) / 60.0;
+            (1.0 - f) * probs[h] + f * probs[(h + 11) % 12]
+        }
+    };
+    let mut best = 0;
+    for h in 1..12 {
+        if expects(h) > expects(best) {
+            best = h;
+        }
+    }
+    best
 }
 
 /// Scores `data` with one forward pass per 32 clocks (the hour and, with a minute head, the
@@ -1888,6 +1955,11 @@ pub fn train_probe<B: AutodiffBackend>(
             )));
         }
     }
+    if settings.hour_by_minute && !settings.minutes {
+        return Err(Error::Config(
+            "the hour is read with the minute only by a probe that reads minutes\nhint: add `--minutes`".into(),
+        ));
+    }
     if settings.first_steps > 0 && first.is_empty() {
         return Err(Error::Config(
             "a curriculum (`--first-steps`) needs first clocks (`--first-data`)".into(),
@@ -1956,6 +2028,7 @@ pub fn train_probe<B: AutodiffBackend>(
             ..fresh()
         },
     };
+    probe = probe.with_hour_by_minute(settings.hour_by_minute);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
@@ -2090,6 +2163,44 @@ fn augment_batch(
 mod tests {
     use super::*;
 
+    /// 12 probabilities: `mass` spread over (hour, share) and the rest evenly.
+    fn torn(mass: &[(usize, f32)]) -> Vec<f32> {
+        let used: f32 = mass.iter().map(|(_, p)| p).sum();
+        let mut p = vec![(1.0 - used) / 12.0; 12];
+        for &(h, share) in mass {
+            p[h] += share;
+        }
+        p
+    }
+
+    #[test]
+    fn the_minute_settles_an_hour_head_torn_between_neighbours() {
+        // Torn between 2 and 3: late in the hour it is 2, early it is 3.
+        let p = torn(&[(2, 0.45), (3, 0.45)]);
+        assert_eq!(hour_by_minute(&p, 58), 2);
+        assert_eq!(hour_by_minute(&p, 45), 2);
+        assert_eq!(hour_by_minute(&p, 2), 3);
+        assert_eq!(hour_by_minute(&p, 15), 3);
+        // Sure of 5: 5 whatever the minute.
+        let p = torn(&[(5, 0.9)]);
+        for m in [0, 1, 29, 30, 31, 59] {
+            assert_eq!(hour_by_minute(&p, m), 5, "minute {m}");
+        }
+        // At half past, the argmax (the hand is in the middle of its arc).
+        let p = torn(&[(7, 0.5), (8, 0.4)]);
+        assert_eq!(hour_by_minute(&p, 30), 7);
+        // The head leaning to 4 with 3 behind it, at 3:55: the hand is at the end of 3's arc.
+        let p = torn(&[(4, 0.55), (3, 0.35)]);
+        assert_eq!(hour_by_minute(&p, 55), 3);
+        // The same head at 4:05 stays on 4; and across twelve o'clock: 11 and 0 (12).
+        assert_eq!(hour_by_minute(&p, 5), 4);
+        let p = torn(&[(11, 0.45), (0, 0.45)]);
+        assert_eq!(hour_by_minute(&p, 57), 11);
+        assert_eq!(hour_by_minute(&p, 3), 0);
+        // Not 12 probabilities: hour 0, not a panic.
+        assert_eq!(hour_by_minute(&[0.5, 0.5], 10), 0);
+    }
+
     #[test]
     fn within_3_minutes_wraps_the_twelve_hour_dial() {
         assert!(within_3_minutes((3, 20), (3, 20)));
@@ -2124,6 +2235,7 @@ mod tests {
             turn_loss: 0.0,
             turn_bins: 0,
             augment: Default::default(),
+            hour_by_minute: false,
         }
     }
 

@@ -84,6 +84,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         turn_loss: 0.0,
         turn_bins: 0,
         augment: Default::default(),
+        hour_by_minute: false,
     }
 }
 
@@ -374,6 +375,7 @@ fn tells_turns(turn_bins: usize) {
         turn_loss: 1.0,
         turn_bins,
         augment: Default::default(),
+        hour_by_minute: false,
         ..locating(Locator::Linear, 0.0, 5)
     };
     let on_hands = ProbeData {

@@ -107,6 +107,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         turn_loss: 0.0,
         turn_bins: 0,
         augment: Default::default(),
+        hour_by_minute: false,
     }
 }
 
@@ -313,6 +314,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         turn_loss: 0.0,
         turn_bins: 0,
         augment: Default::default(),
+        hour_by_minute: false,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);

@@ -1,16 +1,19 @@
-//! Per-step augmentation of a reader's training clocks (`ProbeSettings::augment`): each draw
-//! of a clock into a batch sees it changed afresh, the same way under the same seed; a run
-//! without it is the run it always was; locators, tellers and clocks prepared without
-//! their image are refused with the reason.
+//! A reader's training and reading options. Per-step augmentation of its training clocks
+//! (`ProbeSettings::augment`): each draw of a clock into a batch sees it changed afresh, the
+//! same way under the same seed; a run without it is the run it always was; locators,
+//! tellers and clocks prepared without their image are refused with the reason. The hour
+//! read with the minute (`ProbeSettings::hour_by_minute`): what `read_clocks` gives is
+//! `hour_by_minute` of the heads' outputs, and the trained probe keeps reading that way.
 
 use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::augment::Augment;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::error::Error;
+use pixmo_trainer::preprocess::ImageInput;
 use pixmo_trainer::probe::{
-    Locator, Prepare, ProbeData, ProbeExample, ProbeSettings, ProbeStart, Readout,
-    probe_examples_with, train_probe,
+    HourProbe, Locator, Prepare, ProbeData, ProbeExample, ProbeSettings, ProbeStart, Readout,
+    hour_by_minute, probe_examples_with, read_clocks, train_probe,
 };
 
 use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -71,6 +74,7 @@ fn reading(augment: Augment) -> ProbeSettings {
         turn_loss: 0.0,
         turn_bins: 0,
         augment,
+        hour_by_minute: false,
     }
 }
 
@@ -206,4 +210,96 @@ fn augmentation_is_refused_for_locators_tellers_bad_bounds_and_clocks_without_th
         };
         assert!(why.contains("for readers"), "{why}");
     }
+}
+
+/// The hours `probe` reads from `clocks` by its heads' outputs: the hour head's argmax, or
+/// with `by_minute` [`hour_by_minute`] of its probabilities and the minute head's argmax.
+fn hours_by_hand<B: burn::tensor::backend::Backend>(
+    probe: &HourProbe<B>,
+    clocks: &[ProbeExample],
+    by_minute: bool,
+) -> Vec<i64> {
+    let inputs: Vec<&ImageInput> = clocks.iter().map(|e| &e.input).collect();
+    let sizes: Vec<_> = clocks.iter().map(|e| e.size).collect();
+    let heads = probe.forward_all(&inputs, &sizes, &Default::default());
+    let rows = |t: burn::tensor::Tensor<B, 2>, n: usize| -> Vec<Vec<f32>> {
+        let v: Vec<f32> = t.into_data().convert::<f32>().to_vec().unwrap();
+        v.chunks(n).map(<[f32]>::to_vec).collect()
+    };
+    let argmax = |r: &[f32]| {
+        (0..r.len())
+            .max_by(|&a, &b| r[a].total_cmp(&r[b]).then(b.cmp(&a)))
+            .unwrap()
+    };
+    let hours = rows(burn::tensor::activation::softmax(heads.hours, 1), 12);
+    let minutes = rows(heads.minutes.expect("a minute head"), 60);
+    hours
+        .iter()
+        .zip(&minutes)
+        .map(|(h, m)| {
+            let hour = if by_minute {
+                hour_by_minute(h, argmax(m))
+            } else {
+                argmax(h)
+            };
+            i64::try_from(hour).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let clocks = hands(false);
+    let data = ProbeData {
+        first: &[],
+        train: &clocks,
+        test: &clocks,
+        also: &[],
+    };
+    let settings = ProbeSettings {
+        minutes: true,
+        hour_by_minute: true,
+        ..reading(Augment::default())
+    };
+    let trained = train_probe::<Train>(
+        &config,
+        &data,
+        ProbeStart::Random,
+        &settings,
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap()
+    .valid();
+    let read: Vec<i64> = read_clocks(&trained, &clocks, &Default::default())
+        .iter()
+        .map(|r| r.hour)
+        .collect();
+    assert_eq!(read, hours_by_hand(&trained, &clocks, true));
+    // The two ways read some clock differently, so the check above tells them apart.
+    assert_ne!(read, hours_by_hand(&trained, &clocks, false));
+    let plain = trained.with_hour_by_minute(false);
+    let read_plain: Vec<i64> = read_clocks(&plain, &clocks, &Default::default())
+        .iter()
+        .map(|r| r.hour)
+        .collect();
+    assert_eq!(read_plain, hours_by_hand(&plain, &clocks, false));
+    // Without a minute head the run is refused with the reason.
+    let got = train_probe::<Train>(
+        &config,
+        &data,
+        ProbeStart::Random,
+        &ProbeSettings {
+            minutes: false,
+            ..settings
+        },
+        &Default::default(),
+        |_| {},
+    );
+    assert!(
+        matches!(&got, Err(Error::Config(why)) if why.contains("reads minutes")),
+        "not refused"
+    );
 }
