@@ -192,6 +192,13 @@ struct ProbeArgs {
     /// near the end of its hour's arc is not taken for the next hour). Needs `--minutes`.
     #[arg(long, requires = "minutes")]
     hour_by_minute: bool,
+    /// Train a head telling where the hour hand points, as one of this many equal arcs of
+    /// the dial (4 to 720; 60: 6° each), beside the hour head: its target is fixed by the
+    /// hour and minute together, so a hand near the end of its hour is not the next hour's.
+    /// `--hour-by-minute` then reads the hour from it. Needs `--minutes`; a saved probe with
+    /// one is continued with the same number.
+    #[arg(long, requires = "minutes")]
+    hand_bins: Option<usize>,
     /// Optimiser steps.
     #[arg(long, default_value_t = 500)]
     steps: u64,
@@ -1003,6 +1010,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         turn_bins: a.turn_bins.unwrap_or(0),
         augment,
         hour_by_minute: a.hour_by_minute,
+        hand_bins: a.hand_bins.unwrap_or(0),
     };
     println!(
         "{}",

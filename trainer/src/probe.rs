@@ -144,6 +144,9 @@ pub struct HourProbe<B: Backend> {
     /// cosine and sine, or with [`TurnTeller::Bins`] `[features → bins]`, logits over equal
     /// arcs of the circle.
     pub turn_head: Option<Linear<B>>,
+    /// `[features → bins]`: where the hour hand points, as one of `bins` equal arcs of the
+    /// dial ([`ProbeSettings::hand_bins`]), with a hand head.
+    pub hand_head: Option<Linear<B>>,
     /// How the heads read the pooled tokens.
     #[module(skip)]
     readout: Readout,
@@ -422,6 +425,8 @@ pub struct Heads<B: Backend> {
     /// How far the dial is turned, with a turn head: `[batch, 2]` (cosine, sine), or
     /// `[batch, bins]` arc logits with [`TurnTeller::Bins`].
     pub turn: Option<Tensor<B, 2>>,
+    /// Logits over the arcs where the hour hand points `[batch, bins]`, with a hand head.
+    pub hand: Option<Tensor<B, 2>>,
 }
 
 impl<B: Backend> HourProbe<B> {
@@ -449,11 +454,7 @@ impl<B: Backend> HourProbe<B> {
         device: &B::Device,
     ) -> Self {
         let width = config.llm.d_model;
-        let features = match readout {
-            Readout::Concat => crops * config.vision.pooled_per_crop() * width,
-            Readout::Mean => width,
-            Readout::Attention => ATTENTION_QUERIES * width,
-        };
+        let features = features_of(config, crops, readout);
         HourProbe {
             readout,
             attention: (readout == Readout::Attention)
@@ -477,11 +478,33 @@ impl<B: Backend> HourProbe<B> {
                 _ => 0,
             },
             hour_by_minute: false,
+            hand_head: None,
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
             pooled: config.vision.pooled_per_crop(),
             crop_size: config.vision.crop_size,
         }
+    }
+
+    /// This probe with a fresh head telling where the hour hand points as one of `bins`
+    /// equal arcs (images of `crops` crops, as the probe was made for).
+    #[must_use]
+    pub fn with_hand(
+        mut self,
+        config: &ModelConfig,
+        crops: usize,
+        bins: usize,
+        device: &B::Device,
+    ) -> Self {
+        let features = features_of(config, crops, self.readout);
+        self.hand_head = Some(LinearConfig::new(features, bins).init(device));
+        self
+    }
+
+    /// The arcs of the hand head; 0 without one.
+    #[must_use]
+    pub fn hand_bins(&self) -> usize {
+        self.hand_head.as_ref().map_or(0, |h| h.weight.dims()[1])
     }
 
     /// This probe, reading the hour from its hour head and the minute it reads together
@@ -563,6 +586,7 @@ impl<B: Backend> HourProbe<B> {
         }
         Heads {
             turn: self.turn_head.as_ref().map(|h| h.forward(features.clone())),
+            hand: self.hand_head.as_ref().map(|h| h.forward(features.clone())),
             hours: self.head.forward(features),
             minutes,
             dial,
@@ -625,6 +649,16 @@ impl<B: Backend> HourProbe<B> {
             (Readout::Mean, _) => features.mean_dim(1).reshape([b, d]),
             _ => features.reshape([b, t * d]),
         }
+    }
+}
+
+/// How many features the heads read for images of `crops` crops under `readout`.
+fn features_of(config: &ModelConfig, crops: usize, readout: Readout) -> usize {
+    let width = config.llm.d_model;
+    match readout {
+        Readout::Concat => crops * config.vision.pooled_per_crop() * width,
+        Readout::Mean => width,
+        Readout::Attention => ATTENTION_QUERIES * width,
     }
 }
 
@@ -1344,6 +1378,12 @@ pub struct ProbeSettings {
     /// every score and reading of the run; needs a minute head.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hour_by_minute: bool,
+    /// Train a head telling where the hour hand points, as one of this many equal arcs of
+    /// the dial (0: none; 4 to 720), beside the hour head: its arc is fixed by the hour and
+    /// the minute together, so near an hour's end the target is not the next hour's; read
+    /// with [`Self::hour_by_minute`]. Needs a minute head.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hand_bins: usize,
 }
 
 impl ProbeSettings {
@@ -1620,7 +1660,10 @@ pub fn read_clocks_with<B: Backend>(
         let minutes = heads.minutes.map(argmax_rows);
         let hours = match &minutes {
             Some(minutes) if probe.hour_by_minute => {
-                let p: Vec<f32> = burn::tensor::activation::softmax(heads.hours, 1)
+                // Where the hour hand points: the hand head's arcs, else the hour head's 12.
+                let arcs = heads.hand.unwrap_or(heads.hours);
+                let n = arcs.dims()[1];
+                let p: Vec<f32> = burn::tensor::activation::softmax(arcs, 1)
                     .into_data()
                     .convert::<f32>()
                     .to_vec()
@@ -1629,7 +1672,7 @@ pub fn read_clocks_with<B: Backend>(
                     .iter()
                     .enumerate()
                     .map(|(i, &m)| {
-                        let row = p.get(12 * i..12 * i + 12).unwrap_or(&[]);
+                        let row = p.get(n * i..n * i + n).unwrap_or(&[]);
                         let hour = hour_by_minute(row, usize::try_from(m).unwrap_or(0));
                         i64::try_from(hour).unwrap_or(0)
                     })
@@ -1652,29 +1695,40 @@ pub fn read_clocks_with<B: Backend>(
     readings
 }
 
-/// The hour of a clock whose hour head gives `probs` (12, summing to 1) and whose minute is
-/// `minute`: the hour `h` whose hand, at `h:minute`, stands where the hour head most
-/// expects it. The hand of `h:m` is `30 h + m / 2` degrees round the dial; each hour's
-/// probability is taken to sit at the middle of its 30° arc and is interpolated in between,
-/// so a hand near the end of an arc counts both hours it lies between. An hour head torn
-/// between 2 and 3 reads 2 at minute 58 and 3 at minute 2; at minute 30 it reads its own
-/// argmax. Parameter-free; ties go to the earlier hour.
+/// The arc of `bins` equal arcs of the dial (the first starting at 12) where the hour hand
+/// of `hour:minute` points.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
+pub fn hand_arc(hour: usize, minute: usize, bins: usize) -> usize {
+    ((hour % 12) * 60 + minute % 60) * bins / 720
+}
+
+/// The hour of a clock whose minute is `minute`, from `probs`: how likely the hour hand
+/// points into each of `probs.len()` equal arcs of the dial, the first starting at 12 (the
+/// hour head's 12 hours, or a hand head's arcs). The hour `h` whose hand at `h:minute`
+/// stands where `probs` most expects it: the hand of `h:m` is `30 h + m / 2` degrees round
+/// the dial; each arc's probability is taken to sit at its middle and is interpolated in
+/// between, so a hand near the end of an arc counts both arcs it lies between. An hour head
+/// torn between 2 and 3 reads 2 at minute 58 and 3 at minute 2; at minute 30 it reads its
+/// own argmax. Parameter-free; ties go to the earlier hour; no arcs read hour 0.
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 pub fn hour_by_minute(probs: &[f32], minute: usize) -> usize {
-    if probs.len() != 12 {
+    let n = probs.len();
+    if n == 0 {
         return 0;
     }
     let m = (minute % 60) as f32;
     let expects = |h: usize| {
-        // The hand's place in units of arcs from the middle of hour 0's arc.
-        if m >= 30.0 {
-            let f = (m - 30.0) / 60.0;
-            (1.0 - f) * probs[h] + f * probs[(h + 1) % 12]
-        } else {
-            let f = (30.0 - m) / 60.0;
-            (1.0 - f) * probs[h] + f * probs[(h + 11) % 12]
-        }
+        // The hand's place in arcs from the middle of the first.
+        let t = (h as f32 * 60.0 + m) * n as f32 / 720.0 - 0.5;
+        let below = t.floor();
+        let f = t - below;
+        let below = (below as i64).rem_euclid(n as i64) as usize;
+        (1.0 - f) * probs[below] + f * probs[(below + 1) % n]
     };
     let mut best = 0;
     for h in 1..12 {
@@ -1806,7 +1860,11 @@ pub fn load_probe<B: Backend>(
         saved.settings.dial(),
         saved.settings.teller(),
         device,
-    )
+    );
+    let probe = match saved.settings.hand_bins {
+        0 => probe,
+        bins => probe.with_hand(m, saved.crops, bins, device),
+    }
     .load_file(dir.join("probe"), &recorder, device)
     .map_err(|e| fail(format!("cannot load the probe: {e}")))?;
     Ok((probe, saved))
@@ -1955,6 +2013,12 @@ pub fn train_probe<B: AutodiffBackend>(
             )));
         }
     }
+    if settings.hand_bins != 0 && !(settings.minutes && (4..=720).contains(&settings.hand_bins)) {
+        return Err(Error::Config(format!(
+            "a hand head over {} arcs; it takes 4 to 720 arcs and a probe that reads minutes (`--minutes`)",
+            settings.hand_bins
+        )));
+    }
     if settings.hour_by_minute && !settings.minutes {
         return Err(Error::Config(
             "the hour is read with the minute only by a probe that reads minutes\nhint: add `--minutes`".into(),
@@ -2028,6 +2092,17 @@ pub fn train_probe<B: AutodiffBackend>(
             ..fresh()
         },
     };
+    // A reader continued with a hand head gets a fresh one; one that has a head keeps it.
+    match (probe.hand_bins(), settings.hand_bins) {
+        (0, 0) => {}
+        (0, bins) => probe = probe.with_hand(config, crops, bins, device),
+        (have, want) if have != want => {
+            return Err(Error::Config(format!(
+                "the starting probe's hand head tells {have} arcs; this run's `--hand-bins` is {want}\nhint: continue it with `--hand-bins {have}`"
+            )));
+        }
+        _ => {}
+    }
     probe = probe.with_hour_by_minute(settings.hour_by_minute);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
@@ -2076,10 +2151,15 @@ pub fn train_probe<B: AutodiffBackend>(
             minutes,
             dial,
             turn,
+            hand,
         } = probe.forward_all(&inputs, &sizes, device);
         let mut loss = loss_fn.forward(hours, labels(&|e| e.hour));
         if let Some(minutes) = minutes {
             loss = loss + loss_fn.forward(minutes, labels(&|e| e.minute));
+        }
+        if let Some(hand) = hand {
+            let bins = settings.hand_bins;
+            loss = loss + loss_fn.forward(hand, labels(&|e| hand_arc(e.hour, e.minute, bins)));
         }
         loss = loss.mul_scalar(settings.read_loss);
         if let Some(dial) = dial {
@@ -2174,6 +2254,19 @@ mod tests {
     }
 
     #[test]
+    fn the_hands_arc_is_fixed_by_hour_and_minute_and_wraps_at_twelve() {
+        assert_eq!(hand_arc(0, 0, 60), 0);
+        assert_eq!(hand_arc(3, 47, 60), 18);
+        assert_eq!(hand_arc(3, 48, 60), 19);
+        assert_eq!(hand_arc(3, 59, 60), 19);
+        assert_eq!(hand_arc(4, 0, 60), 20);
+        assert_eq!(hand_arc(11, 59, 60), 59);
+        assert_eq!(hand_arc(12, 0, 60), 0);
+        assert_eq!(hand_arc(6, 30, 12), 6);
+        assert_eq!(hand_arc(6, 30, 720), 390);
+    }
+
+    #[test]
     fn the_minute_settles_an_hour_head_torn_between_neighbours() {
         // Torn between 2 and 3: late in the hour it is 2, early it is 3.
         let p = torn(&[(2, 0.45), (3, 0.45)]);
@@ -2197,8 +2290,20 @@ mod tests {
         let p = torn(&[(11, 0.45), (0, 0.45)]);
         assert_eq!(hour_by_minute(&p, 57), 11);
         assert_eq!(hour_by_minute(&p, 3), 0);
-        // Not 12 probabilities: hour 0, not a panic.
-        assert_eq!(hour_by_minute(&[0.5, 0.5], 10), 0);
+        // No arcs: hour 0, not a panic.
+        assert_eq!(hour_by_minute(&[], 10), 0);
+        // 60 arcs of 6° (a hand head): arc 19 is where the hand of 3:48-3:59 points, arc 20
+        // where that of 4:00-4:11 does.
+        let mut arcs = vec![0.0; 60];
+        arcs[19] = 1.0;
+        assert_eq!(hour_by_minute(&arcs, 54), 3);
+        arcs[19] = 0.0;
+        arcs[20] = 1.0;
+        assert_eq!(hour_by_minute(&arcs, 6), 4);
+        // Torn between arcs 19 and 20 (the boundary at 4:00): the minute settles it.
+        arcs[19] = 1.0;
+        assert_eq!(hour_by_minute(&arcs, 58), 3);
+        assert_eq!(hour_by_minute(&arcs, 1), 4);
     }
 
     #[test]
@@ -2236,6 +2341,7 @@ mod tests {
             turn_bins: 0,
             augment: Default::default(),
             hour_by_minute: false,
+            hand_bins: 0,
         }
     }
 

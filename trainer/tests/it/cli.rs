@@ -866,3 +866,36 @@ fn an_augmented_reader_saves_its_bounds_and_bad_bounds_are_refused() {
         refused(&pixmo_train(&run, dir.path()), reason);
     }
 }
+
+/// A saved reader continued with `--hand-bins` gets a hand head, saved with it: loaded
+/// again it reads with `--hour-by-minute`, and a run that names another number of arcs (or
+/// none) is refused with the number it has.
+#[test]
+fn a_hand_head_is_added_to_a_saved_reader_saved_with_it_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let base = "probe --data shards --eval-data shards --eval-split train --model tiny \
+                --minutes --batch 4 --eval-every 2";
+    ok(
+        &pixmo_train(&format!("{base} --steps 2 --save a"), dir.path()),
+        "reader",
+    );
+    let added = pixmo_train(
+        &format!("{base} --steps 2 --init-probe a --hand-bins 12 --save b"),
+        dir.path(),
+    );
+    ok(&added, "reader with a hand head");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("b/probe.json")).unwrap()).unwrap();
+    assert_eq!(saved["settings"]["hand_bins"], 12, "{saved}");
+    let read = pixmo_train(
+        &format!("{base} --steps 0 --init-probe b --hand-bins 12 --hour-by-minute"),
+        dir.path(),
+    );
+    ok(&read, "reading through the hand head");
+    assert!(last_line(&read)["test_acc"].is_number());
+    for other in ["", "--hand-bins 24"] {
+        let run = format!("{base} --steps 0 --init-probe b {other}");
+        refused(&pixmo_train(&run, dir.path()), "--hand-bins 12");
+    }
+}

@@ -85,6 +85,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         turn_bins: 0,
         augment: Default::default(),
         hour_by_minute: false,
+        hand_bins: 0,
     }
 }
 
@@ -376,6 +377,7 @@ fn tells_turns(turn_bins: usize) {
         turn_bins,
         augment: Default::default(),
         hour_by_minute: false,
+        hand_bins: 0,
         ..locating(Locator::Linear, 0.0, 5)
     };
     let on_hands = ProbeData {

@@ -75,6 +75,7 @@ fn reading(augment: Augment) -> ProbeSettings {
         turn_bins: 0,
         augment,
         hour_by_minute: false,
+        hand_bins: 0,
     }
 }
 
@@ -212,12 +213,22 @@ fn augmentation_is_refused_for_locators_tellers_bad_bounds_and_clocks_without_th
     }
 }
 
-/// The hours `probe` reads from `clocks` by its heads' outputs: the hour head's argmax, or
-/// with `by_minute` [`hour_by_minute`] of its probabilities and the minute head's argmax.
+/// Which head's output an hour is read from, and how.
+#[derive(Clone, Copy, PartialEq)]
+enum From {
+    /// The hour head's argmax.
+    HourHead,
+    /// [`hour_by_minute`] of the hour head's probabilities and the minute head's argmax.
+    HourHeadAndMinute,
+    /// [`hour_by_minute`] of the hand head's probabilities and the minute head's argmax.
+    HandHeadAndMinute,
+}
+
+/// The hours `probe` reads from `clocks`, worked out from its heads' outputs as `from` says.
 fn hours_by_hand<B: burn::tensor::backend::Backend>(
     probe: &HourProbe<B>,
     clocks: &[ProbeExample],
-    by_minute: bool,
+    from: From,
 ) -> Vec<i64> {
     let inputs: Vec<&ImageInput> = clocks.iter().map(|e| &e.input).collect();
     let sizes: Vec<_> = clocks.iter().map(|e| e.size).collect();
@@ -231,16 +242,20 @@ fn hours_by_hand<B: burn::tensor::backend::Backend>(
             .max_by(|&a, &b| r[a].total_cmp(&r[b]).then(b.cmp(&a)))
             .unwrap()
     };
-    let hours = rows(burn::tensor::activation::softmax(heads.hours, 1), 12);
+    let arcs = match from {
+        From::HandHeadAndMinute => heads.hand.expect("a hand head"),
+        _ => heads.hours,
+    };
+    let n = arcs.dims()[1];
+    let probs = rows(burn::tensor::activation::softmax(arcs, 1), n);
     let minutes = rows(heads.minutes.expect("a minute head"), 60);
-    hours
+    probs
         .iter()
         .zip(&minutes)
-        .map(|(h, m)| {
-            let hour = if by_minute {
-                hour_by_minute(h, argmax(m))
-            } else {
-                argmax(h)
+        .map(|(p, m)| {
+            let hour = match from {
+                From::HourHead => argmax(p),
+                _ => hour_by_minute(p, argmax(m)),
             };
             i64::try_from(hour).unwrap()
         })
@@ -261,6 +276,7 @@ fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
     let settings = ProbeSettings {
         minutes: true,
         hour_by_minute: true,
+        hand_bins: 0,
         ..reading(Augment::default())
     };
     let trained = train_probe::<Train>(
@@ -277,15 +293,18 @@ fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
         .iter()
         .map(|r| r.hour)
         .collect();
-    assert_eq!(read, hours_by_hand(&trained, &clocks, true));
+    assert_eq!(
+        read,
+        hours_by_hand(&trained, &clocks, From::HourHeadAndMinute)
+    );
     // The two ways read some clock differently, so the check above tells them apart.
-    assert_ne!(read, hours_by_hand(&trained, &clocks, false));
+    assert_ne!(read, hours_by_hand(&trained, &clocks, From::HourHead));
     let plain = trained.with_hour_by_minute(false);
     let read_plain: Vec<i64> = read_clocks(&plain, &clocks, &Default::default())
         .iter()
         .map(|r| r.hour)
         .collect();
-    assert_eq!(read_plain, hours_by_hand(&plain, &clocks, false));
+    assert_eq!(read_plain, hours_by_hand(&plain, &clocks, From::HourHead));
     // Without a minute head the run is refused with the reason.
     let got = train_probe::<Train>(
         &config,
@@ -302,4 +321,69 @@ fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
         matches!(&got, Err(Error::Config(why)) if why.contains("reads minutes")),
         "not refused"
     );
+}
+
+/// A hand head (`hand_bins`) trains beside the hour head on the arc the hour and minute fix,
+/// and the hour is read from it; the head's size is kept in the saved settings.
+#[test]
+fn a_hand_head_trains_on_the_hands_arc_and_the_hour_is_read_from_it() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let clocks = hands(false);
+    let data = ProbeData {
+        first: &[],
+        train: &clocks,
+        test: &clocks,
+        also: &[],
+    };
+    let settings = ProbeSettings {
+        minutes: true,
+        hour_by_minute: true,
+        hand_bins: 60,
+        ..reading(Augment::default())
+    };
+    let run = |settings: &ProbeSettings| {
+        train_probe::<Train>(
+            &config,
+            &data,
+            ProbeStart::Random,
+            settings,
+            &Default::default(),
+            |_| {},
+        )
+    };
+    let trained = run(&settings).unwrap().valid();
+    assert_eq!(trained.hand_bins(), 60);
+    let read: Vec<i64> = read_clocks(&trained, &clocks, &Default::default())
+        .iter()
+        .map(|r| r.hour)
+        .collect();
+    assert_eq!(
+        read,
+        hours_by_hand(&trained, &clocks, From::HandHeadAndMinute)
+    );
+    // Read from the hour head instead, some clock reads otherwise: the check above tells
+    // the hand head from the hour head.
+    assert_ne!(
+        read,
+        hours_by_hand(&trained, &clocks, From::HourHeadAndMinute)
+    );
+    // The hand head learns: the same run without it ends elsewhere.
+    let without = run(&ProbeSettings {
+        hand_bins: 0,
+        ..settings.clone()
+    })
+    .unwrap()
+    .valid();
+    assert!(gap(&flat(&without.vit), &flat(&trained.vit)) > 1e-5);
+    for bad in [3, 721] {
+        let got = run(&ProbeSettings {
+            hand_bins: bad,
+            ..settings.clone()
+        });
+        assert!(
+            matches!(&got, Err(Error::Config(why)) if why.contains("4 to 720")),
+            "{bad} arcs not refused"
+        );
+    }
 }

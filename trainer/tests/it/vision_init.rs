@@ -108,6 +108,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         turn_bins: 0,
         augment: Default::default(),
         hour_by_minute: false,
+        hand_bins: 0,
     }
 }
 
@@ -315,6 +316,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         turn_bins: 0,
         augment: Default::default(),
         hour_by_minute: false,
+        hand_bins: 0,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);
