@@ -309,17 +309,20 @@ mod tests {
         ((x - c).round() as i64, (y - c).round() as i64)
     }
 
+    /// The largest difference between `a` and `b`, value by value.
+    fn worst(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    }
+
     #[test]
     fn the_identity_draw_changes_nothing() {
         let image = resized(block(24, (5, -7)), block(16, (3, -5)));
         let same = Draw::identity().apply(&image);
         for (a, b) in [(&image.hi, &same.hi), (&image.lo, &same.lo)] {
-            let worst = a
-                .data
-                .iter()
-                .zip(&b.data)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0f32, f32::max);
+            let worst = worst(&a.data, &b.data);
             assert!(worst < 1e-5, "{worst}");
         }
         assert_eq!(same.hi_mask, image.hi_mask);
@@ -463,12 +466,7 @@ mod tests {
         assert_eq!(back.tiling, image.tiling);
         for (a, b) in [(&image.hi, &back.hi), (&image.lo, &back.lo)] {
             assert_eq!((a.width, a.height), (b.width, b.height));
-            let worst = a
-                .data
-                .iter()
-                .zip(&b.data)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0f32, f32::max);
+            let worst = worst(&a.data, &b.data);
             assert!(worst <= 0.5 / 255.0 + 1e-6, "{worst}");
         }
         assert_eq!(back.hi_mask, image.hi_mask);

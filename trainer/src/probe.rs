@@ -1386,6 +1386,33 @@ pub struct ProbeSettings {
     pub hand_bins: usize,
 }
 
+impl Default for ProbeSettings {
+    /// The `probe` command's defaults: a reader of hours alone, 500 steps of 16 at a held
+    /// rate of 1e-3, seed 0, scored every 50 steps, nothing else.
+    fn default() -> Self {
+        ProbeSettings {
+            steps: 500,
+            batch: 16,
+            lr: 1e-3,
+            lr_end: None,
+            seed: 0,
+            eval_every: 50,
+            first_steps: 0,
+            gradual: false,
+            minutes: false,
+            readout: Readout::Concat,
+            dial_loss: 0.0,
+            locator: Locator::Linear,
+            read_loss: 1.0,
+            turn_loss: 0.0,
+            turn_bins: 0,
+            augment: Augment::default(),
+            hour_by_minute: false,
+            hand_bins: 0,
+        }
+    }
+}
+
 impl ProbeSettings {
     /// The probe's dial locator: `None` without a dial loss.
     #[must_use]
@@ -2327,21 +2354,8 @@ mod tests {
             steps,
             batch,
             lr,
-            lr_end: None,
-            seed: 0,
             eval_every: 0,
-            first_steps: 0,
-            gradual: false,
-            minutes: false,
-            readout: Readout::Concat,
-            dial_loss: 0.0,
-            locator: Locator::Linear,
-            read_loss: 1.0,
-            turn_loss: 0.0,
-            turn_bins: 0,
-            augment: Default::default(),
-            hour_by_minute: false,
-            hand_bins: 0,
+            ..ProbeSettings::default()
         }
     }
 

@@ -111,3 +111,12 @@ pub fn flat<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
     m.visit(&mut f);
     f.0
 }
+
+/// The largest difference between `a` and `b` (of one length), value by value.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}

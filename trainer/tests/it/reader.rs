@@ -12,11 +12,11 @@ use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::error::Error;
 use pixmo_trainer::preprocess::ImageInput;
 use pixmo_trainer::probe::{
-    HourProbe, Locator, Prepare, ProbeData, ProbeExample, ProbeSettings, ProbeStart, Readout,
-    hour_by_minute, probe_examples_with, read_clocks, train_probe,
+    HourProbe, Prepare, ProbeData, ProbeExample, ProbeSettings, ProbeStart, hour_by_minute,
+    probe_examples_with, read_clocks, train_probe,
 };
 
-use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
+use crate::common::{Train, backend_rng, flat, max_abs_diff, png_from_fn, tiny_model};
 
 /// Twelve 32 px clocks, a bright hand from the centre towards its hour.
 fn hands(keep: bool) -> Vec<ProbeExample> {
@@ -56,55 +56,40 @@ fn hands(keep: bool) -> Vec<ProbeExample> {
     probe_examples_with(&config, &tok, &examples, &prepare)
 }
 
+/// A few steps of an hour reader under `augment`.
 fn reading(augment: Augment) -> ProbeSettings {
     ProbeSettings {
         steps: 4,
         batch: 6,
         lr: 3e-3,
-        lr_end: None,
         seed: 5,
         eval_every: 0,
-        first_steps: 0,
-        gradual: false,
-        minutes: false,
-        readout: Readout::Concat,
-        dial_loss: 0.0,
-        locator: Locator::Linear,
-        read_loss: 1.0,
-        turn_loss: 0.0,
-        turn_bins: 0,
         augment,
-        hour_by_minute: false,
-        hand_bins: 0,
+        ..ProbeSettings::default()
     }
 }
 
-/// The trained probe's weights, flat, after [`reading`] under `augment` on `clocks`.
-fn trained(clocks: &[ProbeExample], augment: Augment) -> Result<Vec<f32>, Error> {
-    let config = tiny_model();
+/// A probe trained as `settings` say on `clocks` (held out: the same clocks).
+fn train_on(clocks: &[ProbeExample], settings: &ProbeSettings) -> Result<HourProbe<Train>, Error> {
     let data = ProbeData {
         first: &[],
         train: clocks,
         test: clocks,
         also: &[],
     };
-    let probe = train_probe::<Train>(
-        &config,
+    train_probe::<Train>(
+        &tiny_model(),
         &data,
         ProbeStart::Random,
-        &reading(augment),
+        settings,
         &Default::default(),
         |_| {},
-    )?;
-    Ok(flat(&probe.valid()))
+    )
 }
 
-fn gap(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+/// The trained probe's weights, flat, after [`reading`] under `augment` on `clocks`.
+fn trained(clocks: &[ProbeExample], augment: Augment) -> Result<Vec<f32>, Error> {
+    Ok(flat(&train_on(clocks, &reading(augment))?.valid()))
 }
 
 /// Kept images change nothing by themselves; an augmentation changes what is learnt (the
@@ -119,7 +104,7 @@ fn augmentation_changes_what_a_reader_learns_and_the_same_way_under_one_seed() {
     assert!(plain.iter().all(|e| e.kept.is_none()));
     let none = trained(&plain, Augment::default()).unwrap();
     assert_eq!(
-        gap(&none, &trained(&kept, Augment::default()).unwrap()),
+        max_abs_diff(&none, &trained(&kept, Augment::default()).unwrap()),
         0.0
     );
     let some = Augment {
@@ -130,11 +115,14 @@ fn augmentation_changes_what_a_reader_learns_and_the_same_way_under_one_seed() {
     };
     let a = trained(&kept, some).unwrap();
     assert_eq!(
-        gap(&a, &trained(&kept, some).unwrap()),
+        max_abs_diff(&a, &trained(&kept, some).unwrap()),
         0.0,
         "one seed, one run"
     );
-    assert!(gap(&a, &none) > 1e-4, "augmented batches change the run");
+    assert!(
+        max_abs_diff(&a, &none) > 1e-4,
+        "augmented batches change the run"
+    );
     for part in [
         Augment {
             turn: 15.0,
@@ -154,8 +142,14 @@ fn augmentation_changes_what_a_reader_learns_and_the_same_way_under_one_seed() {
         },
     ] {
         let alone = trained(&kept, part).unwrap();
-        assert!(gap(&alone, &none) > 1e-4, "{part:?} changes nothing");
-        assert!(gap(&alone, &a) > 1e-4, "{part:?} is the whole augmentation");
+        assert!(
+            max_abs_diff(&alone, &none) > 1e-4,
+            "{part:?} changes nothing"
+        );
+        assert!(
+            max_abs_diff(&alone, &a) > 1e-4,
+            "{part:?} is the whole augmentation"
+        );
     }
 }
 
@@ -166,28 +160,19 @@ fn augmentation_is_refused_for_locators_tellers_bad_bounds_and_clocks_without_th
         turn: 10.0,
         ..Augment::default()
     };
-    let why = |r: Result<Vec<f32>, Error>| match r {
+    let why = |r: Result<HourProbe<Train>, Error>| match r {
         Err(Error::Config(why)) => why,
-        other => panic!("not refused: {:?}", other.map(|w| w.len())),
+        other => panic!("not refused: {:?}", other.map(|p| p.hand_bins())),
     };
-    let bare = why(trained(&hands(false), some));
+    let bare = why(train_on(&hands(false), &reading(some)));
     assert!(bare.contains("letterboxed image"), "{bare}");
-    let bad = why(trained(
-        &hands(true),
-        Augment {
-            scale: 2.0,
-            ..Augment::default()
-        },
-    ));
-    assert!(bad.contains("scale"), "{bad}");
-    let config = tiny_model();
-    let kept = hands(true);
-    let data = ProbeData {
-        first: &[],
-        train: &kept,
-        test: &kept,
-        also: &[],
+    let too_far = Augment {
+        scale: 2.0,
+        ..Augment::default()
     };
+    let bad = why(train_on(&hands(true), &reading(too_far)));
+    assert!(bad.contains("scale"), "{bad}");
+    let kept = hands(true);
     for settings in [
         ProbeSettings {
             dial_loss: 1.0,
@@ -198,18 +183,11 @@ fn augmentation_is_refused_for_locators_tellers_bad_bounds_and_clocks_without_th
             ..reading(some)
         },
     ] {
-        let got = train_probe::<Train>(
-            &config,
-            &data,
-            ProbeStart::Random,
-            &settings,
-            &Default::default(),
-            |_| {},
+        let locator_or_teller = why(train_on(&kept, &settings));
+        assert!(
+            locator_or_teller.contains("for readers"),
+            "{locator_or_teller}"
         );
-        let Err(Error::Config(why)) = got else {
-            panic!("a locator or teller under augmentation was not refused");
-        };
-        assert!(why.contains("for readers"), "{why}");
     }
 }
 
@@ -265,30 +243,13 @@ fn hours_by_hand<B: burn::tensor::backend::Backend>(
 #[test]
 fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
     let _rng = backend_rng();
-    let config = tiny_model();
     let clocks = hands(false);
-    let data = ProbeData {
-        first: &[],
-        train: &clocks,
-        test: &clocks,
-        also: &[],
-    };
     let settings = ProbeSettings {
         minutes: true,
         hour_by_minute: true,
-        hand_bins: 0,
         ..reading(Augment::default())
     };
-    let trained = train_probe::<Train>(
-        &config,
-        &data,
-        ProbeStart::Random,
-        &settings,
-        &Default::default(),
-        |_| {},
-    )
-    .unwrap()
-    .valid();
+    let trained = train_on(&clocks, &settings).unwrap().valid();
     let read: Vec<i64> = read_clocks(&trained, &clocks, &Default::default())
         .iter()
         .map(|r| r.hour)
@@ -306,16 +267,12 @@ fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
         .collect();
     assert_eq!(read_plain, hours_by_hand(&plain, &clocks, From::HourHead));
     // Without a minute head the run is refused with the reason.
-    let got = train_probe::<Train>(
-        &config,
-        &data,
-        ProbeStart::Random,
+    let got = train_on(
+        &clocks,
         &ProbeSettings {
             minutes: false,
             ..settings
         },
-        &Default::default(),
-        |_| {},
     );
     assert!(
         matches!(&got, Err(Error::Config(why)) if why.contains("reads minutes")),
@@ -324,35 +281,18 @@ fn a_reader_reads_the_hour_with_the_minute_when_asked_and_keeps_doing_so() {
 }
 
 /// A hand head (`hand_bins`) trains beside the hour head on the arc the hour and minute fix,
-/// and the hour is read from it; the head's size is kept in the saved settings.
+/// and the hour is read from it.
 #[test]
 fn a_hand_head_trains_on_the_hands_arc_and_the_hour_is_read_from_it() {
     let _rng = backend_rng();
-    let config = tiny_model();
     let clocks = hands(false);
-    let data = ProbeData {
-        first: &[],
-        train: &clocks,
-        test: &clocks,
-        also: &[],
-    };
     let settings = ProbeSettings {
         minutes: true,
         hour_by_minute: true,
         hand_bins: 60,
         ..reading(Augment::default())
     };
-    let run = |settings: &ProbeSettings| {
-        train_probe::<Train>(
-            &config,
-            &data,
-            ProbeStart::Random,
-            settings,
-            &Default::default(),
-            |_| {},
-        )
-    };
-    let trained = run(&settings).unwrap().valid();
+    let trained = train_on(&clocks, &settings).unwrap().valid();
     assert_eq!(trained.hand_bins(), 60);
     let read: Vec<i64> = read_clocks(&trained, &clocks, &Default::default())
         .iter()
@@ -369,18 +309,20 @@ fn a_hand_head_trains_on_the_hands_arc_and_the_hour_is_read_from_it() {
         hours_by_hand(&trained, &clocks, From::HourHeadAndMinute)
     );
     // The hand head learns: the same run without it ends elsewhere.
-    let without = run(&ProbeSettings {
+    let without = ProbeSettings {
         hand_bins: 0,
         ..settings.clone()
-    })
-    .unwrap()
-    .valid();
-    assert!(gap(&flat(&without.vit), &flat(&trained.vit)) > 1e-5);
+    };
+    let without = train_on(&clocks, &without).unwrap().valid();
+    assert!(max_abs_diff(&flat(&without.vit), &flat(&trained.vit)) > 1e-5);
     for bad in [3, 721] {
-        let got = run(&ProbeSettings {
-            hand_bins: bad,
-            ..settings.clone()
-        });
+        let got = train_on(
+            &clocks,
+            &ProbeSettings {
+                hand_bins: bad,
+                ..settings.clone()
+            },
+        );
         assert!(
             matches!(&got, Err(Error::Config(why)) if why.contains("4 to 720")),
             "{bad} arcs not refused"

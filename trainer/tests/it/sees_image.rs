@@ -21,7 +21,7 @@ use pixmo_trainer::preprocess::{
 use pixmo_trainer::tokenizer::{EOS, Special, Tokenizer};
 use pixmo_trainer::train::{DataSource, Trainer, validation_loss};
 
-use crate::common::{Cpu, Train, backend_rng, png_from_fn, tiny_model, tiny_train};
+use crate::common::{Cpu, Train, backend_rng, max_abs_diff, png_from_fn, tiny_model, tiny_train};
 
 /// A style outside Molmo's demo styles, so training and evaluation prompts are identical
 /// (always tagged).
@@ -152,14 +152,6 @@ fn answer_logits(
     rows.iter()
         .flat_map(|&r| logits[r * v..(r + 1) * v].iter().copied())
         .collect()
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 /// Untrained: the path from pixels to the answer logits is connected. Two images, the same
