@@ -18,7 +18,9 @@ use pixmo_trainer::probe::{
 
 use crate::common::{Train, backend_rng, flat, max_abs_diff, png_from_fn, tiny_model};
 
-/// Twelve 32 px clocks, a bright hand from the centre towards its hour.
+/// Twelve 32 px clocks, a bright hand from the centre towards its hour, labelled a quarter
+/// past (even hours) or a quarter to (odd): the minute moves the hour hand's arc (5 h + 1 or
+/// 5 h + 3 of 60), so a hand head trained on a target that dropped the minute misses it.
 fn hands(keep: bool) -> Vec<ProbeExample> {
     let examples: Vec<Example> = (0..12u32)
         .map(|h| {
@@ -41,7 +43,11 @@ fn hands(keep: bool) -> Vec<ProbeExample> {
                 tasks: Vec::new(),
                 transcripts: Vec::new(),
                 target: EvalTarget::Clock {
-                    text: format!("{}:00", if h == 0 { 12 } else { h }),
+                    text: format!(
+                        "{}:{}",
+                        if h == 0 { 12 } else { h },
+                        if h % 2 == 0 { 15 } else { 45 }
+                    ),
                     shows_seconds: false,
                 },
             }
