@@ -192,6 +192,17 @@ struct ProbeArgs {
     /// near the end of its hour's arc is not taken for the next hour). Needs `--minutes`.
     #[arg(long, requires = "minutes")]
     hour_by_minute: bool,
+    /// Read each clock's hour and minute together: the time whose minute (the minute
+    /// head's) and hour hand (the hand head's arcs, else the hour head's) are likeliest
+    /// together, rather than the minute head's argmax and then the hour. Comes before
+    /// `--hour-by-minute`. Needs `--minutes`.
+    #[arg(long, requires = "minutes")]
+    joint: bool,
+    /// With `--joint`: take this much log-probability off a time whose hands lie within
+    /// 3 minutes of each other (a reader unsure which hand is which reads such times too
+    /// often).
+    #[arg(long, requires = "joint", default_value_t = 0.0)]
+    overlap_discount: f32,
     /// Train a head telling where the hour hand points, as one of this many equal arcs of
     /// the dial (4 to 720; 60: 6° each), beside the hour head: its target is fixed by the
     /// hour and minute together, so a hand near the end of its hour is not the next hour's.
@@ -252,8 +263,11 @@ struct ProbeArgs {
     /// Write what the trained probe reads from each held-out clock here, as JSON lines
     /// (`id`, `hour`, `minute`, `gold` `[hour, minute]`, `hour_right`, `close`, `dial_iou`,
     /// `turn`, `turn_error`, and `turn_left`: how far the dial is still turned in the crop the
-    /// probe saw, after `--derotate` say): for splitting a score by the clocks' pose
-    /// (`trainer/bench/by_pose.py`).
+    /// probe saw, after `--derotate` say), `hour_p` (the hour head's 12 probabilities),
+    /// `hand_p` (the probabilities of the arcs where the
+    /// hour hand points: the hand head's, else the hour head's 12) and `minute_p` (the
+    /// minute head's 60, with one): for splitting a score by the clocks' pose
+    /// (`trainer/bench/by_pose.py`) or trying another way of reading the heads.
     #[arg(long)]
     predictions: Option<PathBuf>,
     /// Seed.
@@ -1011,6 +1025,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         augment,
         hour_by_minute: a.hour_by_minute,
         hand_bins: a.hand_bins.unwrap_or(0),
+        joint: a.joint.then_some(a.overlap_discount),
     };
     println!(
         "{}",
@@ -1096,6 +1111,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 "hour_right": r.hour_right(e), "close": r.minute.map(|_| r.close(e)),
                 "dial_iou": r.dial_iou(e), "turn": r.turn, "turn_error": r.turn_error(e),
                 "turn_left": e.turn.map(f32::abs),
+                "hour_p": rounded(&r.hour_p), "hand_p": rounded(&r.hand_p), "minute_p": rounded(&r.minute_p),
             });
             text.push_str(&line.to_string());
             text.push('\n');
@@ -1493,6 +1509,13 @@ fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
     let report = EvalReport::from_predictions(&predictions);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// Probabilities to 4 decimals, for a predictions file.
+fn rounded(p: &[f32]) -> Vec<f64> {
+    p.iter()
+        .map(|&x| (f64::from(x) * 1e4).round() / 1e4)
+        .collect()
 }
 
 /// Writes predictions as JSON lines, whole or not at all.

@@ -160,6 +160,9 @@ pub struct HourProbe<B: Backend> {
     /// Read the hour from the hour head and the minute together ([`hour_by_minute`]).
     #[module(skip)]
     hour_by_minute: bool,
+    /// Read the hour and the minute together ([`read_time`]), with this overlap discount.
+    #[module(skip)]
+    joint: Option<f32>,
 }
 
 /// How a probe tells how far the dial is turned ([`ProbeSettings::turn_bins`]).
@@ -478,6 +481,7 @@ impl<B: Backend> HourProbe<B> {
                 _ => 0,
             },
             hour_by_minute: false,
+            joint: None,
             hand_head: None,
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
@@ -512,6 +516,15 @@ impl<B: Backend> HourProbe<B> {
     #[must_use]
     pub fn with_hour_by_minute(mut self, on: bool) -> Self {
         self.hour_by_minute = on && self.minute_head.is_some();
+        self
+    }
+
+    /// This probe, reading the hour and the minute together ([`read_time`], taking
+    /// `discount` off a time whose hands lie together) when `discount` is given and it has a
+    /// minute head; this reading comes before [`Self::with_hour_by_minute`]'s.
+    #[must_use]
+    pub fn with_joint(mut self, discount: Option<f32>) -> Self {
+        self.joint = discount.filter(|_| self.minute_head.is_some());
         self
     }
 
@@ -1384,6 +1397,12 @@ pub struct ProbeSettings {
     /// with [`Self::hour_by_minute`]. Needs a minute head.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub hand_bins: usize,
+    /// Read the hour and the minute together ([`read_time`]): the time whose minute and
+    /// hour hand the heads find likeliest together, this much log-probability taken off a
+    /// time whose hands lie within 3 minutes of each other (0: nothing taken off). Needs a
+    /// minute head; comes before [`Self::hour_by_minute`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joint: Option<f32>,
 }
 
 impl Default for ProbeSettings {
@@ -1409,6 +1428,7 @@ impl Default for ProbeSettings {
             augment: Augment::default(),
             hour_by_minute: false,
             hand_bins: 0,
+            joint: None,
         }
     }
 }
@@ -1588,7 +1608,7 @@ pub struct ProbeScore {
 }
 
 /// What a probe reads from one clock.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reading {
     /// The hour head's argmax (0–11).
     pub hour: i64,
@@ -1602,6 +1622,13 @@ pub struct Reading {
     /// How sure the probe is of what it read: the log-probability of its hour, plus its
     /// minute's with a minute head.
     pub sure: f32,
+    /// The hour head's probabilities of the 12 hours.
+    pub hour_p: Vec<f32>,
+    /// Where the probe expects the hour hand: the probabilities of the hand head's arcs
+    /// (the first starting at 12), else of the hour head's 12 hours.
+    pub hand_p: Vec<f32>,
+    /// The minute head's probabilities of the 60 minutes; empty without one.
+    pub minute_p: Vec<f32>,
 }
 
 impl Reading {
@@ -1684,28 +1711,41 @@ pub fn read_clocks_with<B: Backend>(
                 *s += m;
             }
         }
+        let softmax_rows = |t: Tensor<B, 2>| -> (usize, Vec<f32>) {
+            let n = t.dims()[1];
+            (n, values(Some(burn::tensor::activation::softmax(t, 1))))
+        };
+        // The minute head's probabilities, and where the hour hand points: the hand head's
+        // arcs, else the hour head's 12.
+        let minute_p = heads.minutes.clone().map(softmax_rows);
+        let (_, hour_p) = softmax_rows(heads.hours.clone());
+        let (arcs, arc_p) = softmax_rows(heads.hand.unwrap_or_else(|| heads.hours.clone()));
+        let hand_row = |i: usize| arc_p.get(arcs * i..arcs * i + arcs).unwrap_or(&[]);
         let minutes = heads.minutes.map(argmax_rows);
-        let hours = match &minutes {
-            Some(minutes) if probe.hour_by_minute => {
-                // Where the hour hand points: the hand head's arcs, else the hour head's 12.
-                let arcs = heads.hand.unwrap_or(heads.hours);
-                let n = arcs.dims()[1];
-                let p: Vec<f32> = burn::tensor::activation::softmax(arcs, 1)
-                    .into_data()
-                    .convert::<f32>()
-                    .to_vec()
-                    .unwrap_or_default();
-                minutes
+        let (hours, minutes) = match (&minutes, &minute_p, probe.joint) {
+            (Some(_), Some((n, p)), Some(discount)) => {
+                let times: Vec<(i64, i64)> = (0..p.len() / n)
+                    .map(|i| {
+                        let row = p.get(n * i..n * i + n).unwrap_or(&[]);
+                        let (h, m) = read_time(hand_row(i), row, discount);
+                        (i64::try_from(h).unwrap_or(0), i64::try_from(m).unwrap_or(0))
+                    })
+                    .collect();
+                let (hours, minutes) = times.into_iter().unzip();
+                (hours, Some(minutes))
+            }
+            (Some(read), _, _) if probe.hour_by_minute => {
+                let hours = read
                     .iter()
                     .enumerate()
                     .map(|(i, &m)| {
-                        let row = p.get(n * i..n * i + n).unwrap_or(&[]);
-                        let hour = hour_by_minute(row, usize::try_from(m).unwrap_or(0));
+                        let hour = hour_by_minute(hand_row(i), usize::try_from(m).unwrap_or(0));
                         i64::try_from(hour).unwrap_or(0)
                     })
-                    .collect()
+                    .collect();
+                (hours, minutes)
             }
-            _ => argmax_rows(heads.hours),
+            _ => (argmax_rows(heads.hours), minutes),
         };
         for (i, &hour) in hours.iter().enumerate() {
             readings.push(Reading {
@@ -1716,6 +1756,16 @@ pub fn read_clocks_with<B: Backend>(
                     .map(|d| [d[0], d[1], d[2], d[3]]),
                 turn: told(i),
                 sure: sure.get(i).copied().unwrap_or(f32::NEG_INFINITY),
+                hour_p: hour_p
+                    .get(12 * i..12 * i + 12)
+                    .map(<[f32]>::to_vec)
+                    .unwrap_or_default(),
+                hand_p: hand_row(i).to_vec(),
+                minute_p: minute_p
+                    .as_ref()
+                    .and_then(|(n, p)| p.get(n * i..n * i + n))
+                    .map(<[f32]>::to_vec)
+                    .unwrap_or_default(),
             });
         }
     }
@@ -1738,32 +1788,67 @@ pub fn hand_arc(hour: usize, minute: usize, bins: usize) -> usize {
 /// torn between 2 and 3 reads 2 at minute 58 and 3 at minute 2; at minute 30 it reads its
 /// own argmax. Parameter-free; ties go to the earlier hour; no arcs read hour 0.
 #[must_use]
+pub fn hour_by_minute(probs: &[f32], minute: usize) -> usize {
+    let mut best = 0;
+    for h in 1..12 {
+        if hand_at(probs, h, minute) > hand_at(probs, best, minute) {
+            best = h;
+        }
+    }
+    best
+}
+
+/// How likely `probs` (as in [`hour_by_minute`]) makes the hour hand of `hour:minute`: the
+/// probability of the arc it points into, interpolated between arcs' middles; 0 without
+/// arcs.
+#[must_use]
 #[allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
-pub fn hour_by_minute(probs: &[f32], minute: usize) -> usize {
+pub fn hand_at(probs: &[f32], hour: usize, minute: usize) -> f32 {
     let n = probs.len();
     if n == 0 {
-        return 0;
+        return 0.0;
     }
-    let m = (minute % 60) as f32;
-    let expects = |h: usize| {
-        // The hand's place in arcs from the middle of the first.
-        let t = (h as f32 * 60.0 + m) * n as f32 / 720.0 - 0.5;
-        let below = t.floor();
-        let f = t - below;
-        let below = (below as i64).rem_euclid(n as i64) as usize;
-        (1.0 - f) * probs[below] + f * probs[(below + 1) % n]
-    };
-    let mut best = 0;
-    for h in 1..12 {
-        if expects(h) > expects(best) {
-            best = h;
+    // The hand's place in arcs from the middle of the first.
+    let t = ((hour % 12) as f32 * 60.0 + (minute % 60) as f32) * n as f32 / 720.0 - 0.5;
+    let below = t.floor();
+    let f = t - below;
+    let below = (below as i64).rem_euclid(n as i64) as usize;
+    (1.0 - f) * probs[below] + f * probs[(below + 1) % n]
+}
+
+/// The time `(hour, minute)` read from where the hour hand points (`hand`, as in
+/// [`hour_by_minute`]) and the minute head's 60 probabilities together: the one of the 720
+/// whose `ln P(minute) + ln P(hour hand at hour:minute)` is largest, less `discount` where
+/// the two hands lie within 3 minutes of each other on the dial. A reader unsure which hand
+/// is which finds the minute hand where it looks for the hour hand too, and so reads the
+/// time at which the hour hand would lie on the minute hand; the discount asks more of it
+/// before it reads such a time (the hands lie that close for 1 time in 10). Each
+/// probability counts from 1e-6 up, so no arc rules a time out alone. Ties go to the
+/// earlier time; without a minute head's 60 probabilities, 0:00.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn read_time(hand: &[f32], minutes: &[f32], discount: f32) -> (usize, usize) {
+    if minutes.len() != 60 {
+        return (0, 0);
+    }
+    let mut best = ((0, 0), f32::NEG_INFINITY);
+    for hour in 0..12 {
+        for (minute, &p) in minutes.iter().enumerate() {
+            // How far apart the hands are, in minutes of the dial.
+            let apart = ((hour * 60 + minute) as f32 / 12.0 - minute as f32).rem_euclid(60.0);
+            let together = apart.min(60.0 - apart) <= 3.0;
+            let score = (p + 1e-6).ln() + (hand_at(hand, hour, minute) + 1e-6).ln()
+                - if together { discount } else { 0.0 };
+            if score > best.1 {
+                best = ((hour, minute), score);
+            }
         }
     }
-    best
+    best.0
 }
 
 /// Scores `data` with one forward pass per 32 clocks (the hour and, with a minute head, the
@@ -2046,6 +2131,12 @@ pub fn train_probe<B: AutodiffBackend>(
             settings.hand_bins
         )));
     }
+    let misread = |d: &f32| !settings.minutes || !d.is_finite() || *d < 0.0;
+    if let Some(d) = settings.joint.filter(misread) {
+        return Err(Error::Config(format!(
+            "the hour and minute are read together by a probe that reads minutes (`--minutes`), with an overlap discount of 0 or more (not {d})"
+        )));
+    }
     if settings.hour_by_minute && !settings.minutes {
         return Err(Error::Config(
             "the hour is read with the minute only by a probe that reads minutes\nhint: add `--minutes`".into(),
@@ -2130,7 +2221,9 @@ pub fn train_probe<B: AutodiffBackend>(
         }
         _ => {}
     }
-    probe = probe.with_hour_by_minute(settings.hour_by_minute);
+    probe = probe
+        .with_hour_by_minute(settings.hour_by_minute)
+        .with_joint(settings.joint);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
@@ -2331,6 +2424,55 @@ mod tests {
         arcs[19] = 1.0;
         assert_eq!(hour_by_minute(&arcs, 58), 3);
         assert_eq!(hour_by_minute(&arcs, 1), 4);
+    }
+
+    /// 60 arcs or minutes holding `rest` each, but for `peaks` (index, probability).
+    fn spread(peaks: &[(usize, f32)], rest: f32) -> Vec<f32> {
+        let mut p = vec![rest; 60];
+        for &(i, v) in peaks {
+            p[i] = v;
+        }
+        p
+    }
+
+    #[test]
+    fn read_time_reads_the_minute_and_hour_hand_together() {
+        // Sure heads read their time: the hand of 3:20 points into arc 16 of 60.
+        let hand = spread(&[(hand_arc(3, 20, 60), 0.9)], 0.1 / 59.0);
+        let minutes = spread(&[(20, 0.9)], 0.1 / 59.0);
+        assert_eq!(read_time(&hand, &minutes, 0.0), (3, 20));
+        assert_eq!(read_time(&hand, &minutes, 0.5), (3, 20));
+        // A minute head torn between 10 and 40 is settled by the hour hand: the hand of
+        // 7:40 points into arc 38, and no hour's hand at minute 10 points there; the minute
+        // head's argmax alone reads 10.
+        let minutes = spread(&[(10, 0.5), (40, 0.45)], 0.05 / 58.0);
+        let hand = spread(&[(38, 0.9)], 0.1 / 59.0);
+        assert_eq!(read_time(&hand, &minutes, 0.0), (7, 40));
+        // A minute head of another length reads 0:00; no arcs leave the minute head's argmax
+        // at hour 0.
+        assert_eq!(read_time(&hand, &minutes[..59], 0.0), (0, 0));
+        assert_eq!(read_time(&[], &minutes, 0.0), (0, 10));
+    }
+
+    #[test]
+    fn read_time_asks_more_of_a_time_whose_hands_lie_together() {
+        // A hand head that half finds the minute hand (arcs 20 to 22) where it looks for
+        // the hour hand, and less the hour hand of 3:20 (arcs 16 and 17): plain, it reads
+        // 4:20, when the hour hand would lie on the minute hand; discounted, 3:20.
+        let minutes = spread(&[(20, 0.9)], 0.1 / 59.0);
+        let hand = spread(
+            &[(20, 0.22), (21, 0.22), (22, 0.22), (16, 0.15), (17, 0.15)],
+            0.04 / 55.0,
+        );
+        assert_eq!(read_time(&hand, &minutes, 0.0), (4, 20));
+        assert_eq!(read_time(&hand, &minutes, 0.5), (3, 20));
+        // A sure reading of such a time stands: 4:20, the hour hand in arc 21.
+        let sure = spread(&[(21, 0.9)], 0.1 / 59.0);
+        assert_eq!(read_time(&sure, &minutes, 0.5), (4, 20));
+        // The hands of 3:00 are a quarter of the dial apart: no discount is taken from it.
+        let minutes = spread(&[(0, 0.9)], 0.1 / 59.0);
+        let hand = spread(&[(hand_arc(3, 0, 60), 0.3)], 0.7 / 59.0);
+        assert_eq!(read_time(&hand, &minutes, 100.0), (3, 0));
     }
 
     #[test]

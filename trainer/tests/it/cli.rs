@@ -658,7 +658,8 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
 /// `--predictions` writes one line per held-out clock, by id, with that clock's own time as
 /// gold and the probe's reading of that clock (it reads nearly all eight, so readings paired
 /// with the wrong clocks would change the shares), and the lines' hour and within-3-minutes
-/// shares are the scores the run printed.
+/// shares are the scores the run printed; each line carries the heads' probabilities it was
+/// read from.
 #[test]
 fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
     let _rng = backend_rng();
@@ -713,6 +714,32 @@ fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
         right += f64::from(u8::from(hour_right)) / 8.0;
         close += f64::from(u8::from(l["close"] == true)) / 8.0;
         assert!(l["dial_iou"].is_null(), "no dial head: {l}");
+        // The heads' probabilities: the hour read is the hour head's likeliest, the minute
+        // the minute head's; without a hand head the hour hand's arcs are the 12 hours.
+        let probs = |key: &str, n: usize| -> Vec<f64> {
+            let p: Vec<f64> = l[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert_eq!(p.len(), n, "{key}: {l}");
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-2, "{key}: {l}");
+            p
+        };
+        let likeliest = |p: &[f64]| (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
+        let (hours, minutes) = (probs("hour_p", 12), probs("minute_p", 60));
+        assert_eq!(probs("hand_p", 12), hours, "{l}");
+        assert_eq!(
+            l["hour"].as_u64(),
+            u64::try_from(likeliest(&hours)).ok(),
+            "{l}"
+        );
+        assert_eq!(
+            l["minute"].as_u64(),
+            u64::try_from(likeliest(&minutes)).ok(),
+            "{l}"
+        );
     }
     assert!(
         (last["test_acc"].as_f64().unwrap() - right).abs() < 1e-9,

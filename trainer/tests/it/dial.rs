@@ -86,6 +86,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         augment: Default::default(),
         hour_by_minute: false,
         hand_bins: 0,
+        joint: None,
     }
 }
 

@@ -3,7 +3,9 @@
 //! same way under the same seed; a run without it is the run it always was; locators,
 //! tellers and clocks prepared without their image are refused with the reason. The hour
 //! read with the minute (`ProbeSettings::hour_by_minute`): what `read_clocks` gives is
-//! `hour_by_minute` of the heads' outputs, and the trained probe keeps reading that way.
+//! `hour_by_minute` of the heads' outputs, and the trained probe keeps reading that way. The
+//! time read jointly (`ProbeSettings::joint`): what `read_clocks` gives is `read_time` of
+//! the heads' probabilities it reports.
 
 use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
@@ -13,7 +15,7 @@ use pixmo_trainer::error::Error;
 use pixmo_trainer::preprocess::ImageInput;
 use pixmo_trainer::probe::{
     HourProbe, Prepare, ProbeData, ProbeExample, ProbeSettings, ProbeStart, hand_arc,
-    hour_by_minute, probe_examples_with, read_clocks, train_probe,
+    hour_by_minute, probe_examples_with, read_clocks, read_time, train_probe,
 };
 
 use crate::common::{Train, backend_rng, flat, max_abs_diff, png_from_fn, tiny_model};
@@ -351,6 +353,86 @@ fn a_hand_head_trains_on_the_hands_arc_and_the_hour_is_read_from_it() {
         assert!(
             matches!(&got, Err(Error::Config(why)) if why.contains("4 to 720")),
             "{bad} arcs not refused"
+        );
+    }
+}
+
+/// A reader asked to read the hour and minute together (`ProbeSettings::joint`) reads, for
+/// each clock, the time `read_time` finds in the heads' probabilities it reports with the
+/// reading (the hand head's and the minute head's softmax), and keeps reading that way once
+/// trained; without a minute head, or with a discount below 0, it is refused.
+#[test]
+fn a_reader_reads_the_time_jointly_when_asked() {
+    let _rng = backend_rng();
+    let clocks = hands(false);
+    let settings = ProbeSettings {
+        minutes: true,
+        hand_bins: 60,
+        joint: Some(0.5),
+        // No steps: heads as unsure as they start, so the two ways of reading below differ
+        // (trained on these clocks, every minute head is sure of :15 or :45 and they agree).
+        steps: 0,
+        ..reading(Augment::default())
+    };
+    let trained = train_on(&clocks, &settings).unwrap().valid();
+    // The probabilities reported are the heads' softmax.
+    let inputs: Vec<&ImageInput> = clocks.iter().map(|e| &e.input).collect();
+    let sizes: Vec<_> = clocks.iter().map(|e| e.size).collect();
+    let heads = trained.forward_all(&inputs, &sizes, &Default::default());
+    let softmax = |t: burn::tensor::Tensor<crate::common::Cpu, 2>| -> Vec<f32> {
+        burn::tensor::activation::softmax(t, 1)
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap()
+    };
+    let (hand, minutes) = (
+        softmax(heads.hand.expect("a hand head")),
+        softmax(heads.minutes.expect("a minute head")),
+    );
+    let read = read_clocks(&trained, &clocks, &Default::default());
+    let reported: Vec<f32> = read.iter().flat_map(|r| r.hand_p.clone()).collect();
+    assert!(max_abs_diff(&reported, &hand) < 1e-6);
+    let reported: Vec<f32> = read.iter().flat_map(|r| r.minute_p.clone()).collect();
+    assert!(max_abs_diff(&reported, &minutes) < 1e-6);
+    // Each time read is what `read_time` makes of them, the minute included.
+    let times: Vec<(i64, Option<i64>)> = read.iter().map(|r| (r.hour, r.minute)).collect();
+    let jointly: Vec<(i64, Option<i64>)> = read
+        .iter()
+        .map(|r| {
+            let (h, m) = read_time(&r.hand_p, &r.minute_p, 0.5);
+            (i64::try_from(h).unwrap(), Some(i64::try_from(m).unwrap()))
+        })
+        .collect();
+    assert_eq!(times, jointly);
+    // Read the other way (the minute head's argmax, then the hour from the hand head), some
+    // clock reads otherwise: the check above tells the two apart.
+    let apart = trained.clone().with_joint(None).with_hour_by_minute(true);
+    let by_minute: Vec<(i64, Option<i64>)> = read_clocks(&apart, &clocks, &Default::default())
+        .iter()
+        .map(|r| (r.hour, r.minute))
+        .collect();
+    assert_ne!(times, by_minute);
+    for bad in [
+        ProbeSettings {
+            minutes: false,
+            hand_bins: 0,
+            ..settings.clone()
+        },
+        ProbeSettings {
+            joint: Some(-1.0),
+            ..settings.clone()
+        },
+        ProbeSettings {
+            joint: Some(f32::NAN),
+            ..settings.clone()
+        },
+    ] {
+        let got = train_on(&clocks, &bad);
+        assert!(
+            matches!(&got, Err(Error::Config(why)) if why.contains("read together")),
+            "{:?} not refused",
+            bad.joint
         );
     }
 }

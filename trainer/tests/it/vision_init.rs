@@ -109,6 +109,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         augment: Default::default(),
         hour_by_minute: false,
         hand_bins: 0,
+        joint: None,
     }
 }
 
@@ -317,6 +318,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         augment: Default::default(),
         hour_by_minute: false,
         hand_bins: 0,
+        joint: None,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);
