@@ -203,6 +203,12 @@ struct ProbeArgs {
     /// often).
     #[arg(long, requires = "joint", default_value_t = 0.0)]
     overlap_discount: f32,
+    /// Read each clock K ways and average what the heads make of them (test-time
+    /// augmentation): as it is, and K - 1 draws within the `--augment-*` bounds (each fixed
+    /// by the seed, the clock's place and the view). Scores and predictions are read so;
+    /// 1: as it is.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    views: u16,
     /// Train a head telling where the hour hand points, as one of this many equal arcs of
     /// the dial (4 to 720; 60: 6° each), beside the hour head: its target is fixed by the
     /// hour and minute together, so a hand near the end of its hour is not the next hour's.
@@ -960,7 +966,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             prepare.turn = Some(&told);
         }
         // Training clocks keep their letterboxed image for a fresh augmentation each draw.
-        prepare.keep = training && !augment.is_none();
+        // Held-out clocks read several ways keep theirs for the views.
+        prepare.keep = !augment.is_none() && (training || a.views > 1);
         Ok(probe_examples_with(&config, &tok, &examples, &prepare))
     };
     let train = load(&a.data, &a.split, a.limit, true)?;
@@ -1026,6 +1033,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         hour_by_minute: a.hour_by_minute,
         hand_bins: a.hand_bins.unwrap_or(0),
         joint: a.joint.then_some(a.overlap_discount),
+        views: usize::from(a.views),
     };
     println!(
         "{}",

@@ -18,7 +18,6 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +26,7 @@ use std::path::Path;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 
 use crate::augment::{Augment, Kept};
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, VisionGeometry};
 use crate::data::{EvalTarget, Example, decode_image};
 use crate::error::Error;
 use crate::model::{Connector, Vit, normal_param};
@@ -163,6 +162,43 @@ pub struct HourProbe<B: Backend> {
     /// Read the hour and the minute together ([`read_time`]), with this overlap discount.
     #[module(skip)]
     joint: Option<f32>,
+    /// Read each clock several ways and average the heads' probabilities ([`Views`]).
+    #[module(skip)]
+    views: Option<Views>,
+}
+
+/// Several views of each clock a probe reads (test-time augmentation): the clock as it is
+/// and `count - 1` draws of [`Augment`] from its kept image ([`ProbeExample::kept`]), the
+/// hour, minute and hand heads' probabilities averaged over them before the time is read.
+/// Each draw is fixed by `seed`, the clock's place in what is read and the view's number. A
+/// clock kept without its image is read as it is only.
+#[derive(Clone, Debug)]
+pub struct Views {
+    /// How far each draw may go.
+    pub augment: Augment,
+    /// Views in all, the clock as it is included (1: that one alone).
+    pub count: usize,
+    /// Seed of the draws.
+    pub seed: u64,
+    /// How images become crops, for the drawn views.
+    pub vision: VisionGeometry,
+}
+
+impl Views {
+    /// View `v` (0: as it is) of each of `clocks`, the first of them `first` in what is
+    /// read.
+    #[must_use]
+    pub fn draw(&self, clocks: &[ProbeExample], first: usize, v: usize) -> Vec<ImageInput> {
+        if v == 0 {
+            return clocks.iter().map(|e| e.input.clone()).collect();
+        }
+        let places: Vec<(usize, &ProbeExample)> = clocks.iter().enumerate().collect();
+        parallel_map(&places, pixmo_core::parallel::cores(), |&(i, e)| {
+            let place = u64::try_from((first + i) * self.count + v).unwrap_or(u64::MAX);
+            let mut rng = Rng::derive(self.seed ^ 0x7669_6577, place);
+            augmented(&self.vision, e, &self.augment, &mut rng)
+        })
+    }
 }
 
 /// How a probe tells how far the dial is turned ([`ProbeSettings::turn_bins`]).
@@ -482,6 +518,7 @@ impl<B: Backend> HourProbe<B> {
             },
             hour_by_minute: false,
             joint: None,
+            views: None,
             hand_head: None,
             patches: config.vision.patches_per_crop(),
             patch_dim: config.vision.patch_dim(),
@@ -525,6 +562,14 @@ impl<B: Backend> HourProbe<B> {
     #[must_use]
     pub fn with_joint(mut self, discount: Option<f32>) -> Self {
         self.joint = discount.filter(|_| self.minute_head.is_some());
+        self
+    }
+
+    /// This probe, reading each clock through `views` ([`Views`]; `None` or one view: as it
+    /// is).
+    #[must_use]
+    pub fn with_views(mut self, views: Option<Views>) -> Self {
+        self.views = views.filter(|v| v.count > 1);
         self
     }
 
@@ -1403,6 +1448,11 @@ pub struct ProbeSettings {
     /// minute head; comes before [`Self::hour_by_minute`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub joint: Option<f32>,
+    /// Read each clock this many ways ([`Views`]: as it is and draws of [`Self::augment`]),
+    /// averaging the heads' probabilities (0 or 1: as it is). Held-out clocks need their
+    /// image kept ([`Prepare::keep`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub views: usize,
 }
 
 impl Default for ProbeSettings {
@@ -1429,6 +1479,7 @@ impl Default for ProbeSettings {
             hour_by_minute: false,
             hand_bins: 0,
             joint: None,
+            views: 0,
         }
     }
 }
@@ -1571,16 +1622,6 @@ impl Draws {
     }
 }
 
-/// The index of each row's largest logit.
-fn argmax_rows<B: Backend>(logits: Tensor<B, 2>) -> Vec<i64> {
-    logits
-        .argmax(1)
-        .into_data()
-        .convert::<i64>()
-        .to_vec()
-        .unwrap_or_default()
-}
-
 /// Whether a read `(hour, minute)` (argmax indices) is within 3 minutes of the gold time on
 /// the 12-hour dial (11:59 is 2 minutes from 0:01).
 fn within_3_minutes(read: (i64, i64), gold: (usize, usize)) -> bool {
@@ -1679,7 +1720,7 @@ pub fn read_clocks_with<B: Backend>(
     prior: Option<&[f32]>,
 ) -> Vec<Reading> {
     let mut readings = Vec::with_capacity(data.len());
-    for chunk in data.chunks(32) {
+    for (c, chunk) in data.chunks(32).enumerate() {
         let inputs: Vec<&ImageInput> = chunk.iter().map(|e| &e.input).collect();
         let sizes: Vec<_> = chunk.iter().map(|e| e.size).collect();
         let heads = probe.forward_all(&inputs, &sizes, device);
@@ -1688,7 +1729,7 @@ pub fn read_clocks_with<B: Backend>(
                 t.into_data().convert::<f32>().to_vec().unwrap_or_default()
             })
         };
-        let (dials, turns) = (values(heads.dial), values(heads.turn));
+        let (dials, turns) = (values(heads.dial.clone()), values(heads.turn.clone()));
         let told = |i: usize| match probe.turn_bins {
             0 => turns
                 .get(2 * i..2 * i + 2)
@@ -1697,79 +1738,120 @@ pub fn read_clocks_with<B: Backend>(
                 .get(n * i..n * i + n)
                 .map(|logits| turn_of_arcs(&weigh_arcs(logits, prior))),
         };
-        let sure_of = |logits: &Tensor<B, 2>| -> Vec<f32> {
-            log_softmax(logits.clone(), 1)
-                .max_dim(1)
-                .into_data()
-                .convert::<f32>()
-                .to_vec()
-                .unwrap_or_default()
+        // The hour, minute and hand heads' probabilities (the hand's: the hour head's
+        // without one), summed over the views.
+        let softmax =
+            |t: Option<Tensor<B, 2>>| values(t.map(|t| burn::tensor::activation::softmax(t, 1)));
+        let probs = |h: Heads<B>| {
+            let hand = h.hand.unwrap_or_else(|| h.hours.clone());
+            [
+                softmax(Some(h.hours)),
+                softmax(h.minutes),
+                softmax(Some(hand)),
+            ]
         };
-        let mut sure = sure_of(&heads.hours);
-        if let Some(m) = &heads.minutes {
-            for (s, m) in sure.iter_mut().zip(sure_of(m)) {
-                *s += m;
+        let arcs = heads.hand.as_ref().map_or(12, |t| t.dims()[1]);
+        let mut sum = probs(heads);
+        let mut count = 1.0f32;
+        if let Some(views) = &probe.views {
+            for v in 1..views.count {
+                let drawn = views.draw(chunk, c * 32, v);
+                let inputs: Vec<&ImageInput> = drawn.iter().collect();
+                let more = probs(probe.forward_all(&inputs, &sizes, device));
+                for (s, m) in sum.iter_mut().zip(more) {
+                    for (s, m) in s.iter_mut().zip(m) {
+                        *s += m;
+                    }
+                }
+                count += 1.0;
             }
         }
-        let softmax_rows = |t: Tensor<B, 2>| -> (usize, Vec<f32>) {
-            let n = t.dims()[1];
-            (n, values(Some(burn::tensor::activation::softmax(t, 1))))
+        let [hour_p, minute_p, arc_p] =
+            sum.map(|p| p.into_iter().map(|x| x / count).collect::<Vec<f32>>());
+        let row = |p: &[f32], n: usize, i: usize| -> Vec<f32> {
+            p.get(n * i..n * i + n)
+                .map(<[f32]>::to_vec)
+                .unwrap_or_default()
         };
-        // The minute head's probabilities, and where the hour hand points: the hand head's
-        // arcs, else the hour head's 12.
-        let minute_p = heads.minutes.clone().map(softmax_rows);
-        let (_, hour_p) = softmax_rows(heads.hours.clone());
-        let (arcs, arc_p) = softmax_rows(heads.hand.unwrap_or_else(|| heads.hours.clone()));
-        let hand_row = |i: usize| arc_p.get(arcs * i..arcs * i + arcs).unwrap_or(&[]);
-        let minutes = heads.minutes.map(argmax_rows);
-        let (hours, minutes) = match (&minutes, &minute_p, probe.joint) {
-            (Some(_), Some((n, p)), Some(discount)) => {
-                let times: Vec<(i64, i64)> = (0..p.len() / n)
-                    .map(|i| {
-                        let row = p.get(n * i..n * i + n).unwrap_or(&[]);
-                        let (h, m) = read_time(hand_row(i), row, discount);
-                        (i64::try_from(h).unwrap_or(0), i64::try_from(m).unwrap_or(0))
-                    })
-                    .collect();
-                let (hours, minutes) = times.into_iter().unzip();
-                (hours, Some(minutes))
-            }
-            (Some(read), _, _) if probe.hour_by_minute => {
-                let hours = read
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &m)| {
-                        let hour = hour_by_minute(hand_row(i), usize::try_from(m).unwrap_or(0));
-                        i64::try_from(hour).unwrap_or(0)
-                    })
-                    .collect();
-                (hours, minutes)
-            }
-            _ => (argmax_rows(heads.hours), minutes),
-        };
-        for (i, &hour) in hours.iter().enumerate() {
+        for i in 0..chunk.len() {
+            let (hour_p, minute_p, hand_p) = (
+                row(&hour_p, 12, i),
+                row(&minute_p, 60, i),
+                row(&arc_p, arcs, i),
+            );
+            let (hour, minute) = decide(probe, &hour_p, &hand_p, &minute_p);
+            let ln_max = |p: &[f32]| p.iter().copied().fold(f32::NEG_INFINITY, f32::max).ln();
             readings.push(Reading {
                 hour,
-                minute: minutes.as_ref().and_then(|m| m.get(i).copied()),
+                minute,
                 dial: dials
                     .get(4 * i..4 * i + 4)
                     .map(|d| [d[0], d[1], d[2], d[3]]),
                 turn: told(i),
-                sure: sure.get(i).copied().unwrap_or(f32::NEG_INFINITY),
-                hour_p: hour_p
-                    .get(12 * i..12 * i + 12)
-                    .map(<[f32]>::to_vec)
-                    .unwrap_or_default(),
-                hand_p: hand_row(i).to_vec(),
-                minute_p: minute_p
-                    .as_ref()
-                    .and_then(|(n, p)| p.get(n * i..n * i + n))
-                    .map(<[f32]>::to_vec)
-                    .unwrap_or_default(),
+                sure: ln_max(&hour_p)
+                    + if minute_p.is_empty() {
+                        0.0
+                    } else {
+                        ln_max(&minute_p)
+                    },
+                hour_p,
+                hand_p,
+                minute_p,
             });
         }
     }
     readings
+}
+
+/// `e`'s input drawn anew by `augment` from its kept image; as it is without one.
+fn augmented(
+    vision: &VisionGeometry,
+    e: &ProbeExample,
+    augment: &Augment,
+    rng: &mut Rng,
+) -> ImageInput {
+    let Some(kept) = &e.kept else {
+        return e.input.clone();
+    };
+    let image = augment.draw(rng).apply(&kept.restore());
+    let (crops, patch_masks) = assemble_crops(vision, &image);
+    ImageInput {
+        crops,
+        patch_masks,
+        ..e.input.clone()
+    }
+}
+
+/// The hour and, with a minute head, the minute `probe` reads from its heads' probabilities
+/// of one clock: the hour head's 12, the arcs where the hour hand points (the hand head's,
+/// else the hour head's) and the minute head's 60 (empty without one). Read together
+/// ([`read_time`]) when the probe is asked to, else the minute head's likeliest minute and
+/// the hour from it ([`hour_by_minute`]) or the hour head's likeliest hour.
+fn decide<B: Backend>(
+    probe: &HourProbe<B>,
+    hour_p: &[f32],
+    hand_p: &[f32],
+    minute_p: &[f32],
+) -> (i64, Option<i64>) {
+    let whole = |x: usize| i64::try_from(x).unwrap_or(0);
+    let likeliest = |p: &[f32]| {
+        // The first of equals, as a tensor's argmax.
+        (0..p.len()).fold(0, |best, i| if p[i] > p[best] { i } else { best })
+    };
+    if minute_p.is_empty() {
+        return (whole(likeliest(hour_p)), None);
+    }
+    let minute = likeliest(minute_p);
+    match probe.joint {
+        Some(discount) => {
+            let (h, m) = read_time(hand_p, minute_p, discount);
+            (whole(h), Some(whole(m)))
+        }
+        None if probe.hour_by_minute => {
+            (whole(hour_by_minute(hand_p, minute)), Some(whole(minute)))
+        }
+        None => (whole(likeliest(hour_p)), Some(whole(minute))),
+    }
 }
 
 /// The arc of `bins` equal arcs of the dial (the first starting at 12) where the hour hand
@@ -2137,6 +2219,12 @@ pub fn train_probe<B: AutodiffBackend>(
             "the hour and minute are read together by a probe that reads minutes (`--minutes`), with an overlap discount of 0 or more (not {d})"
         )));
     }
+    if settings.views > 1 && settings.augment.is_none() {
+        return Err(Error::Config(format!(
+            "{} views of each clock, but no augmentation to draw them by\nhint: bound the draws with `--augment-turn` and the like",
+            settings.views
+        )));
+    }
     if settings.hour_by_minute && !settings.minutes {
         return Err(Error::Config(
             "the hour is read with the minute only by a probe that reads minutes\nhint: add `--minutes`".into(),
@@ -2223,7 +2311,13 @@ pub fn train_probe<B: AutodiffBackend>(
     }
     probe = probe
         .with_hour_by_minute(settings.hour_by_minute)
-        .with_joint(settings.joint);
+        .with_joint(settings.joint)
+        .with_views(Some(Views {
+            augment: settings.augment,
+            count: settings.views,
+            seed: settings.seed,
+            vision: config.vision.clone(),
+        }));
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
@@ -2340,20 +2434,11 @@ fn augment_batch(
 ) -> Vec<ImageInput> {
     let batch_len = u64::try_from(batch.len()).unwrap_or(u64::MAX);
     let one = |(i, e): (usize, &&ProbeExample)| {
-        let Some(kept) = &e.kept else {
-            return e.input.clone();
-        };
         let place = step
             .saturating_mul(batch_len)
             .saturating_add(u64::try_from(i).unwrap_or(0));
         let mut rng = Rng::derive(settings.seed ^ 0x6175_676d, place);
-        let image = settings.augment.draw(&mut rng).apply(&kept.restore());
-        let (crops, patch_masks) = assemble_crops(&config.vision, &image);
-        ImageInput {
-            crops,
-            patch_masks,
-            ..e.input.clone()
-        }
+        augmented(&config.vision, e, &settings.augment, &mut rng)
     };
     let places: Vec<(usize, &&ProbeExample)> = batch.iter().enumerate().collect();
     parallel_map(&places, pixmo_core::parallel::cores(), |&p| one(p))

@@ -87,6 +87,7 @@ fn locating(locator: Locator, read_loss: f32, seed: u64) -> ProbeSettings {
         hour_by_minute: false,
         hand_bins: 0,
         joint: None,
+        views: 0,
     }
 }
 

@@ -5,7 +5,8 @@
 //! read with the minute (`ProbeSettings::hour_by_minute`): what `read_clocks` gives is
 //! `hour_by_minute` of the heads' outputs, and the trained probe keeps reading that way. The
 //! time read jointly (`ProbeSettings::joint`): what `read_clocks` gives is `read_time` of
-//! the heads' probabilities it reports.
+//! the heads' probabilities it reports. Several views of each clock (`ProbeSettings::views`):
+//! the probabilities reported are their mean, and the time is read from it.
 
 use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
@@ -435,4 +436,95 @@ fn a_reader_reads_the_time_jointly_when_asked() {
             bad.joint
         );
     }
+}
+
+/// A reader asked to read each clock several ways (`ProbeSettings::views`) reports the
+/// mean of its heads' probabilities over the views `Views::draw` gives (the clock as it is
+/// first), reads its time from that mean, and reads the same again under the same seed; one
+/// view reads as the plain reader; several without an augmentation to draw them by are
+/// refused.
+#[test]
+fn a_reader_reads_each_clock_several_ways_when_asked() {
+    let _rng = backend_rng();
+    let clocks = hands(true);
+    let augment = Augment {
+        turn: 10.0,
+        scale: 0.1,
+        shift: 0.05,
+        colour: 0.2,
+    };
+    let settings = ProbeSettings {
+        minutes: true,
+        hand_bins: 60,
+        hour_by_minute: true,
+        views: 3,
+        ..reading(augment)
+    };
+    let trained = train_on(&clocks, &settings).unwrap().valid();
+    let read = read_clocks(&trained, &clocks, &Default::default());
+    // The mean of the heads' softmax over the three views, worked out here.
+    let views = pixmo_trainer::probe::Views {
+        augment,
+        count: 3,
+        seed: settings.seed,
+        vision: tiny_model().vision,
+    };
+    let sizes: Vec<_> = clocks.iter().map(|e| e.size).collect();
+    let (mut hand, mut minutes) = (vec![0.0f32; 12 * 60], vec![0.0f32; 12 * 60]);
+    for v in 0..3 {
+        let drawn = views.draw(&clocks, 0, v);
+        let inputs: Vec<&ImageInput> = drawn.iter().collect();
+        let heads = trained.forward_all(&inputs, &sizes, &Default::default());
+        for (sum, t) in [
+            (&mut hand, heads.hand.unwrap()),
+            (&mut minutes, heads.minutes.unwrap()),
+        ] {
+            let p: Vec<f32> = burn::tensor::activation::softmax(t, 1)
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .unwrap();
+            for (s, p) in sum.iter_mut().zip(p) {
+                *s += p / 3.0;
+            }
+        }
+    }
+    let reported: Vec<f32> = read.iter().flat_map(|r| r.hand_p.clone()).collect();
+    assert!(max_abs_diff(&reported, &hand) < 1e-5);
+    let reported: Vec<f32> = read.iter().flat_map(|r| r.minute_p.clone()).collect();
+    assert!(max_abs_diff(&reported, &minutes) < 1e-5);
+    // The plain view alone reports otherwise: the views count.
+    let plain = trained.clone().with_views(None);
+    let alone = read_clocks(&plain, &clocks, &Default::default());
+    let alone: Vec<f32> = alone.iter().flat_map(|r| r.hand_p.clone()).collect();
+    assert!(max_abs_diff(&alone, &hand) > 1e-4);
+    // The time is read from the mean (here the hour by the minute).
+    for r in &read {
+        let likeliest = (0..60).fold(0, |b, i| if r.minute_p[i] > r.minute_p[b] { i } else { b });
+        assert_eq!(r.minute, Some(i64::try_from(likeliest).unwrap()));
+        assert_eq!(
+            r.hour,
+            i64::try_from(hour_by_minute(&r.hand_p, likeliest)).unwrap()
+        );
+    }
+    // Read again: the same; one view: as the plain reader.
+    assert_eq!(read, read_clocks(&trained, &clocks, &Default::default()));
+    let one = trained
+        .clone()
+        .with_views(Some(pixmo_trainer::probe::Views { count: 1, ..views }));
+    assert_eq!(
+        read_clocks(&one, &clocks, &Default::default()),
+        read_clocks(&plain, &clocks, &Default::default())
+    );
+    let got = train_on(
+        &clocks,
+        &ProbeSettings {
+            augment: Augment::default(),
+            ..settings
+        },
+    );
+    assert!(
+        matches!(&got, Err(Error::Config(why)) if why.contains("views")),
+        "not refused"
+    );
 }

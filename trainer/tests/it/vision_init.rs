@@ -110,6 +110,7 @@ fn learns_times(readout: Readout) -> ProbeSettings {
         hour_by_minute: false,
         hand_bins: 0,
         joint: None,
+        views: 0,
     }
 }
 
@@ -319,6 +320,7 @@ fn a_mean_readout_probe_reads_one_feature_per_image_and_round_trips() {
         hour_by_minute: false,
         hand_bins: 0,
         joint: None,
+        views: 0,
     };
     let device = Default::default();
     let (probe, _) = trained(&config, &examples, &settings);
