@@ -209,6 +209,11 @@ struct ProbeArgs {
     /// 1: as it is.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     views: u16,
+    /// With `--derotate` a teller over arcs: tell each held-out clock's turn from K views
+    /// of it (as it is, and K - 1 draws within the `--augment-*` bounds but unturned),
+    /// averaging the arcs' probabilities. 1: as it is.
+    #[arg(long, requires = "derotate", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    teller_views: u16,
     /// Train a head telling where the hour hand points, as one of this many equal arcs of
     /// the dial (4 to 720; 60: 6° each), beside the hour head: its target is fixed by the
     /// hour and minute together, so a hand near the end of its hour is not the next hour's.
@@ -653,7 +658,7 @@ fn turned(a: &ProbeArgs) -> Option<String> {
 fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Result<()> {
     use pixmo_trainer::box_cache::{BoxCache, images_key, link_key};
     use pixmo_trainer::probe::{
-        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, choose_turns,
+        Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, Views, choose_turns,
         jitter_turn, load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks,
         read_truth, read_turns, save_vision, tell_turn_candidates, tell_turns, train_probe,
         turn_prior,
@@ -800,7 +805,29 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 }
                 None => None,
             };
-            Some((probe.valid(), margin, prior))
+            if a.teller_views > 1 && saved.settings.turn_bins == 0 {
+                bail!(
+                    "`{}` tells the turn's cosine and sine; `--teller-views` averages the arcs of a teller trained with `--turn-bins N`",
+                    dir.display()
+                );
+            }
+            let unturned = Augment {
+                turn: 0.0,
+                ..augment
+            };
+            if a.teller_views > 1 && unturned.is_none() {
+                bail!(
+                    "`--teller-views {}` draws unturned views within the `--augment-*` bounds, and none are given but the turn\nhint: add `--augment-scale`, `--augment-shift` or `--augment-colour`",
+                    a.teller_views
+                );
+            }
+            let views = Views {
+                augment: unturned,
+                count: usize::from(a.teller_views),
+                seed: a.seed,
+                vision: config.vision.clone(),
+            };
+            Some((probe.valid().with_views(Some(views)), margin, prior))
         }
         None => None,
     };
@@ -916,6 +943,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         if let (Some((teller, margin, prior)), Some((boxes, _))) = (&teller, prepare.crop) {
             let seen = Prepare {
                 crop: Some((boxes, *margin)),
+                // The teller's views are drawn from the kept image.
+                keep: a.teller_views > 1,
                 ..prepare
             };
             told = match (&checker, a.turn_candidates) {

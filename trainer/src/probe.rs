@@ -171,7 +171,9 @@ pub struct HourProbe<B: Backend> {
 /// and `count - 1` draws of [`Augment`] from its kept image ([`ProbeExample::kept`]), the
 /// hour, minute and hand heads' probabilities averaged over them before the time is read.
 /// Each draw is fixed by `seed`, the clock's place in what is read and the view's number. A
-/// clock kept without its image is read as it is only.
+/// clock kept without its image is read as it is only. A teller over arcs averages its
+/// arcs' probabilities over unturned views too; through turned views it tells the turn of
+/// the clock as it is.
 #[derive(Clone, Debug)]
 pub struct Views {
     /// How far each draw may go.
@@ -1729,25 +1731,24 @@ pub fn read_clocks_with<B: Backend>(
                 t.into_data().convert::<f32>().to_vec().unwrap_or_default()
             })
         };
-        let (dials, turns) = (values(heads.dial.clone()), values(heads.turn.clone()));
-        let told = |i: usize| match probe.turn_bins {
-            0 => turns
-                .get(2 * i..2 * i + 2)
-                .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
-            n => turns
-                .get(n * i..n * i + n)
-                .map(|logits| turn_of_arcs(&weigh_arcs(logits, prior))),
-        };
+        let dials = values(heads.dial.clone());
         // The hour, minute and hand heads' probabilities (the hand's: the hour head's
-        // without one), summed over the views.
+        // without one) summed over the views, and the turn head's over arcs when no view is
+        // turned (a turned view has another turn to tell).
         let softmax =
             |t: Option<Tensor<B, 2>>| values(t.map(|t| burn::tensor::activation::softmax(t, 1)));
+        let turn_raw = values(heads.turn.clone());
+        let turn_too = probe
+            .views
+            .as_ref()
+            .is_some_and(|v| v.augment.turn == 0.0 && probe.turn_bins > 0);
         let probs = |h: Heads<B>| {
             let hand = h.hand.unwrap_or_else(|| h.hours.clone());
             [
                 softmax(Some(h.hours)),
                 softmax(h.minutes),
                 softmax(Some(hand)),
+                softmax(h.turn.filter(|_| turn_too)),
             ]
         };
         let arcs = heads.hand.as_ref().map_or(12, |t| t.dims()[1]);
@@ -1766,8 +1767,24 @@ pub fn read_clocks_with<B: Backend>(
                 count += 1.0;
             }
         }
-        let [hour_p, minute_p, arc_p] =
-            sum.map(|p| p.into_iter().map(|x| x / count).collect::<Vec<f32>>());
+        let [hour_p, minute_p, arc_p, turn_p] = sum;
+        let [hour_p, minute_p, arc_p] = [hour_p, minute_p, arc_p]
+            .map(|p| p.into_iter().map(|x| x / count).collect::<Vec<f32>>());
+        // The turn head's logits; over arcs and several views, the log of their summed
+        // probabilities (logits but for a constant).
+        let turns = if turn_too {
+            turn_p.iter().map(|x| x.ln()).collect()
+        } else {
+            turn_raw
+        };
+        let told = |i: usize| match probe.turn_bins {
+            0 => turns
+                .get(2 * i..2 * i + 2)
+                .map(|t| wrap_degrees(t[1].atan2(t[0]).to_degrees())),
+            n => turns
+                .get(n * i..n * i + n)
+                .map(|logits| turn_of_arcs(&weigh_arcs(logits, prior))),
+        };
         let row = |p: &[f32], n: usize, i: usize| -> Vec<f32> {
             p.get(n * i..n * i + n)
                 .map(<[f32]>::to_vec)

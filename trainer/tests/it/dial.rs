@@ -5,11 +5,13 @@ use std::collections::HashMap;
 
 use burn::module::AutodiffModule;
 use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::augment::Augment;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::probe::{
     HourProbe, Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout,
-    SavedProbe, TRUTH_FILE, TurnTeller, dial_box, iou, locate_boxes, probe_examples_with,
-    read_truth, score, tell_turns, train_probe, turn_arc, turn_prior, wrap_degrees,
+    SavedProbe, TRUTH_FILE, TurnTeller, Views, dial_box, iou, locate_boxes, probe_examples_with,
+    read_clocks, read_truth, score, tell_turns, train_probe, turn_arc, turn_of_arcs, turn_prior,
+    wrap_degrees,
 };
 
 use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
@@ -355,7 +357,8 @@ fn a_turn_head_over_arcs_tells_turns_between_those_it_was_trained_on() {
 }
 
 /// A turn head (`turn_bins` arcs, 0: cosine and sine) trained on [`hands`] in sixteen
-/// directions, checked on the sixteen between them.
+/// directions, checked on the sixteen between them; over arcs, read through views too
+/// ([`views_of_a_teller`]).
 fn tells_turns(turn_bins: usize) {
     let _rng = backend_rng();
     let config = tiny_model();
@@ -444,6 +447,91 @@ fn tells_turns(turn_bins: usize) {
         again < 30.0,
         "the turned crops look {again:.1}° off from what their turns say"
     );
+    if turn_bins > 0 {
+        views_of_a_teller(&teller, &config, &tok, &examples, &cropped);
+    }
+}
+
+/// A teller over arcs read through unturned views ([`Views`]) tells each turn from the mean
+/// of its arcs' probabilities over the views `Views::draw` gives (the clock as it is first);
+/// through turned views, from the clock as it is alone (a turned view has another turn).
+fn views_of_a_teller(
+    teller: &HourProbe<burn::backend::NdArray>,
+    config: &pixmo_trainer::config::ModelConfig,
+    tok: &pixmo_trainer::tokenizer::Tokenizer,
+    examples: &[Example],
+    cropped: &Prepare<'_>,
+) {
+    let data = probe_examples_with(
+        config,
+        tok,
+        examples,
+        &Prepare {
+            keep: true,
+            ..*cropped
+        },
+    );
+    let views = Views {
+        augment: Augment {
+            turn: 0.0,
+            scale: 0.1,
+            shift: 0.05,
+            colour: 0.2,
+        },
+        count: 3,
+        seed: 1,
+        vision: config.vision.clone(),
+    };
+    let sizes: Vec<_> = data.iter().map(|e| e.size).collect();
+    let mut mean = vec![0.0f32; data.len() * 16];
+    for v in 0..3 {
+        let drawn = views.draw(&data, 0, v);
+        let inputs: Vec<_> = drawn.iter().collect();
+        let turn = teller
+            .forward_all(&inputs, &sizes, &Default::default())
+            .turn
+            .unwrap();
+        let p: Vec<f32> = burn::tensor::activation::softmax(turn, 1)
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap();
+        for (m, p) in mean.iter_mut().zip(p) {
+            *m += p;
+        }
+    }
+    let turns = |probe: &HourProbe<burn::backend::NdArray>| -> Vec<f32> {
+        read_clocks(probe, &data, &Default::default())
+            .iter()
+            .map(|r| r.turn.unwrap())
+            .collect()
+    };
+    let want: Vec<f32> = mean
+        .chunks(16)
+        .map(|p| turn_of_arcs(&p.iter().map(|x| x.ln()).collect::<Vec<_>>()))
+        .collect();
+    let told = turns(&teller.clone().with_views(Some(views.clone())));
+    for (t, w) in told.iter().zip(&want) {
+        assert!(
+            wrap_degrees(t - w).abs() < 1e-3,
+            "told {told:?}, the views' mean {want:?}"
+        );
+    }
+    let plain = turns(teller);
+    assert!(
+        told.iter()
+            .zip(&plain)
+            .any(|(t, p)| wrap_degrees(t - p).abs() > 0.1),
+        "the views changed no turn: {told:?}"
+    );
+    let turned = Views {
+        augment: Augment {
+            turn: 10.0,
+            ..views.augment
+        },
+        ..views
+    };
+    assert_eq!(turns(&teller.clone().with_views(Some(turned))), plain);
 }
 
 /// A prior over the arcs (`--turn-prior`) reaches the told turns: an untrained teller over
