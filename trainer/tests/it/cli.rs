@@ -866,7 +866,8 @@ fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
 }
 
 /// `--augment-*` as a user runs it: a reader trains with it and its saved settings say so;
-/// a bound past its range, or a locator under it, is refused before any clock is read.
+/// a bound past its range, or a locator under it, is refused before any clock is read, as
+/// are `--views`, `--teller-views` and `--joint` out of range or without what they need.
 #[test]
 fn an_augmented_reader_saves_its_bounds_and_bad_bounds_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -888,6 +889,12 @@ fn an_augmented_reader_saves_its_bounds_and_bad_bounds_are_refused() {
         ("--augment-scale 1", "scale"),
         ("--augment-turn=-3", "turn"),
         ("--augment-shift 0.1 --dial-loss 1", "it is for readers"),
+        // And the ways of reading that need another flag, or a count of 1 to 64.
+        ("--views 0", "--views"),
+        ("--views 65", "--views"),
+        ("--minutes --overlap-discount 0.5", "--joint"),
+        ("--joint", "--minutes"),
+        ("--teller-views 4", "--derotate"),
     ] {
         let run = format!("probe --data missing --model tiny --steps 1 {args}");
         refused(&pixmo_train(&run, dir.path()), reason);
