@@ -1832,10 +1832,13 @@ fn augmented(
     };
     let image = augment.draw(rng).apply(&kept.restore());
     let (crops, patch_masks) = assemble_crops(vision, &image);
+    // The pixel-free parts only: cloning the whole input would copy its crops to drop them.
     ImageInput {
+        tiling: e.input.tiling,
         crops,
         patch_masks,
-        ..e.input.clone()
+        tokens: e.input.tokens.clone(),
+        input_idx: e.input.input_idx.clone(),
     }
 }
 
