@@ -112,6 +112,17 @@ pub fn flat<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
     f.0
 }
 
+/// The softmax of each row of `logits`, flat.
+pub fn softmax_rows<B: burn::tensor::backend::Backend>(
+    logits: burn::tensor::Tensor<B, 2>,
+) -> Vec<f32> {
+    burn::tensor::activation::softmax(logits, 1)
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .unwrap()
+}
+
 /// The largest difference between `a` and `b` (of one length), value by value.
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());

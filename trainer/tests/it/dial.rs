@@ -14,7 +14,7 @@ use pixmo_trainer::probe::{
     wrap_degrees,
 };
 
-use crate::common::{Train, backend_rng, flat, png_from_fn, tiny_model};
+use crate::common::{Train, backend_rng, flat, png_from_fn, softmax_rows, tiny_model};
 
 /// A clock example of `image` whose time is `k % 12 + 1` o'clock.
 fn clock(id: String, image: Vec<u8>, k: u32) -> Example {
@@ -491,12 +491,7 @@ fn views_of_a_teller(
             .forward_all(&inputs, &sizes, &Default::default())
             .turn
             .unwrap();
-        let p: Vec<f32> = burn::tensor::activation::softmax(turn, 1)
-            .into_data()
-            .convert::<f32>()
-            .to_vec()
-            .unwrap();
-        for (m, p) in mean.iter_mut().zip(p) {
+        for (m, p) in mean.iter_mut().zip(softmax_rows(turn)) {
             *m += p;
         }
     }

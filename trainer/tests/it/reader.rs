@@ -19,7 +19,9 @@ use pixmo_trainer::probe::{
     hour_by_minute, probe_examples_with, read_clocks, read_time, train_probe,
 };
 
-use crate::common::{Train, backend_rng, flat, max_abs_diff, png_from_fn, tiny_model};
+use crate::common::{
+    Train, backend_rng, flat, max_abs_diff, png_from_fn, softmax_rows, tiny_model,
+};
 
 /// Twelve 32 px clocks, a bright hand from the centre towards its hour, labelled a quarter
 /// past (even hours) or a quarter to (odd): the minute moves the hour hand's arc (5 h + 1 or
@@ -380,16 +382,9 @@ fn a_reader_reads_the_time_jointly_when_asked() {
     let inputs: Vec<&ImageInput> = clocks.iter().map(|e| &e.input).collect();
     let sizes: Vec<_> = clocks.iter().map(|e| e.size).collect();
     let heads = trained.forward_all(&inputs, &sizes, &Default::default());
-    let softmax = |t: burn::tensor::Tensor<crate::common::Cpu, 2>| -> Vec<f32> {
-        burn::tensor::activation::softmax(t, 1)
-            .into_data()
-            .convert::<f32>()
-            .to_vec()
-            .unwrap()
-    };
     let (hand, minutes) = (
-        softmax(heads.hand.expect("a hand head")),
-        softmax(heads.minutes.expect("a minute head")),
+        softmax_rows(heads.hand.expect("a hand head")),
+        softmax_rows(heads.minutes.expect("a minute head")),
     );
     let read = read_clocks(&trained, &clocks, &Default::default());
     let reported: Vec<f32> = read.iter().flat_map(|r| r.hand_p.clone()).collect();
@@ -479,12 +474,7 @@ fn a_reader_reads_each_clock_several_ways_when_asked() {
             (&mut hand, heads.hand.unwrap()),
             (&mut minutes, heads.minutes.unwrap()),
         ] {
-            let p: Vec<f32> = burn::tensor::activation::softmax(t, 1)
-                .into_data()
-                .convert::<f32>()
-                .to_vec()
-                .unwrap();
-            for (s, p) in sum.iter_mut().zip(p) {
+            for (s, p) in sum.iter_mut().zip(softmax_rows(t)) {
                 *s += p / 3.0;
             }
         }
