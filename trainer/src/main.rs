@@ -275,10 +275,10 @@ struct ProbeArgs {
     /// (`id`, `hour`, `minute`, `gold` `[hour, minute]`, `hour_right`, `close`, `dial_iou`,
     /// `turn`, `turn_error`, and `turn_left`: how far the dial is still turned in the crop the
     /// probe saw, after `--derotate` say), `hour_p` (the hour head's 12 probabilities),
-    /// `hand_p` (the probabilities of the arcs where the
-    /// hour hand points: the hand head's, else the hour head's 12) and `minute_p` (the
-    /// minute head's 60, with one): for splitting a score by the clocks' pose
-    /// (`trainer/bench/by_pose.py`) or trying another way of reading the heads.
+    /// `hand_p` (those of the arcs where the hour hand points: the hand head's, else the
+    /// hour head's 12) and `minute_p` (the minute head's 60, with one): for splitting a
+    /// score by the clocks' pose (`trainer/bench/by_pose.py`) or trying another way of
+    /// reading the heads (`trainer/bench/joint_read.py`).
     #[arg(long)]
     predictions: Option<PathBuf>,
     /// Seed.
