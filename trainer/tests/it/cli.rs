@@ -902,8 +902,8 @@ fn an_augmented_reader_saves_its_bounds_and_bad_bounds_are_refused() {
 }
 
 /// A saved reader continued with `--hand-bins` gets a hand head, saved with it: loaded
-/// again it reads with `--hour-by-minute`, and a run that names another number of arcs (or
-/// none) is refused with the number it has.
+/// again it reads with `--hour-by-minute` (or jointly through several views), and a run
+/// that names another number of arcs (or none) is refused with the number it has.
 #[test]
 fn a_hand_head_is_added_to_a_saved_reader_saved_with_it_and_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -928,6 +928,33 @@ fn a_hand_head_is_added_to_a_saved_reader_saved_with_it_and_kept() {
     );
     ok(&read, "reading through the hand head");
     assert!(last_line(&read)["test_acc"].is_number());
+    // Read through three views, jointly: the flags reach the run's settings, the held-out
+    // clocks keep their image for the views (without it every view is the plain one and the
+    // probabilities would not move), and the same run reads the same again.
+    let hand_p = |run: &str, file: &str| -> Vec<serde_json::Value> {
+        let out = pixmo_train(
+            &format!("{base} --steps 0 --init-probe b --hand-bins 12 {run} --predictions {file}"),
+            dir.path(),
+        );
+        ok(&out, run);
+        let first: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap())
+                .unwrap();
+        if run.contains("--views 3") {
+            assert_eq!(first["settings"]["views"], 3, "{first}");
+            assert_eq!(first["settings"]["joint"], 0.5, "{first}");
+        }
+        std::fs::read_to_string(dir.path().join(file))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["hand_p"].clone())
+            .collect()
+    };
+    let viewed = "--views 3 --augment-turn 8 --augment-colour 0.3 --joint --overlap-discount 0.5";
+    let plain = hand_p("--hour-by-minute", "plain.jsonl");
+    let seen = hand_p(viewed, "viewed.jsonl");
+    assert_ne!(plain, seen, "three views read as one");
+    assert_eq!(seen, hand_p(viewed, "again.jsonl"));
     for other in ["", "--hand-bins 24"] {
         let run = format!("{base} --steps 0 --init-probe b {other}");
         refused(&pixmo_train(&run, dir.path()), "--hand-bins 12");
