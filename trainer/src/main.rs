@@ -118,14 +118,19 @@ struct ProbeArgs {
     turn_jitter: Option<f32>,
     /// Turn each `--dial-crop` crop upright by how far a saved probe trained with
     /// `--turn-loss` on such crops tells its dial is turned (it sees the unturned crops at
-    /// the margin it was trained on).
+    /// the margin it was trained on). Given more than once, tellers over arcs of the same
+    /// number: their arcs' probabilities are averaged before the turn is told.
     #[arg(long, requires = "dial_crop", conflicts_with = "truth_upright")]
-    derotate: Option<PathBuf>,
+    derotate: Vec<PathBuf>,
     /// With `--derotate` a teller over arcs (`--turn-bins`): weigh its arcs by how the
     /// turns are spread among the clocks of this folder (its `clock-truth.jsonl` scenes; the
     /// training clocks, say), for a teller trained on evenly spread turns (`--random-turn`).
     #[arg(long, requires = "derotate")]
     turn_prior: Option<PathBuf>,
+    /// With `--turn-prior`: how much the prior counts (its log-odds times this; 0: not at
+    /// all, 1: as measured).
+    #[arg(long, requires = "turn_prior", default_value_t = 1.0)]
+    turn_prior_weight: f32,
     /// With `--derotate` a teller over arcs: offer the held-out crops turned by each of the
     /// teller's K likeliest turns (one per peak of its arcs) to the reader (`--init-probe`,
     /// read as saved: `--steps 0`), and keep the turn whose teller's log-probability plus
@@ -214,6 +219,12 @@ struct ProbeArgs {
     /// averaging the arcs' probabilities. 1: as it is.
     #[arg(long, requires = "derotate", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     teller_views: u16,
+    /// With `--derotate` a teller over arcs: tell each held-out clock's turn from each of
+    /// its `--teller-views` turned K ways evenly round the circle too (4: by 0°, 90°, 180°
+    /// and 270°), each view's arcs turned back by its turn before the arcs' probabilities
+    /// are averaged. 1: unturned.
+    #[arg(long, requires = "derotate", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=36))]
+    teller_spins: u16,
     /// Train a head telling where the hour hand points, as one of this many equal arcs of
     /// the dial (4 to 720; 60: 6° each), beside the hour head: its target is fixed by the
     /// hour and minute together, so a hand near the end of its hour is not the next hour's.
@@ -651,7 +662,13 @@ fn turned(a: &ProbeArgs) -> Option<String> {
     } else if a.random_turn {
         Some("random".into())
     } else {
-        a.derotate.as_ref().map(|d| d.display().to_string())
+        (!a.derotate.is_empty()).then(|| {
+            a.derotate
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
     }
 }
 
@@ -660,8 +677,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, Views, choose_turns,
         jitter_turn, load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks,
-        read_truth, read_turns, save_vision, tell_turn_candidates, tell_turns, train_probe,
-        turn_prior,
+        read_truth, read_turns, save_vision, tell_arcs, tell_turn_candidates, tell_turns,
+        train_probe, turn_prior, turns_of_arcs,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -770,9 +787,11 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         }
         locators.push((probe.valid(), margin));
     }
-    // The turn teller, and the margin of the crops it was trained on.
-    let teller = match &a.derotate {
-        Some(dir) => {
+    // The turn tellers, each with the margin of the crops it was trained on.
+    let mut tellers = Vec::with_capacity(a.derotate.len());
+    let mut teller_bins = None;
+    for dir in &a.derotate {
+        tellers.push({
             let (probe, saved) = load_probe::<B>(dir, &config, device)?;
             let Some((_, margin)) = saved.dial_crop else {
                 bail!(
@@ -801,13 +820,22 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                             from.display()
                         )
                     })?;
-                    Some(turn_prior(turns.into_values(), bins))
+                    let w = a.turn_prior_weight;
+                    if !(w.is_finite() && w >= 0.0) {
+                        bail!("`--turn-prior-weight` is {w}; it takes a number from 0 up");
+                    }
+                    Some(
+                        turn_prior(turns.into_values(), bins)
+                            .into_iter()
+                            .map(|l| l * w)
+                            .collect::<Vec<f32>>(),
+                    )
                 }
                 None => None,
             };
-            if a.teller_views > 1 && saved.settings.turn_bins == 0 {
+            if (a.teller_views > 1 || a.teller_spins > 1) && saved.settings.turn_bins == 0 {
                 bail!(
-                    "`{}` tells the turn's cosine and sine; `--teller-views` averages the arcs of a teller trained with `--turn-bins N`",
+                    "`{}` tells the turn's cosine and sine; `--teller-views` and `--teller-spins` average the arcs of a teller trained with `--turn-bins N`",
                     dir.display()
                 );
             }
@@ -823,14 +851,34 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             }
             let views = Views {
                 augment: unturned,
-                count: usize::from(a.teller_views),
+                count: usize::from(a.teller_views) * usize::from(a.teller_spins),
+                spins: usize::from(a.teller_spins),
                 seed: a.seed,
                 vision: config.vision.clone(),
             };
-            Some((probe.valid().with_views(Some(views)), margin, prior))
-        }
-        None => None,
-    };
+            if a.derotate.len() > 1 {
+                let bins = saved.settings.turn_bins;
+                if bins == 0 {
+                    bail!(
+                        "`{}` tells the turn's cosine and sine; several `--derotate` tellers average the arcs of tellers trained with `--turn-bins N`",
+                        dir.display()
+                    );
+                }
+                match teller_bins {
+                    Some(first) if first != bins => bail!(
+                        "`{}` tells {first} arcs and `{}` {bins}: several `--derotate` tellers average arcs of one number",
+                        a.derotate[0].display(),
+                        dir.display(),
+                    ),
+                    _ => teller_bins = Some(bins),
+                }
+            }
+            (probe.valid().with_views(Some(views)), margin, prior)
+        });
+    }
+    if tellers.len() > 1 && a.turn_candidates.is_some() {
+        bail!("`--turn-candidates` checks one teller's turns; give `--derotate` once");
+    }
     // The reader that checks each candidate turn: the saved probe itself.
     let checker = match (a.turn_candidates, &a.init_probe) {
         (Some(_), Some(dir)) => Some(load_probe::<B>(dir, &config, device)?.0.valid()),
@@ -853,7 +901,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                     dir.display()
                 )
             })?)
-        } else if a.turn_loss > 0.0 || a.derotate.is_some() {
+        } else if a.turn_loss > 0.0 || !a.derotate.is_empty() {
             // Held-out clocks without their turns, or clocks turned by a teller, are read
             // all the same; what their turns would score (the turn error, how far each is
             // still turned) is left out.
@@ -940,11 +988,11 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             prepare.crop = Some((boxes, a.dial_margin));
         }
         let told;
-        if let (Some((teller, margin, prior)), Some((boxes, _))) = (&teller, prepare.crop) {
+        if let (Some((teller, margin, prior)), Some((boxes, _))) = (tellers.first(), prepare.crop) {
             let seen = Prepare {
                 crop: Some((boxes, *margin)),
                 // The teller's views are drawn from the kept image.
-                keep: a.teller_views > 1,
+                keep: a.teller_views > 1 || a.teller_spins > 1,
                 ..prepare
             };
             told = match (&checker, a.turn_candidates) {
@@ -981,6 +1029,19 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                         );
                     }
                     choose_turns(&candidates, &sure, a.reader_weight)
+                }
+                // Several tellers: their arcs' probabilities, each teller's seen at its own
+                // margin, averaged.
+                _ if tellers.len() > 1 => {
+                    let mut told = Vec::with_capacity(tellers.len());
+                    for (teller, margin, _) in &tellers {
+                        let seen = Prepare {
+                            crop: Some((boxes, *margin)),
+                            ..seen
+                        };
+                        told.push(tell_arcs(teller, &config, &tok, &examples, &seen, device)?);
+                    }
+                    turns_of_arcs(&told, prior.as_deref())
                 }
                 _ => tell_turns(
                     teller,
@@ -1073,7 +1134,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
             "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
-            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "turn_jitter": a.turn_jitter, "derotate": a.derotate, "turn_prior": a.turn_prior, "random_turn": a.random_turn,
+            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "turn_jitter": a.turn_jitter, "derotate": a.derotate, "turn_prior": a.turn_prior, "turn_prior_weight": a.turn_prior.as_ref().map(|_| a.turn_prior_weight), "teller_views": a.teller_views, "teller_spins": a.teller_spins, "random_turn": a.random_turn,
             "turn_candidates": a.turn_candidates, "reader_weight": a.turn_candidates.map(|_| a.reader_weight),
         })
     );

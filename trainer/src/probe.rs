@@ -25,7 +25,7 @@ use std::path::Path;
 
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 
-use crate::augment::{Augment, Kept};
+use crate::augment::{self, Augment, Kept};
 use crate::config::{ModelConfig, VisionGeometry};
 use crate::data::{EvalTarget, Example, decode_image};
 use crate::error::Error;
@@ -168,18 +168,21 @@ pub struct HourProbe<B: Backend> {
 }
 
 /// Several views of each clock a probe reads (test-time augmentation): the clock as it is
-/// and `count - 1` draws of [`Augment`] from its kept image ([`ProbeExample::kept`]), the
-/// hour, minute and hand heads' probabilities averaged over them before the time is read.
-/// Each draw is fixed by `seed`, the clock's place in what is read and the view's number. A
-/// clock kept without its image is read as it is only. A teller over arcs averages its
-/// arcs' probabilities over unturned views too; through turned views it tells the turn of
-/// the clock as it is.
+/// and draws of [`Augment`] from its kept image ([`ProbeExample::kept`]), the hour, minute
+/// and hand heads' probabilities averaged over them before the time is read. Each draw is
+/// fixed by `seed`, the clock's place in what is read and the view's number. A clock kept
+/// without its image is read as it is only. A teller over arcs averages its arcs'
+/// probabilities over the views too, each view's arcs turned back by the turn drawn for it
+/// ([`arcs_turned_back`]), and `spins` turns views further, evenly round the circle.
 #[derive(Clone, Debug)]
 pub struct Views {
     /// How far each draw may go.
     pub augment: Augment,
     /// Views in all, the clock as it is included (1: that one alone).
     pub count: usize,
+    /// Turns spread evenly round the circle (1: none): view `v` is the `v / spins`-th draw
+    /// (0: the clock as it is) turned a further `v % spins` × 360° / `spins` clockwise.
+    pub spins: usize,
     /// Seed of the draws.
     pub seed: u64,
     /// How images become crops, for the drawn views.
@@ -191,16 +194,76 @@ impl Views {
     /// read.
     #[must_use]
     pub fn draw(&self, clocks: &[ProbeExample], first: usize, v: usize) -> Vec<ImageInput> {
+        self.draw_turned(clocks, first, v).0
+    }
+
+    /// [`Views::draw`], with how far each view was turned (degrees clockwise on screen; 0
+    /// for a clock read as it is).
+    #[must_use]
+    pub fn draw_turned(
+        &self,
+        clocks: &[ProbeExample],
+        first: usize,
+        v: usize,
+    ) -> (Vec<ImageInput>, Vec<f32>) {
+        let spins = self.spins.max(1);
         if v == 0 {
-            return clocks.iter().map(|e| e.input.clone()).collect();
+            return (
+                clocks.iter().map(|e| e.input.clone()).collect(),
+                vec![0.0; clocks.len()],
+            );
         }
+        #[allow(clippy::cast_precision_loss)]
+        let spin = (v % spins) as f32 * 360.0 / spins as f32;
         let places: Vec<(usize, &ProbeExample)> = clocks.iter().enumerate().collect();
         parallel_map(&places, pixmo_core::parallel::cores(), |&(i, e)| {
-            let place = u64::try_from((first + i) * self.count + v).unwrap_or(u64::MAX);
-            let mut rng = Rng::derive(self.seed ^ 0x7669_6577, place);
-            augmented(&self.vision, e, &self.augment, &mut rng)
+            if e.kept.is_none() {
+                return (e.input.clone(), 0.0);
+            }
+            let mut draw = if v / spins == 0 {
+                augment::Draw::identity()
+            } else {
+                let place = u64::try_from((first + i) * self.count + v).unwrap_or(u64::MAX);
+                self.augment
+                    .draw(&mut Rng::derive(self.seed ^ 0x7669_6577, place))
+            };
+            draw.turn += spin;
+            (augmented(&self.vision, e, &draw), draw.turn)
         })
+        .into_iter()
+        .unzip()
     }
+}
+
+/// Probabilities over equal arcs (the first starting at -180°) told of a view turned
+/// `turn_deg` clockwise, turned back to the clock as it is: the view shows each turn
+/// `turn_deg` further on, so arc `a` takes the view's probability `turn_deg` further on,
+/// interpolated between the two arcs it falls between.
+#[must_use]
+pub fn arcs_turned_back(p: &[f32], turn_deg: f32) -> Vec<f32> {
+    let n = p.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let by = wrap_degrees(turn_deg) / (360.0 / n as f32);
+    let whole = by.floor();
+    let part = by - whole;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    let whole = whole as i64;
+    #[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)]
+    let at = |a: i64| p[a.rem_euclid(n as i64) as usize];
+    #[allow(clippy::cast_possible_wrap)]
+    (0..n as i64)
+        .map(|a| {
+            let from = a + whole;
+            if part == 0.0 {
+                at(from)
+            } else {
+                at(from) * (1.0 - part) + at(from + 1) * part
+            }
+        })
+        .collect()
 }
 
 /// How a probe tells how far the dial is turned ([`ProbeSettings::turn_bins`]).
@@ -1279,6 +1342,63 @@ pub fn tell_turns<B: Backend>(
     Ok(turns)
 }
 
+/// The probabilities a teller over arcs ([`TurnTeller::Bins`]) gives its arcs for each
+/// clock (through its views, [`Reading::turn_p`]), before any prior, seeing the images as
+/// [`tell_turns`] does: what [`turns_of_arcs`] tells turns from, several tellers' together.
+///
+/// # Errors
+/// [`Error::Config`] when the probe tells no arcs.
+pub fn tell_arcs<B: Backend>(
+    teller: &HourProbe<B>,
+    config: &ModelConfig,
+    tok: &Tokenizer,
+    examples: &[Example],
+    prepare: &Prepare<'_>,
+    device: &B::Device,
+) -> crate::Result<std::collections::HashMap<String, Vec<f32>>> {
+    if teller.turn_head.is_none() || teller.turn_bins == 0 {
+        return Err(Error::Config(
+            "the probe tells no arcs of turn\nhint: train it with `--turn-loss W --turn-bins N`"
+                .into(),
+        ));
+    }
+    let mut arcs = std::collections::HashMap::new();
+    each_seen(config, tok, examples, prepare, |chunk| {
+        for (e, r) in chunk.iter().zip(read_clocks(teller, chunk, device)) {
+            arcs.insert(e.id.clone(), r.turn_p);
+        }
+    });
+    Ok(arcs)
+}
+
+/// The turn of each clock that every one of `told` (arcs' probabilities by clock, one map
+/// per teller, [`tell_arcs`]) gives arcs for: from the mean of their probabilities, weighed
+/// by `prior` as [`tell_turns`] weighs one teller's. Tellers of different numbers of arcs
+/// are not averaged: a clock whose arcs differ in number is left out.
+#[must_use]
+pub fn turns_of_arcs(
+    told: &[std::collections::HashMap<String, Vec<f32>>],
+    prior: Option<&[f32]>,
+) -> std::collections::HashMap<String, f32> {
+    let Some((first, rest)) = told.split_first() else {
+        return std::collections::HashMap::new();
+    };
+    first
+        .iter()
+        .filter_map(|(id, p)| {
+            let mut mean = p.clone();
+            for other in rest {
+                let q = other.get(id).filter(|q| q.len() == p.len())?;
+                for (m, x) in mean.iter_mut().zip(q) {
+                    *m += x;
+                }
+            }
+            let logits: Vec<f32> = mean.iter().map(|x| x.ln()).collect();
+            Some((id.clone(), turn_of_arcs(&weigh_arcs(&logits, prior))))
+        })
+        .collect()
+}
+
 /// Up to `k` turns a teller over arcs ([`TurnTeller::Bins`]) tells for each clock, likeliest
 /// first, each with its log-probability ([`turn_candidates`]; arcs weighed by `prior` as in
 /// [`tell_turns`]), seeing the images as [`tell_turns`] does.
@@ -1672,6 +1792,9 @@ pub struct Reading {
     pub hand_p: Vec<f32>,
     /// The minute head's probabilities of the 60 minutes; empty without one.
     pub minute_p: Vec<f32>,
+    /// A turn head over arcs: the probabilities of its arcs (through the probe's views,
+    /// each view's turned back), before any prior; empty otherwise.
+    pub turn_p: Vec<f32>,
 }
 
 impl Reading {
@@ -1733,32 +1856,38 @@ pub fn read_clocks_with<B: Backend>(
         };
         let dials = values(heads.dial.clone());
         // The hour, minute and hand heads' probabilities (the hand's: the hour head's
-        // without one) summed over the views, and the turn head's over arcs when no view is
-        // turned (a turned view has another turn to tell).
+        // without one) summed over the views, and the turn head's over arcs, each view's
+        // turned back by the turn drawn for it.
         let softmax =
             |t: Option<Tensor<B, 2>>| values(t.map(|t| burn::tensor::activation::softmax(t, 1)));
         let turn_raw = values(heads.turn.clone());
-        let turn_too = probe
-            .views
-            .as_ref()
-            .is_some_and(|v| v.augment.turn == 0.0 && probe.turn_bins > 0);
-        let probs = |h: Heads<B>| {
+        let turn_too = probe.turn_bins > 0 && probe.views.as_ref().is_some_and(|v| v.count > 1);
+        let probs = |h: Heads<B>, turned: &[f32]| {
             let hand = h.hand.unwrap_or_else(|| h.hours.clone());
+            let mut arcs = softmax(h.turn.filter(|_| probe.turn_bins > 0));
+            if probe.turn_bins > 0 {
+                for (row, &t) in arcs.chunks_mut(probe.turn_bins).zip(turned) {
+                    if t != 0.0 {
+                        let back = arcs_turned_back(row, t);
+                        row.copy_from_slice(&back);
+                    }
+                }
+            }
             [
                 softmax(Some(h.hours)),
                 softmax(h.minutes),
                 softmax(Some(hand)),
-                softmax(h.turn.filter(|_| turn_too)),
+                arcs,
             ]
         };
         let arcs = heads.hand.as_ref().map_or(12, |t| t.dims()[1]);
-        let mut sum = probs(heads);
+        let mut sum = probs(heads, &[]);
         let mut count = 1.0f32;
         if let Some(views) = &probe.views {
             for v in 1..views.count {
-                let drawn = views.draw(chunk, c * 32, v);
+                let (drawn, turned) = views.draw_turned(chunk, c * 32, v);
                 let inputs: Vec<&ImageInput> = drawn.iter().collect();
-                let more = probs(probe.forward_all(&inputs, &sizes, device));
+                let more = probs(probe.forward_all(&inputs, &sizes, device), &turned);
                 for (s, m) in sum.iter_mut().zip(more) {
                     for (s, m) in s.iter_mut().zip(m) {
                         *s += m;
@@ -1768,7 +1897,7 @@ pub fn read_clocks_with<B: Backend>(
             }
         }
         let [hour_p, minute_p, arc_p, turn_p] = sum;
-        let [hour_p, minute_p, arc_p] = [hour_p, minute_p, arc_p]
+        let [hour_p, minute_p, arc_p, turn_p] = [hour_p, minute_p, arc_p, turn_p]
             .map(|p| p.into_iter().map(|x| x / count).collect::<Vec<f32>>());
         // The turn head's logits; over arcs and several views, the log of their summed
         // probabilities (logits but for a constant).
@@ -1796,6 +1925,7 @@ pub fn read_clocks_with<B: Backend>(
                 row(&minute_p, 60, i),
                 row(&arc_p, arcs, i),
             );
+            let turn_arcs = row(&turn_p, probe.turn_bins, i);
             let (hour, minute) = decide(probe, &hour_p, &hand_p, &minute_p);
             let ln_max = |p: &[f32]| p.iter().copied().fold(f32::NEG_INFINITY, f32::max).ln();
             readings.push(Reading {
@@ -1814,23 +1944,19 @@ pub fn read_clocks_with<B: Backend>(
                 hour_p,
                 hand_p,
                 minute_p,
+                turn_p: turn_arcs,
             });
         }
     }
     readings
 }
 
-/// `e`'s input drawn anew by `augment` from its kept image; as it is without one.
-fn augmented(
-    vision: &VisionGeometry,
-    e: &ProbeExample,
-    augment: &Augment,
-    rng: &mut Rng,
-) -> ImageInput {
+/// `e`'s input drawn anew by `draw` from its kept image; as it is without one.
+fn augmented(vision: &VisionGeometry, e: &ProbeExample, draw: &augment::Draw) -> ImageInput {
     let Some(kept) = &e.kept else {
         return e.input.clone();
     };
-    let image = augment.draw(rng).apply(&kept.restore());
+    let image = draw.apply(&kept.restore());
     let (crops, patch_masks) = assemble_crops(vision, &image);
     // The pixel-free parts only: cloning the whole input would copy its crops to drop them.
     ImageInput {
@@ -2335,6 +2461,7 @@ pub fn train_probe<B: AutodiffBackend>(
         .with_views(Some(Views {
             augment: settings.augment,
             count: settings.views,
+            spins: 1,
             seed: settings.seed,
             vision: config.vision.clone(),
         }));
@@ -2458,7 +2585,7 @@ fn augment_batch(
             .saturating_mul(batch_len)
             .saturating_add(u64::try_from(i).unwrap_or(0));
         let mut rng = Rng::derive(settings.seed ^ 0x6175_676d, place);
-        augmented(&config.vision, e, &settings.augment, &mut rng)
+        augmented(&config.vision, e, &settings.augment.draw(&mut rng))
     };
     let places: Vec<(usize, &&ProbeExample)> = batch.iter().enumerate().collect();
     parallel_map(&places, pixmo_core::parallel::cores(), |&p| one(p))
@@ -2777,6 +2904,69 @@ mod tests {
         ] {
             assert_eq!(wrap_degrees(deg), want, "{deg}");
         }
+    }
+
+    #[test]
+    fn several_tellers_tell_the_turn_of_their_arcs_mean() {
+        let arcs = |peaks: &[(usize, f32)]| -> Vec<f32> {
+            let rest = (1.0 - peaks.iter().map(|p| p.1).sum::<f32>()) / 34.0;
+            let mut p = vec![rest; 36];
+            for &(a, x) in peaks {
+                p[a] = x;
+            }
+            p
+        };
+        let map = |pairs: &[(&str, Vec<f32>)]| -> std::collections::HashMap<String, Vec<f32>> {
+            pairs
+                .iter()
+                .map(|(id, p)| ((*id).to_string(), p.clone()))
+                .collect()
+        };
+        // Arc 20 is 20° to 30°, arc 26 80° to 90°.
+        let first = map(&[
+            ("a", arcs(&[(20, 0.5), (26, 0.4)])),
+            ("b", arcs(&[(20, 0.9)])),
+        ]);
+        let second = map(&[("a", arcs(&[(20, 0.1), (26, 0.6)]))]);
+        let alone = turns_of_arcs(std::slice::from_ref(&first), None);
+        assert!((alone["a"] - 25.0).abs() < 5.0, "{alone:?}");
+        let both = turns_of_arcs(&[first.clone(), second.clone()], None);
+        assert!((both["a"] - 85.0).abs() < 5.0, "{both:?}");
+        // A clock one teller did not tell is left out.
+        assert_eq!(both.len(), 1);
+        // The prior weighs the mean as it weighs one teller's arcs.
+        let mut prior = vec![0.0f32; 36];
+        prior[20] = 2.0;
+        let weighed = turns_of_arcs(&[first, second], Some(&prior));
+        assert!((weighed["a"] - 25.0).abs() < 5.0, "{weighed:?}");
+        assert!(turns_of_arcs(&[], None).is_empty());
+    }
+
+    #[test]
+    fn a_turned_views_arcs_turn_back_by_its_turn() {
+        let mut p = vec![0.0f32; 36];
+        p[20] = 0.75;
+        p[21] = 0.25;
+        // A view turned a quarter clockwise shows every turn 90° (nine arcs) further on.
+        let back = arcs_turned_back(&p, 90.0);
+        assert_eq!((back[11], back[12]), (0.75, 0.25));
+        assert_eq!(arcs_turned_back(&p, -90.0)[29], 0.75);
+        // Across -180°, and half an arc: the mass falls between two arcs.
+        assert_eq!(arcs_turned_back(&p, 270.0), arcs_turned_back(&p, -90.0));
+        let half = arcs_turned_back(&p, 5.0);
+        assert_eq!((half[19], half[20], half[21]), (0.375, 0.5, 0.125));
+        let across = arcs_turned_back(&p, 185.0);
+        assert_eq!((across[1], across[2], across[3]), (0.375, 0.5, 0.125));
+        assert!((across.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(arcs_turned_back(&p, 0.0), p);
+        // Told by the arcs, the turn moves back by the view's turn.
+        let logits: Vec<f32> = p.iter().map(|x| (x + 1e-6).ln()).collect();
+        let turned: Vec<f32> = arcs_turned_back(&p, 37.0)
+            .iter()
+            .map(|x| (x + 1e-6).ln())
+            .collect();
+        let moved = wrap_degrees(turn_of_arcs(&logits) - turn_of_arcs(&turned));
+        assert!((moved - 37.0).abs() < 3.0, "{moved}");
     }
 
     #[test]

@@ -473,6 +473,82 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
         let turned = line["turn_left"].as_f64().unwrap();
         assert!((0.0..=180.0).contains(&turned), "{line}");
     }
+    // Told through four quarter turns of each crop, the prior counting half: the flags reach
+    // the run's header and the teller (a run that dropped them would turn the crops alike).
+    let spun = pixmo_train(
+        &format!(
+            "{base} --dial-crop truth --derotate tellarcs --turn-prior shards --teller-spins 4 --turn-prior-weight 0.5 --steps 0 --predictions spun.jsonl"
+        ),
+        dir.path(),
+    );
+    ok(&spun, "a teller over arcs told through quarter turns");
+    let stdout = String::from_utf8_lossy(&spun.stdout);
+    let header: serde_json::Value =
+        serde_json::from_str(stdout.lines().next().expect("a header")).expect("a JSON header");
+    assert_eq!(header["teller_spins"], 4, "{header}");
+    assert_eq!(header["turn_prior_weight"], 0.5, "{header}");
+    let turns_left = |file: &str| -> Vec<f64> {
+        std::fs::read_to_string(dir.path().join(file))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["turn_left"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_ne!(turns_left("spun.jsonl"), turns_left("left.jsonl"));
+    // Two tellers over arcs together: their arcs' mean turns the crops, not either alone's.
+    ok(
+        &pixmo_train(&format!("{tell}arcs2 --turn-bins 12 --seed 5"), dir.path()),
+        "a second turn teller over arcs",
+    );
+    ok(
+        &pixmo_train(&format!("{tell}arcs6 --turn-bins 6"), dir.path()),
+        "a turn teller over six arcs",
+    );
+    for (tellers, file) in [
+        ("--derotate tellarcs2", "second.jsonl"),
+        ("--derotate tellarcs --derotate tellarcs2", "both.jsonl"),
+    ] {
+        let run = pixmo_train(
+            &format!(
+                "{base} --dial-crop truth {tellers} --turn-prior shards --steps 0 --predictions {file}"
+            ),
+            dir.path(),
+        );
+        ok(&run, tellers);
+    }
+    let both = turns_left("both.jsonl");
+    assert_ne!(both, turns_left("left.jsonl"));
+    assert_ne!(both, turns_left("second.jsonl"));
+    for (args, reason) in [
+        (
+            "--derotate tellarcs --turn-prior shards --turn-prior-weight=-1",
+            "--turn-prior-weight",
+        ),
+        ("--derotate tell --teller-spins 4", "--teller-spins"),
+        ("--derotate tellarcs --teller-spins 37", "--teller-spins"),
+        ("--derotate tellarcs --turn-prior-weight 2", "--turn-prior"),
+        ("--derotate tellarcs --derotate tell", "cosine and sine"),
+        (
+            "--derotate tellarcs --derotate tellarcs6",
+            "12 arcs and `tellarcs6` 6",
+        ),
+        (
+            "--init-probe tellarcs --derotate tellarcs --derotate tellarcs2 --turn-candidates 2",
+            "give `--derotate` once",
+        ),
+    ] {
+        refused(
+            &pixmo_train(
+                &format!("{base} --dial-crop truth {args} --steps 0"),
+                dir.path(),
+            ),
+            reason,
+        );
+    }
     refused(
         &pixmo_train(
             &format!("{base} --dial-crop truth --derotate tell --turn-prior shards --steps 0"),

@@ -9,9 +9,9 @@ use pixmo_trainer::augment::Augment;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::probe::{
     HourProbe, Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout,
-    SavedProbe, TRUTH_FILE, TurnTeller, Views, dial_box, iou, locate_boxes, probe_examples_with,
-    read_clocks, read_truth, score, tell_turns, train_probe, turn_arc, turn_of_arcs, turn_prior,
-    wrap_degrees,
+    SavedProbe, TRUTH_FILE, TurnTeller, Views, arcs_turned_back, dial_box, iou, locate_boxes,
+    probe_examples_with, read_clocks, read_truth, score, tell_turns, train_probe, turn_arc,
+    turn_of_arcs, turn_prior, wrap_degrees,
 };
 
 use crate::common::{Train, backend_rng, flat, png_from_fn, softmax_rows, tiny_model};
@@ -452,9 +452,11 @@ fn tells_turns(turn_bins: usize) {
     }
 }
 
-/// A teller over arcs read through unturned views ([`Views`]) tells each turn from the mean
-/// of its arcs' probabilities over the views `Views::draw` gives (the clock as it is first);
-/// through turned views, from the clock as it is alone (a turned view has another turn).
+/// A teller over arcs read through views ([`Views`]) tells each turn from the mean of its
+/// arcs' probabilities over the views `Views::draw_turned` gives (the clock as it is first),
+/// each view's arcs turned back by the turn drawn for it ([`arcs_turned_back`]); turned a
+/// quarter at a time (`spins` 4), the hands are told as well as they are as they are (arcs
+/// turned back the wrong way would tell two of the four views half a turn off).
 fn views_of_a_teller(
     teller: &HourProbe<burn::backend::NdArray>,
     config: &pixmo_trainer::config::ModelConfig,
@@ -471,6 +473,35 @@ fn views_of_a_teller(
             ..*cropped
         },
     );
+    let sizes: Vec<_> = data.iter().map(|e| e.size).collect();
+    let turns = |probe: &HourProbe<burn::backend::NdArray>| -> Vec<f32> {
+        read_clocks(probe, &data, &Default::default())
+            .iter()
+            .map(|r| r.turn.unwrap())
+            .collect()
+    };
+    // What the views' turned-back arcs' mean tells, worked out here.
+    let mean_of = |views: &Views| -> Vec<f32> {
+        let mut mean = vec![0.0f32; data.len() * 16];
+        for v in 0..views.count {
+            let (drawn, turned) = views.draw_turned(&data, 0, v);
+            let inputs: Vec<_> = drawn.iter().collect();
+            let turn = teller
+                .forward_all(&inputs, &sizes, &Default::default())
+                .turn
+                .unwrap();
+            let arcs = softmax_rows(turn);
+            for ((m, p), t) in mean.chunks_mut(16).zip(arcs.chunks(16)).zip(&turned) {
+                for (m, p) in m.iter_mut().zip(arcs_turned_back(p, *t)) {
+                    *m += p;
+                }
+            }
+        }
+        mean.chunks(16)
+            .map(|p| turn_of_arcs(&p.iter().map(|x| x.ln()).collect::<Vec<_>>()))
+            .collect()
+    };
+    let plain = turns(teller);
     let views = Views {
         augment: Augment {
             turn: 0.0,
@@ -479,54 +510,64 @@ fn views_of_a_teller(
             colour: 0.2,
         },
         count: 3,
+        spins: 1,
         seed: 1,
         vision: config.vision.clone(),
     };
-    let sizes: Vec<_> = data.iter().map(|e| e.size).collect();
-    let mut mean = vec![0.0f32; data.len() * 16];
-    for v in 0..3 {
-        let drawn = views.draw(&data, 0, v);
-        let inputs: Vec<_> = drawn.iter().collect();
-        let turn = teller
-            .forward_all(&inputs, &sizes, &Default::default())
-            .turn
-            .unwrap();
-        for (m, p) in mean.iter_mut().zip(softmax_rows(turn)) {
-            *m += p;
-        }
-    }
-    let turns = |probe: &HourProbe<burn::backend::NdArray>| -> Vec<f32> {
-        read_clocks(probe, &data, &Default::default())
-            .iter()
-            .map(|r| r.turn.unwrap())
-            .collect()
-    };
-    let want: Vec<f32> = mean
-        .chunks(16)
-        .map(|p| turn_of_arcs(&p.iter().map(|x| x.ln()).collect::<Vec<_>>()))
-        .collect();
-    let told = turns(&teller.clone().with_views(Some(views.clone())));
-    for (t, w) in told.iter().zip(&want) {
-        assert!(
-            wrap_degrees(t - w).abs() < 1e-3,
-            "told {told:?}, the views' mean {want:?}"
-        );
-    }
-    let plain = turns(teller);
-    assert!(
-        told.iter()
-            .zip(&plain)
-            .any(|(t, p)| wrap_degrees(t - p).abs() > 0.1),
-        "the views changed no turn: {told:?}"
-    );
     let turned = Views {
         augment: Augment {
             turn: 10.0,
             ..views.augment
         },
-        ..views
+        ..views.clone()
     };
-    assert_eq!(turns(&teller.clone().with_views(Some(turned))), plain);
+    let spun = Views {
+        augment: Augment::default(),
+        count: 4,
+        spins: 4,
+        ..views.clone()
+    };
+    for views in [&views, &turned, &spun] {
+        let want = mean_of(views);
+        let told = turns(&teller.clone().with_views(Some(views.clone())));
+        for (t, w) in told.iter().zip(&want) {
+            assert!(
+                wrap_degrees(t - w).abs() < 1e-3,
+                "told {told:?}, the views' mean {want:?}"
+            );
+        }
+        assert!(
+            told.iter()
+                .zip(&plain)
+                .any(|(t, p)| wrap_degrees(t - p).abs() > 0.1),
+            "the views changed no turn: {told:?}"
+        );
+    }
+    // The views drawn for the spun teller are turned by 0°, 90°, 180° and 270°.
+    for v in 0..4 {
+        let (_, turned) = spun.draw_turned(&data, 0, v);
+        #[allow(clippy::cast_precision_loss)]
+        let spin = v as f32 * 90.0;
+        assert!(turned.iter().all(|&t| t == spin), "view {v}: {turned:?}");
+    }
+    let off = |told: &[f32]| -> f32 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = data.len() as f32;
+        told.iter()
+            .zip(&data)
+            .map(|(t, e)| wrap_degrees(t - e.turn.unwrap()).abs())
+            .sum::<f32>()
+            / n
+    };
+    let (alone, spun_off) = (
+        off(&plain),
+        off(&turns(&teller.clone().with_views(Some(spun)))),
+    );
+    eprintln!("told as they are {alone:.1}° off, through four quarter turns {spun_off:.1}°");
+    assert!(
+        spun_off < alone + 10.0 && spun_off < 30.0,
+        "through four quarter turns the told turns are {spun_off:.1}° off (as they are {alone:.1}°)"
+    );
 }
 
 /// A prior over the arcs (`--turn-prior`) reaches the told turns: an untrained teller over

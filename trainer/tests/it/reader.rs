@@ -461,6 +461,7 @@ fn a_reader_reads_each_clock_several_ways_when_asked() {
     let views = pixmo_trainer::probe::Views {
         augment,
         count: 3,
+        spins: 1,
         seed: settings.seed,
         vision: tiny_model().vision,
     };
