@@ -98,6 +98,16 @@ struct ProbeArgs {
     /// a later run over the same clocks with the same locators instead of locating again.
     #[arg(long, requires = "dial_crop")]
     box_cache: Option<PathBuf>,
+    /// Each `--dial-crop` locator after the first finds each dial K times: in the crop of
+    /// the box before it, and in K - 1 crops of that box moved and scaled at random by up
+    /// to `--locator-jitter` of its side (each fixed by the seed, the clock and the view);
+    /// the K boxes' mean is its box. 1: once.
+    #[arg(long, requires = "dial_crop", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    locator_views: u16,
+    /// With `--locator-views`: how far each view's box may be moved and scaled, as a
+    /// fraction of its longer side.
+    #[arg(long, requires = "dial_crop", default_value_t = 0.1)]
+    locator_jitter: f32,
     /// Margin of `--dial-crop` on each side, as a fraction of the box's longer side.
     #[arg(long, default_value_t = 0.1)]
     dial_margin: f32,
@@ -676,9 +686,9 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     use pixmo_trainer::box_cache::{BoxCache, images_key, link_key};
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, Views, choose_turns,
-        jitter_turn, load_probe, locate_boxes, probe_examples_with, random_turn, read_clocks,
-        read_truth, read_turns, save_vision, tell_arcs, tell_turn_candidates, tell_turns,
-        train_probe, turn_prior, turns_of_arcs,
+        jitter_boxes, jitter_turn, load_probe, locate_boxes, mean_boxes, probe_examples_with,
+        random_turn, read_clocks, read_truth, read_turns, save_vision, tell_arcs,
+        tell_turn_candidates, tell_turns, train_probe, turn_prior, turns_of_arcs,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -765,6 +775,12 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     }
     if let Some(j) = a.dial_jitter.filter(|j| !(0.0..1.0).contains(j)) {
         bail!("`--dial-jitter` is {j}; it must be at least 0 and below 1");
+    }
+    if !(0.0..1.0).contains(&a.locator_jitter) {
+        bail!(
+            "`--locator-jitter` is {}; it must be at least 0 and below 1",
+            a.locator_jitter
+        );
     }
     let by_truth = a.dial_crop.iter().any(|p| p.as_os_str() == "truth");
     if by_truth && a.dial_crop.len() > 1 {
@@ -961,7 +977,17 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             };
             let cached = match (&box_cache, &key) {
                 (Some(cache), Some(previous)) => {
-                    let link = link_key(previous, &config, saved)?;
+                    let mut link = link_key(previous, &config, saved)?;
+                    if located.is_some() && a.locator_views > 1 {
+                        // Boxes found through views are cached apart from those found once.
+                        link = pixmo_core::sha256_hex(
+                            format!(
+                                "{link}\nviews {} jitter {} seed {}",
+                                a.locator_views, a.locator_jitter, a.seed
+                            )
+                            .as_bytes(),
+                        );
+                    }
                     let found = cached_boxes(cache, &link, &examples, saved, dir, split);
                     key = Some(link);
                     found
@@ -971,7 +997,27 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             let boxes = match cached {
                 Some(boxes) => boxes,
                 None => {
-                    let boxes = locate_boxes(locator, &config, &tok, &examples, &seen, device)?;
+                    let boxes = match &located {
+                        Some(before) if a.locator_views > 1 => {
+                            let mut found = Vec::with_capacity(usize::from(a.locator_views));
+                            for v in 0..a.locator_views {
+                                let moved = jitter_boxes(
+                                    before,
+                                    a.locator_jitter * f32::from(v.min(1)),
+                                    a.seed ^ u64::from(v),
+                                );
+                                let seen = Prepare {
+                                    crop: Some((&moved, margin.unwrap_or_default())),
+                                    ..prepare
+                                };
+                                found.push(locate_boxes(
+                                    locator, &config, &tok, &examples, &seen, device,
+                                )?);
+                            }
+                            mean_boxes(&found)
+                        }
+                        _ => locate_boxes(locator, &config, &tok, &examples, &seen, device)?,
+                    };
                     if let (Some(cache), Some(link)) = (&box_cache, &key) {
                         cache.store(link, &boxes)?;
                     }
@@ -1134,7 +1180,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             "settings": settings,
             "centre_crop": a.centre_crop, "vision": config.vision,
             "dial_crop": a.dial_crop, "dial_margin": (!a.dial_crop.is_empty()).then_some(a.dial_margin),
-            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "turn_jitter": a.turn_jitter, "derotate": a.derotate, "turn_prior": a.turn_prior, "turn_prior_weight": a.turn_prior.as_ref().map(|_| a.turn_prior_weight), "teller_views": a.teller_views, "teller_spins": a.teller_spins, "random_turn": a.random_turn,
+            "dial_jitter": a.dial_jitter, "truth_upright": a.truth_upright, "turn_jitter": a.turn_jitter, "derotate": (!a.derotate.is_empty()).then_some(&a.derotate), "locator_views": a.locator_views, "locator_jitter": (a.locator_views > 1).then_some(a.locator_jitter), "turn_prior": a.turn_prior, "turn_prior_weight": a.turn_prior.as_ref().map(|_| a.turn_prior_weight), "teller_views": a.teller_views, "teller_spins": a.teller_spins, "random_turn": a.random_turn,
             "turn_candidates": a.turn_candidates, "reader_weight": a.turn_candidates.map(|_| a.reader_weight),
         })
     );

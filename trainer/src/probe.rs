@@ -1083,6 +1083,52 @@ pub fn jitter_box(b: PixelBox, id: &str, amount: f32, seed: u64) -> PixelBox {
     [cx - hw, cy - hh, cx + hw, cy + hh]
 }
 
+/// Each of `boxes` moved and scaled by [`jitter_box`] (`amount`, `seed`); as they are at 0.
+#[must_use]
+pub fn jitter_boxes(
+    boxes: &std::collections::HashMap<String, PixelBox>,
+    amount: f32,
+    seed: u64,
+) -> std::collections::HashMap<String, PixelBox> {
+    boxes
+        .iter()
+        .map(|(id, &b)| {
+            let moved = if amount == 0.0 {
+                b
+            } else {
+                jitter_box(b, id, amount, seed)
+            };
+            (id.clone(), moved)
+        })
+        .collect()
+}
+
+/// The mean of the boxes `found` (one map per look) gives each clock, for the clocks every
+/// look found.
+#[must_use]
+pub fn mean_boxes(
+    found: &[std::collections::HashMap<String, PixelBox>],
+) -> std::collections::HashMap<String, PixelBox> {
+    let Some((first, rest)) = found.split_first() else {
+        return std::collections::HashMap::new();
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let n = found.len() as f32;
+    first
+        .iter()
+        .filter_map(|(id, b)| {
+            let mut sum = *b;
+            for other in rest {
+                let o = other.get(id)?;
+                for (s, x) in sum.iter_mut().zip(o) {
+                    *s += x;
+                }
+            }
+            Some((id.clone(), sum.map(|x| x / n)))
+        })
+        .collect()
+}
+
 /// A turn for row `id` drawn uniformly from [-180°, 180°) with `seed` (the same every time):
 /// a crop turned by it shows a turn teller a dial at any angle.
 #[must_use]
@@ -2940,6 +2986,29 @@ mod tests {
         let weighed = turns_of_arcs(&[first, second], Some(&prior));
         assert!((weighed["a"] - 25.0).abs() < 5.0, "{weighed:?}");
         assert!(turns_of_arcs(&[], None).is_empty());
+    }
+
+    #[test]
+    fn boxes_found_by_several_looks_are_their_mean() {
+        let map = |pairs: &[(&str, PixelBox)]| -> std::collections::HashMap<String, PixelBox> {
+            pairs
+                .iter()
+                .map(|(id, b)| ((*id).to_string(), *b))
+                .collect()
+        };
+        let one = map(&[("a", [0.0, 0.0, 10.0, 10.0]), ("b", [5.0, 5.0, 9.0, 9.0])]);
+        let two = map(&[("a", [2.0, 4.0, 12.0, 18.0])]);
+        let mean = mean_boxes(&[one.clone(), two]);
+        assert_eq!(mean.len(), 1, "a clock one look missed is left out");
+        assert_eq!(mean["a"], [1.0, 2.0, 11.0, 14.0]);
+        assert_eq!(mean_boxes(std::slice::from_ref(&one)), one);
+        assert!(mean_boxes(&[]).is_empty());
+        // Moved looks: as they are at 0, each clock its own way otherwise.
+        assert_eq!(jitter_boxes(&one, 0.0, 3), one);
+        let moved = jitter_boxes(&one, 0.1, 3);
+        assert_eq!(moved["a"], jitter_box(one["a"], "a", 0.1, 3));
+        assert_ne!(moved["a"], one["a"]);
+        assert_ne!(jitter_boxes(&one, 0.1, 4)["a"], moved["a"]);
     }
 
     #[test]

@@ -935,6 +935,73 @@ fn a_box_cache_gives_what_locating_gives_and_is_what_a_later_run_reads() {
     assert_eq!(mended, fresh);
     let (_, said) = chain("loc", "--box-cache boxes", "mended2.jsonl");
     assert_eq!(said.matches("are read from").count(), 2, "{said}");
+    // A second locator found through views (`--locator-views`): its boxes, the mean of
+    // looks at its crops moved at random, are other boxes, cached apart; views that do not
+    // move find the boxes one look finds.
+    let boxes_of = |run: &str, file: &str| -> Vec<Vec<f64>> {
+        let before = files();
+        chain(
+            "loc --dial-crop ref",
+            &format!("--box-cache boxes {run}"),
+            file,
+        );
+        let new: Vec<String> = files()
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        assert_eq!(new.len(), 1, "{run}: {new:?}");
+        std::fs::read_to_string(dir.path().join("boxes").join(&new[0]))
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.get("box").map(|b| {
+                    b.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_f64().unwrap())
+                        .collect()
+                })
+            })
+            .collect()
+    };
+    // The first locator's boxes (3 steps: a speck each) planted as boxes of a dial's size,
+    // so that moving them moves the second's crops.
+    let sized: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v.get("box").is_some() {
+                v["box"] = serde_json::json!([8.0, 9.0, 31.0, 30.0]);
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(&path, sized).unwrap();
+    let once = boxes_of("", "once.jsonl");
+    assert_eq!(once.len(), 7);
+    let viewed = boxes_of("--locator-views 3", "viewed.jsonl");
+    let still = boxes_of("--locator-views 3 --locator-jitter 0", "still.jsonl");
+    let apart = |a: &[Vec<f64>], b: &[Vec<f64>]| -> f64 {
+        a.iter()
+            .flatten()
+            .zip(b.iter().flatten())
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        apart(&viewed, &once) > 0.01,
+        "three looks found what one finds"
+    );
+    assert!(apart(&still, &once) < 1e-3, "{still:?} against {once:?}");
+    refused(
+        &pixmo_train(
+            &format!("{base} --dial-crop loc --locator-views 2 --locator-jitter 1 --steps 0"),
+            dir.path(),
+        ),
+        "`--locator-jitter` is 1",
+    );
     refused(
         &pixmo_train(&format!("{base} --lr-end 2e-3 --steps 2"), dir.path()),
         "`--lr-end` is 0.002",
