@@ -16,6 +16,13 @@ within 3 minutes by:
   K is 3 in the trainer);
 - `joint D, hour head W`: the same plus W ln P(hour) from the hour head.
 
+    python3 trainer/bench/joint_read.py --slide READINGS [READINGS ...]
+
+reads instead `slid R by S, sd G`: the time and a turn r left in the crop together (r from -R
+to R degrees in steps of S; the minute and hour-hand probabilities read at the hands of
+hour:minute turned by r; a normal prior of sd G on r, none for None; the discount 0.5 within
+3 minutes). `slid 0` is `joint 0.5, within 3`.
+
 What the trainer reads is `probe::read_time` (Rust); this is the same arithmetic, for trying
 weights on files already written. Standard library only.
 """
@@ -63,6 +70,39 @@ def joint(line, discount, k=3, hour_weight=0.0):
     return best
 
 
+def at(probs, x):
+    """probs (equal arcs round the circle) read at x arcs from the first, interpolated."""
+    below = math.floor(x)
+    f = x - below
+    n = len(probs)
+    return (1 - f) * probs[int(below) % n] + f * probs[(int(below) + 1) % n]
+
+
+def slid(line, most, step, sigma, discount=0.5, k=3):
+    """The time and a turn r left in the crop read together: the joint reading with the
+    minute and hour-hand probabilities read at the hands of hour:minute turned by r (from
+    -most to most degrees in steps of step), plus a normal prior on r of sd sigma (None:
+    none)."""
+    hand = line["hand_p"]
+    n = len(hand)
+    best, best_score = (0, 0), -math.inf
+    r = -most
+    while r <= most + 1e-9:
+        prior = 0.0 if sigma is None else -r * r / (2 * sigma * sigma)
+        for hour in range(12):
+            for minute in range(60):
+                score = (
+                    prior
+                    + math.log(at(line["minute_p"], minute + r / 6.0) + 1e-6)
+                    + math.log(at(hand, (hour * 60 + minute) * n / 720.0 - 0.5 + r * n / 360.0) + 1e-6)
+                    - (discount if together(hour, minute, k) else 0.0)
+                )
+                if score > best_score:
+                    best, best_score = (hour, minute), score
+        r += step
+    return best
+
+
 def shares(lines, read):
     right = close = 0
     for line in lines:
@@ -74,13 +114,19 @@ def shares(lines, read):
     return 100.0 * right / len(lines), 100.0 * close / len(lines)
 
 
-def main(paths):
+def main(paths, slide=False):
     ways = [("by minute", by_minute)]
-    for k in (2, 3, 4, 5):
+    if slide:
+        ways = []
+        for most, step, sigma in ((0, 1, None), (12, 2, 6), (18, 2, 8), (24, 2, 10), (30, 3, 12), (18, 2, None)):
+            ways.append(
+                (f"slid {most} by {step}, sd {sigma}", lambda l, m=most, st=step, sd=sigma: slid(l, m, st, sd))
+            )
+    for k in (2, 3, 4, 5) if not slide else ():
         for d in (0.0, 0.25, 0.5, 0.75, 1.0):
             if k == 3 or d == 0.5:
                 ways.append((f"joint {d}, within {k}", lambda l, d=d, k=k: joint(l, d, k)))
-    for w in (0.25, 0.5, 1.0):
+    for w in (0.25, 0.5, 1.0) if not slide else ():
         ways.append((f"joint 0.5, hour head {w}", lambda l, w=w: joint(l, 0.5, 3, w)))
     for path in paths:
         with open(path) as f:
@@ -95,6 +141,7 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = [a for a in sys.argv[1:] if a != "--slide"]
+    if not args:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    main(args, slide="--slide" in sys.argv[1:])
