@@ -686,9 +686,10 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     use pixmo_trainer::box_cache::{BoxCache, images_key, link_key};
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, Views, choose_turns,
-        jitter_boxes, jitter_turn, load_probe, locate_boxes, mean_boxes, probe_examples_with,
-        random_turn, read_clocks, read_truth, read_turns, save_vision, tell_arcs,
-        tell_turn_candidates, tell_turns, train_probe, turn_prior, turns_of_arcs,
+        jitter_boxes, jitter_turn, least_full_side, load_probe, locate_boxes, mean_boxes,
+        probe_examples_with, random_turn, read_clocks, read_truth, read_turns, save_vision,
+        tell_arcs, tell_turn_candidates, tell_turns, train_probe_reading, turn_prior,
+        turns_of_arcs,
     };
     let config: ModelConfig = match &a.model_config {
         Some(path) => serde_json::from_slice(
@@ -967,6 +968,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
                 .or(random.as_ref()),
             rotation: rotations.as_ref(),
             keep: false,
+            least: least_full_side(&config.vision),
         };
         let mut located = None;
         let mut key = box_cache.as_ref().map(|_| images_key(&examples));
@@ -1209,7 +1211,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         (None, None) => ProbeStart::Random,
     };
     let start = Instant::now();
-    let probe = train_probe::<B>(
+    let (probe, readings) = train_probe_reading::<B>(
         &config,
         &ProbeData {
             first: &first,
@@ -1246,8 +1248,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         eprintln!("probe saved in `{}`", dir.display());
     }
     if let Some(path) = &a.predictions {
-        let probe = probe.valid();
-        let readings = read_clocks(&probe, &test, device);
+        // What the last report scored: the trained probe's reading of each held-out clock.
         let mut text = String::new();
         for (e, r) in test.iter().zip(&readings) {
             let line = serde_json::json!({

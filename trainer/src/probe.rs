@@ -31,7 +31,7 @@ use crate::data::{EvalTarget, Example, decode_image};
 use crate::error::Error;
 use crate::model::{Connector, Vit, normal_param};
 use crate::optim::{Group, GroupSchedule, Schedule};
-use crate::preprocess::{ImageInput, RgbF32, assemble, assemble_crops, resize_for};
+use crate::preprocess::{ImageInput, RgbF32, assemble, assemble_crops, resize_for, tiling_for};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
 use pixmo_core::parallel::parallel_map;
@@ -874,27 +874,40 @@ pub fn iou(a: DialBox, b: DialBox) -> f32 {
     clippy::cast_sign_loss
 )]
 pub fn dial_crop(image: &RgbF32, b: PixelBox, margin: f32) -> RgbF32 {
-    dial_crop_at(image, b, margin).0
+    dial_crop_at(image, b, margin, 8).0
 }
 
-/// [`dial_crop`] and the crop's top-left corner in the image (pixels; negative past the
-/// top or left edge).
+/// The side of the smallest square image that `geometry` tiles as it tiles a large one (2×2
+/// crops for `small`): a dial crop any smaller would make fewer crops than the others, and a
+/// probe reads images of one number of crops ([`Prepare::least`]).
+#[must_use]
+pub fn least_full_side(geometry: &VisionGeometry) -> usize {
+    const LARGE: usize = 1 << 16;
+    let full = tiling_for(geometry, LARGE, LARGE);
+    (1..LARGE)
+        .find(|&side| tiling_for(geometry, side, side) == full)
+        .unwrap_or(LARGE)
+}
+
+/// [`dial_crop`] at least `least` px on a side (and 8), and the crop's top-left corner in the
+/// image (pixels; negative past the top or left edge).
 #[allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
-fn dial_crop_at(image: &RgbF32, b: PixelBox, margin: f32) -> (RgbF32, (f32, f32)) {
+fn dial_crop_at(image: &RgbF32, b: PixelBox, margin: f32, least: usize) -> (RgbF32, (f32, f32)) {
     let longest = (b[2] - b[0]).abs().max((b[3] - b[1]).abs());
     let side = if longest.is_finite() {
         (longest * (1.0 + 2.0 * margin.max(0.0))).round()
     } else {
         0.0
     };
-    // At least 8 px and at most the image's longer side twice over: a wild box from a
-    // locator still gives a bounded crop.
-    let limit = 2 * image.width.max(image.height);
-    let side = (side.max(8.0) as usize).min(limit.max(8));
+    // At least `least` (and 8) px and at most the image's longer side twice over (or
+    // `least`): a wild box from a locator still gives a bounded crop.
+    let least = least.max(8);
+    let limit = (2 * image.width.max(image.height)).max(least);
+    let side = (side.max(least as f32) as usize).min(limit);
     let centre = |lo: f32, hi: f32, len: usize| {
         let c = (lo + hi) / 2.0;
         if c.is_finite() { c } else { len as f32 / 2.0 }
@@ -935,7 +948,8 @@ fn dial_crop_at(image: &RgbF32, b: PixelBox, margin: f32) -> (RgbF32, (f32, f32)
 /// its centre: the crop's pixel at offset `d` from its centre shows the image at `d` turned
 /// clockwise by `turn_deg` (bilinear; black past the image's edges), so a dial the renderer
 /// turned clockwise by `turn_deg` stands upright. The corner is the unturned crop's. A turn
-/// of 0 is [`dial_crop_at`] exactly.
+/// of 0 is [`dial_crop_at`] exactly. The crop is at least `least` px on a side
+/// ([`least_full_side`]; 8 at the least).
 #[must_use]
 #[allow(
     clippy::cast_precision_loss,
@@ -947,8 +961,9 @@ pub fn dial_crop_turned(
     b: PixelBox,
     margin: f32,
     turn_deg: f32,
+    least: usize,
 ) -> (RgbF32, (f32, f32)) {
-    let (straight, origin) = dial_crop_at(image, b, margin);
+    let (straight, origin) = dial_crop_at(image, b, margin, least);
     if turn_deg == 0.0 || !turn_deg.is_finite() {
         return (straight, origin);
     }
@@ -1061,6 +1076,10 @@ pub struct Prepare<'a> {
     /// Keep each image's letterboxed boxes ([`ProbeExample::kept`]) for per-step
     /// augmentation: training clocks under [`ProbeSettings::augment`].
     pub keep: bool,
+    /// With `crop`: crop no smaller than this (px; [`least_full_side`] of the model's
+    /// geometry makes every crop tile as a large image does, so a speck an untrained locator
+    /// finds is read with its surroundings instead of making fewer crops than the rest).
+    pub least: usize,
 }
 
 /// The random draws of row `id` under `seed`: the same every time, another row's apart.
@@ -1199,7 +1218,7 @@ pub fn probe_examples_with(
                     Some(turns) => *turns.get(&e.id)?,
                     None => 0.0,
                 };
-                let (cropped, origin) = dial_crop_turned(&image, b, margin, turn);
+                let (cropped, origin) = dial_crop_turned(&image, b, margin, turn, prepare.least);
                 turned = turn;
                 // Turned, the box keeps its centre (the crop turns about it), not its extent.
                 dial = dial.map(|d| shift_box(d, size, origin, (cropped.width, cropped.height)));
@@ -2132,7 +2151,15 @@ pub fn score<B: Backend>(
     data: &[ProbeExample],
     device: &B::Device,
 ) -> ProbeScore {
-    let readings = read_clocks(probe, data, device);
+    score_readings(probe, data, &read_clocks(probe, data, device))
+}
+
+/// The score of `readings`, what `probe` read from each clock of `data` ([`score`]).
+fn score_readings<B: Backend>(
+    probe: &HourProbe<B>,
+    data: &[ProbeExample],
+    readings: &[Reading],
+) -> ProbeScore {
     let count = |f: &dyn Fn(&Reading, &ProbeExample) -> bool| {
         readings.iter().zip(data).filter(|(r, e)| f(r, e)).count()
     };
@@ -2298,6 +2325,7 @@ pub enum ProbeStart<B: Backend> {
 
 /// A report line: `step`, `loss`, `train_acc` on `sets[0]`, `test_acc` on `sets[1]` (with
 /// `_close` and `_dial_iou` where the probe reads minutes or locates dials) and `also`.
+/// What the probe read from each clock of `sets[1]` is left in `readings`.
 fn scores<B: Backend>(
     probe: &HourProbe<B>,
     step: u64,
@@ -2305,10 +2333,12 @@ fn scores<B: Backend>(
     sets: &[&[ProbeExample]; 2],
     also: &[(String, Vec<ProbeExample>)],
     device: &B::Device,
+    readings: &mut Vec<Reading>,
 ) -> serde_json::Value {
-    // The scores of `set` under keys that start with `prefix` (`train_acc`, `acc`, ...).
-    let put = |line: &mut serde_json::Value, prefix: &str, set| {
-        let got = score(probe, set, device);
+    // The scores of `set` read as `read` under keys that start with `prefix` (`train_acc`,
+    // `acc`, ...).
+    let put = |line: &mut serde_json::Value, prefix: &str, set, read: &[Reading]| {
+        let got = score_readings(probe, set, read);
         line[format!("{prefix}acc")] = serde_json::json!(got.hour);
         let optional = [
             ("close", got.close),
@@ -2322,13 +2352,19 @@ fn scores<B: Backend>(
         }
     };
     let mut line = serde_json::json!({ "step": step, "loss": loss });
-    put(&mut line, "train_", sets[0]);
-    put(&mut line, "test_", sets[1]);
+    put(
+        &mut line,
+        "train_",
+        sets[0],
+        &read_clocks(probe, sets[0], device),
+    );
+    *readings = read_clocks(probe, sets[1], device);
+    put(&mut line, "test_", sets[1], readings);
     if !also.is_empty() {
         let mut scores = serde_json::Map::new();
         for (name, set) in also {
             let mut entry = serde_json::json!({});
-            put(&mut entry, "", set);
+            put(&mut entry, "", set, &read_clocks(probe, set, device));
             scores.insert(name.clone(), entry);
         }
         line["also"] = serde_json::Value::Object(scores);
@@ -2352,8 +2388,25 @@ pub fn train_probe<B: AutodiffBackend>(
     start: ProbeStart<B>,
     settings: &ProbeSettings,
     device: &B::Device,
-    mut report: impl FnMut(serde_json::Value),
+    report: impl FnMut(serde_json::Value),
 ) -> crate::Result<HourProbe<B>> {
+    train_probe_reading(config, data, start, settings, device, report).map(|(probe, _)| probe)
+}
+
+/// [`train_probe`], and what the trained probe read from each clock of `data.test` for its
+/// last report: the readings its held-out scores count (one pass over the held-out clocks
+/// instead of another for `--predictions`).
+///
+/// # Errors
+/// As [`train_probe`].
+pub fn train_probe_reading<B: AutodiffBackend>(
+    config: &ModelConfig,
+    data: &ProbeData<'_>,
+    start: ProbeStart<B>,
+    settings: &ProbeSettings,
+    device: &B::Device,
+    mut report: impl FnMut(serde_json::Value),
+) -> crate::Result<(HourProbe<B>, Vec<Reading>)> {
     let ProbeData {
         first,
         train,
@@ -2516,6 +2569,7 @@ pub fn train_probe<B: AutodiffBackend>(
     let mut draws = Draws::new(first.len(), train.len(), settings.seed);
     let (mut loss_sum, mut losses) = (0.0, 0u32);
     let seen = &train[..train.len().min(300)];
+    let mut readings = Vec::new();
     if settings.steps == 0 {
         // Scores only: a saved probe on other clocks, or other crops of them.
         report(scores(
@@ -2525,6 +2579,7 @@ pub fn train_probe<B: AutodiffBackend>(
             &[seen, test],
             also,
             device,
+            &mut readings,
         ));
     }
     for step in 0..settings.steps {
@@ -2609,11 +2664,12 @@ pub fn train_probe<B: AutodiffBackend>(
                 &[seen, test],
                 also,
                 device,
+                &mut readings,
             ));
             (loss_sum, losses) = (0.0, 0);
         }
     }
-    Ok(probe)
+    Ok((probe, readings))
 }
 
 /// The images of `batch` (training step `step`) each augmented by a draw of its own
@@ -2909,7 +2965,7 @@ mod tests {
         };
         // A 4×2 box at x 6..10, y 0..2, half its longer side wider each side: an 8 px
         // square centred on (8, 1), so from x 4 and y -3.
-        let (c, origin) = dial_crop_at(&image, [6.0, 0.0, 10.0, 2.0], 0.5);
+        let (c, origin) = dial_crop_at(&image, [6.0, 0.0, 10.0, 2.0], 0.5, 8);
         assert_eq!((c.width, c.height, origin), (8, 8, (4.0, -3.0)));
         let at = |x: usize, y: usize| &c.data[(y * 8 + x) * 3..(y * 8 + x) * 3 + 3];
         assert_eq!(at(0, 0), &[0.0, 0.0, 0.0], "above the image: black");
@@ -3230,12 +3286,12 @@ mod tests {
         };
         let b = [0.0, 0.0, 40.0, 40.0];
         let value = |c: &RgbF32, x: usize, y: usize| c.data[(y * c.width + x) * 3];
-        let (up, origin) = dial_crop_turned(&image, b, 0.0, 90.0);
+        let (up, origin) = dial_crop_turned(&image, b, 0.0, 90.0, 8);
         assert_eq!((up.width, origin), (40, (0.0, 0.0)));
         assert!(value(&up, 20, 8) > 0.9, "turned back, the hand points up");
         assert!(value(&up, 32, 20) < 0.2, "and no longer right");
         assert!(value(&up, 20, 32) < 0.2, "nor down");
-        let (down, _) = dial_crop_turned(&image, b, 0.0, -90.0);
+        let (down, _) = dial_crop_turned(&image, b, 0.0, -90.0, 8);
         assert!(
             value(&down, 20, 32) > 0.9,
             "a turn the other way points it down"
@@ -3243,7 +3299,7 @@ mod tests {
         assert!(value(&down, 20, 8) < 0.2);
         // Half a turn is the crop mirrored through its centre, pixel for pixel: the turn is
         // about the centre, not a pixel off it.
-        let (half, _) = dial_crop_turned(&image, b, 0.0, 180.0);
+        let (half, _) = dial_crop_turned(&image, b, 0.0, 180.0, 8);
         let straight = dial_crop(&image, b, 0.0);
         for y in 0..40 {
             for x in 0..40 {
@@ -3255,10 +3311,10 @@ mod tests {
             }
         }
         // No turn is the straight crop, bit for bit.
-        let (same, _) = dial_crop_turned(&image, b, 0.1, 0.0);
+        let (same, _) = dial_crop_turned(&image, b, 0.1, 0.0, 8);
         assert_eq!(same.data, dial_crop(&image, b, 0.1).data);
         // Past the image's edges a turned crop is black too.
-        let (corner, _) = dial_crop_turned(&image, b, 0.5, 45.0);
+        let (corner, _) = dial_crop_turned(&image, b, 0.5, 45.0, 8);
         assert!(corner.data[..3].iter().all(|&v| v == 0.0));
     }
 

@@ -734,8 +734,9 @@ fn a_locator_crops_clocks_for_a_reader_and_missing_truth_is_refused() {
 /// `--predictions` writes one line per held-out clock, by id, with that clock's own time as
 /// gold and the probe's reading of that clock (it reads nearly all eight, so readings paired
 /// with the wrong clocks would change the shares), and the lines' hour and within-3-minutes
-/// shares are the scores the run printed; each line carries the heads' probabilities it was
-/// read from.
+/// shares are the scores the run printed last (it reports after every step, and the first
+/// step's model reads fewer clocks right: the readings are the last report's, not an
+/// earlier model's); each line carries the heads' probabilities it was read from.
 #[test]
 fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
     let _rng = backend_rng();
@@ -743,7 +744,7 @@ fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
     clock_shard(&dir.path().join("shards"));
     let out = pixmo_train(
         "probe --data shards --eval-data shards --eval-split train --model tiny --batch 4 \
-         --minutes --steps 60 --eval-every 60 --lr 3e-3 --predictions read.jsonl",
+         --minutes --steps 60 --eval-every 1 --lr 3e-3 --predictions read.jsonl",
         dir.path(),
     );
     ok(&out, "probe with --predictions");
@@ -751,6 +752,16 @@ fn the_predictions_file_has_each_held_out_clock_and_agrees_with_the_score() {
     // The probe reads (nearly) every clock, so a reading paired with another clock's gold
     // shows in the lines' shares.
     assert!(last["test_acc"].as_f64().unwrap() >= 0.875, "{last}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["step"] == 1)
+        .expect("a report after the first step");
+    assert!(
+        first["test_acc"].as_f64().unwrap() < last["test_acc"].as_f64().unwrap(),
+        "the first step's model must read fewer clocks right: {first}"
+    );
     let text = std::fs::read_to_string(dir.path().join("read.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()

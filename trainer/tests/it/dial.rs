@@ -9,9 +9,9 @@ use pixmo_trainer::augment::Augment;
 use pixmo_trainer::data::{EvalTarget, Example};
 use pixmo_trainer::probe::{
     HourProbe, Locator, PixelBox, Prepare, ProbeData, ProbeSettings, ProbeStart, Readout,
-    SavedProbe, TRUTH_FILE, TurnTeller, Views, arcs_turned_back, dial_box, iou, locate_boxes,
-    probe_examples_with, read_clocks, read_truth, score, tell_turns, train_probe, turn_arc,
-    turn_of_arcs, turn_prior, wrap_degrees,
+    SavedProbe, TRUTH_FILE, TurnTeller, Views, arcs_turned_back, dial_box, iou, least_full_side,
+    locate_boxes, probe_examples_with, read_clocks, read_truth, score, tell_turns, train_probe,
+    turn_arc, turn_of_arcs, turn_prior, wrap_degrees,
 };
 
 use crate::common::{Train, backend_rng, flat, png_from_fn, softmax_rows, tiny_model};
@@ -210,6 +210,55 @@ fn cropping_to_a_box_puts_the_dial_in_the_middle_and_skips_rows_without_one() {
     );
     assert!((iou([0.25, 0.25, 0.5, 0.5], [0.5, 0.25, 0.5, 0.5]) - 1.0 / 3.0).abs() < 1e-6);
     assert_eq!(iou([0.1, 0.1, 0.1, 0.1], [0.9, 0.9, 0.1, 0.1]), 0.0);
+}
+
+/// A locator's speck of a box (an untrained one's) is cropped no smaller than the geometry's
+/// least full side, so it makes as many crops as a dial-sized box and a probe can read both;
+/// a box whose crop is already that large is cropped as before.
+#[test]
+fn a_speck_of_a_box_is_cropped_to_the_geometrys_full_tiling() {
+    use pixmo_trainer::preprocess::tiling_for;
+    let config = tiny_model();
+    let tok = config.build_tokenizer().unwrap();
+    let geometry = &config.vision;
+    // `tiny`: 16 px between crops and 16 px of margins, so a square tiles 2×2 from 33 px.
+    let least = least_full_side(geometry);
+    let full = tiling_for(geometry, 4096, 4096);
+    assert_eq!(least, 33);
+    assert_eq!(tiling_for(geometry, least, least), full);
+    assert_ne!(tiling_for(geometry, least - 1, least - 1), full);
+    let (examples, mut boxes) = squares();
+    boxes.insert("sq0".into(), [5.0, 5.0, 5.5, 5.5]);
+    boxes.insert("sq1".into(), [f32::NAN, 3.0, 4.0, 3.0]);
+    boxes.insert("sq2".into(), [0.0, 0.0, 32.0, 32.0]);
+    let crop = |least| {
+        probe_examples_with(
+            &config,
+            &tok,
+            &examples[..3],
+            &Prepare {
+                crop: Some((&boxes, 0.25)),
+                least,
+                ..Prepare::default()
+            },
+        )
+    };
+    let (before, after) = (crop(0), crop(least));
+    let crops = |data: &[pixmo_trainer::probe::ProbeExample]| -> Vec<usize> {
+        data.iter().map(|e| e.input.crop_count()).collect()
+    };
+    assert_eq!(
+        crops(&before),
+        vec![2, 2, 5],
+        "without a least side: 8 px specks tile 1×1"
+    );
+    assert_eq!(crops(&after), vec![5, 5, 5]);
+    let sizes: Vec<_> = after.iter().map(|e| e.size).collect();
+    assert_eq!(sizes, vec![(33, 33), (33, 33), (48, 48)]);
+    assert_eq!(
+        before[2].input.crops, after[2].input.crops,
+        "a large crop is unchanged"
+    );
 }
 
 #[test]
