@@ -18,8 +18,8 @@
 # Dial boxes found through a chain of locators are kept in OUT/boxes (`--box-cache`, keyed by
 # the images and the locators' files: a cached box is the box the chain finds).
 #
-# On one core, about 14-19 min per 1,000 steps: 10-13 hours for the lineage with -j2 on two
-# cores. DIV and CLOCK_DIV divide every run's steps and every set's clocks (rounded up), for a
+# On one core, about 14-19 min per 1,000 steps: 10-13 hours of one core for the lineage (with
+# -j2 the strands run side by side; the reader's 19,000 steps in a row are the floor). DIV and CLOCK_DIV divide every run's steps and every set's clocks (rounded up), for a
 # run that checks the wiring in minutes and measures nothing (trainer/ci.sh: DIV=500
 # CLOCK_DIV=100).
 
