@@ -239,7 +239,7 @@ struct ProbeArgs {
     /// the dial (4 to 720; 60: 6° each), beside the hour head: its target is fixed by the
     /// hour and minute together, so a hand near the end of its hour is not the next hour's.
     /// `--hour-by-minute` then reads the hour from it. Needs `--minutes`; a saved probe with
-    /// one is continued with the same number.
+    /// one (`--init-probe`) is continued with the same number, which this may leave out.
     #[arg(long, requires = "minutes")]
     hand_bins: Option<usize>,
     /// Optimiser steps.
@@ -687,8 +687,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, Views, choose_turns,
         jitter_boxes, jitter_turn, least_full_side, load_probe, locate_boxes, mean_boxes,
-        probe_examples_with, random_turn, read_clocks, read_truth, read_turns, save_vision,
-        tell_arcs, tell_turn_candidates, tell_turns, train_probe_reading, turn_prior,
+        probe_examples_with, random_turn, read_clocks, read_saved, read_truth, read_turns,
+        save_vision, tell_arcs, tell_turn_candidates, tell_turns, train_probe_reading, turn_prior,
         turns_of_arcs,
     };
     let config: ModelConfig = match &a.model_config {
@@ -1147,6 +1147,13 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
             a.data.display()
         );
     }
+    // A saved reader with a hand head keeps it unless another number of arcs is asked for
+    // (which `train_probe` refuses, naming the number it has).
+    let hand_bins = match (a.hand_bins, &a.init_probe) {
+        (Some(bins), _) => bins,
+        (None, Some(dir)) => read_saved(dir)?.settings.hand_bins,
+        (None, None) => 0,
+    };
     let settings = ProbeSettings {
         steps: a.steps,
         batch: a.batch,
@@ -1169,7 +1176,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         turn_bins: a.turn_bins.unwrap_or(0),
         augment,
         hour_by_minute: a.hour_by_minute,
-        hand_bins: a.hand_bins.unwrap_or(0),
+        hand_bins,
         joint: a.joint.then_some(a.overlap_discount),
         views: usize::from(a.views),
     };

@@ -2250,10 +2250,7 @@ pub fn load_probe<B: Backend>(
         path: dir.to_path_buf(),
         message,
     };
-    let path = dir.join("probe.json");
-    let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-    let saved: SavedProbe =
-        serde_json::from_slice(&bytes).map_err(|e| fail(format!("bad `probe.json`: {e}")))?;
+    let saved = read_saved(dir)?;
     let m = &saved.model;
     if m.vision != config.vision
         || m.vit != config.vit
@@ -2281,6 +2278,19 @@ pub fn load_probe<B: Backend>(
     .load_file(dir.join("probe"), &recorder, device)
     .map_err(|e| fail(format!("cannot load the probe: {e}")))?;
     Ok((probe, saved))
+}
+
+/// What a probe saved by [`save_vision`] in `dir` is (its `probe.json`), without its weights.
+///
+/// # Errors
+/// When the file cannot be read or is not a saved probe's.
+pub fn read_saved(dir: &Path) -> crate::Result<SavedProbe> {
+    let path = dir.join("probe.json");
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
+        path: dir.to_path_buf(),
+        message: format!("bad `probe.json`: {e}"),
+    })
 }
 
 /// The ViT and connector of a probe saved by [`save_vision`] (see [`load_probe`]).

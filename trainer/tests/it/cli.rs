@@ -1056,8 +1056,9 @@ fn an_augmented_reader_saves_its_bounds_and_bad_bounds_are_refused() {
 }
 
 /// A saved reader continued with `--hand-bins` gets a hand head, saved with it: loaded
-/// again it reads with `--hour-by-minute` (or jointly through several views), and a run
-/// that names another number of arcs (or none) is refused with the number it has.
+/// again it reads with `--hour-by-minute` (or jointly through several views), a run that
+/// leaves the number out continues with the one it has (reading the same as naming it), and
+/// one that names another number of arcs is refused with the number it has.
 #[test]
 fn a_hand_head_is_added_to_a_saved_reader_saved_with_it_and_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -1109,8 +1110,26 @@ fn a_hand_head_is_added_to_a_saved_reader_saved_with_it_and_kept() {
     let seen = hand_p(viewed, "viewed.jsonl");
     assert_ne!(plain, seen, "three views read as one");
     assert_eq!(seen, hand_p(viewed, "again.jsonl"));
-    for other in ["", "--hand-bins 24"] {
-        let run = format!("{base} --steps 0 --init-probe b {other}");
-        refused(&pixmo_train(&run, dir.path()), "--hand-bins 12");
-    }
+    let unnamed = pixmo_train(
+        &format!("{base} --steps 0 --init-probe b {viewed} --predictions unnamed.jsonl"),
+        dir.path(),
+    );
+    ok(&unnamed, "continued without --hand-bins");
+    let header: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&unnamed.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["settings"]["hand_bins"], 12, "{header}");
+    let unnamed_p: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("unnamed.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["hand_p"].clone())
+            .collect();
+    assert_eq!(unnamed_p, seen, "the saved hand head, read as when named");
+    let run = format!("{base} --steps 0 --init-probe b --hand-bins 24");
+    refused(&pixmo_train(&run, dir.path()), "--hand-bins 12");
 }
