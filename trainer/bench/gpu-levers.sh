@@ -59,6 +59,9 @@ else
   # The README table's bf16 proxy row, now with the head and loss at the loss rows only.
   bench_if_time l4-bf16 90 "${proxy[@]}" --steps 4 --warmup-steps 2
 fi
+# Mixed precision: bf16 activations, f32 parameters, gradients and AdamW state (master weights).
+mixed=(--model molmo-7b-d --llm-layers 4 --dtype mixed --micro-batch 2 --seq-len 2304)
+bench_if_time l4-mixed 90 "${mixed[@]}" --steps 4 --warmup-steps 2
 # The whole Molmo-7B-D (all 28 decoder blocks, 8 B parameters) in bf16 at micro-batch 1: does
 # one training step fit in the GPU's memory? If not, with activation checkpointing.
 full=(--model molmo-7b-d --dtype bf16 --micro-batch 1 --seq-len 2304 --steps 2 --warmup-steps 1)

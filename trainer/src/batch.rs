@@ -154,6 +154,17 @@ pub struct Batch<B: Backend> {
 pub const MASKED: f32 = -1.0e9;
 
 impl<B: Backend> Batch<B> {
+    /// The batch with its image patches in the compute dtype `compute` (`None`: as collated,
+    /// in the backend's float type): the model's activations follow them
+    /// ([`crate::model::mixed`]).
+    #[must_use]
+    pub fn in_compute(mut self, compute: Option<crate::model::mixed::Compute>) -> Self {
+        if let Some(compute) = compute {
+            self.crops = self.crops.cast(compute.dtype());
+        }
+        self
+    }
+
     /// `[batch, 1, seq, seq]` additive attention bias: 0 where a query may see a key (the key
     /// is not after it and `seg[q] <= seg[k]`), [`MASKED`] elsewhere. Built on the batch's
     /// device from the `[batch, seq]` segment ids, so only those cross from the host (not

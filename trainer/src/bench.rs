@@ -13,6 +13,7 @@ use crate::config::{ModelConfig, VitPositions};
 use crate::error::{Error, Result};
 use crate::format::{FormattedText, Stage};
 use crate::model::Molmo;
+use crate::model::mixed::Compute;
 use crate::optim::{Schedule, adamw, apply, split_and_clip};
 use crate::preprocess::{RgbF32, preprocess};
 use crate::rng::Rng;
@@ -199,6 +200,9 @@ pub struct BenchSpec {
     pub steps: usize,
     /// Peak dense TFLOP/s of the device, for MFU.
     pub peak_tflops: f64,
+    /// Mixed precision: activations in this dtype, parameters and optimiser state in the
+    /// backend's ([`TrainConfig::mixed`]).
+    pub mixed: Option<Compute>,
 }
 
 /// Measured throughput.
@@ -253,6 +257,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
     train.micro_batch = spec.micro_batch;
     train.grad_accum = spec.grad_accum;
     train.seq_len = spec.seq_len;
+    train.mixed = spec.mixed;
     let total_steps = (spec.warmup_steps + spec.steps) as u64;
     let schedule = Schedule::recipe(Stage::Pretrain, total_steps);
 
@@ -382,6 +387,7 @@ mod tests {
             warmup_steps: 1,
             steps: 2,
             peak_tflops: 1.0,
+            mixed: None,
         };
         let r = run::<B>(&spec, &Default::default()).unwrap();
         assert_eq!(r.step_seconds.len(), 2);

@@ -20,6 +20,7 @@ use pixmo_trainer::format::Stage;
 use pixmo_trainer::gguf::GgufFile;
 use pixmo_trainer::gguf::llama::{import_llama, llm_config};
 use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
+use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::probe::{Readout, load_vision};
 use pixmo_trainer::train::{
     DataSource, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state, validation_loss,
@@ -319,6 +320,9 @@ enum Dtype {
     F32,
     /// bfloat16 everywhere (CUDA only; weights and optimiser state too, no f32 master copy).
     Bf16,
+    /// Mixed precision (CUDA only): bfloat16 activations, f32 parameters, gradients and
+    /// optimiser state (`--mixed bf16` of `pretrain`/`finetune`).
+    Mixed,
 }
 
 #[derive(Args)]
@@ -470,6 +474,10 @@ struct TrainArgs {
     /// Checkpoint every N steps.
     #[arg(long)]
     checkpoint_every: Option<u64>,
+    /// Mixed precision: activations in this dtype (`bf16` on CUDA), the parameters, their
+    /// gradients and the optimiser state in f32 (master weights).
+    #[arg(long, value_enum)]
+    mixed: Option<Compute>,
     /// Stop (and checkpoint) after this many minutes.
     #[arg(long)]
     max_minutes: Option<f64>,
@@ -552,6 +560,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ),
             DeviceKind::Cuda => bench_cuda_bf16(a),
         };
+    }
+    // burn's ndarray computes in f32 and f64 only.
+    let half = |m: Option<Compute>| matches!(m, Some(Compute::Bf16 | Compute::F16));
+    let mixed_on_cpu = match &cli.command {
+        Command::Pretrain(a) | Command::Finetune(a) => half(a.mixed),
+        Command::Bench(a) => a.dtype == Dtype::Mixed,
+        _ => false,
+    };
+    if mixed_on_cpu && matches!(device, DeviceKind::Cpu) {
+        bail!(
+            "mixed precision in bf16 or f16 runs on CUDA only (the CPU backend computes in f32)\nhint: add `--device cuda`, or drop `--mixed` / `--dtype mixed`"
+        );
     }
     match device {
         DeviceKind::Cpu => run::<CpuTrain>(cli, Default::default()),
@@ -1589,6 +1609,7 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
     if let Some(n) = a.checkpoint_every {
         c.checkpoint_every = n;
     }
+    c.mixed = a.mixed;
     c
 }
 
@@ -1631,6 +1652,7 @@ fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Resul
         warmup_steps: a.warmup_steps,
         steps: a.steps,
         peak_tflops: a.peak_tflops,
+        mixed: (a.dtype == Dtype::Mixed).then_some(Compute::Bf16),
     };
     let report = pixmo_trainer::bench::run::<B>(&spec, device)?;
     println!(

@@ -22,6 +22,7 @@ use crate::data::{Example, decode_image};
 use crate::error::{Error, Result};
 use crate::format::{Stage, format_task};
 use crate::mixture::{Sampler, SamplerState, pixmo_groups, rates};
+use crate::model::mixed::Compute;
 use crate::model::{Molmo, ResidualDropout, loss};
 use crate::optim::{
     Group, GroupGrads, MolmoOptimizer, Schedule, adamw, apply, group_summary, split_and_clip,
@@ -57,6 +58,11 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Save a checkpoint every this many steps (0: only at the end).
     pub checkpoint_every: u64,
+    /// Mixed precision: the training forward and backward passes' activations in this dtype,
+    /// the parameters, gradients and optimiser state in the backend's (`None`: everything in
+    /// the backend's; [`crate::model::mixed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixed: Option<Compute>,
 }
 
 impl TrainConfig {
@@ -80,6 +86,7 @@ impl TrainConfig {
             dropout: 0.1,
             schedule: Schedule::recipe(stage, steps),
             checkpoint_every: 1000,
+            mixed: None,
         }
     }
 
@@ -272,6 +279,7 @@ pub fn step_gradients_over<B: AutodiffBackend>(
         } else {
             ResidualDropout::Off
         };
+        let batch = &batch.clone().in_compute(train.mixed);
         let logits = model.loss_logits(batch, &mode);
         let (l, ce) = loss(logits, batch, train.z_loss, divisor);
         total += l.clone().into_scalar().elem::<f64>();

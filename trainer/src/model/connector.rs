@@ -5,9 +5,10 @@
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{silu, softmax};
+use burn::tensor::activation::silu;
 
 use crate::config::ModelConfig;
+use crate::model::mixed::{attention_weights, like, linear};
 use crate::model::normal_param;
 
 /// Mean-query attention over each pooling window.
@@ -44,14 +45,14 @@ impl<B: Backend> PoolingAttention<B> {
         let hd = width / self.heads;
         let split =
             |t: Tensor<B, 3>, len: usize| t.reshape([m, len, self.heads, hd]).swap_dims(1, 2);
-        let q = split(self.wq.forward(query), 1);
-        let kk = split(self.wk.forward(x.clone()), k);
-        let v = split(self.wv.forward(x), k);
+        let q = split(linear(&self.wq, query), 1);
+        let kk = split(linear(&self.wk, x.clone()), k);
+        let v = split(linear(&self.wv, x), k);
         #[allow(clippy::cast_precision_loss)]
         let scale = 1.0 / (hd as f64).sqrt();
-        let att = softmax(q.matmul(kk.swap_dims(2, 3)) * scale, 3);
+        let att = attention_weights(q.matmul(kk.swap_dims(2, 3)), scale, None);
         let out = att.matmul(v).swap_dims(1, 2).reshape([m, width]);
-        self.wo.forward(out)
+        linear(&self.wo, out)
     }
 }
 
@@ -115,13 +116,9 @@ impl<B: Backend> Connector<B> {
         let x = x.slice([0..n, 1..s, 0..c]);
         let patches = s - 1;
 
-        let all_pad = patch_masks.clone().equal_elem(0.0).float();
-        let partial = patch_masks
-            .clone()
-            .lower_elem(1.0)
-            .float()
-            .sub(all_pad.clone());
-        let pad = self.pad_embed.val();
+        let all_pad = like(patch_masks.clone().equal_elem(0.0).float(), &x);
+        let partial = like(patch_masks.clone().lower_elem(1.0).float(), &x).sub(all_pad.clone());
+        let pad = like(self.pad_embed.val(), &x);
         let pad0 = pad.clone().slice([0..1, 0..c]).unsqueeze_dim::<3>(0);
         let pad1 = pad.slice([1..2, 0..c]).unsqueeze_dim::<3>(0);
         let x = x + all_pad.unsqueeze_dim::<3>(2) * pad0 + partial.unsqueeze_dim::<3>(2) * pad1;
@@ -137,7 +134,9 @@ impl<B: Backend> Connector<B> {
             .permute([0, 1, 3, 2, 4, 5])
             .reshape([n * g * g, p * p, c]);
         let pooled = self.pooling.forward(windows);
-        self.w2
-            .forward(silu(self.w1.forward(pooled.clone())) * self.w3.forward(pooled))
+        linear(
+            &self.w2,
+            silu(linear(&self.w1, pooled.clone())) * linear(&self.w3, pooled),
+        )
     }
 }

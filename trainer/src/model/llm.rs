@@ -6,9 +6,10 @@ use burn::module::Param;
 use burn::nn::{Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use burn::tensor::activation::{silu, softmax};
+use burn::tensor::activation::silu;
 
 use crate::config::LlmConfig;
+use crate::model::mixed::{attention_weights, like, linear, rms_norm};
 use crate::model::normal_param;
 
 /// Where residual dropout applies in a forward pass.
@@ -31,12 +32,13 @@ impl<B: Backend> ResidualDropout<B> {
             ResidualDropout::All(p) | ResidualDropout::Masked(p, _) if *p <= 0.0 => x,
             ResidualDropout::All(p) => {
                 let keep = Tensor::random(x.shape(), Distribution::Bernoulli(1.0 - p), &x.device());
+                let keep = like(keep, &x);
                 x * keep / (1.0 - p)
             }
             ResidualDropout::Masked(p, mask) => {
-                let keep = Tensor::random(x.shape(), Distribution::Bernoulli(1.0 - p), &x.device())
-                    / (1.0 - p);
-                let mask = mask.clone();
+                let keep = Tensor::random(x.shape(), Distribution::Bernoulli(1.0 - p), &x.device());
+                let keep = like(keep, &x) / (1.0 - p);
+                let mask = like(mask.clone(), &x);
                 // keep on response positions, 1 elsewhere.
                 let factor = keep * mask.clone() + mask.neg().add_scalar(1.0);
                 x * factor
@@ -78,6 +80,7 @@ impl<B: Backend> Rope<B> {
             .select(0, flat.clone())
             .reshape([b, 1, s, hd]);
         let sin = self.sin.clone().select(0, flat).reshape([b, 1, s, hd]);
+        let (cos, sin) = (like(cos, &x), like(sin, &x));
         let half = hd / 2;
         let x1 = x.clone().slice([0..b, 0..h, 0..s, 0..half]);
         let x2 = x.clone().slice([0..b, 0..h, 0..s, half..hd]);
@@ -123,19 +126,13 @@ impl<B: Backend> Attention<B> {
     ) -> Tensor<B, 3> {
         let [b, s, d] = x.dims();
         let hd = d / self.heads;
-        let q = self
-            .q_proj
-            .forward(x.clone())
+        let q = linear(&self.q_proj, x.clone())
             .reshape([b, s, self.heads, hd])
             .swap_dims(1, 2);
-        let k = self
-            .k_proj
-            .forward(x.clone())
+        let k = linear(&self.k_proj, x.clone())
             .reshape([b, s, self.kv_heads, hd])
             .swap_dims(1, 2);
-        let v = self
-            .v_proj
-            .forward(x)
+        let v = linear(&self.v_proj, x)
             .reshape([b, s, self.kv_heads, hd])
             .swap_dims(1, 2);
         let q = rope.apply(q, positions);
@@ -159,12 +156,9 @@ impl<B: Backend> Attention<B> {
         let (k, v) = (expand(k), expand(v));
         #[allow(clippy::cast_precision_loss)]
         let scale = 1.0 / (hd as f64).sqrt();
-        let scores = q.matmul(k.swap_dims(2, 3)) * scale + bias.clone();
-        let out = softmax(scores, 3)
-            .matmul(v)
-            .swap_dims(1, 2)
-            .reshape([b, s, d]);
-        self.o_proj.forward(out)
+        let weights = attention_weights(q.matmul(k.swap_dims(2, 3)), scale, Some(bias));
+        let out = weights.matmul(v).swap_dims(1, 2).reshape([b, s, d]);
+        linear(&self.o_proj, out)
     }
 }
 
@@ -247,19 +241,20 @@ impl<B: Backend> Llm<B> {
     ) -> Tensor<B, 3> {
         for layer in &self.layers {
             let h = layer.self_attn.forward(
-                layer.input_layernorm.forward(x.clone()),
+                rms_norm(&layer.input_layernorm, x.clone()),
                 &self.rope,
                 positions,
                 bias,
             );
             x = x + dropout.apply(h);
-            let n = layer.post_attention_layernorm.forward(x.clone());
-            let h = layer
-                .down_proj
-                .forward(silu(layer.gate_proj.forward(n.clone())) * layer.up_proj.forward(n));
+            let n = rms_norm(&layer.post_attention_layernorm, x.clone());
+            let h = linear(
+                &layer.down_proj,
+                silu(linear(&layer.gate_proj, n.clone())) * linear(&layer.up_proj, n),
+            );
             x = x + dropout.apply(h);
         }
-        self.norm.forward(x)
+        rms_norm(&self.norm, x)
     }
 
     /// Logits `[batch, seq, vocab]` of plain text: token ids `[batch, seq]` of the base
@@ -284,8 +279,8 @@ impl<B: Backend> Llm<B> {
         self.head(self.hidden(x, &positions, &bias, &ResidualDropout::Off))
     }
 
-    /// Logits of final hidden states `[..., width]` (the output head).
+    /// Logits of final hidden states `[..., width]` (the output head), in their dtype.
     pub fn head<const D: usize>(&self, hidden: Tensor<B, D>) -> Tensor<B, D> {
-        self.lm_head.forward(hidden)
+        linear(&self.lm_head, hidden)
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod connector;
 pub mod llm;
+pub mod mixed;
 pub mod vit;
 
 use burn::module::{ModuleVisitor, Param};
@@ -105,7 +106,8 @@ impl<B: Backend> Molmo<B> {
     }
 
     /// The decoder's input `[batch, seq, llm width]`: token embeddings plus, at each
-    /// `<im_patch>` position, the pooled image feature the preprocessing assigned to it.
+    /// `<im_patch>` position, the pooled image feature the preprocessing assigned to it. In
+    /// the dtype of the batch's crops (the compute dtype: [`mixed`]).
     pub fn embed(&self, batch: &Batch<B>) -> Tensor<B, 3> {
         let [b, s] = batch.shape;
         let table = Tensor::cat(
@@ -117,10 +119,12 @@ impl<B: Backend> Molmo<B> {
         );
         let d = table.dims()[1];
         let x = table.select(0, batch.tokens.clone().reshape([b * s]));
+        let x = mixed::like(x, &batch.crops);
 
         let layers = self.vit.forward(batch.crops.clone());
         let features = self.connector.forward(&layers, batch.patch_masks.clone());
-        let features = Tensor::cat(vec![features, Tensor::zeros([1, d], &x.device())], 0);
+        let zeros = mixed::like(Tensor::zeros([1, d], &x.device()), &x);
+        let features = Tensor::cat(vec![features, zeros], 0);
         let x = x + features.select(0, batch.feature_index.clone());
         x.reshape([b, s, d])
     }
@@ -129,13 +133,14 @@ impl<B: Backend> Molmo<B> {
 /// Loss of one batch from its [`Molmo::loss_logits`]: weighted token cross-entropy plus
 /// z-loss, both divided by `divisor` (the loss-weight sum of the whole optimiser step, so
 /// accumulated micro-batches average per token over the global batch). Returns (total,
-/// cross-entropy part).
+/// cross-entropy part). Computed in the parameters' dtype whatever the logits'.
 pub fn loss<B: Backend>(
     logits: Tensor<B, 2>,
     batch: &Batch<B>,
     z_loss: f64,
     divisor: f32,
 ) -> (Tensor<B, 1>, Tensor<B, 1>) {
+    let logits = logits.cast(mixed::wide::<B>());
     let [n, _] = logits.dims();
     let max = logits.clone().max_dim(1).detach();
     let lse = (logits.clone() - max.clone()).exp().sum_dim(1).log() + max;

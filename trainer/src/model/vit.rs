@@ -5,9 +5,10 @@
 use burn::module::Param;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{sigmoid, softmax};
+use burn::tensor::activation::sigmoid;
 
 use crate::config::{ModelConfig, VitConfig, VitPositions};
+use crate::model::mixed::{attention_weights, layer_norm, like, linear};
 use crate::model::normal_param;
 
 /// Quick GELU: `x · sigmoid(1.702 x)`.
@@ -57,8 +58,9 @@ impl<B: Backend> Rope2d<B> {
         let q = hd / 4;
         let part = |i: usize| x.clone().slice([0..n, 0..h, 0..s, i * q..(i + 1) * q]);
         let rotated = Tensor::cat(vec![part(1).neg(), part(0), part(3).neg(), part(2)], 3);
-        let table = |t: &Tensor<B, 2>| t.clone().reshape([1, 1, s, hd]);
-        x * table(&self.cos) + rotated * table(&self.sin)
+        let table = |t: &Tensor<B, 2>| like(t.clone().reshape([1, 1, s, hd]), &x);
+        let (cos, sin) = (table(&self.cos), table(&self.sin));
+        x * cos + rotated * sin
     }
 }
 
@@ -94,18 +96,18 @@ impl<B: Backend> VitAttention<B> {
         let [n, s, d] = x.dims();
         let hd = d / self.heads;
         let split = |t: Tensor<B, 3>| t.reshape([n, s, self.heads, hd]).swap_dims(1, 2);
-        let mut q = split(self.wq.forward(x.clone()));
-        let mut k = split(self.wk.forward(x.clone()));
+        let mut q = split(linear(&self.wq, x.clone()));
+        let mut k = split(linear(&self.wk, x.clone()));
         if let Some(rope) = rope {
             q = rope.apply(q);
             k = rope.apply(k);
         }
-        let v = split(self.wv.forward(x));
+        let v = split(linear(&self.wv, x));
         #[allow(clippy::cast_precision_loss)]
         let scale = 1.0 / (hd as f64).sqrt();
-        let att = softmax(q.matmul(k.swap_dims(2, 3)) * scale, 3);
+        let att = attention_weights(q.matmul(k.swap_dims(2, 3)), scale, None);
         let out = att.matmul(v).swap_dims(1, 2).reshape([n, s, d]);
-        self.wo.forward(out)
+        linear(&self.wo, out)
     }
 }
 
@@ -141,11 +143,12 @@ impl<B: Backend> VitBlock<B> {
     }
 
     fn forward(&self, x: Tensor<B, 3>, rope: Option<&Rope2d<B>>) -> Tensor<B, 3> {
-        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), rope);
+        let x = x.clone() + self.attn.forward(layer_norm(&self.ln_1, x), rope);
         x.clone()
-            + self
-                .fc2
-                .forward(quick_gelu(self.fc1.forward(self.ln_2.forward(x))))
+            + linear(
+                &self.fc2,
+                quick_gelu(linear(&self.fc1, layer_norm(&self.ln_2, x))),
+            )
     }
 }
 
@@ -187,21 +190,21 @@ impl<B: Backend> Vit<B> {
         }
     }
 
-    /// `[crops, patches, patch_dim]` → each block's output `[crops, 1 + patches, d]`.
+    /// `[crops, patches, patch_dim]` → each block's output `[crops, 1 + patches, d]`, in the
+    /// dtype of `patches` (the compute dtype: [`crate::model::mixed`]).
     pub fn forward(&self, patches: Tensor<B, 3>) -> Vec<Tensor<B, 3>> {
         let [n, _, _] = patches.dims();
-        let x = self.patch_embedding.forward(patches);
+        let x = linear(&self.patch_embedding, patches);
         let d = x.dims()[2];
-        let cls = self
-            .class_embedding
-            .val()
+        let cls = like(self.class_embedding.val(), &x)
             .reshape([1, 1, d])
             .expand([n as i64, 1, d as i64]);
         let mut x = Tensor::cat(vec![cls, x], 1);
         if let Some(positions) = &self.positional_embedding {
-            x = x + positions.val().unsqueeze_dim(0);
+            let positions = like(positions.val(), &x);
+            x = x + positions.unsqueeze_dim(0);
         }
-        let mut x = self.pre_ln.forward(x);
+        let mut x = layer_norm(&self.pre_ln, x);
         let mut outputs = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
             x = block.forward(x, self.rope.as_ref());

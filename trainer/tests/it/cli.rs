@@ -328,6 +328,21 @@ fn a_run_where_nothing_trains_is_refused() {
     assert!(!dir.path().join("run").exists());
 }
 
+/// Mixed precision in bf16 on the CPU (burn's ndarray computes in f32 and f64 only) is refused
+/// with the reason, for training and for the bench, before anything is read or written.
+#[test]
+fn bf16_mixed_precision_on_the_cpu_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pixmo_train(
+        "finetune --data missing --model tiny --mixed bf16 --out run",
+        dir.path(),
+    );
+    refused(&out, "runs on CUDA only");
+    assert!(!dir.path().join("run").exists());
+    let out = pixmo_train("bench --model tiny --dtype mixed --steps 1", dir.path());
+    refused(&out, "runs on CUDA only");
+}
+
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with

@@ -83,6 +83,7 @@ pub fn tiny_train(stage: Stage, steps: u64) -> TrainConfig {
             alpha_f: 0.1,
         },
         checkpoint_every: 0,
+        mixed: None,
     }
 }
 

@@ -3,9 +3,10 @@
 
 use burn::prelude::*;
 use pixmo_annotation_schema::Dataset;
-use pixmo_trainer::batch::{collate, pack};
+use pixmo_trainer::batch::{Batch, collate, pack};
 use pixmo_trainer::data::decode_image;
 use pixmo_trainer::format::{FormattedText, Stage};
+use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::model::{Molmo, ResidualDropout, loss};
 use pixmo_trainer::optim::Group;
 use pixmo_trainer::preprocess::preprocess;
@@ -194,6 +195,35 @@ fn loss_at_the_loss_rows_equals_the_weighted_loss_of_the_full_logits() {
         (got - want).abs() <= 1e-4 * want.abs(),
         "loss at the loss rows {got}, from the full logits {want}"
     );
+}
+
+/// Mixed precision's casts are burn's no-ops when the activations are already in the
+/// parameters' dtype: an f32 model asked to compute in f32 computes the bits it computes
+/// without the setting (`tests/mixed.rs` checks an f64 model computing in f32).
+#[test]
+fn computing_in_the_parameters_own_dtype_changes_no_bit() {
+    let _rng = backend_rng();
+    let config = tiny_model();
+    let model = Molmo::<Cpu>::new(&config, &Default::default());
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let ex = &colour_examples()[2];
+    let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
+    let text = FormattedText {
+        prompt: " User: what colour? Assistant:".into(),
+        response: " It is blue.".into(),
+    };
+    let packed = pack(image, &[text], Stage::Finetune, &tok, 512);
+    let batch = collate::<Cpu>(&[packed], &config.vision, &Default::default());
+    let logits = |b: &Batch<Cpu>| -> Vec<u32> {
+        let v: Vec<f32> = model
+            .forward(b, &ResidualDropout::Off)
+            .into_data()
+            .to_vec()
+            .unwrap();
+        v.iter().map(|x| x.to_bits()).collect()
+    };
+    let plain = logits(&batch);
+    assert_eq!(plain, logits(&batch.in_compute(Some(Compute::F32))));
 }
 
 #[test]

@@ -1,0 +1,201 @@
+//! Mixed precision (`--mixed`): the activations in a compute dtype, the parameters, their
+//! gradients and the optimiser's state in the backend's (master weights). burn's ndarray
+//! computes in f32 and f64 only, so here the backend is f64 and the compute dtype f32: the
+//! rule is the same at any pair of widths (on a GPU, f32 and bf16).
+//!
+//! A test binary of its own: burn keeps one default float dtype per device type, and
+//! `NdArray<f32>` and `NdArray<f64>` share theirs, so the f64 default set here would leak into
+//! the f32 tests of `it` (which check that an f32 model run with `Compute::F32` computes the
+//! same bits as without it).
+
+#[allow(dead_code)]
+#[path = "it/common.rs"]
+mod common;
+
+use burn::backend::{Autodiff, NdArray};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::*;
+use burn::tensor::{DType, FloatDType, IntDType};
+use pixmo_trainer::batch::{Batch, collate, pack};
+use pixmo_trainer::config::VitPositions;
+use pixmo_trainer::data::decode_image;
+use pixmo_trainer::format::{FormattedText, Stage};
+use pixmo_trainer::model::mixed::Compute;
+use pixmo_trainer::model::{Molmo, ResidualDropout};
+use pixmo_trainer::optim::{adamw, apply, split_and_clip};
+use pixmo_trainer::preprocess::preprocess;
+use pixmo_trainer::tokenizer::Tokenizer;
+use pixmo_trainer::train::step_gradients;
+
+use common::{backend_rng, colour_examples, tiny_model, tiny_train};
+
+type Wide = NdArray<f64>;
+type WideTrain = Autodiff<NdArray<f64>>;
+
+/// Every tensor this process creates on the CPU is f64 unless cast: an f64 model, its
+/// batches' f64 inputs (`collate` goes through the default).
+fn wide_defaults() {
+    let device = Default::default();
+    // Set once per process; a second call finds it set (an error) and leaves it.
+    let _ = burn::tensor::set_default_dtypes::<Wide>(&device, FloatDType::F64, IntDType::I64);
+    let settings = burn::tensor::get_device_settings::<Wide>(&device);
+    assert_eq!(settings.float_dtype, FloatDType::F64);
+}
+
+/// Two colour questions (one image not square: padded patches) as one batch.
+fn batch<B: Backend>() -> Batch<B> {
+    let config = tiny_model();
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    let packed: Vec<_> = colour_examples()[1..3]
+        .iter()
+        .zip([" It is green.", " It is blue."])
+        .map(|(ex, answer)| {
+            let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
+            let text = FormattedText {
+                prompt: " User: what colour? Assistant:".into(),
+                response: answer.into(),
+            };
+            pack(image, &[text], Stage::Finetune, &tok, 512)
+        })
+        .collect();
+    collate::<B>(&packed, &config.vision, &Default::default())
+}
+
+/// Every float parameter's values, in module order, as f64.
+struct Values(Vec<Vec<f64>>, Vec<DType>);
+
+impl<B: Backend> ModuleVisitor<B> for Values {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let t = param.val();
+        self.1.push(t.dtype());
+        self.0
+            .push(t.cast(DType::F64).into_data().to_vec().unwrap());
+    }
+}
+
+fn values<B: Backend, M: Module<B>>(m: &M) -> Values {
+    let mut v = Values(Vec::new(), Vec::new());
+    m.visit(&mut v);
+    v
+}
+
+/// The logits of a model run with f32 activations are f32, close to the f64 model's, and
+/// computed in f32 along the way: not the f64 logits rounded at the end.
+#[test]
+fn mixed_activations_are_computed_in_the_compute_dtype_close_to_the_full_ones() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let device = Default::default();
+    let model = Molmo::<Wide>::new(&tiny_model(), &device);
+    let b = batch::<Wide>();
+    assert_eq!(b.crops.dtype(), DType::F64);
+    let full = model.forward(&b, &ResidualDropout::Off);
+    let mixed = model.forward(
+        &b.clone().in_compute(Some(Compute::F32)),
+        &ResidualDropout::Off,
+    );
+    assert_eq!((full.dtype(), mixed.dtype()), (DType::F64, DType::F32));
+    let full: Vec<f64> = full.into_data().to_vec().unwrap();
+    let mixed: Vec<f32> = mixed.into_data().to_vec().unwrap();
+    assert_eq!(full.len(), mixed.len());
+    let scale = full.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let worst = full
+        .iter()
+        .zip(&mixed)
+        .fold(0.0f64, |m, (f, x)| m.max((f - f64::from(*x)).abs()));
+    assert!(
+        worst < 1e-4 * scale,
+        "f32 activations off by {worst} (scale {scale})"
+    );
+    #[allow(clippy::cast_possible_truncation)]
+    let rounded_apart = full
+        .iter()
+        .zip(&mixed)
+        .filter(|&(f, x)| (*f as f32) != *x)
+        .count();
+    assert!(
+        rounded_apart > full.len() / 4,
+        "{rounded_apart} of {} logits differ from the f64 logits rounded to f32",
+        full.len()
+    );
+
+    // Every other path's junctions: residual dropout (everywhere, and on the response
+    // only) and a ViT with 2-D rotary positions. (ndarray refuses an operation on an f32 and
+    // an f64 tensor, so a junction without its cast fails here.)
+    let mixed = b.in_compute(Some(Compute::F32));
+    let response = ResidualDropout::Masked(0.1, mixed.response_mask.clone());
+    for dropout in [ResidualDropout::All(0.1), response] {
+        assert_eq!(model.forward(&mixed, &dropout).dtype(), DType::F32);
+    }
+    let mut rotary = tiny_model();
+    rotary.vit.positions = VitPositions::Rope2d;
+    let model = Molmo::<Wide>::new(&rotary, &device);
+    let logits = model.forward(&mixed, &ResidualDropout::Off);
+    assert_eq!(logits.dtype(), DType::F32);
+}
+
+/// A training step with f32 activations on an f64 model: the loss and gradients are close to
+/// the f64 step's, every gradient comes back in f64, and the update is kept in f64, moves
+/// too small for an f32 weight to hold included (what master weights are for).
+#[test]
+fn mixed_gradients_and_updates_stay_in_the_parameters_dtype() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let device = Default::default();
+    let model = Molmo::<WideTrain>::new(&tiny_model(), &device);
+    let batches = vec![batch::<WideTrain>()];
+    let mut train = tiny_train(Stage::Finetune, 4);
+    let (full_loss, _, full_grads) = step_gradients(&model, &batches, &train, false);
+    train.mixed = Some(Compute::F32);
+    let (mixed_loss, _, mixed_grads) = step_gradients(&model, &batches, &train, false);
+    assert!(
+        (full_loss - mixed_loss).abs() < 1e-5 * full_loss && full_loss != mixed_loss,
+        "loss {full_loss} in f64, {mixed_loss} with f32 activations"
+    );
+    let head = model.llm.lm_head.weight.id;
+    let grad = |g: &burn::optim::GradientsParams| {
+        let t = g
+            .get::<Wide, 2>(head)
+            .expect("the output head has a gradient");
+        let dtype = t.dtype();
+        (dtype, t.into_data().to_vec::<f64>().unwrap())
+    };
+    let ((full_dtype, full), (mixed_dtype, mixed)) = (grad(&full_grads), grad(&mixed_grads));
+    assert_eq!((full_dtype, mixed_dtype), (DType::F64, DType::F64));
+    let norm = full.iter().map(|g| g * g).sum::<f64>().sqrt();
+    let apart = full
+        .iter()
+        .zip(&mixed)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        apart < 1e-4 * norm && apart > 0.0,
+        "gradients {apart} apart (norm {norm})"
+    );
+
+    // One AdamW step at a rate whose moves are below an f32 weight's resolution.
+    train.schedule.llm.peak_lr = 1e-13;
+    train.schedule.llm.warmup = 0;
+    let before = values(&model.llm.lm_head);
+    let mut optimizer = adamw::<WideTrain>();
+    let groups = split_and_clip(&model, mixed_grads, train.max_grad_norm);
+    let model = apply(&mut optimizer, model, groups, &train.schedule, 0);
+    let after = values(&model.llm.lm_head);
+    assert!(after.1.iter().all(|d| *d == DType::F64), "{:?}", after.1);
+    let (w0, w1) = (&before.0[0], &after.0[0]);
+    #[allow(clippy::cast_possible_truncation)]
+    let kept = w0
+        .iter()
+        .zip(w1)
+        .filter(|&(a, b)| {
+            let half_ulp = f64::from((*a as f32).abs()) * f64::from(f32::EPSILON) / 2.0;
+            a != b && (a - b).abs() < half_ulp
+        })
+        .count();
+    assert!(
+        kept > w0.len() * 9 / 10,
+        "{kept} of {} head weights kept a move an f32 weight would round away",
+        w0.len()
+    );
+}
