@@ -16,18 +16,15 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::{DType, FloatDType, IntDType};
-use pixmo_trainer::batch::{Batch, collate, pack};
+use pixmo_trainer::batch::{Batch, collate};
 use pixmo_trainer::config::VitPositions;
-use pixmo_trainer::data::decode_image;
-use pixmo_trainer::format::{FormattedText, Stage};
+use pixmo_trainer::format::Stage;
 use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::model::{Molmo, ResidualDropout};
 use pixmo_trainer::optim::{adamw, apply, split_and_clip};
-use pixmo_trainer::preprocess::preprocess;
-use pixmo_trainer::tokenizer::Tokenizer;
 use pixmo_trainer::train::step_gradients;
 
-use common::{backend_rng, colour_examples, tiny_model, tiny_train};
+use common::{backend_rng, colour_examples, colour_questions, tiny_model, tiny_train};
 
 type Wide = NdArray<f64>;
 type WideTrain = Autodiff<NdArray<f64>>;
@@ -44,21 +41,8 @@ fn wide_defaults() {
 
 /// Two colour questions (one image not square: padded patches) as one batch.
 fn batch<B: Backend>() -> Batch<B> {
-    let config = tiny_model();
-    let tok = Tokenizer::new(config.llm.vocab_size);
-    let packed: Vec<_> = colour_examples()[1..3]
-        .iter()
-        .zip([" It is green.", " It is blue."])
-        .map(|(ex, answer)| {
-            let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
-            let text = FormattedText {
-                prompt: " User: what colour? Assistant:".into(),
-                response: answer.into(),
-            };
-            pack(image, &[text], Stage::Finetune, &tok, 512)
-        })
-        .collect();
-    collate::<B>(&packed, &config.vision, &Default::default())
+    let packed = colour_questions(&colour_examples()[1..3], &[" It is green.", " It is blue."]);
+    collate::<B>(&packed, &tiny_model().vision, &Default::default())
 }
 
 /// Every float parameter's values, in module order, as f64.

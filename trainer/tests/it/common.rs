@@ -4,10 +4,13 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use pixmo_annotation_schema::Dataset;
+use pixmo_trainer::batch::{Packed, pack};
 use pixmo_trainer::config::ModelConfig;
-use pixmo_trainer::data::{EvalTarget, Example};
-use pixmo_trainer::format::{Stage, Task};
+use pixmo_trainer::data::{EvalTarget, Example, decode_image};
+use pixmo_trainer::format::{FormattedText, Stage, Task};
 use pixmo_trainer::optim::{GroupSchedule, Schedule};
+use pixmo_trainer::preprocess::preprocess;
+use pixmo_trainer::tokenizer::Tokenizer;
 use pixmo_trainer::train::TrainConfig;
 
 pub type Cpu = NdArray;
@@ -58,6 +61,25 @@ pub fn colour_examples() -> Vec<Example> {
             }],
             transcripts: Vec::new(),
             target: EvalTarget::None,
+        })
+        .collect()
+}
+
+/// `examples` each asked "what colour?" and answered by the answer beside it, packed for
+/// fine-tuning at the tiny model's sizes.
+pub fn colour_questions(examples: &[Example], answers: &[&str]) -> Vec<Packed> {
+    let config = tiny_model();
+    let tok = Tokenizer::new(config.llm.vocab_size);
+    examples
+        .iter()
+        .zip(answers)
+        .map(|(ex, answer)| {
+            let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
+            let text = FormattedText {
+                prompt: " User: what colour? Assistant:".into(),
+                response: (*answer).into(),
+            };
+            pack(image, &[text], Stage::Finetune, &tok, 512)
         })
         .collect()
 }

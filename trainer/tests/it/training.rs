@@ -13,7 +13,9 @@ use pixmo_trainer::preprocess::preprocess;
 use pixmo_trainer::tokenizer::Tokenizer;
 use pixmo_trainer::train::{DataSource, TrainConfig, Trainer};
 
-use crate::common::{Cpu, Train, backend_rng, colour_examples, flat, tiny_model, tiny_train};
+use crate::common::{
+    Cpu, Train, backend_rng, colour_examples, colour_questions, flat, tiny_model, tiny_train,
+};
 
 fn trainer(stage: Stage, steps: u64) -> Trainer<Train> {
     trainer_with(tiny_train(stage, steps))
@@ -139,22 +141,13 @@ fn loss_at_the_loss_rows_equals_the_weighted_loss_of_the_full_logits() {
     let _rng = backend_rng();
     let config = tiny_model();
     let model = Molmo::<Cpu>::new(&config, &Default::default());
-    let tok = Tokenizer::new(config.llm.vocab_size);
-    let packed: Vec<_> = colour_examples()[..2]
-        .iter()
-        .zip([
+    let packed = colour_questions(
+        &colour_examples()[..2],
+        &[
             " It is red.",
             " A much longer answer about the green colour.",
-        ])
-        .map(|(ex, answer)| {
-            let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
-            let text = FormattedText {
-                prompt: " User: what colour? Assistant:".into(),
-                response: answer.into(),
-            };
-            pack(image, &[text], Stage::Finetune, &tok, 512)
-        })
-        .collect();
+        ],
+    );
     let batch = collate::<Cpu>(&packed, &config.vision, &Default::default());
     let [_, s] = batch.shape;
 
@@ -205,15 +198,8 @@ fn computing_in_the_parameters_own_dtype_changes_no_bit() {
     let _rng = backend_rng();
     let config = tiny_model();
     let model = Molmo::<Cpu>::new(&config, &Default::default());
-    let tok = Tokenizer::new(config.llm.vocab_size);
-    let ex = &colour_examples()[2];
-    let image = preprocess(&config.vision, &tok, &decode_image(ex).unwrap());
-    let text = FormattedText {
-        prompt: " User: what colour? Assistant:".into(),
-        response: " It is blue.".into(),
-    };
-    let packed = pack(image, &[text], Stage::Finetune, &tok, 512);
-    let batch = collate::<Cpu>(&[packed], &config.vision, &Default::default());
+    let packed = colour_questions(&colour_examples()[2..3], &[" It is blue."]);
+    let batch = collate::<Cpu>(&packed, &config.vision, &Default::default());
     let logits = |b: &Batch<Cpu>| -> Vec<u32> {
         let v: Vec<f32> = model
             .forward(b, &ResidualDropout::Off)
