@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::format::{FormattedText, Stage};
 use crate::model::Molmo;
 use crate::model::mixed::Compute;
-use crate::optim::{Schedule, adamw, apply, split_and_clip};
+use crate::optim::{Schedule, adamw_with, apply, split_and_clip};
 use crate::preprocess::{RgbF32, preprocess};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
@@ -203,6 +203,8 @@ pub struct BenchSpec {
     /// Mixed precision: activations in this dtype, parameters and optimiser state in the
     /// backend's ([`TrainConfig::mixed`]).
     pub mixed: Option<Compute>,
+    /// AdamW's moments kept in this dtype between steps ([`TrainConfig::moments`]).
+    pub moments: Option<Compute>,
 }
 
 /// Measured throughput.
@@ -258,6 +260,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
     train.grad_accum = spec.grad_accum;
     train.seq_len = spec.seq_len;
     train.mixed = spec.mixed;
+    train.moments = spec.moments;
     let total_steps = (spec.warmup_steps + spec.steps) as u64;
     let schedule = Schedule::recipe(Stage::Pretrain, total_steps);
 
@@ -286,7 +289,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
 
     B::seed(device, 17);
     let mut model = Molmo::<B>::new(&spec.model, device);
-    let mut optimizer = adamw::<B>();
+    let mut optimizer = adamw_with::<B>(spec.moments);
     let mut times = Vec::with_capacity(spec.steps);
     let mut warmup_seconds = 0.0;
     let mut last_loss = f64::NAN;
@@ -388,6 +391,7 @@ mod tests {
             steps: 2,
             peak_tflops: 1.0,
             mixed: None,
+            moments: None,
         };
         let r = run::<B>(&spec, &Default::default()).unwrap();
         assert_eq!(r.step_seconds.len(), 2);

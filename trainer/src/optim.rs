@@ -4,14 +4,18 @@
 
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{
+    AdamW, AdamWConfig, AdamWState, GradientsParams, LearningRate, Optimizer, SimpleOptimizer,
+};
 use burn::prelude::*;
+use burn::tensor::DType;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::format::Stage;
 use crate::model::Molmo;
+use crate::model::mixed::Compute;
 
 /// The three parameter groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,17 +153,66 @@ impl Schedule {
 }
 
 /// AdamW with Molmo's settings.
-pub type MolmoOptimizer<B> = OptimizerAdaptor<AdamW, Molmo<B>, B>;
+pub type MolmoOptimizer<B> = OptimizerAdaptor<MolmoAdamW, Molmo<B>, B>;
 
-/// AdamW (0.9, 0.95, ε 1e-6, weight decay 0).
+/// burn's AdamW whose two moments may be kept in a narrower dtype between steps
+/// (`--moments bf16`: 4 bytes a parameter instead of 8 with f32 moments). Each step widens
+/// them to the parameter's dtype, runs AdamW there, and narrows the new moments again; without
+/// a moments dtype it is burn's AdamW unchanged. The state is AdamW's, so checkpoints are read
+/// and written as before.
+#[derive(Clone)]
+pub struct MolmoAdamW {
+    adamw: AdamW,
+    moments: Option<Compute>,
+}
+
+impl<B: Backend> SimpleOptimizer<B> for MolmoAdamW {
+    type State<const D: usize> = AdamWState<B, D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<B, D>,
+        grad: Tensor<B, D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<B, D>, Option<Self::State<D>>) {
+        let Some(moments) = self.moments else {
+            return self.adamw.step(lr, tensor, grad, state);
+        };
+        let cast = |mut s: AdamWState<B, D>, dtype: DType| {
+            s.momentum.moment_1 = s.momentum.moment_1.cast(dtype);
+            s.momentum.moment_2 = s.momentum.moment_2.cast(dtype);
+            s
+        };
+        let wide = tensor.dtype();
+        let state = state.map(|s| cast(s, wide));
+        let (tensor, state) = self.adamw.step(lr, tensor, grad, state);
+        let narrow = DType::from(moments.dtype());
+        (tensor, state.map(|s| cast(s, narrow)))
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &B::Device) -> Self::State<D> {
+        <AdamW as SimpleOptimizer<B>>::to_device(state, device)
+    }
+}
+
+/// AdamW (0.9, 0.95, ε 1e-6, weight decay 0), its moments in the parameters' dtype.
 #[must_use]
 pub fn adamw<B: AutodiffBackend>() -> MolmoOptimizer<B> {
-    AdamWConfig::new()
+    adamw_with(None)
+}
+
+/// AdamW (0.9, 0.95, ε 1e-6, weight decay 0), its moments kept in `moments` between steps
+/// (`None`: in the parameters' dtype).
+#[must_use]
+pub fn adamw_with<B: AutodiffBackend>(moments: Option<Compute>) -> MolmoOptimizer<B> {
+    let adamw = AdamWConfig::new()
         .with_beta_1(0.9)
         .with_beta_2(0.95)
         .with_epsilon(1e-6)
         .with_weight_decay(0.0)
-        .init()
+        .build();
+    OptimizerAdaptor::from(MolmoAdamW { adamw, moments })
 }
 
 /// Moves the gradients of one module's parameters into a new set, summing their squares.

@@ -239,7 +239,7 @@ impl Peers {
             let peer = PeerId::from(u32::try_from(k + 1).unwrap_or(u32::MAX));
             let mut replica = Replica {
                 model: model.clone().fork(device),
-                optimizer: crate::optim::adamw::<B>(),
+                optimizer: crate::optim::adamw_with::<B>(train.moments),
                 device: device.clone(),
             };
             replica.optimizer = replica.optimizer.load_record(optimizer.to_record());

@@ -25,7 +25,7 @@ use crate::mixture::{Sampler, SamplerState, pixmo_groups, rates};
 use crate::model::mixed::Compute;
 use crate::model::{Molmo, ResidualDropout, loss};
 use crate::optim::{
-    Group, GroupGrads, MolmoOptimizer, Schedule, adamw, apply, group_summary, split_and_clip,
+    Group, GroupGrads, MolmoOptimizer, Schedule, adamw_with, apply, group_summary, split_and_clip,
 };
 use crate::parallel::{self, Peers};
 use crate::preprocess::preprocess;
@@ -63,6 +63,10 @@ pub struct TrainConfig {
     /// the backend's; [`crate::model::mixed`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mixed: Option<Compute>,
+    /// AdamW's two moments kept in this dtype between steps (`None`: the parameters'):
+    /// [`crate::optim::MolmoAdamW`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moments: Option<Compute>,
 }
 
 impl TrainConfig {
@@ -87,6 +91,7 @@ impl TrainConfig {
             schedule: Schedule::recipe(stage, steps),
             checkpoint_every: 1000,
             mixed: None,
+            moments: None,
         }
     }
 
@@ -371,7 +376,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     ) -> Self {
         Trainer {
             model: Some(model),
-            optimizer: adamw(),
+            optimizer: adamw_with(train.moments),
             model_config,
             tokenizer,
             train,

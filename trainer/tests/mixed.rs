@@ -14,6 +14,7 @@ mod common;
 
 use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::Optimizer;
 use burn::prelude::*;
 use burn::tensor::{DType, FloatDType, IntDType};
 use pixmo_trainer::batch::{Batch, collate};
@@ -21,7 +22,7 @@ use pixmo_trainer::config::VitPositions;
 use pixmo_trainer::format::Stage;
 use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::model::{Molmo, ResidualDropout};
-use pixmo_trainer::optim::{adamw, apply, split_and_clip};
+use pixmo_trainer::optim::{MolmoOptimizer, adamw, adamw_with, apply, split_and_clip};
 use pixmo_trainer::train::step_gradients;
 
 use common::{backend_rng, colour_examples, colour_questions, tiny_model, tiny_train};
@@ -181,5 +182,61 @@ fn mixed_gradients_and_updates_stay_in_the_parameters_dtype() {
         kept > w0.len() * 9 / 10,
         "{kept} of {} head weights kept a move an f32 weight would round away",
         w0.len()
+    );
+}
+
+/// AdamW's moments kept in f32 between steps (`--moments`) on an f64 model: the optimiser's
+/// state holds them in f32, the parameters stay f64, and three steps land close to (but not
+/// exactly on) the steps with f64 moments. Without a moments dtype the state is the
+/// parameters' dtype.
+#[test]
+fn narrow_moments_are_kept_narrow_and_step_close_to_wide_ones() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let device = Default::default();
+    let model = Molmo::<WideTrain>::new(&tiny_model(), &device);
+    let batches = vec![batch::<WideTrain>()];
+    let train = tiny_train(Stage::Finetune, 4);
+    let run = |moments: Option<Compute>| {
+        let mut optimizer = adamw_with::<WideTrain>(moments);
+        let mut m = model.clone();
+        for step in 0..3 {
+            let (_, _, grads) = step_gradients(&m, &batches, &train, false);
+            let groups = split_and_clip(&m, grads, train.max_grad_norm);
+            m = apply(&mut optimizer, m, groups, &train.schedule, step);
+        }
+        (m, optimizer)
+    };
+    let head = model.llm.lm_head.weight.id;
+    let moments = |optimizer: &MolmoOptimizer<WideTrain>| {
+        let record = optimizer.to_record();
+        let state = record
+            .get(&head)
+            .expect("the head has a state")
+            .clone()
+            .into_state::<2>();
+        (
+            state.momentum.moment_1.dtype(),
+            state.momentum.moment_2.dtype(),
+        )
+    };
+    let (wide, wide_optimizer) = run(None);
+    let (narrow, narrow_optimizer) = run(Some(Compute::F32));
+    assert_eq!(moments(&wide_optimizer), (DType::F64, DType::F64));
+    assert_eq!(moments(&narrow_optimizer), (DType::F32, DType::F32));
+    let (wide, narrow) = (values(&wide), values(&narrow));
+    assert!(narrow.1.iter().all(|d| *d == DType::F64), "{:?}", narrow.1);
+    let start = values(&model);
+    let (mut moved, mut apart) = (0.0f64, 0.0f64);
+    for ((w, n), s) in wide.0.iter().zip(&narrow.0).zip(&start.0) {
+        for ((w, n), s) in w.iter().zip(n).zip(s) {
+            moved += (w - s) * (w - s);
+            apart += (w - n) * (w - n);
+        }
+    }
+    let (moved, apart) = (moved.sqrt(), apart.sqrt());
+    assert!(
+        apart > 0.0 && apart < 1e-4 * moved,
+        "the runs {apart} apart after moving {moved}"
     );
 }
