@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
 use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::{AutodiffBackend, DeviceId};
@@ -370,8 +371,8 @@ struct BenchArgs {
     /// measures fusion on its own, autotuning stays on).
     #[arg(long)]
     no_fusion: bool,
-    /// bf16 on CUDA with burn's balanced activation checkpointing (memory-bound operations
-    /// are recomputed in the backward pass instead of kept).
+    /// burn's balanced activation checkpointing (memory-bound operations are recomputed in
+    /// the backward pass instead of kept), with any `--dtype`.
     #[arg(long, conflicts_with = "no_fusion")]
     checkpointing: bool,
     /// AdamW's moments kept in this dtype between steps (`--moments` of `pretrain`).
@@ -485,6 +486,11 @@ struct TrainArgs {
     /// parameter instead of 8); computed in the parameters' dtype each step.
     #[arg(long, value_enum)]
     moments: Option<Compute>,
+    /// burn's balanced activation checkpointing: memory-bound operations (element-wise ones,
+    /// norms' parts) are recomputed in the backward pass instead of kept from the forward
+    /// pass. Same numbers, less activation memory, more time.
+    #[arg(long)]
+    checkpointing: bool,
     /// Stop (and checkpoint) after this many minutes.
     #[arg(long)]
     max_minutes: Option<f64>,
@@ -551,11 +557,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Probe(a) => a.device,
     };
     if let Command::Bench(a) = &cli.command
-        && (a.no_fusion || a.checkpointing)
+        && a.no_fusion
         && a.dtype != Dtype::Bf16
     {
         bail!(
-            "`--no-fusion` and `--checkpointing` are for the bf16 CUDA bench only\nhint: add `--dtype bf16 --device cuda`"
+            "`--no-fusion` is for the bf16 CUDA bench only\nhint: add `--dtype bf16 --device cuda`"
         );
     }
     if let Command::Bench(a) = &cli.command
@@ -580,11 +586,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             "mixed precision in bf16 or f16 runs on CUDA only (the CPU backend computes in f32)\nhint: add `--device cuda`, or drop `--mixed` / `--moments` / `--dtype mixed`"
         );
     }
-    match device {
-        DeviceKind::Cpu => run::<CpuTrain>(cli, Default::default()),
-        DeviceKind::Cuda => run_cuda(cli),
+    let checkpointing = match &cli.command {
+        Command::Pretrain(a) | Command::Finetune(a) => a.checkpointing,
+        Command::Bench(a) => a.checkpointing,
+        _ => false,
+    };
+    match (device, checkpointing) {
+        (DeviceKind::Cpu, false) => run::<CpuTrain>(cli, Default::default()),
+        (DeviceKind::Cpu, true) => run_checkpointed::<CpuCheckpointed>(cli, Default::default()),
+        (DeviceKind::Cuda, _) => run_cuda(cli, checkpointing),
     }
 }
+
+type CpuCheckpointed = burn::backend::Autodiff<burn::backend::NdArray, BalancedCheckpointing>;
 
 /// Checks that a CUDA device answers (a one-element tensor round trip), turning the
 /// backend's panic on a machine without a driver or GPU into an error.
@@ -609,19 +623,23 @@ fn probe_cuda() -> anyhow::Result<()> {
 }
 
 #[cfg(feature = "cuda")]
-fn run_cuda(cli: Cli) -> anyhow::Result<()> {
+fn run_cuda(cli: Cli, checkpointing: bool) -> anyhow::Result<()> {
     type CudaTrain = burn::backend::Autodiff<burn::backend::Cuda>;
+    type CudaCheckpointed = burn::backend::Autodiff<burn::backend::Cuda, BalancedCheckpointing>;
     probe_cuda()?;
-    run::<CudaTrain>(cli, burn::backend::cuda::CudaDevice::default())
+    let device = burn::backend::cuda::CudaDevice::default();
+    if checkpointing {
+        run_checkpointed::<CudaCheckpointed>(cli, device)
+    } else {
+        run::<CudaTrain>(cli, device)
+    }
 }
 
 #[cfg(feature = "cuda")]
 fn bench_cuda_bf16(a: &BenchArgs) -> anyhow::Result<()> {
     type CudaBf16 = burn::backend::Autodiff<burn::backend::Cuda<burn::tensor::bf16>>;
-    type CudaBf16Checkpointed = burn::backend::Autodiff<
-        burn::backend::Cuda<burn::tensor::bf16>,
-        burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing,
-    >;
+    type CudaBf16Checkpointed =
+        burn::backend::Autodiff<burn::backend::Cuda<burn::tensor::bf16>, BalancedCheckpointing>;
     probe_cuda()?;
     let device = burn::backend::cuda::CudaDevice::default();
     if a.no_fusion {
@@ -666,7 +684,7 @@ fn bench_cuda_bf16(_a: &BenchArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn run_cuda(_cli: Cli) -> anyhow::Result<()> {
+fn run_cuda(_cli: Cli, _checkpointing: bool) -> anyhow::Result<()> {
     run_cuda_missing()
 }
 
@@ -684,6 +702,17 @@ fn run<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
         Command::Eval(a) => eval::<B::InnerBackend>(&a, &device),
         Command::Bench(a) => bench::<B>(&a, &device),
         Command::Probe(a) => probe::<B>(&a, &device),
+    }
+}
+
+/// The commands that take `--checkpointing` on a checkpointing backend (the others do not
+/// take the flag, so they are not built a second time for it).
+fn run_checkpointed<B: AutodiffBackend>(cli: Cli, device: B::Device) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Pretrain(a) => train::<B>(Stage::Pretrain, &a, device),
+        Command::Finetune(a) => train::<B>(Stage::Finetune, &a, device),
+        Command::Bench(a) => bench::<B>(&a, &device),
+        Command::Eval(_) | Command::Probe(_) => bail!("`--checkpointing` is for training only"),
     }
 }
 
@@ -1473,6 +1502,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         &config_path,
         serde_json::to_vec_pretty(&serde_json::json!({
             "model": trainer.model_config, "train": trainer.train, "devices": trainer.devices(),
+            "backend": std::any::type_name::<B>(),
         }))?,
     )?;
     let mut log = MetricsLog::open(&a.out.join("metrics.jsonl"))?;

@@ -12,10 +12,12 @@
 #[path = "it/common.rs"]
 mod common;
 
+use burn::backend::autodiff::checkpoint::strategy::BalancedCheckpointing;
 use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::Optimizer;
+use burn::optim::{GradientsParams, Optimizer};
 use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{DType, FloatDType, IntDType};
 use pixmo_trainer::batch::{Batch, collate};
 use pixmo_trainer::config::VitPositions;
@@ -29,6 +31,7 @@ use common::{backend_rng, colour_examples, colour_questions, tiny_model, tiny_tr
 
 type Wide = NdArray<f64>;
 type WideTrain = Autodiff<NdArray<f64>>;
+type WideCheckpointed = Autodiff<NdArray<f64>, BalancedCheckpointing>;
 
 /// Every tensor this process creates on the CPU is f64 unless cast: an f64 model, its
 /// batches' f64 inputs (`collate` goes through the default).
@@ -239,4 +242,57 @@ fn narrow_moments_are_kept_narrow_and_step_close_to_wide_ones() {
         apart > 0.0 && apart < 1e-4 * moved,
         "the runs {apart} apart after moving {moved}"
     );
+}
+
+/// Every float parameter's gradient (`None` where it has none) as f64 bits, in module order.
+struct GradientBits<'a>(&'a GradientsParams, Vec<Option<Vec<u64>>>);
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for GradientBits<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let grad = self.0.get::<B::InnerBackend, D>(param.id).map(|g| {
+            let v: Vec<f64> = g.cast(DType::F64).into_data().to_vec().unwrap();
+            v.into_iter().map(f64::to_bits).collect()
+        });
+        self.1.push(grad);
+    }
+}
+
+/// A mixed step with dropout on backend `B` from seeded weights: its loss and every gradient,
+/// as bits.
+fn mixed_step_bits<B: AutodiffBackend>() -> (u64, Vec<Option<Vec<u64>>>) {
+    let device = Default::default();
+    let mut train = tiny_train(Stage::Finetune, 4);
+    train.mixed = Some(Compute::F32);
+    train.dropout = 0.1;
+    B::seed(&device, 23);
+    let model = Molmo::<B>::new(&tiny_model(), &device);
+    let batches = vec![batch::<B>()];
+    let (loss, _, grads) = step_gradients(&model, &batches, &train, true);
+    let mut bits = GradientBits(&grads, Vec::new());
+    model.visit(&mut bits);
+    (loss.to_bits(), bits.1)
+}
+
+/// burn's balanced activation checkpointing (`--checkpointing`, meant for the whole 7B-D with
+/// `--mixed bf16`) recomputes memory-bound operations in the backward pass (element-wise ones
+/// between the casts, reductions and matrix products it keeps), the dropout masks' products
+/// among them: a mixed step with dropout gets the loss and gradients of the step that keeps
+/// its activations, to the last bit.
+#[test]
+fn checkpointing_a_mixed_step_changes_no_bit() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let (loss, grads) = mixed_step_bits::<WideTrain>();
+    assert!(
+        grads.iter().all(Option::is_some),
+        "every parameter has a gradient"
+    );
+    let (checkpointed_loss, checkpointed_grads) = mixed_step_bits::<WideCheckpointed>();
+    assert_eq!(f64::from_bits(loss), f64::from_bits(checkpointed_loss));
+    let differing = grads
+        .iter()
+        .zip(&checkpointed_grads)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(differing, 0, "of {} gradients", grads.len());
 }

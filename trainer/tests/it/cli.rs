@@ -343,6 +343,55 @@ fn bf16_mixed_precision_on_the_cpu_is_refused() {
     refused(&out, "runs on CUDA only");
 }
 
+/// `--checkpointing` trains on burn's balanced checkpointing backend (the run's `config.json`
+/// names the backend it trained on), which recomputes memory-bound operations in the
+/// backward pass instead of keeping them: the same steps as keeping the activations, loss
+/// and gradient norms to the last bit, with dropout and two micro-batches a step.
+#[test]
+fn a_checkpointed_finetune_takes_the_steps_of_a_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let finetune = "finetune --data shards --datasets clocks --model tiny --steps 3 \
+                    --micro-batch 2 --grad-accum 2 --seq-len 256 --dropout 0.1 --quiet";
+    for (run, flag) in [("plain", ""), ("kept", "--checkpointing")] {
+        let args = format!("{finetune} {flag} --out {run}");
+        ok(&pixmo_train(&args, dir.path()), run);
+    }
+    let backend = |run: &str| -> String {
+        let config = std::fs::read(dir.path().join(run).join("config.json")).unwrap();
+        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+        config["backend"].as_str().expect("a backend").to_owned()
+    };
+    assert!(
+        backend("kept").contains("BalancedCheckpointing"),
+        "{}",
+        backend("kept")
+    );
+    assert!(
+        !backend("plain").contains("BalancedCheckpointing"),
+        "{}",
+        backend("plain")
+    );
+    let steps = |run: &str| -> Vec<Vec<u64>> {
+        let metrics = std::fs::read_to_string(dir.path().join(run).join("metrics.jsonl")).unwrap();
+        metrics
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|m| m.get("grad_norm").is_some())
+            .map(|m| {
+                let norms = m["grad_norm"].as_array().unwrap().iter();
+                std::iter::once(&m["loss"])
+                    .chain(norms)
+                    .map(|x| x.as_f64().unwrap().to_bits())
+                    .collect()
+            })
+            .collect()
+    };
+    let plain = steps("plain");
+    assert_eq!(plain.len(), 3);
+    assert_eq!(plain, steps("kept"));
+}
+
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with
