@@ -205,6 +205,9 @@ pub struct BenchSpec {
     pub mixed: Option<Compute>,
     /// AdamW's moments kept in this dtype between steps ([`TrainConfig::moments`]).
     pub moments: Option<Compute>,
+    /// The head and loss this many rows at a time ([`TrainConfig::head_chunk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_chunk: Option<usize>,
 }
 
 /// Measured throughput.
@@ -261,6 +264,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
     train.seq_len = spec.seq_len;
     train.mixed = spec.mixed;
     train.moments = spec.moments;
+    train.head_chunk = spec.head_chunk;
     let total_steps = (spec.warmup_steps + spec.steps) as u64;
     let schedule = Schedule::recipe(Stage::Pretrain, total_steps);
 
@@ -392,6 +396,7 @@ mod tests {
             peak_tflops: 1.0,
             mixed: None,
             moments: None,
+            head_chunk: None,
         };
         let r = run::<B>(&spec, &Default::default()).unwrap();
         assert_eq!(r.step_seconds.len(), 2);

@@ -378,6 +378,9 @@ struct BenchArgs {
     /// AdamW's moments kept in this dtype between steps (`--moments` of `pretrain`).
     #[arg(long, value_enum)]
     moments: Option<Compute>,
+    /// The output head and loss this many loss rows at a time (`--head-chunk` of `pretrain`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    head_chunk: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -486,6 +489,11 @@ struct TrainArgs {
     /// parameter instead of 8); computed in the parameters' dtype each step.
     #[arg(long, value_enum)]
     moments: Option<Compute>,
+    /// The output head and loss this many loss rows at a time: the logits (152k classes in
+    /// Molmo-7B-D) exist for one chunk at a time and are not kept for the backward pass (the
+    /// loss's gradients are formed per chunk in closed form). Same loss, less memory.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    head_chunk: Option<u32>,
     /// burn's balanced activation checkpointing: memory-bound operations (element-wise ones,
     /// norms' parts) are recomputed in the backward pass instead of kept from the forward
     /// pass. Same numbers, less activation memory, more time.
@@ -1648,6 +1656,7 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
     }
     c.mixed = a.mixed;
     c.moments = a.moments;
+    c.head_chunk = a.head_chunk.map(|n| n as usize);
     c
 }
 
@@ -1692,6 +1701,7 @@ fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Resul
         peak_tflops: a.peak_tflops,
         mixed: (a.dtype == Dtype::Mixed).then_some(Compute::Bf16),
         moments: a.moments,
+        head_chunk: a.head_chunk.map(|n| n as usize),
     };
     let report = pixmo_trainer::bench::run::<B>(&spec, device)?;
     println!(

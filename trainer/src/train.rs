@@ -22,6 +22,7 @@ use crate::data::{Example, decode_image};
 use crate::error::{Error, Result};
 use crate::format::{Stage, format_task};
 use crate::mixture::{Sampler, SamplerState, pixmo_groups, rates};
+use crate::model::head_loss::chunked_head_loss;
 use crate::model::mixed::Compute;
 use crate::model::{Molmo, ResidualDropout, loss};
 use crate::optim::{
@@ -67,6 +68,11 @@ pub struct TrainConfig {
     /// [`crate::optim::MolmoAdamW`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moments: Option<Compute>,
+    /// The output head and loss this many loss rows at a time, their logits never kept for
+    /// the backward pass (`None`: all rows at once, through autodiff):
+    /// [`crate::model::head_loss`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_chunk: Option<usize>,
 }
 
 impl TrainConfig {
@@ -92,6 +98,7 @@ impl TrainConfig {
             checkpoint_every: 1000,
             mixed: None,
             moments: None,
+            head_chunk: None,
         }
     }
 
@@ -285,8 +292,22 @@ pub fn step_gradients_over<B: AutodiffBackend>(
             ResidualDropout::Off
         };
         let batch = &batch.clone().in_compute(train.mixed);
-        let logits = model.loss_logits(batch, &mode);
-        let (l, ce) = loss(logits, batch, train.z_loss, divisor);
+        let (l, ce) = match train.head_chunk {
+            Some(chunk) => chunked_head_loss(
+                model.loss_hidden(batch, &mode),
+                model.llm.lm_head.weight.val(),
+                batch,
+                train.z_loss,
+                divisor,
+                chunk,
+            ),
+            None => loss(
+                model.loss_logits(batch, &mode),
+                batch,
+                train.z_loss,
+                divisor,
+            ),
+        };
         total += l.clone().into_scalar().elem::<f64>();
         ce_total += ce.into_scalar().elem::<f64>();
         let grads = GradientsParams::from_grads(l.backward(), model);

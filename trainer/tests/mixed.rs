@@ -296,3 +296,55 @@ fn checkpointing_a_mixed_step_changes_no_bit() {
         .count();
     assert_eq!(differing, 0, "of {} gradients", grads.len());
 }
+
+/// The head and loss in chunks (`--head-chunk`) under mixed precision: f32 hidden rows
+/// through the f64 head, the loss and every gradient close to the whole-logits mixed step's
+/// (those zero but for rounding held to 1e-7), the head's gradient in f64.
+#[test]
+fn a_mixed_step_with_the_head_in_chunks_gives_the_whole_logits_step() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let device = Default::default();
+    let model = Molmo::<WideTrain>::new(&tiny_model(), &device);
+    let batches = vec![batch::<WideTrain>()];
+    let mut train = tiny_train(Stage::Finetune, 4);
+    train.mixed = Some(Compute::F32);
+    let (loss, _, grads) = step_gradients(&model, &batches, &train, false);
+    train.head_chunk = Some(3);
+    let (chunked_loss, _, chunked_grads) = step_gradients(&model, &batches, &train, false);
+    assert!(
+        (loss - chunked_loss).abs() < 1e-6 * loss,
+        "loss {loss}, in chunks {chunked_loss}"
+    );
+    let (mut bits, mut chunked_bits) = (
+        GradientBits(&grads, Vec::new()),
+        GradientBits(&chunked_grads, Vec::new()),
+    );
+    model.visit(&mut bits);
+    model.visit(&mut chunked_bits);
+    let values = |g: &Option<Vec<u64>>| -> Vec<f64> {
+        g.as_ref()
+            .expect("a gradient")
+            .iter()
+            .map(|b| f64::from_bits(*b))
+            .collect()
+    };
+    for (k, (a, b)) in bits.1.iter().zip(&chunked_bits.1).enumerate() {
+        let (a, b) = (values(a), values(b));
+        let norm = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let apart = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            apart <= 1e-4 * norm + 1e-7,
+            "parameter {k}: {apart} apart (norm {norm})"
+        );
+    }
+    let head = chunked_grads
+        .get::<Wide, 2>(model.llm.lm_head.weight.id)
+        .expect("the head has a gradient");
+    assert_eq!(head.dtype(), DType::F64);
+}

@@ -2,6 +2,7 @@
 //! tokens → decoder-only LLM.
 
 pub mod connector;
+pub mod head_loss;
 pub mod llm;
 pub mod mixed;
 pub mod vit;
@@ -86,14 +87,18 @@ impl<B: Backend> Molmo<B> {
     /// Logits `[rows, vocab]` at the batch's loss rows only: the output head (152k classes
     /// in Molmo-7B-D) and the loss never run over image, prompt or padding positions.
     pub fn loss_logits(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 2> {
+        self.llm.head(self.loss_hidden(batch, dropout))
+    }
+
+    /// The decoder's final hidden states at the batch's loss rows `[rows, llm width]`: what
+    /// the output head turns into [`Molmo::loss_logits`].
+    pub fn loss_hidden(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 2> {
         let [b, s] = batch.shape;
         let hidden = self.hidden(batch, dropout);
         let d = hidden.dims()[2];
-        self.llm.head(
-            hidden
-                .reshape([b * s, d])
-                .select(0, batch.loss_rows.clone()),
-        )
+        hidden
+            .reshape([b * s, d])
+            .select(0, batch.loss_rows.clone())
     }
 
     fn hidden(&self, batch: &Batch<B>, dropout: &ResidualDropout<B>) -> Tensor<B, 3> {

@@ -107,6 +107,7 @@ pub fn tiny_train(stage: Stage, steps: u64) -> TrainConfig {
         checkpoint_every: 0,
         mixed: None,
         moments: None,
+        head_chunk: None,
     }
 }
 

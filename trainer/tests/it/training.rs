@@ -406,3 +406,77 @@ fn preparing_on_all_cores_gives_the_sequences_of_one_by_one() {
     assert_eq!(skipped, one.skipped);
     assert!(skipped > 0, "the undecodable images were drawn");
 }
+
+/// Every float parameter's gradient (`None` where it has none), in module order.
+struct Gradients<'a>(&'a burn::optim::GradientsParams, Vec<Option<Vec<f32>>>);
+
+impl burn::module::ModuleVisitor<Train> for Gradients<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<Train, D>>) {
+        let grad = self.0.get::<Cpu, D>(param.id);
+        self.1
+            .push(grad.map(|g| g.into_data().to_vec::<f32>().unwrap()));
+    }
+}
+
+/// The head and loss in chunks of rows (`--head-chunk`, the logits never kept for the
+/// backward pass, the loss's gradients formed per chunk in closed form) give the loss and
+/// every gradient of the whole-logits loss through autodiff: a 32k vocabulary, two
+/// micro-batches of different lengths, a z-loss large enough to matter, chunks of one row, of
+/// three (not dividing the rows) and of more rows than there are. (Parameters whose gradient
+/// is zero but for rounding, the attention keys' bias under the softmax's shift invariance,
+/// are held to 1e-7.)
+#[test]
+fn the_head_and_loss_in_chunks_give_the_whole_logits_loss_and_gradients() {
+    let _rng = backend_rng();
+    let mut config = tiny_model();
+    config.llm.vocab_size = 32_768;
+    let device = Default::default();
+    let model = Molmo::<Train>::new(&config, &device);
+    let examples = colour_examples();
+    let batches: Vec<Batch<Train>> = [
+        colour_questions(&examples[0..2], &[" It is red.", " Green, mostly."]),
+        colour_questions(&examples[2..3], &[" A blue square on white."]),
+    ]
+    .iter()
+    .map(|p| collate::<Train>(p, &config.vision, &device))
+    .collect();
+    let mut train = tiny_train(Stage::Finetune, 4);
+    train.z_loss = 0.05;
+    let step = |chunk: Option<usize>| {
+        let mut t = train.clone();
+        t.head_chunk = chunk;
+        let (loss, ce, grads) = pixmo_trainer::train::step_gradients(&model, &batches, &t, false);
+        let mut g = Gradients(&grads, Vec::new());
+        model.visit(&mut g);
+        (loss, ce, g.1)
+    };
+    let (loss, ce, grads) = step(None);
+    assert!(loss > ce && ce > 0.0, "loss {loss}, cross-entropy {ce}");
+    let rows: usize = batches.iter().map(|b| b.loss_rows.dims()[0]).sum();
+    assert!(rows > 6, "{rows} loss rows");
+    for chunk in [1, 3, rows + 5] {
+        let (chunked_loss, chunked_ce, chunked) = step(Some(chunk));
+        assert!(
+            (chunked_loss - loss).abs() < 1e-5 * loss && (chunked_ce - ce).abs() < 1e-5 * ce,
+            "chunk {chunk}: loss {chunked_loss} / {loss}, cross-entropy {chunked_ce} / {ce}"
+        );
+        assert_eq!(chunked.len(), grads.len());
+        for (k, (a, b)) in grads.iter().zip(&chunked).enumerate() {
+            let (a, b) = (
+                a.as_ref().expect("a gradient"),
+                b.as_ref().expect("a gradient"),
+            );
+            let norm = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let apart = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum::<f32>()
+                .sqrt();
+            assert!(
+                apart <= 1e-4 * norm + 1e-7,
+                "chunk {chunk}: parameter {k}'s gradient {apart} apart (norm {norm})"
+            );
+        }
+    }
+}
