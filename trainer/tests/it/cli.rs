@@ -392,6 +392,55 @@ fn a_checkpointed_finetune_takes_the_steps_of_a_plain_one() {
     assert_eq!(plain, steps("kept"));
 }
 
+/// `--head-chunk` as a user runs it: the run records it, and its steps are those of the
+/// whole-logits head (the same loss and gradient norms up to rounding: the chunks sum in
+/// another order), with dropout and two micro-batches a step.
+#[test]
+fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let finetune = "finetune --data shards --datasets clocks --model tiny --steps 3 \
+                    --micro-batch 2 --grad-accum 2 --seq-len 256 --dropout 0.1 --quiet";
+    for (run, flag) in [("plain", ""), ("chunked", "--head-chunk 5")] {
+        let args = format!("{finetune} {flag} --out {run}");
+        ok(&pixmo_train(&args, dir.path()), run);
+    }
+    let head_chunk = |run: &str| -> serde_json::Value {
+        let config = std::fs::read(dir.path().join(run).join("config.json")).unwrap();
+        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+        config["train"]["head_chunk"].clone()
+    };
+    assert_eq!(head_chunk("chunked"), serde_json::json!(5));
+    assert_eq!(head_chunk("plain"), serde_json::Value::Null);
+    let steps = |run: &str| -> Vec<Vec<f64>> {
+        let metrics = std::fs::read_to_string(dir.path().join(run).join("metrics.jsonl")).unwrap();
+        metrics
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|m| m.get("grad_norm").is_some())
+            .map(|m| {
+                let norms = m["grad_norm"].as_array().unwrap().iter();
+                std::iter::once(&m["loss"])
+                    .chain(norms)
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    let (plain, chunked) = (steps("plain"), steps("chunked"));
+    assert_eq!(plain.len(), 3);
+    assert_eq!(chunked.len(), 3);
+    for (p, c) in plain.iter().zip(&chunked) {
+        assert_eq!(p.len(), c.len());
+        for (a, b) in p.iter().zip(c) {
+            assert!(
+                (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+                "{plain:?}\n{chunked:?}"
+            );
+        }
+    }
+}
+
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with

@@ -454,6 +454,7 @@ fn the_head_and_loss_in_chunks_give_the_whole_logits_loss_and_gradients() {
     assert!(loss > ce && ce > 0.0, "loss {loss}, cross-entropy {ce}");
     let rows: usize = batches.iter().map(|b| b.loss_rows.dims()[0]).sum();
     assert!(rows > 6, "{rows} loss rows");
+    let mut by_chunk = Vec::new();
     for chunk in [1, 3, rows + 5] {
         let (chunked_loss, chunked_ce, chunked) = step(Some(chunk));
         assert!(
@@ -478,5 +479,12 @@ fn the_head_and_loss_in_chunks_give_the_whole_logits_loss_and_gradients() {
                 "chunk {chunk}: parameter {k}'s gradient {apart} apart (norm {norm})"
             );
         }
+        by_chunk.push(chunked);
     }
+    // The chunks were taken: the head's gradient summed row by row and over all rows at once
+    // round differently (a step that ignored `head_chunk` would give the same bits for both).
+    assert!(
+        by_chunk[0] != by_chunk[2],
+        "chunks of one row and of all rows gave the same bits"
+    );
 }
