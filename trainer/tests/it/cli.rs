@@ -358,8 +358,7 @@ fn a_checkpointed_finetune_takes_the_steps_of_a_plain_one() {
         ok(&pixmo_train(&args, dir.path()), run);
     }
     let backend = |run: &str| -> String {
-        let config = std::fs::read(dir.path().join(run).join("config.json")).unwrap();
-        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+        let config = run_config(&dir.path().join(run));
         config["backend"].as_str().expect("a backend").to_owned()
     };
     assert!(
@@ -373,23 +372,39 @@ fn a_checkpointed_finetune_takes_the_steps_of_a_plain_one() {
         backend("plain")
     );
     let steps = |run: &str| -> Vec<Vec<u64>> {
-        let metrics = std::fs::read_to_string(dir.path().join(run).join("metrics.jsonl")).unwrap();
-        metrics
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|m| m.get("grad_norm").is_some())
-            .map(|m| {
-                let norms = m["grad_norm"].as_array().unwrap().iter();
-                std::iter::once(&m["loss"])
-                    .chain(norms)
-                    .map(|x| x.as_f64().unwrap().to_bits())
-                    .collect()
-            })
+        let steps = step_losses_and_norms(&dir.path().join(run));
+        steps
+            .iter()
+            .map(|s| s.iter().map(|x| x.to_bits()).collect())
             .collect()
     };
     let plain = steps("plain");
     assert_eq!(plain.len(), 3);
     assert_eq!(plain, steps("kept"));
+}
+
+/// A run folder's `config.json`.
+fn run_config(run: &Path) -> serde_json::Value {
+    let config = std::fs::read(run.join("config.json")).unwrap();
+    serde_json::from_slice(&config).unwrap()
+}
+
+/// Each training step's loss followed by its gradient norms per group, from a run folder's
+/// `metrics.jsonl` (evaluation lines left out).
+fn step_losses_and_norms(run: &Path) -> Vec<Vec<f64>> {
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|m| m.get("grad_norm").is_some())
+        .map(|m| {
+            let norms = m["grad_norm"].as_array().unwrap().iter();
+            std::iter::once(&m["loss"])
+                .chain(norms)
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
+        .collect()
 }
 
 /// `--head-chunk` as a user runs it: the run records it, and its steps are those of the
@@ -405,28 +420,10 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
         let args = format!("{finetune} {flag} --out {run}");
         ok(&pixmo_train(&args, dir.path()), run);
     }
-    let head_chunk = |run: &str| -> serde_json::Value {
-        let config = std::fs::read(dir.path().join(run).join("config.json")).unwrap();
-        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
-        config["train"]["head_chunk"].clone()
-    };
+    let head_chunk = |run: &str| run_config(&dir.path().join(run))["train"]["head_chunk"].clone();
     assert_eq!(head_chunk("chunked"), serde_json::json!(5));
     assert_eq!(head_chunk("plain"), serde_json::Value::Null);
-    let steps = |run: &str| -> Vec<Vec<f64>> {
-        let metrics = std::fs::read_to_string(dir.path().join(run).join("metrics.jsonl")).unwrap();
-        metrics
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|m| m.get("grad_norm").is_some())
-            .map(|m| {
-                let norms = m["grad_norm"].as_array().unwrap().iter();
-                std::iter::once(&m["loss"])
-                    .chain(norms)
-                    .map(|x| x.as_f64().unwrap())
-                    .collect()
-            })
-            .collect()
-    };
+    let steps = |run: &str| step_losses_and_norms(&dir.path().join(run));
     let (plain, chunked) = (steps("plain"), steps("chunked"));
     assert_eq!(plain.len(), 3);
     assert_eq!(chunked.len(), 3);
