@@ -491,7 +491,9 @@ struct TrainArgs {
     moments: Option<Compute>,
     /// The output head and loss this many loss rows at a time: the logits (152k classes in
     /// Molmo-7B-D) exist for one chunk at a time and are not kept for the backward pass (the
-    /// loss's gradients are formed per chunk in closed form). Same loss, less memory.
+    /// loss's gradients are formed per chunk in closed form). Same loss, less memory. With
+    /// `--resume` it replaces the checkpoint's setting (the one training setting a resumed run
+    /// takes from the command line: it changes memory, not the steps).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     head_chunk: Option<u32>,
     /// burn's balanced activation checkpointing: memory-bound operations (element-wise ones,
@@ -1429,7 +1431,11 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     let mut trainer = if let Some(dir) = &a.resume {
         let seed = read_state(dir)?.train.seed;
         let source = DataSource::new(data, stage, seed)?;
-        Trainer::<B>::resume(dir, source, device.clone())?
+        let mut t = Trainer::<B>::resume(dir, source, device.clone())?;
+        if let Some(n) = a.head_chunk {
+            t.train.head_chunk = Some(n as usize);
+        }
+        t
     } else {
         let init = match &a.init_checkpoint {
             Some(dir) => Some((dir, read_state(dir)?)),

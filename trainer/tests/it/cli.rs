@@ -409,7 +409,8 @@ fn step_losses_and_norms(run: &Path) -> Vec<Vec<f64>> {
 
 /// `--head-chunk` as a user runs it: the run records it, and its steps are those of the
 /// whole-logits head (the same loss and gradient norms up to rounding: the chunks sum in
-/// another order), with dropout and two micro-batches a step.
+/// another order), with dropout and two micro-batches a step; and a plain run resumed with it
+/// takes it up.
 #[test]
 fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -424,18 +425,30 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     assert_eq!(head_chunk("chunked"), serde_json::json!(5));
     assert_eq!(head_chunk("plain"), serde_json::Value::Null);
     let steps = |run: &str| step_losses_and_norms(&dir.path().join(run));
-    let (plain, chunked) = (steps("plain"), steps("chunked"));
-    assert_eq!(plain.len(), 3);
-    assert_eq!(chunked.len(), 3);
-    for (p, c) in plain.iter().zip(&chunked) {
-        assert_eq!(p.len(), c.len());
-        for (a, b) in p.iter().zip(c) {
-            assert!(
-                (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
-                "{plain:?}\n{chunked:?}"
-            );
+    let close = |plain: &[Vec<f64>], chunked: &[Vec<f64>]| {
+        assert_eq!(plain.len(), chunked.len());
+        for (p, c) in plain.iter().zip(chunked) {
+            assert_eq!(p.len(), c.len());
+            for (a, b) in p.iter().zip(c) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+                    "{plain:?}\n{chunked:?}"
+                );
+            }
         }
-    }
+    };
+    let plain = steps("plain");
+    assert_eq!(plain.len(), 3);
+    close(&plain, &steps("chunked"));
+    // A run that ran out of memory resumes with the head in chunks: its third step is the
+    // plain run's.
+    let args = format!("{finetune} --checkpoint-every 2 --out every2");
+    ok(&pixmo_train(&args, dir.path()), "every2");
+    let resume = "finetune --data shards --datasets clocks --resume every2/checkpoints/step-2 \
+                  --head-chunk 4 --quiet --out resumed";
+    ok(&pixmo_train(resume, dir.path()), "resumed");
+    assert_eq!(head_chunk("resumed"), serde_json::json!(4));
+    close(&plain[2..], &steps("resumed"));
 }
 
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
