@@ -409,12 +409,15 @@ struct TrainArgs {
     #[arg(long, default_value = "runs/molmo")]
     out: PathBuf,
     /// Model preset (`molmo-7b-d`, `small`, `tiny`; default `molmo-7b-d`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     model: Option<String>,
     /// Model config JSON (overrides `--model`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     model_config: Option<PathBuf>,
-    /// Continue from a checkpoint folder.
+    /// Continue from a checkpoint folder, with its model and training settings: the options
+    /// that would change them are refused with it (`--init-checkpoint` starts a new run from a
+    /// checkpoint's weights). `--head-chunk` and `--checkpoint-every` (memory and bookkeeping,
+    /// not the steps) replace the checkpoint's.
     #[arg(long)]
     resume: Option<PathBuf>,
     /// Start from the weights of a checkpoint folder (a `pretrain` run's `checkpoints/last`:
@@ -426,14 +429,14 @@ struct TrainArgs {
     ])]
     init_checkpoint: Option<PathBuf>,
     /// CLIP vision tower safetensors to start from.
-    #[arg(long, num_args = 1..)]
+    #[arg(long, num_args = 1.., conflicts_with = "resume")]
     init_vit: Vec<PathBuf>,
     /// A vision probe saved by `pixmo-train probe --save DIR` to start the ViT and connector
     /// from (same `--model`/`--model-config` as the probe).
     #[arg(long, conflicts_with_all = ["init_vit", "resume"])]
     init_vision: Option<PathBuf>,
     /// Qwen2 safetensors (every shard) to start from.
-    #[arg(long, num_args = 1..)]
+    #[arg(long, num_args = 1.., conflicts_with = "resume")]
     init_llm: Vec<PathBuf>,
     /// A llama-layout GGUF decoder to start from (SmolLM2-135M-Instruct Q4_1, say): its
     /// sizes replace the LLM of `--model`/`--model-config`, its BPE tokenizer replaces the
@@ -444,7 +447,7 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceKind,
     /// Optimiser steps (default: the recipe's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     steps: Option<u64>,
     /// Devices to train on (data parallelism: one model replica per device, gradients summed
     /// with burn's collective all-reduce; CUDA devices 0..N, or N CPU replicas). The global
@@ -452,48 +455,47 @@ struct TrainArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     devices: u16,
     /// Sequences per forward pass.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     micro_batch: Option<usize>,
     /// Micro-batches per step.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     grad_accum: Option<usize>,
     /// Longest sequence.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     seq_len: Option<usize>,
     /// Seed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     seed: Option<u64>,
     /// Residual dropout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     dropout: Option<f64>,
     /// Peak LR of the connector group.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     lr_connector: Option<f64>,
     /// Peak LR of the ViT group.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     lr_vit: Option<f64>,
     /// Peak LR of the LLM group.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     lr_llm: Option<f64>,
     /// Warmup steps of every group.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     warmup: Option<u64>,
     /// Checkpoint every N steps.
     #[arg(long)]
     checkpoint_every: Option<u64>,
     /// Mixed precision: activations in this dtype (`bf16` on CUDA), the parameters, their
     /// gradients and the optimiser state in f32 (master weights).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "resume")]
     mixed: Option<Compute>,
     /// AdamW's two moments kept in this dtype between steps (`bf16` on CUDA: 4 bytes a
     /// parameter instead of 8); computed in the parameters' dtype each step.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "resume")]
     moments: Option<Compute>,
     /// The output head and loss this many loss rows at a time: the logits (152k classes in
     /// Molmo-7B-D) exist for one chunk at a time and are not kept for the backward pass (the
     /// loss's gradients are formed per chunk in closed form). Same loss, less memory. With
-    /// `--resume` it replaces the checkpoint's setting (the one training setting a resumed run
-    /// takes from the command line: it changes memory, not the steps).
+    /// `--resume` it replaces the checkpoint's setting (it changes memory, not the steps).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     head_chunk: Option<u32>,
     /// burn's balanced activation checkpointing: memory-bound operations (element-wise ones,
@@ -1434,6 +1436,9 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         let mut t = Trainer::<B>::resume(dir, source, device.clone())?;
         if let Some(n) = a.head_chunk {
             t.train.head_chunk = Some(n as usize);
+        }
+        if let Some(n) = a.checkpoint_every {
+            t.train.checkpoint_every = n;
         }
         t
     } else {

@@ -410,7 +410,8 @@ fn step_losses_and_norms(run: &Path) -> Vec<Vec<f64>> {
 /// `--head-chunk` as a user runs it: the run records it, and its steps are those of the
 /// whole-logits head (the same loss and gradient norms up to rounding: the chunks sum in
 /// another order), with dropout and two micro-batches a step; and a plain run resumed with it
-/// takes it up.
+/// takes it up (and a new `--checkpoint-every`), where options that would change the steps are
+/// refused with `--resume`.
 #[test]
 fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -444,11 +445,28 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     // plain run's.
     let args = format!("{finetune} --checkpoint-every 2 --out every2");
     ok(&pixmo_train(&args, dir.path()), "every2");
-    let resume = "finetune --data shards --datasets clocks --resume every2/checkpoints/step-2 \
-                  --head-chunk 4 --quiet --out resumed";
-    ok(&pixmo_train(resume, dir.path()), "resumed");
+    let resume = "finetune --data shards --datasets clocks --resume every2/checkpoints/step-2";
+    let args = format!("{resume} --head-chunk 4 --checkpoint-every 1 --quiet --out resumed");
+    ok(&pixmo_train(&args, dir.path()), "resumed");
     assert_eq!(head_chunk("resumed"), serde_json::json!(4));
     close(&plain[2..], &steps("resumed"));
+    assert!(dir.path().join("resumed/checkpoints/step-3").is_dir());
+    // Settings that would change the steps are the checkpoint's: refused, not ignored.
+    for flag in [
+        "--steps 5",
+        "--lr-llm 1e-3",
+        "--micro-batch 1",
+        "--model small",
+    ] {
+        let out = pixmo_train(&format!("{resume} {flag} --out refused"), dir.path());
+        refused(&out, "cannot be used with");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let name = flag.split(' ').next().unwrap();
+        assert!(
+            stderr.contains("'--resume") && stderr.contains(&format!("'{name} ")),
+            "{stderr}"
+        );
+    }
 }
 
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
