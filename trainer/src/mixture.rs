@@ -102,6 +102,10 @@ pub struct SamplerState {
     pub drawn: u64,
     /// Per dataset: (epoch, position in that epoch's order).
     pub cursors: Vec<(u64, usize)>,
+    /// Per dataset, in the same order: its name and number of examples, what the cursors are
+    /// positions in (empty in checkpoints written before it was recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<(String, usize)>,
 }
 
 /// Deterministic mixture sampler.
@@ -140,6 +144,11 @@ impl Sampler {
             state: SamplerState {
                 drawn: 0,
                 cursors: vec![(0, 0); sizes.len()],
+                data: rates
+                    .iter()
+                    .map(|r| r.0.clone())
+                    .zip(sizes.to_vec())
+                    .collect(),
             },
             orders: HashMap::new(),
         }
@@ -158,8 +167,47 @@ impl Sampler {
     }
 
     /// Continues from a saved state.
-    pub fn restore(&mut self, state: SamplerState) {
-        self.state = state;
+    ///
+    /// # Errors
+    /// When the state is a position in other data: other datasets, or other numbers of
+    /// examples (the epochs' orders depend on them), or (in states that do not record the
+    /// data) another number of datasets or a position past a dataset's end.
+    pub fn restore(&mut self, state: SamplerState) -> std::result::Result<(), String> {
+        let mine: Vec<(String, usize)> =
+            self.names.iter().cloned().zip(self.sizes.clone()).collect();
+        let describe = |data: &[(String, usize)]| {
+            data.iter()
+                .map(|(name, n)| format!("{name} ({n} examples)"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !state.data.is_empty() && state.data != mine {
+            return Err(format!(
+                "its data position is in {}, but this run selects {}: resume with the data it \
+                 was trained on (the same --data, --datasets, --split and --limit)",
+                describe(&state.data),
+                describe(&mine)
+            ));
+        }
+        let fits = state.cursors.len() == self.sizes.len()
+            && state
+                .cursors
+                .iter()
+                .zip(&self.sizes)
+                .all(|(c, &n)| c.1 < n.max(1));
+        if !fits {
+            return Err(format!(
+                "its data position ({} datasets) does not fit this run's data, {}: resume with \
+                 the data it was trained on (the same --data, --datasets, --split and --limit)",
+                state.cursors.len(),
+                describe(&mine)
+            ));
+        }
+        self.state = SamplerState {
+            data: mine,
+            ..state
+        };
+        Ok(())
     }
 
     /// The next (dataset index, example index).
@@ -247,9 +295,22 @@ mod tests {
             head.next_example();
         }
         let mut resumed = Sampler::new(&rates, &sizes, 11);
-        resumed.restore(head.state().clone());
+        resumed.restore(head.state().clone()).unwrap();
         let tail: Vec<(usize, usize)> = (0..23).map(|_| resumed.next_example()).collect();
         assert_eq!(tail, first[17..]);
+        // A position in other data is refused, not drawn from (or panicked on).
+        let mut fewer = Sampler::new(&rates, &[sizes[0], 2], 11);
+        let refused = fewer.restore(head.state().clone()).unwrap_err();
+        assert!(refused.contains("b (2 examples)"), "{refused}");
+        let mut unrecorded = head.state().clone();
+        unrecorded.data.clear();
+        let mut one = Sampler::new(&rates[..1], &sizes[..1], 11);
+        assert!(one.restore(unrecorded.clone()).is_err());
+        let mut short = Sampler::new(&rates, &[sizes[0], 1], 11);
+        unrecorded.cursors[1].1 = 1;
+        assert!(short.restore(unrecorded.clone()).is_err());
+        let mut same = Sampler::new(&rates, &sizes, 11);
+        same.restore(unrecorded).unwrap();
         let b_share = first.iter().filter(|x| x.0 == 1).count();
         assert!((5..20).contains(&b_share), "{b_share}");
     }

@@ -223,8 +223,11 @@ impl DataSource {
     }
 
     /// Continues from a saved position.
-    pub fn restore(&mut self, state: SamplerState) {
-        self.sampler.restore(state);
+    ///
+    /// # Errors
+    /// When the position is in other data ([`crate::mixture::Sampler::restore`]).
+    pub fn restore(&mut self, state: SamplerState) -> std::result::Result<(), String> {
+        self.sampler.restore(state)
     }
 }
 
@@ -617,7 +620,13 @@ impl<B: AutodiffBackend> Trainer<B> {
             Trainer::with_model(model, state.model, tokenizer, state.train, data, device);
         trainer.optimizer = trainer.optimizer.load_record(record);
         trainer.step = state.step;
-        trainer.data.restore(state.sampler);
+        trainer
+            .data
+            .restore(state.sampler)
+            .map_err(|message| Error::Checkpoint {
+                path: dir.to_path_buf(),
+                message,
+            })?;
         Ok(trainer)
     }
 }
