@@ -1431,8 +1431,22 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     let eval_data = load_split(&a.data, &datasets, &a.eval_split, Some(a.eval_count))?;
 
     let mut trainer = if let Some(dir) = &a.resume {
-        let seed = read_state(dir)?.train.seed;
-        let source = DataSource::new(data, stage, seed)?;
+        let saved = read_state(dir)?.train;
+        if saved.stage != stage {
+            let name = |s: Stage| match s {
+                Stage::Pretrain => "pretrain",
+                Stage::Finetune => "finetune",
+            };
+            bail!(
+                "`{}` is a checkpoint of a {} run; resume it with `pixmo-train {} --resume`, \
+                 or start a {} run from its weights with `--init-checkpoint`",
+                dir.display(),
+                name(saved.stage),
+                name(saved.stage),
+                name(stage)
+            );
+        }
+        let source = DataSource::new(data, stage, saved.seed)?;
         let mut t = Trainer::<B>::resume(dir, source, device.clone())?;
         if let Some(n) = a.head_chunk {
             t.train.head_chunk = Some(n as usize);

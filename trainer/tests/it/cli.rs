@@ -411,7 +411,7 @@ fn step_losses_and_norms(run: &Path) -> Vec<Vec<f64>> {
 /// whole-logits head (the same loss and gradient norms up to rounding: the chunks sum in
 /// another order), with dropout and two micro-batches a step; and a plain run resumed with it
 /// takes it up (and a new `--checkpoint-every`), where options that would change the steps are
-/// refused with `--resume`, and so is other data.
+/// refused with `--resume`, and so are other data and the other stage.
 #[test]
 fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -471,6 +471,15 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     // shuffle (or past the end, a panic before).
     let out = pixmo_train(&format!("{resume} --limit 5 --out other-data"), dir.path());
     refused(&out, "but this run selects clocks (5 examples)");
+    // And a fine-tune's checkpoint resumed as a pre-training run.
+    let out = pixmo_train(
+        "pretrain --data shards --datasets clocks --resume every2/checkpoints/step-2 --out pt",
+        dir.path(),
+    );
+    refused(
+        &out,
+        "is a checkpoint of a finetune run; resume it with `pixmo-train finetune",
+    );
 }
 
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
