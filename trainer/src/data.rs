@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use arrow::datatypes::{ArrowPrimitiveType, Float64Type, Int32Type, UInt32Type};
 use pixmo_annotation_schema::{Dataset, Point, PointUnit};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::format::{Stage, Task};
@@ -59,6 +60,62 @@ impl Example {
             Stage::Finetune => rng.shuffle(&mut tasks),
         }
         tasks
+    }
+
+    /// SHA-256 of what training reads from this example: its dataset, id, image bytes,
+    /// annotations (points by their exact coordinates) and transcripts, each field
+    /// length-prefixed so that no two different examples give the same byte stream.
+    #[must_use]
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Fields(Sha256::new());
+        h.put(self.dataset.name().as_bytes());
+        h.put(self.id.as_bytes());
+        h.put(&self.image);
+        h.count(self.tasks.len());
+        for task in &self.tasks {
+            match task {
+                Task::Caption(text) => h.puts(&["caption", text]),
+                Task::Transcript(text) => h.puts(&["transcript", text]),
+                Task::Qa {
+                    style,
+                    question,
+                    answer,
+                } => h.puts(&["qa", style, question, answer]),
+                Task::Pointing { label, points } | Task::Counting { label, points } => {
+                    h.puts(&[task.style(), label]);
+                    h.count(points.len());
+                    for p in points {
+                        h.0.update(p.x.to_bits().to_le_bytes());
+                        h.0.update(p.y.to_bits().to_le_bytes());
+                    }
+                }
+            }
+        }
+        h.count(self.transcripts.len());
+        for text in &self.transcripts {
+            h.put(text.as_bytes());
+        }
+        h.0.finalize().into()
+    }
+}
+
+/// A hash fed length-prefixed fields.
+struct Fields(Sha256);
+
+impl Fields {
+    fn count(&mut self, n: usize) {
+        self.0.update((n as u64).to_le_bytes());
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.count(bytes.len());
+        self.0.update(bytes);
+    }
+
+    fn puts(&mut self, texts: &[&str]) {
+        for text in texts {
+            self.put(text.as_bytes());
+        }
     }
 }
 
@@ -430,4 +487,73 @@ pub fn decode_image(example: &Example) -> Result<crate::preprocess::RgbF32> {
         h as usize,
         rgb.as_raw(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field training reads changes the digest, and so does moving bytes from one
+    /// field to the next.
+    #[test]
+    fn an_example_digest_covers_what_training_reads() {
+        let base = Example {
+            id: "c1".into(),
+            dataset: Dataset::Points,
+            image: vec![1, 2, 3],
+            tasks: vec![
+                Task::Qa {
+                    style: "user_qa".into(),
+                    question: "ab".into(),
+                    answer: "c".into(),
+                },
+                Task::Pointing {
+                    label: "cat".into(),
+                    points: vec![Point { x: 10.0, y: 20.5 }],
+                },
+            ],
+            transcripts: vec!["said".into()],
+            target: EvalTarget::None,
+        };
+        let mut variants: Vec<Example> = Vec::new();
+        let mut vary = |change: &dyn Fn(&mut Example)| {
+            let mut e = base.clone();
+            change(&mut e);
+            variants.push(e);
+        };
+        vary(&|e| e.id = "c2".into());
+        vary(&|e| e.dataset = Dataset::Count);
+        vary(&|e| e.image[2] = 4);
+        vary(&|e| {
+            if let Task::Qa {
+                question, answer, ..
+            } = &mut e.tasks[0]
+            {
+                *question = "a".into();
+                *answer = "bc".into();
+            }
+        });
+        vary(&|e| {
+            if let Task::Pointing { points, .. } = &mut e.tasks[1] {
+                points[0].y = 20.6;
+            }
+        });
+        vary(&|e| {
+            let pointing = e.tasks.pop().unwrap();
+            if let Task::Pointing { label, points } = pointing {
+                e.tasks.push(Task::Counting { label, points });
+            }
+        });
+        vary(&|e| e.tasks.reverse());
+        vary(&|e| e.transcripts.push(String::new()));
+        vary(&|e| e.transcripts[0] = "sad".into());
+        let mut digests: Vec<[u8; 32]> = variants.iter().map(Example::digest).collect();
+        digests.push(base.digest());
+        let distinct: std::collections::HashSet<_> = digests.iter().collect();
+        assert_eq!(distinct.len(), digests.len());
+        // The evaluation target is not trained on; the digest is a pure function.
+        let mut scored = base.clone();
+        scored.target = EvalTarget::Count(1);
+        assert_eq!(scored.digest(), base.digest());
+    }
 }

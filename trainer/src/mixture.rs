@@ -106,12 +106,19 @@ pub struct SamplerState {
     /// positions in (empty in checkpoints written before it was recorded).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<(String, usize)>,
+    /// Per dataset, in the same order: the hex SHA-256 of its examples' digests in load order
+    /// ([`crate::data::Example::digest`]), so that a position is not resumed in other rows of
+    /// the same size (empty where not recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<String>,
 }
 
 /// Deterministic mixture sampler.
 #[derive(Clone, Debug)]
 pub struct Sampler {
-    names: Vec<String>,
+    /// Per dataset: name and number of examples.
+    data: Vec<(String, usize)>,
+    digests: Vec<String>,
     cumulative: Vec<f64>,
     sizes: Vec<usize>,
     seed: u64,
@@ -136,28 +143,43 @@ impl Sampler {
                 acc
             })
             .collect();
+        let data: Vec<(String, usize)> = rates
+            .iter()
+            .map(|r| r.0.clone())
+            .zip(sizes.iter().copied())
+            .collect();
         Sampler {
-            names: rates.iter().map(|r| r.0.clone()).collect(),
+            data: data.clone(),
+            digests: Vec::new(),
             cumulative,
             sizes: sizes.to_vec(),
             seed,
             state: SamplerState {
                 drawn: 0,
                 cursors: vec![(0, 0); sizes.len()],
-                data: rates
-                    .iter()
-                    .map(|r| r.0.clone())
-                    .zip(sizes.to_vec())
-                    .collect(),
+                data,
+                digests: Vec::new(),
             },
             orders: HashMap::new(),
         }
     }
 
-    /// Dataset names in sampler order.
+    /// The sampler with the datasets' digests (hex, one per dataset in order): recorded in its
+    /// state and compared on [`Sampler::restore`].
+    ///
+    /// # Panics
+    /// When there is not one digest per dataset.
     #[must_use]
-    pub fn names(&self) -> &[String] {
-        &self.names
+    pub fn with_digests(mut self, digests: Vec<String>) -> Sampler {
+        assert_eq!(digests.len(), self.data.len(), "one digest per dataset");
+        self.state.digests.clone_from(&digests);
+        self.digests = digests;
+        self
+    }
+
+    /// Dataset names in sampler order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.data.iter().map(|d| d.0.as_str())
     }
 
     /// The current state.
@@ -170,23 +192,40 @@ impl Sampler {
     ///
     /// # Errors
     /// When the state is a position in other data: other datasets, or other numbers of
-    /// examples (the epochs' orders depend on them), or (in states that do not record the
-    /// data) another number of datasets or a position past a dataset's end.
+    /// examples (the epochs' orders depend on them), or other examples (where both record
+    /// digests), or (in states that do not record the data) another number of datasets or a
+    /// position past a dataset's end.
     pub fn restore(&mut self, state: SamplerState) -> std::result::Result<(), String> {
-        let mine: Vec<(String, usize)> =
-            self.names.iter().cloned().zip(self.sizes.clone()).collect();
+        let mine = &self.data;
         let describe = |data: &[(String, usize)]| {
             data.iter()
                 .map(|(name, n)| format!("{name} ({n} examples)"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        if !state.data.is_empty() && state.data != mine {
+        if !state.data.is_empty() && state.data != *mine {
             return Err(format!(
                 "its data position is in {}, but this run selects {}: resume with the data it \
                  was trained on (the same --data, --datasets, --split and --limit)",
                 describe(&state.data),
-                describe(&mine)
+                describe(mine)
+            ));
+        }
+        if !state.digests.is_empty() && !self.digests.is_empty() && state.digests != self.digests {
+            let changed: Vec<String> = mine
+                .iter()
+                .zip(state.digests.iter().zip(&self.digests))
+                .filter(|(_, (then, now))| then != now)
+                .map(|((name, _), (then, now))| {
+                    format!("{name} (digest {} then, {} now)", short(then), short(now))
+                })
+                .collect();
+            return Err(format!(
+                "its data position is in other examples of {}: the same datasets and numbers \
+                 of examples, but other ids, images, annotations or order; resume with the \
+                 data it was trained on (shards rebuilt since, even with the same count, are \
+                 other data)",
+                changed.join(", ")
             ));
         }
         let fits = state.cursors.len() == self.sizes.len()
@@ -200,11 +239,12 @@ impl Sampler {
                 "its data position ({} datasets) does not fit this run's data, {}: resume with \
                  the data it was trained on (the same --data, --datasets, --split and --limit)",
                 state.cursors.len(),
-                describe(&mine)
+                describe(mine)
             ));
         }
         self.state = SamplerState {
-            data: mine,
+            data: mine.clone(),
+            digests: self.digests.clone(),
             ..state
         };
         Ok(())
@@ -240,6 +280,11 @@ impl Sampler {
         };
         (d, example)
     }
+}
+
+/// The first 12 hex digits of a digest.
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }
 
 #[cfg(test)]
@@ -311,6 +356,29 @@ mod tests {
         assert!(short.restore(unrecorded.clone()).is_err());
         let mut same = Sampler::new(&rates, &sizes, 11);
         same.restore(unrecorded).unwrap();
+        // Other rows of the same sizes are refused where both sides record digests, naming
+        // the datasets whose rows changed; the same rows resume.
+        let hexes = |b: &str| vec!["a".repeat(64), b.repeat(64)];
+        let mut digested = Sampler::new(&rates, &sizes, 11).with_digests(hexes("b"));
+        for _ in 0..17 {
+            digested.next_example();
+        }
+        let saved = digested.state().clone();
+        assert_eq!(saved.digests, hexes("b"));
+        let mut rebuilt = Sampler::new(&rates, &sizes, 11).with_digests(hexes("c"));
+        let refused = rebuilt.restore(saved.clone()).unwrap_err();
+        assert!(
+            refused.contains("other examples of b (digest bbbbbbbbbbbb then, cccccccccccc now)"),
+            "{refused}"
+        );
+        let mut again = Sampler::new(&rates, &sizes, 11).with_digests(hexes("b"));
+        again.restore(saved.clone()).unwrap();
+        assert_eq!(again.next_example(), first[17]);
+        // A checkpoint written before digests were recorded resumes on its names and sizes.
+        let mut older = saved;
+        older.digests.clear();
+        rebuilt.restore(older).unwrap();
+        assert_eq!(rebuilt.state().digests, hexes("c"));
         let b_share = first.iter().filter(|x| x.0 == 1).count();
         assert!((5..20).contains(&b_share), "{b_share}");
     }

@@ -13,6 +13,7 @@ use burn::tensor::backend::AutodiffBackend;
 use pixmo_annotation_schema::Dataset;
 use pixmo_core::parallel::parallel_map;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use burn::collective::PeerId;
 
@@ -142,7 +143,8 @@ pub struct DataSource {
 
 impl DataSource {
     /// Fine-tuning draws by the pixmo mixture ([`pixmo_groups`]); pre-training draws
-    /// every example equally often.
+    /// every example equally often. Each dataset's examples are digested in order (on all
+    /// cores) for the checkpoints' data position.
     ///
     /// # Errors
     /// When there are no examples.
@@ -171,8 +173,19 @@ impl DataSource {
                 .collect(),
         };
         let lens: Vec<usize> = sizes.iter().map(|x| x.1).collect();
+        let threads = pixmo_core::parallel::cores();
+        let digests = data
+            .iter()
+            .map(|(_, examples)| {
+                let mut all = Sha256::new();
+                for digest in parallel_map(examples, threads, Example::digest) {
+                    all.update(digest);
+                }
+                format!("{:x}", all.finalize())
+            })
+            .collect();
         Ok(DataSource {
-            sampler: Sampler::new(&dataset_rates, &lens, seed),
+            sampler: Sampler::new(&dataset_rates, &lens, seed).with_digests(digests),
             datasets: data.into_iter().map(|(_, e)| e).collect(),
             skipped: 0,
         })

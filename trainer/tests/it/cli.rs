@@ -411,7 +411,7 @@ fn step_losses_and_norms(run: &Path) -> Vec<Vec<f64>> {
 /// whole-logits head (the same loss and gradient norms up to rounding: the chunks sum in
 /// another order), with dropout and two micro-batches a step; and a plain run resumed with it
 /// takes it up (and a new `--checkpoint-every`), where options that would change the steps are
-/// refused with `--resume`, and so are other data and the other stage.
+/// refused with `--resume`, and so are other data (even of the same size) and the other stage.
 #[test]
 fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -471,6 +471,20 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     // shuffle (or past the end, a panic before).
     let out = pixmo_train(&format!("{resume} --limit 5 --out other-data"), dir.path());
     refused(&out, "but this run selects clocks (5 examples)");
+    // Or the same number of rows relabelled (a rebuilt shard: same ids and images, other
+    // answers): the position would index other examples.
+    clock_shard_of(
+        &dir.path().join("relabelled"),
+        [
+            "1:06", "2:17", "3:29", "4:41", "7:53", "9:00", "11:36", "12:48",
+        ],
+    );
+    let out = pixmo_train(
+        "finetune --data relabelled --datasets clocks --resume every2/checkpoints/step-2 \
+         --out relabelled-run",
+        dir.path(),
+    );
+    refused(&out, "is in other examples of clocks (digest ");
     // And a fine-tune's checkpoint resumed as a pre-training run.
     let out = pixmo_train(
         "pretrain --data shards --datasets clocks --resume every2/checkpoints/step-2 --out pt",
