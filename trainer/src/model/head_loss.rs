@@ -37,6 +37,7 @@ pub fn chunked_head_loss<B: AutodiffBackend>(
     let w = weight.clone().inner();
     let compute = h.dtype();
     let w_compute = w.clone().cast(compute);
+    let w_wide_t = w.clone().cast(wide).transpose();
     let targets = batch.loss_targets.clone().inner();
     let weights = batch.loss_weights.clone().inner().cast(wide);
     let scale = 1.0 / f64::from(divisor);
@@ -63,11 +64,7 @@ pub fn chunked_head_loss<B: AutodiffBackend>(
         let g = p * (lse * (2.0 * z_loss) + 1.0);
         let minus_one = Tensor::<B::InnerBackend, 2>::full([m, 1], -1.0, &device).cast(wide);
         let g = g.scatter(1, t, minus_one, IndexingUpdateOp::Add) * (wc * scale).reshape([m, 1]);
-        dh.push(
-            g.clone()
-                .matmul(w.clone().cast(wide).transpose())
-                .cast(compute),
-        );
+        dh.push(g.clone().matmul(w_wide_t.clone()).cast(compute));
         dw = dw + hc.cast(wide).transpose().matmul(g);
         start = end;
     }
