@@ -244,6 +244,25 @@ pub struct BenchReport {
     pub warmup_seconds: f64,
     /// Loss of the last step (finite if the step computed something sensible).
     pub last_loss: f64,
+    /// The process's peak resident memory in bytes at the end of the run (Linux `VmHWM`):
+    /// host memory, so on the CPU backend the model, its optimiser state and the steps'
+    /// activations; `null` where the OS does not report it.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// This process's peak resident set size in bytes (`VmHWM` of `/proc/self/status`).
+#[must_use]
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
 }
 
 /// Runs the benchmark on `device`.
@@ -330,6 +349,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         collate_seconds: median_of(collate_times),
         warmup_seconds,
         last_loss,
+        peak_rss_bytes: peak_rss_bytes(),
     })
 }
 

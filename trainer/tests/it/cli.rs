@@ -496,6 +496,45 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     );
 }
 
+/// `bench --head-chunk` saves the memory it is for: with a 32k vocabulary the whole-logits
+/// path holds several `rows × vocabulary` f32 tensors at once (the logits, their cast, the
+/// softmax's), the chunked path 16 rows' worth; the bench reports the process's peak resident
+/// memory, and chunks save at least two whole logits' worth of it. A chunked path that kept
+/// its logits for the backward pass (or ignored the flag) fails this; the losses agree.
+#[test]
+fn the_head_in_chunks_lowers_the_bench_peak_memory_by_the_logits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = pixmo_trainer::config::ModelConfig::tiny();
+    config.vit.layers = 2;
+    config.llm.layers = 1;
+    config.llm.vocab_size = 32_768;
+    let path = dir.path().join("head-heavy.json");
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    let bench = |flag: &str| {
+        let args = format!(
+            "bench --model-config head-heavy.json --micro-batch 2 --seq-len 512 --image-px 64 \
+             --warmup-steps 0 --steps 1 {flag}"
+        );
+        let out = pixmo_train(&args, dir.path());
+        ok(&out, flag);
+        last_line(&out)["report"].clone()
+    };
+    let (whole, chunked) = (bench(""), bench("--head-chunk 16"));
+    let peak = |r: &serde_json::Value| r["peak_rss_bytes"].as_f64().expect("a peak on Linux");
+    let rows = whole["head_rows_per_step"].as_f64().unwrap();
+    assert!(rows > 500.0, "{whole}");
+    let logits_bytes = rows * (32_768.0 + 8.0) * 4.0;
+    assert!(
+        peak(&whole) - peak(&chunked) >= 2.0 * logits_bytes,
+        "whole {} MB, chunked {} MB, one f32 logits {} MB",
+        peak(&whole) / 1e6,
+        peak(&chunked) / 1e6,
+        logits_bytes / 1e6
+    );
+    let loss = |r: &serde_json::Value| r["last_loss"].as_f64().unwrap();
+    assert!((loss(&whole) - loss(&chunked)).abs() < 1e-4 * loss(&whole));
+}
+
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with
