@@ -320,7 +320,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         let start = Instant::now();
         let (loss, _, grads) = step_gradients(&model, &batches, &train, true);
         let groups = split_and_clip(&model, grads, train.max_grad_norm);
-        model = apply(&mut optimizer, model, groups, &schedule, step);
+        (model, _) = apply(&mut optimizer, model, groups, &schedule, step);
         sync(device)?;
         let dt = start.elapsed().as_secs_f64();
         last_loss = loss;

@@ -484,6 +484,12 @@ struct TrainArgs {
     /// Checkpoint every N steps.
     #[arg(long)]
     checkpoint_every: Option<u64>,
+    /// Stop with an error after this many optimiser steps in a row were skipped because their
+    /// gradients were not finite (NaN or infinite: a diverged run); 0: never stop (default 5).
+    /// Skipped steps change neither the parameters nor the optimiser state. With `--resume`
+    /// it replaces the checkpoint's setting.
+    #[arg(long)]
+    max_skipped_steps: Option<u64>,
     /// Mixed precision: activations in this dtype (`bf16` on CUDA), the parameters, their
     /// gradients and the optimiser state in f32 (master weights).
     #[arg(long, value_enum, conflicts_with = "resume")]
@@ -1454,6 +1460,9 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         if let Some(n) = a.checkpoint_every {
             t.train.checkpoint_every = n;
         }
+        if let Some(n) = a.max_skipped_steps {
+            t.train.max_skipped_steps = n;
+        }
         t
     } else {
         let init = match &a.init_checkpoint {
@@ -1552,17 +1561,36 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     let start = Instant::now();
     let deadline = a.max_minutes.map(|m| m * 60.0);
     let every = trainer.train.checkpoint_every;
+    let mut last_saved = a.resume.clone();
     while trainer.step < trainer.train.steps {
         let m = trainer.train_step()?;
         log.write(&serde_json::to_value(&m)?)?;
         bar.set_position(trainer.step);
         bar.set_message(format!("loss {:.4} ce {:.4}", m.loss, m.ce));
+        if trainer.diverged() {
+            bar.abandon();
+            let n = trainer.skipped_in_a_row();
+            bail!(
+                "the run diverged: its last {n} steps ({}-{}) had gradients that are not finite \
+                 (NaN or infinite) and were skipped, so the model is the one step {} started \
+                 from, and no final checkpoint is written; the last checkpoint is {}. Lower the learning \
+                 rates (or their warm-up's end), or resume from an earlier checkpoint; \
+                 `--max-skipped-steps` sets how many skipped steps in a row stop a run",
+                trainer.step - n,
+                trainer.step - 1,
+                trainer.step - n,
+                last_saved
+                    .as_ref()
+                    .map_or_else(|| "none".to_string(), |p| format!("`{}`", p.display())),
+            );
+        }
         if every > 0 && trainer.step.is_multiple_of(every) {
-            trainer.save_checkpoint(
-                &a.out
-                    .join("checkpoints")
-                    .join(format!("step-{}", trainer.step)),
-            )?;
+            let dir = a
+                .out
+                .join("checkpoints")
+                .join(format!("step-{}", trainer.step));
+            trainer.save_checkpoint(&dir)?;
+            last_saved = Some(dir);
         }
         if a.eval_every > 0 && trainer.step.is_multiple_of(a.eval_every) {
             run_eval(&trainer, &eval_data, &mut log, &device)?;
@@ -1678,6 +1706,9 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
     }
     if let Some(n) = a.checkpoint_every {
         c.checkpoint_every = n;
+    }
+    if let Some(n) = a.max_skipped_steps {
+        c.max_skipped_steps = n;
     }
     c.mixed = a.mixed;
     c.moments = a.moments;

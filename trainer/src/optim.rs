@@ -330,18 +330,24 @@ pub fn split_and_clip<B: AutodiffBackend>(
         .collect()
 }
 
-/// One optimiser step: each group with its own LR at `step`.
+/// One optimiser step: each group with its own LR at `step`, and `true`; or, when a group's
+/// gradient norm is not finite (a NaN or an infinity among its gradients, or a norm past
+/// f32's range), no step at all: the model and the optimiser state stay as they were, and
+/// `false`. Every data-parallel peer decides alike (the norms are of the summed gradients).
 pub fn apply<B: AutodiffBackend>(
     optimizer: &mut MolmoOptimizer<B>,
     mut model: Molmo<B>,
     groups: Vec<GroupGrads>,
     schedule: &Schedule,
     step: u64,
-) -> Molmo<B> {
+) -> (Molmo<B>, bool) {
+    if groups.iter().any(|g| !g.norm.is_finite()) {
+        return (model, false);
+    }
     for g in groups {
         model = optimizer.step(schedule.lr(g.group, step), model, g.grads);
     }
-    model
+    (model, true)
 }
 
 #[cfg(test)]

@@ -377,7 +377,9 @@ fn peer_loop<B: AutodiffBackend>(
         )
         .map(|(groups, report)| {
             let model = replica.model.clone();
-            replica.model = apply(&mut replica.optimizer, model, groups, &train.schedule, step);
+            // A step with non-finite gradients is skipped here as on peer 0.
+            (replica.model, _) =
+                apply(&mut replica.optimizer, model, groups, &train.schedule, step);
             report
         });
         let failed = out.is_err();

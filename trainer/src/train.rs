@@ -74,6 +74,15 @@ pub struct TrainConfig {
     /// [`crate::model::head_loss`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_chunk: Option<usize>,
+    /// A run stops (`pixmo-train`: an error) after this many optimiser steps in a row were
+    /// skipped for non-finite gradients ([`crate::optim::apply`]); 0: it never stops.
+    #[serde(default = "default_max_skipped_steps")]
+    pub max_skipped_steps: u64,
+}
+
+/// [`TrainConfig::max_skipped_steps`] of the recipe (and of configs written before it).
+fn default_max_skipped_steps() -> u64 {
+    5
 }
 
 impl TrainConfig {
@@ -100,6 +109,7 @@ impl TrainConfig {
             mixed: None,
             moments: None,
             head_chunk: None,
+            max_skipped_steps: default_max_skipped_steps(),
         }
     }
 
@@ -274,6 +284,10 @@ pub struct StepMetrics {
     /// pack; and collate, except under data parallelism where each peer collates its own).
     #[serde(default)]
     pub data_seconds: f64,
+    /// The step's gradients were not finite, so it changed neither the parameters nor the
+    /// optimiser state (its data stays drawn and its step number taken).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 /// Loss and gradients of micro-batches forming one optimiser step.
@@ -375,6 +389,8 @@ pub struct Trainer<B: AutodiffBackend> {
     /// Data-parallel peers on other devices ([`Trainer::data_parallel`]); this trainer's
     /// model and optimiser are peer 0's.
     peers: Option<Peers>,
+    /// Steps skipped in a row for non-finite gradients, up to the last one taken.
+    skipped_in_a_row: u64,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -421,6 +437,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             data,
             device,
             peers: None,
+            skipped_in_a_row: 0,
         }
     }
 
@@ -537,13 +554,19 @@ impl<B: AutodiffBackend> Trainer<B> {
         let (grad_norm, params_with_grad) = group_summary(&groups);
         let lr = Group::ALL.map(|g| self.train.schedule.lr(g, step));
         let model = self.model.take().expect("model present between steps");
-        self.model = Some(apply(
+        let (model, applied) = apply(
             &mut self.optimizer,
             model,
             groups,
             &self.train.schedule,
             step,
-        ));
+        );
+        self.model = Some(model);
+        self.skipped_in_a_row = if applied {
+            0
+        } else {
+            self.skipped_in_a_row + 1
+        };
         self.step += 1;
         StepMetrics {
             step,
@@ -555,7 +578,21 @@ impl<B: AutodiffBackend> Trainer<B> {
             loss_tokens: f64::from(loss_tokens),
             seconds: start.elapsed().as_secs_f64(),
             data_seconds,
+            skipped: !applied,
         }
+    }
+
+    /// Optimiser steps skipped in a row for non-finite gradients, up to the last step taken
+    /// (0 when that step was applied).
+    #[must_use]
+    pub fn skipped_in_a_row(&self) -> u64 {
+        self.skipped_in_a_row
+    }
+
+    /// [`TrainConfig::max_skipped_steps`] reached: the run has diverged.
+    #[must_use]
+    pub fn diverged(&self) -> bool {
+        self.train.max_skipped_steps > 0 && self.skipped_in_a_row >= self.train.max_skipped_steps
     }
 
     fn parallel_step(&mut self, peers: &Peers, start: Instant) -> Result<StepMetrics> {

@@ -496,6 +496,47 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     );
 }
 
+/// A run that diverges (learning rates of 1e30: the first step is finite, the next
+/// overflow) skips the steps whose gradients are not finite, logs them as skipped, keeps
+/// writing the model it had (the checkpoints after skipped steps hold the same weights) and
+/// stops with an error after `--max-skipped-steps` of them in a row, naming the steps and
+/// the last checkpoint, with no final checkpoint of a broken model.
+#[test]
+fn a_diverging_run_skips_non_finite_steps_and_stops_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let out = pixmo_train(
+        "finetune --data shards --datasets clocks --model tiny --steps 12 --micro-batch 2 \
+         --grad-accum 1 --seq-len 256 --lr-connector 1e30 --lr-vit 1e30 --lr-llm 1e30 --warmup 0 \
+         --max-skipped-steps 3 --checkpoint-every 1 --quiet --out run",
+        dir.path(),
+    );
+    refused(
+        &out,
+        "the run diverged: its last 3 steps (1-3) had gradients that are not finite",
+    );
+    let run = dir.path().join("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the last checkpoint is `run/checkpoints/step-3`"),
+        "{stderr}"
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let skipped: Vec<bool> = metrics
+        .lines()
+        .map(|l| {
+            let m: serde_json::Value = serde_json::from_str(l).unwrap();
+            m["skipped"].as_bool().unwrap_or(false)
+        })
+        .collect();
+    assert_eq!(skipped, [false, true, true, true], "{metrics}");
+    let weights =
+        |step: u32| std::fs::read(run.join(format!("checkpoints/step-{step}/model.mpk"))).unwrap();
+    assert_eq!(weights(1), weights(3));
+    assert!(!run.join("checkpoints/step-4").exists());
+    assert!(!run.join("checkpoints/last").exists());
+}
+
 /// `bench --head-chunk` saves the memory it is for: with a 32k vocabulary the whole-logits
 /// path holds several `rows × vocabulary` f32 tensors at once (the logits, their cast, the
 /// softmax's), the chunked path 16 rows' worth; the bench reports the process's peak resident

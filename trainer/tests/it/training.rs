@@ -8,10 +8,10 @@ use pixmo_trainer::data::decode_image;
 use pixmo_trainer::format::{FormattedText, Stage};
 use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::model::{Molmo, ResidualDropout, loss};
-use pixmo_trainer::optim::Group;
+use pixmo_trainer::optim::{Group, apply, split_and_clip};
 use pixmo_trainer::preprocess::preprocess;
 use pixmo_trainer::tokenizer::Tokenizer;
-use pixmo_trainer::train::{DataSource, TrainConfig, Trainer};
+use pixmo_trainer::train::{DataSource, TrainConfig, Trainer, step_gradients};
 
 use crate::common::{
     Cpu, Train, backend_rng, colour_examples, colour_questions, flat, tiny_model, tiny_train,
@@ -361,6 +361,38 @@ fn checkpoint_round_trip_resumes_to_the_same_next_step_loss() {
         resumed_after.loss,
         after.loss
     );
+}
+
+/// A step whose gradients are not finite (one NaN in the head's gradient) is not taken:
+/// [`apply`] hands back the model as it was and leaves the optimiser state alone, so the
+/// next finite step is, bit for bit, the one an optimiser that never saw it takes.
+#[test]
+fn a_step_with_non_finite_gradients_changes_neither_the_model_nor_the_optimiser() {
+    let _rng = backend_rng();
+    let mut t = trainer(Stage::Finetune, 6);
+    t.train_step().expect("step");
+    let batches = t.next_batches();
+    let grads = || step_gradients(t.model(), &batches, &t.train, false).2;
+    let max = t.train.max_grad_norm;
+    let head = t.model().llm.lm_head.weight.id;
+    let mut poisoned = grads();
+    let g: Tensor<Cpu, 2> = poisoned.remove(head).expect("the head has a gradient");
+    let nan = Tensor::<Cpu, 2>::full([1, 1], f32::NAN, &g.device());
+    poisoned.register(head, g.slice_assign([0..1, 0..1], nan));
+    let groups = split_and_clip(t.model(), poisoned, max);
+    assert!(groups[2].norm.is_nan() && groups[0].norm.is_finite());
+    let schedule = t.train.schedule;
+    let mut skipping = t.optimizer.clone();
+    let mut plain = t.optimizer.clone();
+    let (same, applied) = apply(&mut skipping, t.model().clone(), groups, &schedule, 1);
+    assert!(!applied);
+    assert_eq!(flat(&same), flat(t.model()));
+    let finite = || split_and_clip(t.model(), grads(), max);
+    let (after_skip, applied_a) = apply(&mut skipping, same, finite(), &schedule, 1);
+    let (after, applied_b) = apply(&mut plain, t.model().clone(), finite(), &schedule, 1);
+    assert!(applied_a && applied_b);
+    assert_ne!(flat(&after), flat(t.model()));
+    assert_eq!(flat(&after_skip), flat(&after));
 }
 
 /// Examples are prepared on all cores, yet a step's sequences are exactly those of preparing
