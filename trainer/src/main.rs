@@ -24,7 +24,8 @@ use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
 use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::probe::{Readout, load_vision};
 use pixmo_trainer::train::{
-    DataSource, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state, validation_loss,
+    DataSource, LossScale, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state,
+    validation_loss,
 };
 
 #[derive(Parser)]
@@ -498,6 +499,12 @@ struct TrainArgs {
     /// parameter instead of 8); computed in the parameters' dtype each step.
     #[arg(long, value_enum, conflicts_with = "resume")]
     moments: Option<Compute>,
+    /// Dynamic loss scaling from this initial factor (a power of two): the loss times it
+    /// before the backward pass, the gradients over it after; halved on each step whose
+    /// gradients overflow (skipped), doubled after 2,000 clean steps. `--mixed f16` scales
+    /// from 65536 unless given; 0 turns scaling off.
+    #[arg(long, conflicts_with = "resume", value_parser = loss_scale_arg)]
+    loss_scale: Option<f64>,
     /// The output head and loss this many loss rows at a time: the logits (152k classes in
     /// Molmo-7B-D) exist for one chunk at a time and are not kept for the backward pass (the
     /// loss's gradients are formed per chunk in closed form). Same loss, less memory. With
@@ -1712,8 +1719,24 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
     }
     c.mixed = a.mixed;
     c.moments = a.moments;
+    c.loss_scale = match a.loss_scale {
+        Some(s) if s > 0.0 => Some(LossScale::new(s, LossScale::f16().growth_interval)),
+        Some(_) => None,
+        None => (a.mixed == Some(Compute::F16)).then(LossScale::f16),
+    };
     c.head_chunk = a.head_chunk.map(|n| n as usize);
     c
+}
+
+/// A `--loss-scale`: finite and not negative.
+fn loss_scale_arg(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a loss scale (a finite number ≥ 0, a power of two such as 65536; \
+             0 for none)"
+        )),
+    }
 }
 
 /// What the bench ran on: the build's CUDA features and the autotune level asked for.

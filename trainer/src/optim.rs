@@ -215,10 +215,13 @@ pub fn adamw_with<B: AutodiffBackend>(moments: Option<Compute>) -> MolmoOptimize
     OptimizerAdaptor::from(MolmoAdamW { adamw, moments })
 }
 
-/// Moves the gradients of one module's parameters into a new set, summing their squares.
+/// Moves the gradients of one module's parameters into a new set, divided by `loss_scale`
+/// first (before squaring: the squares of scaled gradients overflow long before they do),
+/// summing their squares.
 struct Split<'a, B: AutodiffBackend> {
     from: &'a mut GradientsParams,
     to: GradientsParams,
+    loss_scale: f64,
     sum_sq: Option<Tensor<B::InnerBackend, 1>>,
     params: usize,
     with_grad: usize,
@@ -229,6 +232,12 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Split<'_, B> {
         self.params += 1;
         if let Some(g) = self.from.remove::<B::InnerBackend, D>(param.id) {
             self.with_grad += 1;
+            #[allow(clippy::float_cmp)]
+            let g = if self.loss_scale == 1.0 {
+                g
+            } else {
+                g * (1.0 / self.loss_scale)
+            };
             let sq = g.clone().powf_scalar(2.0).sum();
             self.sum_sq = Some(match self.sum_sq.take() {
                 Some(acc) => acc + sq,
@@ -284,8 +293,19 @@ pub fn group_summary(groups: &[GroupGrads]) -> ([f64; 3], [(usize, usize); 3]) {
 /// when `max_norm` is not positive).
 pub fn split_and_clip<B: AutodiffBackend>(
     model: &Molmo<B>,
+    grads: GradientsParams,
+    max_norm: f64,
+) -> Vec<GroupGrads> {
+    split_unscale_and_clip(model, grads, max_norm, 1.0)
+}
+
+/// [`split_and_clip`] of gradients of a loss multiplied by `loss_scale`: the gradients are
+/// divided by it first, so the norms, the clipping and the optimiser see the true ones.
+pub fn split_unscale_and_clip<B: AutodiffBackend>(
+    model: &Molmo<B>,
     mut grads: GradientsParams,
     max_norm: f64,
+    loss_scale: f64,
 ) -> Vec<GroupGrads> {
     Group::ALL
         .into_iter()
@@ -293,6 +313,7 @@ pub fn split_and_clip<B: AutodiffBackend>(
             let mut split = Split::<B> {
                 from: &mut grads,
                 to: GradientsParams::new(),
+                loss_scale,
                 sum_sq: None,
                 params: 0,
                 with_grad: 0,
@@ -308,7 +329,7 @@ pub fn split_and_clip<B: AutodiffBackend>(
                 .map_or(0.0, |t| t.into_scalar().elem::<f64>().sqrt());
             let (params, with_grad) = (split.params, split.with_grad);
             let mut out = split.to;
-            if max_norm > 0.0 && norm > max_norm {
+            if max_norm > 0.0 && norm > max_norm && norm.is_finite() {
                 let mut scale = Scale::<B> {
                     grads: &mut out,
                     factor: max_norm / (norm + 1e-6),

@@ -30,7 +30,7 @@ use crate::batch::{Packed, collate};
 use crate::config::VisionGeometry;
 use crate::error::{Error, Result};
 use crate::model::Molmo;
-use crate::optim::{GroupGrads, MolmoOptimizer, apply, split_and_clip};
+use crate::optim::{GroupGrads, MolmoOptimizer, apply, split_unscale_and_clip};
 use crate::train::{TrainConfig, step_gradients_over};
 
 /// The loss of one peer's share of a step (its micro-batches, divided by the loss weight of
@@ -167,7 +167,8 @@ pub fn weight_sum(micro_batches: &[Vec<Packed>]) -> f32 {
 }
 
 /// One peer's share of a step up to the optimiser: gradients of `micro_batches` over the
-/// global `divisor`, summed over the peers, split into groups and clipped.
+/// global `divisor` (of the loss times `loss_scale`), summed over the peers, split into
+/// groups, unscaled and clipped.
 ///
 /// # Errors
 /// When a collective operation fails.
@@ -176,7 +177,7 @@ pub fn peer_gradients<B: AutodiffBackend>(
     model: &Molmo<B>,
     device: &B::Device,
     micro_batches: &[Vec<Packed>],
-    divisor: f32,
+    (divisor, loss_scale): (f32, f64),
     train: &TrainConfig,
     vision: &VisionGeometry,
 ) -> Result<(Vec<GroupGrads>, PeerStep)> {
@@ -184,9 +185,9 @@ pub fn peer_gradients<B: AutodiffBackend>(
         .iter()
         .map(|mb| collate::<B>(mb, vision, device))
         .collect();
-    let (loss, ce, grads) = step_gradients_over(model, &batches, train, true, divisor);
+    let (loss, ce, grads) = step_gradients_over(model, &batches, train, true, divisor, loss_scale);
     let grads = all_reduce_gradients(peer, model, grads, device)?;
-    let groups = split_and_clip(model, grads, train.max_grad_norm);
+    let groups = split_unscale_and_clip(model, grads, train.max_grad_norm, loss_scale);
     Ok((groups, PeerStep { loss, ce }))
 }
 
@@ -195,6 +196,7 @@ enum Job {
         step: u64,
         micro_batches: Vec<Vec<Packed>>,
         divisor: f32,
+        loss_scale: f64,
     },
 }
 
@@ -282,12 +284,14 @@ impl Peers {
     }
 
     /// Hands micro-batch `j` of a step to peer `j mod N` (peers 1..N get theirs now) and
-    /// returns peer 0's share, to be run by the caller before [`Peers::collect`].
+    /// returns peer 0's share, to be run by the caller before [`Peers::collect`]. Every peer
+    /// runs its share under peer 0's loss scale.
     pub fn dispatch(
         &self,
         step: u64,
         micro_batches: Vec<Vec<Packed>>,
         divisor: f32,
+        loss_scale: f64,
     ) -> Vec<Vec<Packed>> {
         let n = self.len();
         let mut shares: Vec<Vec<Vec<Packed>>> = (0..n).map(|_| Vec::new()).collect();
@@ -303,6 +307,7 @@ impl Peers {
                     step,
                     micro_batches: share,
                     divisor,
+                    loss_scale,
                 });
             }
         }
@@ -364,6 +369,7 @@ fn peer_loop<B: AutodiffBackend>(
         step,
         micro_batches,
         divisor,
+        loss_scale,
     }) = jobs.recv()
     {
         let out = peer_gradients(
@@ -371,7 +377,7 @@ fn peer_loop<B: AutodiffBackend>(
             &replica.model,
             &replica.device,
             &micro_batches,
-            divisor,
+            (divisor, loss_scale),
             train,
             vision,
         )

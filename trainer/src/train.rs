@@ -27,7 +27,8 @@ use crate::model::head_loss::chunked_head_loss;
 use crate::model::mixed::Compute;
 use crate::model::{Molmo, ResidualDropout, loss};
 use crate::optim::{
-    Group, GroupGrads, MolmoOptimizer, Schedule, adamw_with, apply, group_summary, split_and_clip,
+    Group, GroupGrads, MolmoOptimizer, Schedule, adamw_with, apply, group_summary,
+    split_unscale_and_clip,
 };
 use crate::parallel::{self, Peers};
 use crate::preprocess::preprocess;
@@ -78,6 +79,66 @@ pub struct TrainConfig {
     /// skipped for non-finite gradients ([`crate::optim::apply`]); 0: it never stops.
     #[serde(default = "default_max_skipped_steps")]
     pub max_skipped_steps: u64,
+    /// Dynamic loss scaling from this initial state (`None`: none): [`LossScale`]. What
+    /// `--mixed f16` needs; the run's current scale is the trainer's, saved in checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
+}
+
+/// Dynamic loss scaling, for activations in f16, whose five exponent bits flush gradients
+/// below 6e-8 to zero: the loss is multiplied by `scale` before the backward pass, so the
+/// gradients flowing through the activations are too, and the parameters' gradients are
+/// divided by it before the norms, clipping and the optimiser see them. A step whose
+/// gradients overflow (are not finite) is skipped and the scale halved, down to 1 (a skip
+/// at 1 counts towards [`TrainConfig::max_skipped_steps`]; skips above it do not);
+/// `growth_interval` applied steps in a row double it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LossScale {
+    /// The factor (a power of two keeps scaling exact).
+    pub scale: f64,
+    /// Applied steps in a row that double the scale.
+    pub growth_interval: u64,
+    /// Applied steps in a row since the scale last changed.
+    #[serde(default)]
+    pub good_steps: u64,
+}
+
+impl LossScale {
+    /// Scaling from `scale`, doubled every `growth_interval` applied steps in a row.
+    #[must_use]
+    pub fn new(scale: f64, growth_interval: u64) -> LossScale {
+        LossScale {
+            scale,
+            growth_interval: growth_interval.max(1),
+            good_steps: 0,
+        }
+    }
+
+    /// The usual start for f16 activations: 2^16, doubled after 2,000 clean steps.
+    #[must_use]
+    pub fn f16() -> LossScale {
+        LossScale::new(65_536.0, 2_000)
+    }
+
+    /// The scale after a step that was applied or skipped; `true` when a skip happened at
+    /// the smallest scale (the gradients are not finite even unscaled).
+    pub fn update(&mut self, applied: bool) -> bool {
+        if applied {
+            self.good_steps += 1;
+            if self.good_steps >= self.growth_interval {
+                self.scale *= 2.0;
+                self.good_steps = 0;
+            }
+            return false;
+        }
+        self.good_steps = 0;
+        if self.scale > 1.0 {
+            self.scale = (self.scale / 2.0).max(1.0);
+            false
+        } else {
+            true
+        }
+    }
 }
 
 /// [`TrainConfig::max_skipped_steps`] of the recipe (and of configs written before it).
@@ -110,6 +171,7 @@ impl TrainConfig {
             moments: None,
             head_chunk: None,
             max_skipped_steps: default_max_skipped_steps(),
+            loss_scale: None,
         }
     }
 
@@ -288,6 +350,9 @@ pub struct StepMetrics {
     /// optimiser state (its data stays drawn and its step number taken).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skipped: bool,
+    /// The loss scale the step ran under ([`LossScale`]; absent without scaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<f64>,
 }
 
 /// Loss and gradients of micro-batches forming one optimiser step.
@@ -298,17 +363,20 @@ pub fn step_gradients<B: AutodiffBackend>(
     dropout: bool,
 ) -> (f64, f64, GradientsParams) {
     let divisor: f32 = batches.iter().map(|b| b.weight_sum).sum::<f32>();
-    step_gradients_over(model, batches, train, dropout, divisor)
+    step_gradients_over(model, batches, train, dropout, divisor, 1.0)
 }
 
 /// [`step_gradients`] of some of a step's micro-batches, normalised by the loss weight of
-/// the whole step (`divisor`): a data-parallel peer's share.
+/// the whole step (`divisor`): a data-parallel peer's share. The backward pass runs from the
+/// loss times `loss_scale` ([`LossScale`]), so the gradients are scaled by it (the losses
+/// returned are not).
 pub fn step_gradients_over<B: AutodiffBackend>(
     model: &Molmo<B>,
     batches: &[Batch<B>],
     train: &TrainConfig,
     dropout: bool,
     divisor: f32,
+    loss_scale: f64,
 ) -> (f64, f64, GradientsParams) {
     let divisor = divisor.max(1e-6);
     let trainable = trainable_view(model, &train.schedule);
@@ -340,6 +408,8 @@ pub fn step_gradients_over<B: AutodiffBackend>(
         };
         total += l.clone().into_scalar().elem::<f64>();
         ce_total += ce.into_scalar().elem::<f64>();
+        #[allow(clippy::float_cmp)]
+        let l = if loss_scale == 1.0 { l } else { l * loss_scale };
         let grads = GradientsParams::from_grads(l.backward(), model);
         accumulator.accumulate(model, grads);
     }
@@ -391,6 +461,8 @@ pub struct Trainer<B: AutodiffBackend> {
     peers: Option<Peers>,
     /// Steps skipped in a row for non-finite gradients, up to the last one taken.
     skipped_in_a_row: u64,
+    /// The loss scale now (from [`TrainConfig::loss_scale`], or a checkpoint's).
+    pub loss_scale: Option<LossScale>,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -427,6 +499,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         data: DataSource,
         device: B::Device,
     ) -> Self {
+        let loss_scale = train.loss_scale;
         Trainer {
             model: Some(model),
             optimizer: adamw_with(train.moments),
@@ -438,6 +511,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             device,
             peers: None,
             skipped_in_a_row: 0,
+            loss_scale,
         }
     }
 
@@ -536,9 +610,22 @@ impl<B: AutodiffBackend> Trainer<B> {
         }
         let (batches, data_seconds) = timed(|| self.next_batches());
         let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
-        let (loss, ce, grads) = step_gradients(self.model(), &batches, &self.train, true);
-        let groups = split_and_clip(self.model(), grads, self.train.max_grad_norm);
+        let scale = self.scale();
+        let (loss, ce, grads) = step_gradients_over(
+            self.model(),
+            &batches,
+            &self.train,
+            true,
+            loss_tokens,
+            scale,
+        );
+        let groups = split_unscale_and_clip(self.model(), grads, self.train.max_grad_norm, scale);
         Ok(self.apply_step(groups, (loss, ce), loss_tokens, start, data_seconds))
+    }
+
+    /// The factor the next step's loss is multiplied by (1 without loss scaling).
+    fn scale(&self) -> f64 {
+        self.loss_scale.map_or(1.0, |s| s.scale)
     }
 
     /// The optimiser step with clipped group gradients, and its metrics.
@@ -562,10 +649,15 @@ impl<B: AutodiffBackend> Trainer<B> {
             step,
         );
         self.model = Some(model);
+        let scale = self.loss_scale.map(|s| s.scale);
+        let counts = self
+            .loss_scale
+            .as_mut()
+            .map_or(!applied, |s| s.update(applied));
         self.skipped_in_a_row = if applied {
             0
         } else {
-            self.skipped_in_a_row + 1
+            self.skipped_in_a_row + u64::from(counts)
         };
         self.step += 1;
         StepMetrics {
@@ -579,6 +671,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             seconds: start.elapsed().as_secs_f64(),
             data_seconds,
             skipped: !applied,
+            loss_scale: scale,
         }
     }
 
@@ -599,13 +692,14 @@ impl<B: AutodiffBackend> Trainer<B> {
         let step = self.step;
         let (packed, data_seconds) = timed(|| self.next_packed_batches());
         let divisor = parallel::weight_sum(&packed);
-        let own = peers.dispatch(step, packed, divisor);
+        let scale = self.scale();
+        let own = peers.dispatch(step, packed, divisor, scale);
         let mine = parallel::peer_gradients(
             PeerId::from(0u32),
             self.model(),
             &self.device,
             &own,
-            divisor,
+            (divisor, scale),
             &self.train,
             &self.model_config.vision,
         );
@@ -644,6 +738,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             sampler: self.data.state().clone(),
             model: self.model_config.clone(),
             train: self.train.clone(),
+            loss_scale: self.loss_scale,
         };
         let json = serde_json::to_vec_pretty(&state).map_err(|e| fail(e.to_string()))?;
         let path = dir.join("state.json");
@@ -670,6 +765,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             Trainer::with_model(model, state.model, tokenizer, state.train, data, device);
         trainer.optimizer = trainer.optimizer.load_record(record);
         trainer.step = state.step;
+        trainer.loss_scale = state.loss_scale.or(trainer.loss_scale);
         trainer
             .data
             .restore(state.sampler)
@@ -692,6 +788,9 @@ pub struct CheckpointState {
     pub model: ModelConfig,
     /// Training settings.
     pub train: TrainConfig,
+    /// The loss scale reached ([`LossScale`]; absent without scaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
 }
 
 /// Reads a checkpoint's `state.json`.

@@ -19,13 +19,16 @@ use burn::optim::{GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{DType, FloatDType, IntDType};
+use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::batch::{Batch, collate};
 use pixmo_trainer::config::VitPositions;
 use pixmo_trainer::format::Stage;
 use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::model::{Molmo, ResidualDropout};
-use pixmo_trainer::optim::{MolmoOptimizer, adamw, adamw_with, apply, split_and_clip};
-use pixmo_trainer::train::step_gradients;
+use pixmo_trainer::optim::{
+    MolmoOptimizer, adamw, adamw_with, apply, split_and_clip, split_unscale_and_clip,
+};
+use pixmo_trainer::train::{DataSource, LossScale, Trainer, step_gradients, step_gradients_over};
 
 use common::{backend_rng, colour_examples, colour_questions, tiny_model, tiny_train};
 
@@ -348,4 +351,117 @@ fn a_mixed_step_with_the_head_in_chunks_gives_the_whole_logits_step() {
         .get::<Wide, 2>(model.llm.lm_head.weight.id)
         .expect("the head has a gradient");
     assert_eq!(head.dtype(), DType::F64);
+}
+
+/// Loss scaling does what f16 needs it for, at the f64/f32 pair. A step whose loss is
+/// 2^-140 of another's (token weights × 2^-20, divisor 2^127 instead of 2^7) has gradients
+/// that fall below f32's range (f16's 6e-8 floor, here 1e-45) on the way back through the
+/// f32 activations: without scaling, the ViT's gradient mostly vanishes. Scaled by 2^140
+/// and unscaled, its group norms are the other step's times 2^-140 to the bit. Scaling
+/// without unscaling, or scaling the gradients after the backward pass, fails it.
+#[test]
+fn loss_scaling_keeps_gradients_that_underflow_the_compute_dtype() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let device = Default::default();
+    let model = Molmo::<WideTrain>::new(&tiny_model(), &device);
+    let batches = vec![batch::<WideTrain>()];
+    let mut faint = batches.clone();
+    faint[0].loss_weights = faint[0].loss_weights.clone() * 2f64.powi(-20);
+    let mut train = tiny_train(Stage::Finetune, 4);
+    train.mixed = Some(Compute::F32);
+    let norms = |batches: &[Batch<WideTrain>], divisor: f32, scale: f64| {
+        let (_, _, grads) = step_gradients_over(&model, batches, &train, false, divisor, scale);
+        split_unscale_and_clip(&model, grads, 0.0, scale)
+            .iter()
+            .map(|g| g.norm * 2f64.powi(140))
+            .collect::<Vec<f64>>()
+    };
+    let plain: Vec<f64> = norms(&batches, 2f32.powi(7), 1.0)
+        .iter()
+        .map(|n| n * 2f64.powi(-140))
+        .collect();
+    assert!(plain.iter().all(|n| *n > 1e-3), "{plain:?}");
+    let unscaled = norms(&faint, 2f32.powi(127), 1.0);
+    assert!(
+        unscaled[0] < 0.1 * plain[0] && unscaled[1] < 0.1 * plain[1],
+        "{plain:?} vs {unscaled:?}"
+    );
+    let scaled = norms(&faint, 2f32.powi(127), 2f64.powi(140));
+    assert_eq!(scaled, plain);
+}
+
+/// The scale's dynamics on a run: from 2^136 the f32 activations' gradients overflow, so
+/// steps are skipped (parameters unchanged) and the scale halves each time, more skips in a
+/// row than `max_skipped_steps` without stopping the run (only skips at scale 1 count);
+/// once a step is applied, two clean steps in a row double it. A checkpoint keeps the scale
+/// reached, and a resumed run goes on from it.
+#[test]
+fn the_loss_scale_halves_on_overflow_and_grows_after_clean_steps() {
+    let _rng = backend_rng();
+    wide_defaults();
+    let dir = tempfile::tempdir().unwrap();
+    let mut train = tiny_train(Stage::Finetune, 40);
+    train.micro_batch = 2;
+    train.mixed = Some(Compute::F32);
+    train.max_skipped_steps = 3;
+    train.loss_scale = Some(LossScale::new(2f64.powi(136), 2));
+    let data = || {
+        DataSource::new(
+            vec![(Dataset::AskModelAnything, colour_examples())],
+            Stage::Finetune,
+            5,
+        )
+        .unwrap()
+    };
+    let device = || burn::backend::ndarray::NdArrayDevice::Cpu;
+    let mut t = Trainer::<WideTrain>::new(tiny_model(), train.clone(), data(), device()).unwrap();
+    let mut metrics = Vec::new();
+    let mut applied_in_a_row = 0;
+    while metrics.len() < 40 && applied_in_a_row < 5 {
+        let before = values(t.model()).0;
+        let m = t.train_step().expect("step");
+        assert!(!t.diverged());
+        if m.skipped {
+            assert_eq!(
+                values(t.model()).0,
+                before,
+                "a skipped step moved the model"
+            );
+            applied_in_a_row = 0;
+        } else {
+            assert!(m.loss.is_finite());
+            applied_in_a_row += 1;
+        }
+        metrics.push(m);
+    }
+    let scales: Vec<f64> = metrics.iter().map(|m| m.loss_scale.unwrap()).collect();
+    let skipped: Vec<bool> = metrics.iter().map(|m| m.skipped).collect();
+    let first_applied = skipped.iter().position(|s| !s).expect("a step applied");
+    assert!(first_applied > 3, "{scales:?}");
+    let mut good = 0;
+    for i in 1..scales.len() {
+        let want = if skipped[i - 1] {
+            good = 0;
+            scales[i - 1] / 2.0
+        } else {
+            good += 1;
+            if good == 2 {
+                good = 0;
+                scales[i - 1] * 2.0
+            } else {
+                scales[i - 1]
+            }
+        };
+        assert_eq!(scales[i], want, "step {i}: {scales:?} {skipped:?}");
+    }
+    assert!(
+        scales.iter().any(|s| *s > scales[first_applied]),
+        "{scales:?}"
+    );
+    t.save_checkpoint(dir.path()).unwrap();
+    let reached = t.loss_scale;
+    let resumed = Trainer::<WideTrain>::resume(dir.path(), data(), device()).unwrap();
+    assert_eq!(resumed.loss_scale, reached);
+    assert_ne!(reached, train.loss_scale);
 }

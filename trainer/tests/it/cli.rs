@@ -537,6 +537,59 @@ fn a_diverging_run_skips_non_finite_steps_and_stops_with_the_reason() {
     assert!(!run.join("checkpoints/last").exists());
 }
 
+/// `--loss-scale` as a user runs it: recorded in `config.json` and on every metrics line,
+/// the steps those of an unscaled run (a power of two is exact; the gradient norms are the
+/// true ones, not the scaled ones); a scale that is not a finite number ≥ 0 is refused.
+#[test]
+fn a_loss_scaled_run_takes_the_steps_of_a_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let finetune = "finetune --data shards --datasets clocks --model tiny --steps 3 \
+                    --micro-batch 2 --grad-accum 1 --seq-len 256 --quiet";
+    for (run, flag) in [("plain", ""), ("scaled", "--loss-scale 1024")] {
+        ok(
+            &pixmo_train(&format!("{finetune} {flag} --out {run}"), dir.path()),
+            run,
+        );
+    }
+    let config = run_config(&dir.path().join("scaled"));
+    assert_eq!(
+        config["train"]["loss_scale"]["scale"],
+        serde_json::json!(1024.0)
+    );
+    assert_eq!(
+        run_config(&dir.path().join("plain"))["train"]["loss_scale"],
+        serde_json::Value::Null
+    );
+    let metrics = std::fs::read_to_string(dir.path().join("scaled/metrics.jsonl")).unwrap();
+    for line in metrics.lines() {
+        let m: serde_json::Value = serde_json::from_str(line).unwrap();
+        if m.get("eval").is_none() {
+            assert_eq!(m["loss_scale"], serde_json::json!(1024.0), "{line}");
+        }
+    }
+    let steps = |run: &str| step_losses_and_norms(&dir.path().join(run));
+    let (plain, scaled) = (steps("plain"), steps("scaled"));
+    assert_eq!(plain.len(), 3);
+    for (p, s) in plain.iter().zip(&scaled) {
+        for (a, b) in p.iter().zip(s) {
+            assert!(
+                (a - b).abs() <= 1e-5 * a.abs().max(1e-3),
+                "{plain:?}\n{scaled:?}"
+            );
+        }
+    }
+    for bad in ["-1", "nan", "inf"] {
+        let out = pixmo_train(
+            &format!("{finetune} --loss-scale={bad} --out bad"),
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("is not a loss scale"), "{stderr}");
+    }
+}
+
 /// `bench --head-chunk` saves the memory it is for: with a 32k vocabulary the whole-logits
 /// path holds several `rows × vocabulary` f32 tensors at once (the logits, their cast, the
 /// softmax's), the chunked path 16 rows' worth; the bench reports the process's peak resident

@@ -109,6 +109,7 @@ pub fn tiny_train(stage: Stage, steps: u64) -> TrainConfig {
         moments: None,
         head_chunk: None,
         max_skipped_steps: 5,
+        loss_scale: None,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use pixmo_annotation_schema::Dataset;
 use pixmo_trainer::format::Stage;
-use pixmo_trainer::train::{DataSource, StepMetrics, TrainConfig, Trainer};
+use pixmo_trainer::train::{DataSource, LossScale, StepMetrics, TrainConfig, Trainer};
 
 use crate::common::{Train, backend_rng, colour_examples, flat, tiny_model, tiny_train};
 
@@ -81,6 +81,33 @@ fn two_peers_take_the_steps_one_process_takes_with_both_micro_batches() {
     // The steps did move the parameters (the comparison is not between two fresh models).
     let fresh = params(&trainer(&train));
     assert!(max_diff(&p1, &fresh) > 1e-3);
+}
+
+/// Under loss scaling every peer runs its share at peer 0's scale: from 2^130 (past f32's
+/// range: the first steps overflow, are skipped by every peer and halve the scale) two peers
+/// take one process's steps, skips, scales and parameters. Peers that ignored the scale
+/// would add unscaled gradients to scaled ones.
+#[test]
+fn peers_skip_and_scale_as_one_process_does() {
+    let _rng = backend_rng();
+    let mut train = tiny_train(Stage::Finetune, 8);
+    train.micro_batch = 2;
+    train.grad_accum = 2;
+    train.max_skipped_steps = 2;
+    train.loss_scale = Some(LossScale::new(2f64.powi(130), 2));
+    let (one, p1) = run(&train, 1, 8);
+    let (two, p2) = run(&train, 2, 8);
+    let skips = |m: &[StepMetrics]| m.iter().map(|m| m.skipped).collect::<Vec<_>>();
+    let scales = |m: &[StepMetrics]| m.iter().map(|m| m.loss_scale).collect::<Vec<_>>();
+    assert_eq!(skips(&one), skips(&two));
+    assert_eq!(scales(&one), scales(&two));
+    assert!(skips(&one)[0] && !skips(&one)[7], "{:?}", scales(&one));
+    let applied: Vec<StepMetrics> = one.iter().filter(|m| !m.skipped).cloned().collect();
+    let applied_two: Vec<StepMetrics> = two.iter().filter(|m| !m.skipped).cloned().collect();
+    assert_same_steps(&applied, &applied_two, 1e-6);
+    let d = max_diff(&p1, &p2);
+    assert!(d <= 1e-6, "parameters differ by {d}");
+    assert!(max_diff(&p1, &params(&trainer(&train))) > 1e-4);
 }
 
 #[test]
