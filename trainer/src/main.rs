@@ -1830,3 +1830,41 @@ fn write_predictions(path: &Path, predictions: &[Prediction]) -> anyhow::Result<
     pixmo_shards::atomic_write(path, text.as_bytes())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The training config `pixmo-train finetune` builds from `args`.
+    fn finetune_config(args: &str) -> TrainConfig {
+        let line = format!("pixmo-train finetune --data shards {args}");
+        let cli = Cli::try_parse_from(line.split_whitespace()).expect("arguments parse");
+        let Command::Finetune(a) = cli.command else {
+            panic!("not a finetune command");
+        };
+        train_config(Stage::Finetune, &a)
+    }
+
+    /// `--mixed f16` scales the loss from 65536 unless told otherwise (`--loss-scale 0`: not
+    /// at all); other runs scale only when asked; `--max-skipped-steps` reaches the config.
+    #[test]
+    fn f16_activations_scale_the_loss_unless_told_otherwise() {
+        assert_eq!(
+            finetune_config("--mixed f16").loss_scale,
+            Some(LossScale::f16())
+        );
+        assert_eq!(
+            finetune_config("--mixed f16 --loss-scale 0").loss_scale,
+            None
+        );
+        let asked = finetune_config("--mixed f16 --loss-scale 1024").loss_scale;
+        assert_eq!(asked.map(|s| s.scale), Some(1024.0));
+        assert_eq!(finetune_config("--mixed bf16").loss_scale, None);
+        assert_eq!(finetune_config("").loss_scale, None);
+        assert_eq!(finetune_config("").max_skipped_steps, 5);
+        assert_eq!(
+            finetune_config("--max-skipped-steps 0").max_skipped_steps,
+            0
+        );
+    }
+}
