@@ -116,9 +116,6 @@ pub struct SamplerState {
 /// Deterministic mixture sampler.
 #[derive(Clone, Debug)]
 pub struct Sampler {
-    /// Per dataset: name and number of examples.
-    data: Vec<(String, usize)>,
-    digests: Vec<String>,
     cumulative: Vec<f64>,
     sizes: Vec<usize>,
     seed: u64,
@@ -149,8 +146,6 @@ impl Sampler {
             .zip(sizes.iter().copied())
             .collect();
         Sampler {
-            data: data.clone(),
-            digests: Vec::new(),
             cumulative,
             sizes: sizes.to_vec(),
             seed,
@@ -171,15 +166,14 @@ impl Sampler {
     /// When there is not one digest per dataset.
     #[must_use]
     pub fn with_digests(mut self, digests: Vec<String>) -> Sampler {
-        assert_eq!(digests.len(), self.data.len(), "one digest per dataset");
-        self.state.digests.clone_from(&digests);
-        self.digests = digests;
+        assert_eq!(digests.len(), self.sizes.len(), "one digest per dataset");
+        self.state.digests = digests;
         self
     }
 
     /// Dataset names in sampler order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.data.iter().map(|d| d.0.as_str())
+        self.state.data.iter().map(|d| d.0.as_str())
     }
 
     /// The current state.
@@ -196,7 +190,10 @@ impl Sampler {
     /// digests), or (in states that do not record the data) another number of datasets or a
     /// position past a dataset's end.
     pub fn restore(&mut self, state: SamplerState) -> std::result::Result<(), String> {
-        let mine = &self.data;
+        // The state's data and digests are always this sampler's own (set at construction,
+        // kept on restore).
+        let mine = &self.state.data;
+        let my_digests = &self.state.digests;
         let describe = |data: &[(String, usize)]| {
             data.iter()
                 .map(|(name, n)| format!("{name} ({n} examples)"))
@@ -211,10 +208,10 @@ impl Sampler {
                 describe(mine)
             ));
         }
-        if !state.digests.is_empty() && !self.digests.is_empty() && state.digests != self.digests {
+        if !state.digests.is_empty() && !my_digests.is_empty() && state.digests != *my_digests {
             let changed: Vec<String> = mine
                 .iter()
-                .zip(state.digests.iter().zip(&self.digests))
+                .zip(state.digests.iter().zip(my_digests))
                 .filter(|(_, (then, now))| then != now)
                 .map(|((name, _), (then, now))| {
                     format!("{name} (digest {} then, {} now)", short(then), short(now))
@@ -243,8 +240,8 @@ impl Sampler {
             ));
         }
         self.state = SamplerState {
-            data: mine.clone(),
-            digests: self.digests.clone(),
+            data: std::mem::take(&mut self.state.data),
+            digests: std::mem::take(&mut self.state.digests),
             ..state
         };
         Ok(())
