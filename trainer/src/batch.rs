@@ -148,6 +148,8 @@ pub struct Batch<B: Backend> {
     pub weight_sum: f32,
     /// Batch size and padded length.
     pub shape: [usize; 2],
+    /// Query rows per block of attention (`None`: materialised): [`Batch::with_attention_chunk`].
+    pub attention_chunk: Option<usize>,
 }
 
 /// Large negative bias for masked attention scores; `exp` of it underflows to exactly 0.
@@ -162,6 +164,15 @@ impl<B: Backend> Batch<B> {
         if let Some(compute) = compute {
             self.crops = self.crops.cast(compute.dtype());
         }
+        self
+    }
+
+    /// The batch with the model's attention computed `chunk` query rows at a time (`None`:
+    /// every row at once), in the decoder and the ViT alike
+    /// ([`crate::model::attention::attend`]; `--attention-chunk`).
+    #[must_use]
+    pub fn with_attention_chunk(mut self, chunk: Option<usize>) -> Self {
+        self.attention_chunk = chunk;
         self
     }
 
@@ -260,6 +271,7 @@ pub fn collate<B: Backend>(
         feature_index: Tensor::from_data(TensorData::new(feature_index, [b * s]), device),
         weight_sum,
         shape: [b, s],
+        attention_chunk: None,
     }
 }
 

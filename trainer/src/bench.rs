@@ -208,6 +208,8 @@ pub struct BenchSpec {
     /// The head and loss this many rows at a time ([`TrainConfig::head_chunk`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_chunk: Option<usize>,
+    /// Attention this many query rows at a time ([`TrainConfig::attention_chunk`]).
+    pub attention_chunk: Option<usize>,
 }
 
 /// Measured throughput.
@@ -284,6 +286,7 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
     train.mixed = spec.mixed;
     train.moments = spec.moments;
     train.head_chunk = spec.head_chunk;
+    train.attention_chunk = spec.attention_chunk;
     let total_steps = (spec.warmup_steps + spec.steps) as u64;
     let schedule = Schedule::recipe(Stage::Pretrain, total_steps);
 
@@ -417,6 +420,7 @@ mod tests {
             mixed: None,
             moments: None,
             head_chunk: None,
+            attention_chunk: None,
         };
         let r = run::<B>(&spec, &Default::default()).unwrap();
         assert_eq!(r.step_seconds.len(), 2);

@@ -382,6 +382,9 @@ struct BenchArgs {
     /// The output head and loss this many loss rows at a time (`--head-chunk` of `pretrain`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     head_chunk: Option<u32>,
+    /// Attention this many query rows at a time (`--attention-chunk` of `pretrain`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    attention_chunk: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -511,6 +514,13 @@ struct TrainArgs {
     /// `--resume` it replaces the checkpoint's setting (it changes memory, not the steps).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     head_chunk: Option<u32>,
+    /// Attention (decoder and ViT) this many query rows at a time: each block's scores exist
+    /// while it is computed and are recomputed in the backward pass from the rows'
+    /// log-sum-exps, never kept (the materialised scores are `heads × seq²` per sequence and
+    /// layer). Same numbers to rounding, less memory. With `--resume` it replaces the
+    /// checkpoint's setting.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    attention_chunk: Option<u32>,
     /// burn's balanced activation checkpointing: memory-bound operations (element-wise ones,
     /// norms' parts) are recomputed in the backward pass instead of kept from the forward
     /// pass. Same numbers, less activation memory, more time.
@@ -1464,6 +1474,9 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         if let Some(n) = a.head_chunk {
             t.train.head_chunk = Some(n as usize);
         }
+        if let Some(n) = a.attention_chunk {
+            t.train.attention_chunk = Some(n as usize);
+        }
         if let Some(n) = a.checkpoint_every {
             t.train.checkpoint_every = n;
         }
@@ -1725,6 +1738,7 @@ fn train_config(stage: Stage, a: &TrainArgs) -> TrainConfig {
         None => (a.mixed == Some(Compute::F16)).then(LossScale::f16),
     };
     c.head_chunk = a.head_chunk.map(|n| n as usize);
+    c.attention_chunk = a.attention_chunk.map(|n| n as usize);
     c
 }
 
@@ -1781,6 +1795,7 @@ fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Resul
         mixed: (a.dtype == Dtype::Mixed).then_some(Compute::Bf16),
         moments: a.moments,
         head_chunk: a.head_chunk.map(|n| n as usize),
+        attention_chunk: a.attention_chunk.map(|n| n as usize),
     };
     let report = pixmo_trainer::bench::run::<B>(&spec, device)?;
     println!(

@@ -758,7 +758,7 @@ impl<B: Backend> HourProbe<B> {
             device,
         );
         let masks = Tensor::from_data(TensorData::new(masks, [n, self.patches]), device);
-        let layers = self.vit.forward(crops);
+        let layers = self.vit.forward(crops, None);
         let features = self.connector.forward(&layers, masks);
         let [rows, d] = features.dims();
         features.reshape([b, rows / b, d])

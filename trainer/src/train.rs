@@ -75,6 +75,11 @@ pub struct TrainConfig {
     /// [`crate::model::head_loss`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_chunk: Option<usize>,
+    /// Attention (the decoder's and the ViT's) this many query rows at a time, the scores
+    /// never kept for the backward pass (`None`: every row at once, through autodiff):
+    /// [`crate::model::attention`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention_chunk: Option<usize>,
     /// A run stops (`pixmo-train`: an error) after this many optimiser steps in a row were
     /// skipped for non-finite gradients ([`crate::optim::apply`]); 0: it never stops.
     #[serde(default = "default_max_skipped_steps")]
@@ -170,6 +175,7 @@ impl TrainConfig {
             mixed: None,
             moments: None,
             head_chunk: None,
+            attention_chunk: None,
             max_skipped_steps: default_max_skipped_steps(),
             loss_scale: None,
         }
@@ -389,7 +395,10 @@ pub fn step_gradients_over<B: AutodiffBackend>(
         } else {
             ResidualDropout::Off
         };
-        let batch = &batch.clone().in_compute(train.mixed);
+        let batch = &batch
+            .clone()
+            .in_compute(train.mixed)
+            .with_attention_chunk(train.attention_chunk);
         let (l, ce) = match train.head_chunk {
             Some(chunk) => chunked_head_loss(
                 model.loss_hidden(batch, &mode),

@@ -320,12 +320,25 @@ fn a_mixed_step_with_the_head_in_chunks_gives_the_whole_logits_step() {
         (loss - chunked_loss).abs() < 1e-6 * loss,
         "loss {loss}, in chunks {chunked_loss}"
     );
-    let (mut bits, mut chunked_bits) = (
-        GradientBits(&grads, Vec::new()),
-        GradientBits(&chunked_grads, Vec::new()),
+    assert_gradients_close(&model, &grads, &chunked_grads);
+    let head = chunked_grads
+        .get::<Wide, 2>(model.llm.lm_head.weight.id)
+        .expect("the head has a gradient");
+    assert_eq!(head.dtype(), DType::F64);
+}
+
+/// Every parameter's gradient in `other` within 1e-4 of its norm (plus 1e-7) of `grads`.
+fn assert_gradients_close<B: AutodiffBackend>(
+    model: &Molmo<B>,
+    grads: &GradientsParams,
+    other: &GradientsParams,
+) {
+    let (mut bits, mut other_bits) = (
+        GradientBits(grads, Vec::new()),
+        GradientBits(other, Vec::new()),
     );
     model.visit(&mut bits);
-    model.visit(&mut chunked_bits);
+    model.visit(&mut other_bits);
     let values = |g: &Option<Vec<u64>>| -> Vec<f64> {
         g.as_ref()
             .expect("a gradient")
@@ -333,7 +346,8 @@ fn a_mixed_step_with_the_head_in_chunks_gives_the_whole_logits_step() {
             .map(|b| f64::from_bits(*b))
             .collect()
     };
-    for (k, (a, b)) in bits.1.iter().zip(&chunked_bits.1).enumerate() {
+    assert!(!bits.1.is_empty());
+    for (k, (a, b)) in bits.1.iter().zip(&other_bits.1).enumerate() {
         let (a, b) = (values(a), values(b));
         let norm = a.iter().map(|x| x * x).sum::<f64>().sqrt();
         let apart = a
@@ -347,10 +361,41 @@ fn a_mixed_step_with_the_head_in_chunks_gives_the_whole_logits_step() {
             "parameter {k}: {apart} apart (norm {norm})"
         );
     }
-    let head = chunked_grads
-        .get::<Wide, 2>(model.llm.lm_head.weight.id)
-        .expect("the head has a gradient");
-    assert_eq!(head.dtype(), DType::F64);
+}
+
+/// Attention in blocks (`--attention-chunk`) under mixed precision: f32 queries, keys and
+/// values, the scores' softmax and the backward pass's in f64, the loss and every gradient
+/// close to the materialised mixed step's, on both training backends (with and without
+/// activation checkpointing), the ViT's and the decoder's projections' gradients in f64.
+#[test]
+fn a_mixed_step_with_attention_in_blocks_gives_the_materialised_step() {
+    fn check<B: AutodiffBackend<InnerBackend = Wide>>() {
+        assert!(pixmo_trainer::model::attention::blocks_are_one_operation::<B>());
+        let device = Default::default();
+        let model = Molmo::<B>::new(&tiny_model(), &device);
+        let batches = vec![batch::<B>()];
+        let mut train = tiny_train(Stage::Finetune, 4);
+        train.mixed = Some(Compute::F32);
+        let (loss, _, grads) = step_gradients(&model, &batches, &train, false);
+        train.attention_chunk = Some(5);
+        let (blocks_loss, _, blocks_grads) = step_gradients(&model, &batches, &train, false);
+        assert!(
+            (loss - blocks_loss).abs() < 1e-6 * loss,
+            "loss {loss}, in blocks {blocks_loss}"
+        );
+        assert_gradients_close(&model, &grads, &blocks_grads);
+        let vit_q = blocks_grads
+            .get::<Wide, 2>(model.vit.blocks[0].attn.wq.weight.id)
+            .expect("the ViT's query projection has a gradient");
+        let llm_k = blocks_grads
+            .get::<Wide, 2>(model.llm.layers[0].self_attn.k_proj.weight.id)
+            .expect("the decoder's key projection has a gradient");
+        assert_eq!((vit_q.dtype(), llm_k.dtype()), (DType::F64, DType::F64));
+    }
+    let _rng = backend_rng();
+    wide_defaults();
+    check::<WideTrain>();
+    check::<WideCheckpointed>();
 }
 
 /// Loss scaling does what f16 needs it for, at the f64/f32 pair. A step whose loss is

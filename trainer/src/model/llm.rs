@@ -9,7 +9,8 @@ use burn::tensor::Distribution;
 use burn::tensor::activation::silu;
 
 use crate::config::LlmConfig;
-use crate::model::mixed::{attention_weights, like, linear, rms_norm};
+use crate::model::attention::attend;
+use crate::model::mixed::{like, linear, rms_norm};
 use crate::model::normal_param;
 
 /// Where residual dropout applies in a forward pass.
@@ -123,6 +124,7 @@ impl<B: Backend> Attention<B> {
         rope: &Rope<B>,
         positions: &Tensor<B, 2, Int>,
         bias: &Tensor<B, 4>,
+        chunk: Option<usize>,
     ) -> Tensor<B, 3> {
         let [b, s, d] = x.dims();
         let hd = d / self.heads;
@@ -156,8 +158,9 @@ impl<B: Backend> Attention<B> {
         let (k, v) = (expand(k), expand(v));
         #[allow(clippy::cast_precision_loss)]
         let scale = 1.0 / (hd as f64).sqrt();
-        let weights = attention_weights(q.matmul(k.swap_dims(2, 3)), scale, Some(bias));
-        let out = weights.matmul(v).swap_dims(1, 2).reshape([b, s, d]);
+        let out = attend(q, k, v, scale, Some(bias), chunk)
+            .swap_dims(1, 2)
+            .reshape([b, s, d]);
         linear(&self.o_proj, out)
     }
 }
@@ -231,13 +234,15 @@ impl<B: Backend> Llm<B> {
     }
 
     /// Input embeddings `[b, s, d]` → final hidden states `[b, s, d]` (after the last norm;
-    /// [`Llm::head`] turns them into logits).
+    /// [`Llm::head`] turns them into logits); attention `attention_chunk` query rows at a time
+    /// ([`attend`]).
     pub fn hidden(
         &self,
         mut x: Tensor<B, 3>,
         positions: &Tensor<B, 2, Int>,
         bias: &Tensor<B, 4>,
         dropout: &ResidualDropout<B>,
+        attention_chunk: Option<usize>,
     ) -> Tensor<B, 3> {
         for layer in &self.layers {
             let h = layer.self_attn.forward(
@@ -245,6 +250,7 @@ impl<B: Backend> Llm<B> {
                 &self.rope,
                 positions,
                 bias,
+                attention_chunk,
             );
             x = x + dropout.apply(h);
             let n = rms_norm(&layer.post_attention_layernorm, x.clone());
@@ -276,7 +282,7 @@ impl<B: Backend> Llm<B> {
         let bias = Tensor::<B, 2>::zeros([s, s], &device)
             .mask_fill(mask, -1e9)
             .reshape([1, 1, s, s]);
-        self.head(self.hidden(x, &positions, &bias, &ResidualDropout::Off))
+        self.head(self.hidden(x, &positions, &bias, &ResidualDropout::Off, None))
     }
 
     /// Logits of final hidden states `[..., width]` (the output head), in their dtype.

@@ -1,6 +1,7 @@
 //! The Molmo model: ViT → connector → features added to the embeddings of `<im_patch>`
 //! tokens → decoder-only LLM.
 
+pub mod attention;
 pub mod connector;
 pub mod head_loss;
 pub mod llm;
@@ -107,6 +108,7 @@ impl<B: Backend> Molmo<B> {
             &batch.positions,
             &batch.attention_bias(),
             dropout,
+            batch.attention_chunk,
         )
     }
 
@@ -126,7 +128,7 @@ impl<B: Backend> Molmo<B> {
         let x = table.select(0, batch.tokens.clone().reshape([b * s]));
         let x = mixed::like(x, &batch.crops);
 
-        let layers = self.vit.forward(batch.crops.clone());
+        let layers = self.vit.forward(batch.crops.clone(), batch.attention_chunk);
         let features = self.connector.forward(&layers, batch.patch_masks.clone());
         let zeros = mixed::like(Tensor::zeros([1, d], &x.device()), &x);
         let features = Tensor::cat(vec![features, zeros], 0);

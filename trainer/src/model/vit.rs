@@ -8,7 +8,8 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use crate::config::{ModelConfig, VitConfig, VitPositions};
-use crate::model::mixed::{attention_weights, layer_norm, like, linear};
+use crate::model::attention::attend;
+use crate::model::mixed::{layer_norm, like, linear};
 use crate::model::normal_param;
 
 /// Quick GELU: `x · sigmoid(1.702 x)`.
@@ -91,8 +92,14 @@ impl<B: Backend> VitAttention<B> {
         }
     }
 
-    /// `[n, s, d] → [n, s, d]`; queries and keys rotated by `rope` when given.
-    pub fn forward(&self, x: Tensor<B, 3>, rope: Option<&Rope2d<B>>) -> Tensor<B, 3> {
+    /// `[n, s, d] → [n, s, d]`; queries and keys rotated by `rope` when given; `chunk` query
+    /// rows at a time ([`attend`]).
+    pub fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        rope: Option<&Rope2d<B>>,
+        chunk: Option<usize>,
+    ) -> Tensor<B, 3> {
         let [n, s, d] = x.dims();
         let hd = d / self.heads;
         let split = |t: Tensor<B, 3>| t.reshape([n, s, self.heads, hd]).swap_dims(1, 2);
@@ -105,8 +112,9 @@ impl<B: Backend> VitAttention<B> {
         let v = split(linear(&self.wv, x));
         #[allow(clippy::cast_precision_loss)]
         let scale = 1.0 / (hd as f64).sqrt();
-        let att = attention_weights(q.matmul(k.swap_dims(2, 3)), scale, None);
-        let out = att.matmul(v).swap_dims(1, 2).reshape([n, s, d]);
+        let out = attend(q, k, v, scale, None, chunk)
+            .swap_dims(1, 2)
+            .reshape([n, s, d]);
         linear(&self.wo, out)
     }
 }
@@ -142,8 +150,13 @@ impl<B: Backend> VitBlock<B> {
         }
     }
 
-    fn forward(&self, x: Tensor<B, 3>, rope: Option<&Rope2d<B>>) -> Tensor<B, 3> {
-        let x = x.clone() + self.attn.forward(layer_norm(&self.ln_1, x), rope);
+    fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        rope: Option<&Rope2d<B>>,
+        chunk: Option<usize>,
+    ) -> Tensor<B, 3> {
+        let x = x.clone() + self.attn.forward(layer_norm(&self.ln_1, x), rope, chunk);
         x.clone()
             + linear(
                 &self.fc2,
@@ -192,7 +205,12 @@ impl<B: Backend> Vit<B> {
 
     /// `[crops, patches, patch_dim]` → each block's output `[crops, 1 + patches, d]`, in the
     /// dtype of `patches` (the compute dtype: [`crate::model::mixed`]).
-    pub fn forward(&self, patches: Tensor<B, 3>) -> Vec<Tensor<B, 3>> {
+    /// Attention `attention_chunk` query rows at a time ([`attend`]).
+    pub fn forward(
+        &self,
+        patches: Tensor<B, 3>,
+        attention_chunk: Option<usize>,
+    ) -> Vec<Tensor<B, 3>> {
         let [n, _, _] = patches.dims();
         let x = linear(&self.patch_embedding, patches);
         let d = x.dims()[2];
@@ -207,7 +225,7 @@ impl<B: Backend> Vit<B> {
         let mut x = layer_norm(&self.pre_ln, x);
         let mut outputs = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
-            x = block.forward(x, self.rope.as_ref());
+            x = block.forward(x, self.rope.as_ref(), attention_chunk);
             outputs.push(x.clone());
         }
         outputs
@@ -276,7 +294,7 @@ mod tests {
         let row =
             Tensor::<B, 1>::random([d], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
         let x = row.reshape([1, 1, d]).expand([1, tokens as i64, d as i64]);
-        let out = attention.forward(x, Some(&rope));
+        let out = attention.forward(x, Some(&rope), None);
         let first = out.clone().slice([0..1, 0..1, 0..d]);
         let spread: f32 = (out - first).abs().max().into_scalar();
         assert!(spread < 1e-5, "{spread}");
@@ -298,10 +316,10 @@ mod tests {
             burn::tensor::Distribution::Normal(0.0, 1.0),
             &device,
         );
-        let with = vit.forward(patches.clone()).pop().unwrap();
+        let with = vit.forward(patches.clone(), None).pop().unwrap();
         let mut unrotated = vit.clone();
         unrotated.rope = None;
-        let without = unrotated.forward(patches).pop().unwrap();
+        let without = unrotated.forward(patches, None).pop().unwrap();
         let diff: f32 = (with - without).abs().max().into_scalar();
         assert!(diff > 1e-3, "{diff}");
     }

@@ -629,6 +629,84 @@ fn the_head_in_chunks_lowers_the_bench_peak_memory_by_the_logits() {
     assert!((loss(&whole) - loss(&chunked)).abs() < 1e-4 * loss(&whole));
 }
 
+/// `--attention-chunk` in the bench: the materialised path keeps each decoder layer's
+/// `[batch, heads, seq, seq]` scores (and their softmax's) for the backward pass, the blocks
+/// only each row's log-sum-exp; the bench's peak resident memory drops by at least two score
+/// tensors per decoder layer, and the loss is the same. Blocks run as ordinary operations
+/// through autodiff (keeping every block's scores: the dispatch to the one-operation path
+/// missed) fail this.
+#[test]
+fn attention_in_blocks_lowers_the_bench_peak_memory_by_the_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = |flag: &str| {
+        let args = format!(
+            "bench --model tiny --micro-batch 2 --seq-len 1024 --image-px 64 \
+             --warmup-steps 0 --steps 1 {flag}"
+        );
+        let out = pixmo_train(&args, dir.path());
+        ok(&out, flag);
+        last_line(&out)["report"].clone()
+    };
+    let (whole, blocks) = (bench(""), bench("--attention-chunk 64"));
+    let peak = |r: &serde_json::Value| r["peak_rss_bytes"].as_f64().expect("a peak on Linux");
+    let tiny = pixmo_trainer::config::ModelConfig::tiny();
+    let scores_bytes = 2.0 * tiny.llm.heads as f64 * 1024.0 * 1024.0 * 4.0;
+    assert!(
+        peak(&whole) - peak(&blocks) >= 2.0 * tiny.llm.layers as f64 * scores_bytes,
+        "whole {} MB, blocks {} MB, one layer's f32 scores {} MB",
+        peak(&whole) / 1e6,
+        peak(&blocks) / 1e6,
+        scores_bytes / 1e6
+    );
+    let loss = |r: &serde_json::Value| r["last_loss"].as_f64().unwrap();
+    assert!((loss(&whole) - loss(&blocks)).abs() < 1e-5 * loss(&whole));
+}
+
+/// `--attention-chunk` as a user runs it: the run records it and takes the materialised
+/// run's steps (loss and gradient norms up to rounding), with dropout, two micro-batches a
+/// step and with activation checkpointing too (the other training backend); a plain run
+/// resumed with it takes it up and the plain run's third step.
+#[test]
+fn a_finetune_with_attention_in_blocks_takes_the_steps_of_a_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let finetune = "finetune --data shards --datasets clocks --model tiny --steps 3 \
+                    --micro-batch 2 --grad-accum 2 --seq-len 256 --dropout 0.1 --quiet";
+    for (run, flag) in [
+        ("plain", "--checkpoint-every 2"),
+        ("blocks", "--attention-chunk 7"),
+        ("checkpointed", "--attention-chunk 50 --checkpointing"),
+    ] {
+        let args = format!("{finetune} {flag} --out {run}");
+        ok(&pixmo_train(&args, dir.path()), run);
+    }
+    let chunk = |run: &str| run_config(&dir.path().join(run))["train"]["attention_chunk"].clone();
+    assert_eq!(chunk("blocks"), serde_json::json!(7));
+    assert_eq!(chunk("plain"), serde_json::Value::Null);
+    let steps = |run: &str| step_losses_and_norms(&dir.path().join(run));
+    let close = |plain: &[Vec<f64>], blocks: &[Vec<f64>]| {
+        assert_eq!(plain.len(), blocks.len());
+        for (p, c) in plain.iter().zip(blocks) {
+            assert_eq!(p.len(), c.len());
+            for (a, b) in p.iter().zip(c) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+                    "{plain:?}\n{blocks:?}"
+                );
+            }
+        }
+    };
+    let plain = steps("plain");
+    assert_eq!(plain.len(), 3);
+    close(&plain, &steps("blocks"));
+    close(&plain, &steps("checkpointed"));
+    let resume = "finetune --data shards --datasets clocks --resume plain/checkpoints/step-2";
+    let args = format!("{resume} --attention-chunk 9 --quiet --out resumed");
+    ok(&pixmo_train(&args, dir.path()), "resumed");
+    assert_eq!(chunk("resumed"), serde_json::json!(9));
+    close(&plain[2..], &steps("resumed"));
+}
+
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
 /// locator trained beside the truth file crops the clocks for a reader scored without
 /// training (`--steps 0`); a jitter of a whole box or more is refused, and so is a run with

@@ -108,6 +108,7 @@ pub fn tiny_train(stage: Stage, steps: u64) -> TrainConfig {
         mixed: None,
         moments: None,
         head_chunk: None,
+        attention_chunk: None,
         max_skipped_steps: 5,
         loss_scale: None,
     }
