@@ -64,15 +64,18 @@ mixed=(--model molmo-7b-d --llm-layers 4 --dtype mixed --micro-batch 2 --seq-len
 bench_if_time l4-mixed 90 "${mixed[@]}" --steps 4 --warmup-steps 2
 # The same with the head and loss in chunks of 1,024 rows (no whole-sequence logits kept).
 bench_if_time l4-mixed-head-chunk 90 "${mixed[@]}" --head-chunk 1024 --steps 4 --warmup-steps 2
+# And attention in blocks of 512 query rows (no layer's seq x seq scores kept).
+bench_if_time l4-mixed-head-attention-chunks 90 "${mixed[@]}" --head-chunk 1024 \
+  --attention-chunk 512 --steps 4 --warmup-steps 2
 # The whole Molmo-7B-D (all 28 decoder blocks, 8 B parameters) in bf16 at micro-batch 1: does
 # one training step fit in the GPU's memory? If not, with activation checkpointing.
 full=(--model molmo-7b-d --dtype bf16 --micro-batch 1 --seq-len 2304 --steps 2 --warmup-steps 1)
 bench_if_time full-bf16 100 "${full[@]}" ||
   bench_if_time full-bf16-checkpointed 150 "${full[@]}" --checkpointing
 # The whole 7B-D with f32 master weights, AdamW's moments in bf16 (12 bytes a parameter of
-# state, ~96 GB) and the head in chunks: does a step fit? If not, with activation checkpointing.
-full_mixed=(--model molmo-7b-d --dtype mixed --moments bf16 --head-chunk 1024 --micro-batch 1
-  --seq-len 2304 --steps 2 --warmup-steps 1)
+# state, ~96 GB), the head in chunks and attention in blocks: does a step fit? If not, with activation checkpointing.
+full_mixed=(--model molmo-7b-d --dtype mixed --moments bf16 --head-chunk 1024
+  --attention-chunk 512 --micro-batch 1 --seq-len 2304 --steps 2 --warmup-steps 1)
 bench_if_time full-mixed-moments 100 "${full_mixed[@]}" ||
   bench_if_time full-mixed-moments-checkpointed 150 "${full_mixed[@]}" --checkpointing
 du -sh target 2>/dev/null
