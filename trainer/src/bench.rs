@@ -267,6 +267,9 @@ pub fn peak_rss_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
+/// Largest side of the bench's synthetic images.
+pub const MAX_IMAGE_PX: usize = 16_384;
+
 /// Runs the benchmark on `device`.
 ///
 /// # Errors
@@ -278,6 +281,20 @@ pub fn run<B: AutodiffBackend>(spec: &BenchSpec, device: &B::Device) -> Result<B
         return Err(Error::Config(
             "bench needs micro-batch, grad-accum and steps ≥ 1 and seq-len ≥ 16".into(),
         ));
+    }
+    if spec.seq_len > spec.model.llm.max_position {
+        return Err(Error::Config(format!(
+            "the sequence length {} is longer than the model's {} positions",
+            spec.seq_len, spec.model.llm.max_position
+        )));
+    }
+    if spec.micro_batch > crate::train::MAX_MICRO_BATCH
+        || !(1..=MAX_IMAGE_PX).contains(&spec.image_px)
+    {
+        return Err(Error::Config(format!(
+            "bench takes micro-batches of at most {} sequences and images of 1 to {MAX_IMAGE_PX} px",
+            crate::train::MAX_MICRO_BATCH
+        )));
     }
     let mut train = TrainConfig::recipe(Stage::Pretrain);
     train.micro_batch = spec.micro_batch;

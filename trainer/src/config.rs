@@ -103,6 +103,12 @@ impl VisionGeometry {
         if self.patch_size == 0 || self.pool_size == 0 || self.max_crops == 0 {
             return fail("`patch_size`, `pool_size` and `max_crops` must be positive".into());
         }
+        if self.max_crops > MAX_CROPS {
+            return fail(format!(
+                "`max_crops` is {}; at most {MAX_CROPS} crops an image are supported",
+                self.max_crops
+            ));
+        }
         if !self.crop_size.is_multiple_of(self.patch_size) {
             return fail(format!(
                 "`crop_size` {} is not a multiple of `patch_size` {}",
@@ -122,6 +128,17 @@ impl VisionGeometry {
         Ok(())
     }
 }
+
+/// Most crops an image ([`VisionGeometry::max_crops`]; Molmo trains with 12 and evaluates
+/// with up to 36). The tiling search tries every grid of up to this many crops.
+pub const MAX_CROPS: usize = 1024;
+
+/// Most positions a decoder supports ([`LlmConfig::max_position`]; Molmo-7B-D's is 32,768).
+pub const MAX_POSITION: usize = 1 << 20;
+
+/// Most parameters a model may have (Molmo-72B has about 7.3e10); beyond this a size is
+/// taken for a typo rather than allocated.
+pub const MAX_PARAMETERS: f64 = 2e11;
 
 /// CLIP-style ViT sizes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -361,6 +378,62 @@ impl ModelConfig {
     pub fn validate(&self) -> Result<()> {
         self.vision.validate()?;
         let fail = |m: &str| Err(Error::Config(m.to_string()));
+        let (v, l, c) = (&self.vit, &self.llm, &self.connector);
+        let sizes = [
+            ("vit.d_model", v.d_model),
+            ("vit.layers", v.layers),
+            ("vit.heads", v.heads),
+            ("vit.mlp_hidden", v.mlp_hidden),
+            ("connector.pool_heads", c.pool_heads),
+            ("connector.projector_hidden", c.projector_hidden),
+            ("llm.d_model", l.d_model),
+            ("llm.layers", l.layers),
+            ("llm.heads", l.heads),
+            ("llm.kv_heads", l.kv_heads),
+            ("llm.mlp_hidden", l.mlp_hidden),
+            ("llm.vocab_size", l.vocab_size),
+            ("llm.max_position", l.max_position),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, n)| *n == 0) {
+            return Err(Error::Config(format!(
+                "`{name}` is 0; it must be at least 1"
+            )));
+        }
+        for (name, eps) in [("vit.norm_eps", v.norm_eps), ("llm.norm_eps", l.norm_eps)] {
+            if !(eps.is_finite() && eps > 0.0) {
+                return Err(Error::Config(format!(
+                    "`{name}` is {eps}; it must be a positive number"
+                )));
+            }
+        }
+        if !(l.rope_theta.is_finite() && l.rope_theta > 0.0) {
+            return Err(Error::Config(format!(
+                "`llm.rope_theta` is {}; it must be a positive number",
+                l.rope_theta
+            )));
+        }
+        if l.max_position > MAX_POSITION {
+            return Err(Error::Config(format!(
+                "`llm.max_position` is {}; at most {MAX_POSITION} positions are supported \
+                 (the rotary tables hold every one)",
+                l.max_position
+            )));
+        }
+        let byte_ids = crate::tokenizer::EOS as usize + 1;
+        if matches!(self.tokenizer, TokenizerConfig::Bytes) && l.vocab_size < byte_ids {
+            return Err(Error::Config(format!(
+                "`llm.vocab_size` is {}; the byte tokenizer needs at least {byte_ids} ids \
+                 (256 bytes and end of text)",
+                l.vocab_size
+            )));
+        }
+        let parameters = self.rough_parameters();
+        if parameters > MAX_PARAMETERS {
+            return Err(Error::Config(format!(
+                "these sizes make about {parameters:.3e} parameters; at most {MAX_PARAMETERS:.0e} \
+                 are supported (check the sizes for a typo)"
+            )));
+        }
         if !self.vit.d_model.is_multiple_of(self.vit.heads)
             || !self.vit.d_model.is_multiple_of(self.connector.pool_heads)
         {
@@ -389,6 +462,25 @@ impl ModelConfig {
             self.vit_layer_index(l)?;
         }
         Ok(())
+    }
+
+    /// The parameter count to within a few percent, in floating point so that no size
+    /// overflows it ([`crate::bench::param_counts`] is exact, for valid sizes).
+    #[allow(clippy::cast_precision_loss)]
+    fn rough_parameters(&self) -> f64 {
+        let (v, l, c, g) = (&self.vit, &self.llm, &self.connector, &self.vision);
+        let f = |n: usize| n as f64;
+        let vit_block = 4.0 * f(v.d_model) * f(v.d_model) + 2.0 * f(v.d_model) * f(v.mlp_hidden);
+        let vit = f(g.patch_size) * f(g.patch_size) * 3.0 * f(v.d_model)
+            + (f(g.crop_size) / f(g.patch_size)).powi(2) * f(v.d_model)
+            + f(v.layers) * vit_block;
+        let connector = 2.0 * f(v.d_model) * f(c.projector_hidden)
+            + f(c.projector_hidden) * f(l.d_model)
+            + f(l.additional_vocab_size) * f(l.d_model)
+            + 4.0 * f(v.feature_layers.len()) * f(v.d_model) * f(v.d_model);
+        let llm_block = 4.0 * f(l.d_model) * f(l.d_model) + 3.0 * f(l.d_model) * f(l.mlp_hidden);
+        let llm = 2.0 * f(l.vocab_size) * f(l.d_model) + f(l.layers) * llm_block;
+        vit + connector + llm
     }
 
     /// The block index a (possibly negative) feature layer refers to.

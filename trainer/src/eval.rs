@@ -141,6 +141,7 @@ mod tests {
             close,
             hour,
             hour_error: (hour == Some(false)).then(|| format!("kind{}", i % 2)),
+            unreadable: None,
         };
         let preds = vec![
             p(0, true, true, true, Some(true)),
@@ -175,6 +176,20 @@ mod tests {
         assert_eq!(r.samples[1].0, "g2");
         assert_eq!(EvalReport::from_predictions(&preds[..2]).samples.len(), 2);
         assert_eq!(EvalReport::from_predictions(&[]), EvalReport::default());
+        // An unreadable image is counted apart, not scored as a wrong answer.
+        let mut unreadable = p(10, false, false, false, None);
+        unreadable.unreadable = Some("not an image".into());
+        let mut with = preds.clone();
+        with.insert(3, unreadable);
+        let r_with = EvalReport::from_predictions(&with);
+        assert_eq!(r_with.unreadable, 1);
+        assert_eq!(
+            EvalReport {
+                unreadable: 0,
+                ..r_with
+            },
+            r
+        );
     }
 }
 
@@ -202,6 +217,9 @@ pub struct EvalReport {
     /// Wrong clock hours by kind ([`pixmo_eval::clock::HourError::name`]).
     #[serde(default)]
     pub clock_hour_errors: std::collections::BTreeMap<String, usize>,
+    /// Examples not scored because their image could not be decoded.
+    #[serde(default)]
+    pub unreadable: usize,
     /// A few (generated, expected) pairs for reading.
     pub samples: Vec<(String, String)>,
 }
@@ -248,11 +266,15 @@ pub struct Prediction {
     /// What kind of misreading a wrong hour is ([`pixmo_eval::clock::HourError::name`];
     /// clocks showing the hour and minute only).
     pub hour_error: Option<String>,
+    /// Why the example's image could not be decoded (it is then not scored, and counted in
+    /// [`EvalReport::unreadable`] instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// Greedy-decodes answers for clock and count examples and scores each one, in the order of
-/// `examples`; examples without an evaluation target, or whose image cannot be decoded, are
-/// skipped.
+/// `examples`; examples without an evaluation target are skipped, and those whose image
+/// cannot be decoded come back unscored with the reason ([`Prediction::unreadable`]).
 pub fn predict<B: Backend>(
     model: &Molmo<B>,
     config: &ModelConfig,
@@ -271,7 +293,28 @@ pub fn predict<B: Backend>(
         let mut items = Vec::new();
         let mut kept = Vec::new();
         for e in chunk {
-            let Ok(image) = decode_image(e) else { continue };
+            let image = match decode_image(e) {
+                Ok(image) => image,
+                Err(error) => {
+                    out.push(Prediction {
+                        id: e.id.clone(),
+                        dataset: e.dataset.name().to_string(),
+                        expected: match &e.target {
+                            EvalTarget::Clock { text, .. } => text.clone(),
+                            EvalTarget::Count(n) => n.to_string(),
+                            EvalTarget::None => String::new(),
+                        },
+                        generated: String::new(),
+                        valid: false,
+                        exact: false,
+                        close: false,
+                        hour: None,
+                        hour_error: None,
+                        unreadable: Some(crate::train::cause(&error)),
+                    });
+                    continue;
+                }
+            };
             let input = crate::preprocess::preprocess(&config.vision, tok, &image);
             items.push((input, eval_prompt(&e.tasks[0])));
             kept.push(*e);
@@ -302,6 +345,7 @@ pub fn predict<B: Backend>(
                         close: s.close,
                         hour: Some(s.hour),
                         hour_error,
+                        unreadable: None,
                     });
                 }
                 EvalTarget::Count(n) => {
@@ -316,6 +360,7 @@ pub fn predict<B: Backend>(
                         close: s.close,
                         hour: None,
                         hour_error: None,
+                        unreadable: None,
                     });
                 }
                 EvalTarget::None => {}
@@ -334,7 +379,16 @@ impl EvalReport {
     #[must_use]
     pub fn from_predictions(predictions: &[Prediction]) -> Self {
         let mut report = Self::default();
-        for p in predictions {
+        let unreadable = predictions
+            .iter()
+            .filter(|p| p.unreadable.is_some())
+            .count();
+        report.unreadable = unreadable;
+        let predictions: Vec<&Prediction> = predictions
+            .iter()
+            .filter(|p| p.unreadable.is_none())
+            .collect();
+        for p in &predictions {
             if let Some(hour) = p.hour {
                 report.clocks += 1;
                 report.clock_exact += usize::from(p.exact);
@@ -353,7 +407,7 @@ impl EvalReport {
         let n = predictions.len();
         let picks = SAMPLES.min(n);
         report.samples = (0..picks)
-            .map(|k| &predictions[k * n / picks])
+            .map(|k| predictions[k * n / picks])
             .map(|p| (p.generated.clone(), p.expected.clone()))
             .collect();
         report

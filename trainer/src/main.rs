@@ -790,6 +790,14 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         None => ModelConfig::preset(&a.model)?,
     };
     let tok = config.build_tokenizer()?;
+    if a.batch == 0 {
+        bail!("`--batch` is 0; it must be at least 1");
+    }
+    if let Some(f) = a.centre_crop
+        && !(f > 0.0 && f <= 1.0)
+    {
+        bail!("`--centre-crop` is {f}; it must be a fraction above 0 and at most 1");
+    }
     if !(a.dial_loss >= 0.0 && a.dial_loss.is_finite()) {
         bail!(
             "`--dial-loss` is {}; it must be 0 (off) or more",
@@ -1404,15 +1412,18 @@ fn cached_boxes(
 }
 
 fn parse_datasets(names: &[String]) -> anyhow::Result<Vec<Dataset>> {
-    names
-        .iter()
-        .map(|n| {
-            Dataset::from_name(n).with_context(|| {
-                let all: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
-                format!("Unknown dataset `{n}`\nhint: one of {}", all.join(", "))
-            })
-        })
-        .collect()
+    let mut datasets = Vec::with_capacity(names.len());
+    for n in names {
+        let d = Dataset::from_name(n).with_context(|| {
+            let all: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
+            format!("Unknown dataset `{n}`\nhint: one of {}", all.join(", "))
+        })?;
+        if datasets.contains(&d) {
+            bail!("`{n}` is named twice in `--datasets`\nhint: name each dataset once");
+        }
+        datasets.push(d);
+    }
+    Ok(datasets)
 }
 
 fn load_split(
@@ -1428,9 +1439,21 @@ fn load_split(
 }
 
 fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> anyhow::Result<()> {
+    if a.resume.is_none()
+        && (a.out.join("metrics.jsonl").exists() || a.out.join("checkpoints").exists())
+    {
+        bail!(
+            "`{}` holds a run already (its `metrics.jsonl` or `checkpoints/`); a new run there \
+             would overwrite its checkpoints and mix two runs in one log\nhint: choose another \
+             `--out`, or continue that run with `--resume {}`",
+            a.out.display(),
+            a.out.join("checkpoints/last").display()
+        );
+    }
     if a.resume.is_none() {
-        // Before the data is read: a schedule that cannot train is refused at once.
-        train_config(stage, a).schedule.validate()?;
+        // Before the data is read: settings that cannot train are refused at once (the
+        // sequence length against the model's positions once the model is known).
+        train_config(stage, a).validate(usize::MAX)?;
     }
     let datasets = if a.datasets.is_empty() {
         match stage {
@@ -1582,9 +1605,20 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     let deadline = a.max_minutes.map(|m| m * 60.0);
     let every = trainer.train.checkpoint_every;
     let mut last_saved = a.resume.clone();
+    let mut warned_unreadable = false;
     while trainer.step < trainer.train.steps {
         let m = trainer.train_step()?;
         log.write(&serde_json::to_value(&m)?)?;
+        if m.images_skipped > 0 && !warned_unreadable {
+            warned_unreadable = true;
+            bar.suspend(|| {
+                eprintln!(
+                    "warning: examples whose image cannot be decoded are skipped (counted in \
+                     `images_skipped` of metrics.jsonl); the first: {}",
+                    trainer.data.first_skipped.as_deref().unwrap_or_default()
+                );
+            });
+        }
         bar.set_position(trainer.step);
         bar.set_message(format!("loss {:.4} ce {:.4}", m.loss, m.ce));
         if trainer.diverged() {
@@ -1824,6 +1858,14 @@ fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
         write_predictions(path, &predictions)?;
     }
     let report = EvalReport::from_predictions(&predictions);
+    if let Some(first) = predictions.iter().find(|p| p.unreadable.is_some()) {
+        eprintln!(
+            "warning: {} example(s) not scored: their image cannot be decoded (first: {}: {})",
+            report.unreadable,
+            first.id,
+            first.unreadable.as_deref().unwrap_or_default()
+        );
+    }
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -2221,19 +2221,39 @@ pub fn save_vision<B: Backend>(
 ) -> crate::Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    probe
-        .clone()
-        .save_file(dir.join("probe"), &recorder)
-        .map_err(|e| Error::Checkpoint {
-            path: dir.to_path_buf(),
-            message: format!("cannot save the probe: {e}"),
-        })?;
     let json = serde_json::to_vec_pretty(saved).map_err(|e| Error::Checkpoint {
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
+    // Each file written beside its place and renamed into it once whole (the weights
+    // first, the description last), so a failed save leaves the probe that was there.
+    // (burn sets the `.mpk` extension itself: no other dot in the name.)
+    let tmp = dir.join(format!("probe-tmp-{}", std::process::id()));
+    let tmp_file = tmp.with_extension("mpk");
+    let written = probe
+        .clone()
+        .save_file(&tmp, &recorder)
+        .map_err(|e| Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: format!("cannot save the probe: {e}"),
+        })
+        .and_then(|()| {
+            std::fs::File::open(&tmp_file)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io("sync", &tmp_file, e))
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp_file);
+        return Err(e);
+    }
+    let weights = dir.join("probe.mpk");
+    std::fs::rename(&tmp_file, &weights)
+        .map_err(|e| Error::io("rename into place", &weights, e))?;
     let path = dir.join("probe.json");
-    std::fs::write(&path, json).map_err(|e| Error::io("write", &path, e))
+    pixmo_shards::atomic_write(&path, &json).map_err(|e| Error::Checkpoint {
+        path: path.clone(),
+        message: format!("cannot write: {e}"),
+    })
 }
 
 /// A probe saved by [`save_vision`] and what it is, for a model of `config` (its vision

@@ -146,6 +146,10 @@ impl LossScale {
     }
 }
 
+/// Most sequences a micro-batch may hold ([`TrainConfig::validate`]): beyond this a
+/// micro-batch is taken for a typo rather than allocated.
+pub const MAX_MICRO_BATCH: usize = 1 << 16;
+
 /// [`TrainConfig::max_skipped_steps`] of the recipe (and of configs written before it).
 fn default_max_skipped_steps() -> u64 {
     5
@@ -179,6 +183,45 @@ impl TrainConfig {
             max_skipped_steps: default_max_skipped_steps(),
             loss_scale: None,
         }
+    }
+
+    /// Checks the settings can train a model of `max_position` positions: a micro-batch,
+    /// accumulation and sequence of at least 1, 1 and 16 (and the micro-batch at most
+    /// [`MAX_MICRO_BATCH`]), sequences no longer than the model's positions, a dropout in
+    /// [0, 1), a valid schedule.
+    ///
+    /// # Errors
+    /// When they cannot.
+    pub fn validate(&self, max_position: usize) -> Result<()> {
+        let fail = |m: String| Err(Error::Config(m));
+        if !(1..=MAX_MICRO_BATCH).contains(&self.micro_batch) {
+            return fail(format!(
+                "the micro-batch is {}; it must be 1 to {MAX_MICRO_BATCH} sequences",
+                self.micro_batch
+            ));
+        }
+        if self.grad_accum == 0 {
+            return fail("the gradient accumulation is 0; it must be at least 1".into());
+        }
+        if self.seq_len < 16 {
+            return fail(format!(
+                "the sequence length is {}; it must be at least 16 tokens",
+                self.seq_len
+            ));
+        }
+        if self.seq_len > max_position {
+            return fail(format!(
+                "the sequence length {} is longer than the model's {max_position} positions",
+                self.seq_len
+            ));
+        }
+        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
+            return fail(format!(
+                "the dropout is {}; it must be at least 0 and below 1",
+                self.dropout
+            ));
+        }
+        self.schedule.validate()
     }
 
     /// The dropout mode of a batch.
@@ -217,6 +260,10 @@ pub struct DataSource {
     sampler: Sampler,
     /// Examples skipped because their image could not be decoded.
     pub skipped: u64,
+    /// The first of them and why (`id: reason`).
+    pub first_skipped: Option<String>,
+    /// Draws in a row whose image could not be decoded.
+    unreadable_in_a_row: u64,
 }
 
 impl DataSource {
@@ -266,13 +313,21 @@ impl DataSource {
             sampler: Sampler::new(&dataset_rates, &lens, seed).with_digests(digests),
             datasets: data.into_iter().map(|(_, e)| e).collect(),
             skipped: 0,
+            first_skipped: None,
+            unreadable_in_a_row: 0,
         })
     }
 
     /// The next `n` packed sequences. Images are decoded, preprocessed and packed on all
     /// cores; the result is the same as preparing the draws one by one until `n` succeed:
     /// each round draws only as many examples as are still missing, every draw's random
-    /// choices come from its own index, and results keep the draw order.
+    /// choices come from its own index, and results keep the draw order. An example whose
+    /// image cannot be decoded is skipped ([`DataSource::skipped`], the first one's reason in
+    /// [`DataSource::first_skipped`]).
+    ///
+    /// # Errors
+    /// When as many draws in a row as there are examples found no decodable image (the data
+    /// has none, or almost none: drawing on would never end).
     pub fn next_packed(
         &mut self,
         n: usize,
@@ -281,7 +336,8 @@ impl DataSource {
         tok: &Tokenizer,
         seq_len: usize,
         seed: u64,
-    ) -> Vec<Packed> {
+    ) -> Result<Vec<Packed>> {
+        let examples: usize = self.datasets.iter().map(Vec::len).sum();
         let threads = pixmo_core::parallel::cores();
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
@@ -297,14 +353,38 @@ impl DataSource {
                 let mut rng = Rng::derive(seed ^ 0x5EED, draw);
                 prepare(&datasets[d][i], stage, config, tok, seq_len, &mut rng)
             });
-            for p in prepared {
+            for (p, &(_, d, i)) in prepared.into_iter().zip(&draws) {
                 match p {
-                    Some(p) => out.push(p),
-                    None => self.skipped += 1,
+                    Some(p) => {
+                        out.push(p);
+                        self.unreadable_in_a_row = 0;
+                    }
+                    None => {
+                        self.skipped += 1;
+                        self.unreadable_in_a_row += 1;
+                        if self.first_skipped.is_none() {
+                            let example = &self.datasets[d][i];
+                            let reason = decode_image(example)
+                                .err()
+                                .map_or_else(|| "not decodable".to_string(), |e| cause(&e));
+                            self.first_skipped =
+                                Some(format!("{} could not be decoded: {reason}", example.id));
+                        }
+                    }
                 }
             }
+            if self.unreadable_in_a_row >= examples.max(1) as u64 {
+                return Err(Error::Config(format!(
+                    "the last {} examples drawn (as many as there are) have images that cannot \
+                     be decoded, {} skipped in all (the first: {}); the training data has no \
+                     usable images",
+                    self.unreadable_in_a_row,
+                    self.skipped,
+                    self.first_skipped.as_deref().unwrap_or_default()
+                )));
+            }
         }
-        out
+        Ok(out)
     }
 
     /// Sampler position (saved in checkpoints).
@@ -320,6 +400,12 @@ impl DataSource {
     pub fn restore(&mut self, state: SamplerState) -> std::result::Result<(), String> {
         self.sampler.restore(state)
     }
+}
+
+/// What lies under an error (the image decoder's message under "cannot decode row …").
+#[must_use]
+pub fn cause(error: &Error) -> String {
+    std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string)
 }
 
 /// `work`'s result and its wall seconds.
@@ -359,6 +445,16 @@ pub struct StepMetrics {
     /// The loss scale the step ran under ([`LossScale`]; absent without scaling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<f64>,
+    /// Examples skipped so far in this process because their image could not be decoded
+    /// ([`DataSource::skipped`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub images_skipped: u64,
+}
+
+/// For `skip_serializing_if`.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Loss and gradients of micro-batches forming one optimiser step.
@@ -486,6 +582,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         device: B::Device,
     ) -> Result<Self> {
         model_config.validate()?;
+        train.validate(model_config.llm.max_position)?;
         let tokenizer = model_config.build_tokenizer()?;
         B::seed(&device, train.seed);
         let model = Molmo::new(&model_config, &device);
@@ -579,7 +676,10 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     /// The packed micro-batches of the next step (advances the data position).
-    pub fn next_packed_batches(&mut self) -> Vec<Vec<Packed>> {
+    ///
+    /// # Errors
+    /// When the data has no decodable images ([`DataSource::next_packed`]).
+    pub fn next_packed_batches(&mut self) -> Result<Vec<Vec<Packed>>> {
         (0..self.train.grad_accum.max(1))
             .map(|_| {
                 self.data.next_packed(
@@ -595,11 +695,15 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     /// The micro-batches of the next step (advances the data position).
-    pub fn next_batches(&mut self) -> Vec<Batch<B>> {
-        self.next_packed_batches()
+    ///
+    /// # Errors
+    /// When the data has no decodable images ([`DataSource::next_packed`]).
+    pub fn next_batches(&mut self) -> Result<Vec<Batch<B>>> {
+        Ok(self
+            .next_packed_batches()?
             .iter()
             .map(|packed| collate(packed, &self.model_config.vision, &self.device))
-            .collect()
+            .collect())
     }
 
     /// Takes one optimiser step (on every peer under data parallelism).
@@ -618,6 +722,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             return out;
         }
         let (batches, data_seconds) = timed(|| self.next_batches());
+        let batches = batches?;
         let loss_tokens: f32 = batches.iter().map(|b| b.weight_sum).sum();
         let scale = self.scale();
         let (loss, ce, grads) = step_gradients_over(
@@ -681,6 +786,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             data_seconds,
             skipped: !applied,
             loss_scale: scale,
+            images_skipped: self.data.skipped,
         }
     }
 
@@ -700,6 +806,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     fn parallel_step(&mut self, peers: &Peers, start: Instant) -> Result<StepMetrics> {
         let step = self.step;
         let (packed, data_seconds) = timed(|| self.next_packed_batches());
+        let packed = packed?;
         let divisor = parallel::weight_sum(&packed);
         let scale = self.scale();
         let own = peers.dispatch(step, packed, divisor, scale);
@@ -724,34 +831,38 @@ impl<B: AutodiffBackend> Trainer<B> {
         ))
     }
 
-    /// Saves model, optimiser, configs and data position under `dir`.
+    /// Saves model, optimiser, configs and data position under `dir`, whole or not at all:
+    /// the files are written and synced in a folder beside it, which then takes the place
+    /// of `dir` ([`replace_dir`]), so a failed save (a full disk) leaves the checkpoint that
+    /// was there.
     ///
     /// # Errors
     /// When a file cannot be written.
     pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-        let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-        let fail = |m: String| Error::Checkpoint {
-            path: dir.to_path_buf(),
-            message: m,
-        };
-        self.model()
-            .clone()
-            .save_file(dir.join("model"), &recorder)
-            .map_err(|e| fail(format!("cannot save the model: {e}")))?;
-        recorder
-            .record(self.optimizer.to_record(), dir.join("optimizer"))
-            .map_err(|e| fail(format!("cannot save the optimiser: {e}")))?;
-        let state = CheckpointState {
-            step: self.step,
-            sampler: self.data.state().clone(),
-            model: self.model_config.clone(),
-            train: self.train.clone(),
-            loss_scale: self.loss_scale,
-        };
-        let json = serde_json::to_vec_pretty(&state).map_err(|e| fail(e.to_string()))?;
-        let path = dir.join("state.json");
-        std::fs::write(&path, json).map_err(|e| Error::io("write", &path, e))
+        replace_dir(dir, |tmp| {
+            let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+            let fail = |m: String| Error::Checkpoint {
+                path: dir.to_path_buf(),
+                message: m,
+            };
+            self.model()
+                .clone()
+                .save_file(tmp.join("model"), &recorder)
+                .map_err(|e| fail(format!("cannot save the model: {e}")))?;
+            recorder
+                .record(self.optimizer.to_record(), tmp.join("optimizer"))
+                .map_err(|e| fail(format!("cannot save the optimiser: {e}")))?;
+            let state = CheckpointState {
+                step: self.step,
+                sampler: self.data.state().clone(),
+                model: self.model_config.clone(),
+                train: self.train.clone(),
+                loss_scale: self.loss_scale,
+            };
+            let json = serde_json::to_vec_pretty(&state).map_err(|e| fail(e.to_string()))?;
+            let path = tmp.join("state.json");
+            std::fs::write(&path, json).map_err(|e| Error::io("write", &path, e))
+        })
     }
 
     /// Continues a run from a checkpoint written by [`Trainer::save_checkpoint`].
@@ -761,6 +872,13 @@ impl<B: AutodiffBackend> Trainer<B> {
     pub fn resume(dir: &Path, data: DataSource, device: B::Device) -> Result<Self> {
         let state = read_state(dir)?;
         let model = load_model::<B>(dir, &state.model, &device)?;
+        state
+            .train
+            .validate(state.model.llm.max_position)
+            .map_err(|e| Error::Checkpoint {
+                path: dir.to_path_buf(),
+                message: format!("its `state.json` holds settings that cannot train: {e}"),
+            })?;
         let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
         let record =
             recorder
@@ -802,6 +920,66 @@ pub struct CheckpointState {
     pub loss_scale: Option<LossScale>,
 }
 
+/// Writes a folder whole or not at all: `write` fills a fresh folder beside `dir`
+/// (`.NAME.tmp-PID`); its files are synced; then the old `dir`, if any, is moved aside, the
+/// new one renamed into its place and the old one removed. When `write` or a sync fails the
+/// new folder is removed and `dir` is left as it was. (Between the two renames `dir` is
+/// briefly absent, its old contents under `.NAME.old-PID`: never half-written.)
+///
+/// # Errors
+/// When `write` fails or the folder cannot be written, synced or renamed.
+pub fn replace_dir(dir: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::Config(format!("`{}` names no folder", dir.display())))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+    let written = write(&tmp).and_then(|()| sync_dir(&tmp));
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let existed = dir.exists();
+    if existed {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old).map_err(|e| Error::io("move aside", dir, e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| Error::io("rename into place", &tmp, e))?;
+    if existed {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io("remove", &old, e))?;
+    }
+    // The renames themselves: the parent folder's entries.
+    if let Ok(f) = std::fs::File::open(&parent) {
+        let _ = f.sync_all();
+    }
+    Ok(())
+}
+
+/// Syncs every file in `dir` and `dir` itself to the disk.
+fn sync_dir(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("read", dir, e))?.path();
+        if path.is_file() {
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io("sync", &path, e))?;
+        }
+    }
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("sync", dir, e))
+}
+
 /// Reads a checkpoint's `state.json`.
 ///
 /// # Errors
@@ -824,13 +1002,62 @@ pub fn load_model<B: Backend>(
     config: &ModelConfig,
     device: &B::Device,
 ) -> Result<Molmo<B>> {
+    let fail = |message: String| Error::Checkpoint {
+        path: dir.to_path_buf(),
+        message,
+    };
+    config
+        .validate()
+        .map_err(|e| fail(format!("its `state.json` describes no valid model: {e}")))?;
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    Molmo::new(config, device)
-        .load_file(dir.join("model"), &recorder, device)
-        .map_err(|e| Error::Checkpoint {
-            path: dir.to_path_buf(),
-            message: format!("cannot load the model: {e}"),
-        })
+    let record: crate::model::MolmoRecord<B> = recorder
+        .load(dir.join("model"), device)
+        .map_err(|e| fail(format!("cannot load the model: {e}")))?;
+    let blocks = (record.vit.blocks.len(), record.llm.layers.len());
+    if blocks != (config.vit.layers, config.llm.layers) {
+        return Err(fail(format!(
+            "`model.mpk` holds {} ViT and {} decoder blocks, `state.json` says {} and {}",
+            blocks.0, blocks.1, config.vit.layers, config.llm.layers
+        )));
+    }
+    let fresh = Molmo::new(config, device);
+    let expected = ParamShapes::of(&fresh);
+    let model = fresh.load_record(record);
+    let found = ParamShapes::of(&model);
+    if found != expected {
+        let at = found.0.iter().zip(&expected.0).position(|(a, b)| a != b);
+        let detail = at.map_or_else(
+            || format!("{} parameters against {}", found.0.len(), expected.0.len()),
+            |i| {
+                format!(
+                    "parameter {i} is {:?} in `model.mpk`, {:?} by `state.json`",
+                    found.0[i], expected.0[i]
+                )
+            },
+        );
+        return Err(fail(format!(
+            "`model.mpk` does not hold the model `state.json` describes: {detail}"
+        )));
+    }
+    Ok(model)
+}
+
+/// Every float parameter's shape, in module order.
+#[derive(PartialEq, Eq)]
+struct ParamShapes(Vec<Vec<usize>>);
+
+impl ParamShapes {
+    fn of<B: Backend>(model: &Molmo<B>) -> ParamShapes {
+        let mut shapes = ParamShapes(Vec::new());
+        model.visit(&mut shapes);
+        shapes
+    }
+}
+
+impl<B: Backend> burn::module::ModuleVisitor<B> for ParamShapes {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+        self.0.push(param.val().dims().to_vec());
+    }
 }
 
 /// Weighted validation cross-entropy (no dropout) over packed sequences, per loss token.

@@ -33,7 +33,12 @@ fn clock_shard(out: &Path) {
 
 /// [`clock_shard`] with these times.
 fn clock_shard_of(out: &Path, times: [&str; 8]) {
-    let pngs = (0..8u8)
+    clock_shard_with_images(out, times, clock_pngs());
+}
+
+/// The eight images of [`clock_shard`].
+fn clock_pngs() -> Vec<Vec<u8>> {
+    (0..8u8)
         .map(|k| {
             png_from_fn(40, 40, |x, y| {
                 if x / 5 == u32::from(k) {
@@ -43,7 +48,11 @@ fn clock_shard_of(out: &Path, times: [&str; 8]) {
                 }
             })
         })
-        .collect();
+        .collect()
+}
+
+/// [`clock_shard_of`] with these image bytes.
+fn clock_shard_with_images(out: &Path, times: [&str; 8], pngs: Vec<Vec<u8>>) {
     let ids: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     write_shard(
@@ -627,6 +636,309 @@ fn the_head_in_chunks_lowers_the_bench_peak_memory_by_the_logits() {
     );
     let loss = |r: &serde_json::Value| r["last_loss"].as_f64().unwrap();
     assert!((loss(&whole) - loss(&chunked)).abs() < 1e-4 * loss(&whole));
+}
+
+const CLOCK_TIMES: [&str; 8] = [
+    "1:05", "2:16", "3:28", "4:40", "7:52", "9:00", "11:35", "12:47",
+];
+
+/// An image that cannot be decoded is skipped, counted (`images_skipped` on each metrics line,
+/// a warning naming the first and why) and left out of an evaluation's scores (counted as
+/// `unreadable`, each such prediction with its reason); data with no decodable image is
+/// refused with the reason (before: training drew examples forever).
+#[test]
+fn images_that_cannot_be_decoded_are_skipped_counted_and_never_hang_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"not an image".to_vec();
+    clock_shard_with_images(
+        &dir.path().join("none"),
+        CLOCK_TIMES,
+        vec![garbage.clone(); 8],
+    );
+    let run = "finetune --datasets clocks --model tiny --micro-batch 2 --grad-accum 1 \
+               --seq-len 256 --quiet";
+    let out = pixmo_train(
+        &format!("{run} --data none --steps 1 --out r-none"),
+        dir.path(),
+    );
+    refused(&out, "have images that cannot be decoded");
+    refused(&out, "could not be decoded: ");
+    let mut pngs = clock_pngs();
+    for k in [1, 3, 5, 7] {
+        pngs[k] = garbage.clone();
+    }
+    clock_shard_with_images(&dir.path().join("half"), CLOCK_TIMES, pngs);
+    let out = pixmo_train(
+        &format!("{run} --data half --steps 3 --out r-half"),
+        dir.path(),
+    );
+    ok(&out, "half unreadable");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("image cannot be decoded are skipped")
+            && stderr.contains("could not be decoded: "),
+        "{stderr}"
+    );
+    let metrics = std::fs::read_to_string(dir.path().join("r-half/metrics.jsonl")).unwrap();
+    let skipped: Vec<u64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|m| m.get("grad_norm").is_some())
+        .map(|m| m["images_skipped"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(skipped.len(), 3);
+    assert!(
+        skipped.windows(2).all(|w| w[0] <= w[1]) && skipped[2] > 0,
+        "{skipped:?}"
+    );
+    let out = pixmo_train(
+        "eval --checkpoint r-half/checkpoints/last --data half --split train --count 8 \
+         --predictions preds.jsonl",
+        dir.path(),
+    );
+    ok(&out, "eval");
+    let report: EvalReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report.clocks, report.unreadable), (4, 4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("4 example(s) not scored"), "{stderr}");
+    let preds = std::fs::read_to_string(dir.path().join("preds.jsonl")).unwrap();
+    let unreadable: Vec<String> = preds
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|p| p.get("unreadable").is_some())
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unreadable, ["c1", "c3", "c5", "c7"]);
+}
+
+/// Sizes and settings that cannot train are refused with the reason: before, zero sizes and
+/// a zero `norm_eps` panicked, sizes of 10^12 aborted on allocation or took the machine's
+/// memory, and a zero micro-batch, a dropout of 2 or sequences longer than the model's
+/// positions panicked.
+#[test]
+fn sizes_and_settings_that_cannot_train_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let run = "finetune --data shards --datasets clocks --steps 1 --quiet";
+    type Edit = fn(&mut pixmo_trainer::config::ModelConfig);
+    let cases: [(Edit, &str); 8] = [
+        (|c| c.llm.layers = 0, "`llm.layers` is 0"),
+        (|c| c.vit.heads = 0, "`vit.heads` is 0"),
+        (|c| c.llm.norm_eps = 0.0, "`llm.norm_eps` is 0"),
+        (|c| c.llm.rope_theta = 0.0, "`llm.rope_theta` is 0"),
+        (|c| c.llm.layers = 1_000_000_000_000, "parameters"),
+        (|c| c.vision.max_crops = 1_000_000_000_000, "`max_crops` is"),
+        (
+            |c| c.llm.max_position = 1_000_000_000_000,
+            "`llm.max_position` is",
+        ),
+        (|c| c.llm.vocab_size = 100, "byte tokenizer needs"),
+    ];
+    for (k, (edit, reason)) in cases.into_iter().enumerate() {
+        let mut config = pixmo_trainer::config::ModelConfig::tiny();
+        edit(&mut config);
+        std::fs::write(
+            dir.path().join(format!("m{k}.json")),
+            serde_json::to_string(&config).unwrap(),
+        )
+        .unwrap();
+        let args = format!(
+            "{run} --model-config m{k}.json --micro-batch 2 --seq-len 256 --grad-accum 1 --out r{k}"
+        );
+        refused(&pixmo_train(&args, dir.path()), reason);
+    }
+    for (flags, reason) in [
+        (
+            "--micro-batch 0 --seq-len 256 --grad-accum 1",
+            "the micro-batch is 0",
+        ),
+        (
+            "--micro-batch 2 --seq-len 0 --grad-accum 1",
+            "the sequence length is 0",
+        ),
+        (
+            "--micro-batch 2 --seq-len 256 --grad-accum 1 --dropout 2",
+            "the dropout is 2",
+        ),
+        (
+            "--micro-batch 2 --seq-len 256 --grad-accum 0",
+            "accumulation is 0",
+        ),
+        (
+            "--micro-batch 2 --seq-len 8192 --grad-accum 1",
+            "longer than the model's 4096 positions",
+        ),
+    ] {
+        let args = format!("{run} --model tiny {flags} --out flags");
+        refused(&pixmo_train(&args, dir.path()), reason);
+    }
+    let bench = "bench --model tiny --micro-batch 1 --warmup-steps 0 --steps 1 --image-px 64";
+    refused(
+        &pixmo_train(&format!("{bench} --seq-len 5000"), dir.path()),
+        "longer than the model's 4096 positions",
+    );
+    refused(
+        &pixmo_train(
+            "probe --data shards --eval-data shards --eval-split train --model tiny --batch 0",
+            dir.path(),
+        ),
+        "`--batch` is 0",
+    );
+    refused(
+        &pixmo_train(
+            "probe --data shards --eval-data shards --eval-split train --model tiny \
+             --centre-crop 0",
+            dir.path(),
+        ),
+        "`--centre-crop` is 0",
+    );
+    // A dataset named twice (before: loaded and drawn twice).
+    let args = "finetune --data shards --datasets clocks,clocks --model tiny --steps 1 \
+                --micro-batch 2 --grad-accum 1 --seq-len 256 --quiet --out twice";
+    refused(&pixmo_train(args, dir.path()), "`clocks` is named twice");
+    // A new run into a folder holding a run (before: its checkpoints overwritten and two runs
+    // mixed in one `metrics.jsonl`).
+    let args = "finetune --data shards --datasets clocks --model tiny --steps 1 --micro-batch 2 \
+                --grad-accum 1 --seq-len 256 --quiet --out taken";
+    ok(&pixmo_train(args, dir.path()), "first run");
+    let log = std::fs::read(dir.path().join("taken/metrics.jsonl")).unwrap();
+    refused(&pixmo_train(args, dir.path()), "holds a run already");
+    assert_eq!(
+        std::fs::read(dir.path().join("taken/metrics.jsonl")).unwrap(),
+        log
+    );
+}
+
+/// A checkpoint whose `state.json` does not describe the weights beside it (edited, or from
+/// another run) is refused by `--resume` and `eval` with the reason: before, more blocks
+/// panicked in burn's loader, heads that do not divide the width panicked in a reshape, and
+/// another ViT width loaded and trained under a config that was not the model's.
+#[test]
+fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let run = "finetune --data shards --datasets clocks --model tiny --steps 1 --micro-batch 2 \
+               --grad-accum 1 --seq-len 256 --quiet";
+    ok(
+        &pixmo_train(&format!("{run} --out base"), dir.path()),
+        "base",
+    );
+    let last = dir.path().join("base/checkpoints/last");
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 3] = [
+        (
+            |s| s["model"]["llm"]["layers"] = 3.into(),
+            "holds 3 ViT and 2 decoder blocks",
+        ),
+        (
+            |s| s["model"]["llm"]["heads"] = 3.into(),
+            "describes no valid model",
+        ),
+        (
+            |s| s["model"]["vit"]["d_model"] = 48.into(),
+            "does not hold the model",
+        ),
+    ];
+    for (k, (edit, reason)) in cases.into_iter().enumerate() {
+        let ck = dir.path().join(format!("ck{k}"));
+        std::fs::create_dir_all(&ck).unwrap();
+        for f in ["model.mpk", "optimizer.mpk"] {
+            std::fs::copy(last.join(f), ck.join(f)).unwrap();
+        }
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(last.join("state.json")).unwrap()).unwrap();
+        edit(&mut state);
+        std::fs::write(ck.join("state.json"), state.to_string()).unwrap();
+        let resume = format!(
+            "finetune --data shards --datasets clocks --resume ck{k} --quiet --out resumed{k}"
+        );
+        refused(&pixmo_train(&resume, dir.path()), reason);
+        let eval = format!("eval --checkpoint ck{k} --data shards --split train --count 2");
+        refused(&pixmo_train(&eval, dir.path()), reason);
+    }
+}
+
+/// A save that fails part-way (here a file-size limit stands in for a full disk: the model's
+/// file fits, the optimiser's does not) leaves the checkpoint that was there whole, and a
+/// run resumes from it; no half-written folder is left behind (before: `last` held the new
+/// model beside the old state and a truncated optimiser, and no longer resumed).
+#[test]
+fn a_checkpoint_save_that_fails_leaves_the_previous_checkpoint_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let run = "finetune --data shards --datasets clocks --model tiny --steps 3 --micro-batch 2 \
+               --grad-accum 1 --seq-len 256 --quiet";
+    ok(
+        &pixmo_train(&format!("{run} --out r --checkpoint-every 1"), dir.path()),
+        "base",
+    );
+    let second = dir.path().join("r/checkpoints/step-2");
+    let files = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&second);
+    let model_kb = before.iter().find(|f| f.0 == "model.mpk").unwrap().1.len() / 1024;
+    let optimizer_kb = before
+        .iter()
+        .find(|f| f.0 == "optimizer.mpk")
+        .unwrap()
+        .1
+        .len()
+        / 1024;
+    assert!(
+        optimizer_kb > model_kb + 64,
+        "{model_kb} KB, {optimizer_kb} KB"
+    );
+    // The run again from its first step, saving over `step-2` under a limit between the two
+    // files' sizes.
+    let limit = (model_kb + optimizer_kb) / 2;
+    let resume = format!(
+        "trap '' XFSZ; ulimit -f {limit}; exec {} finetune --data shards --datasets clocks \
+         --resume r/checkpoints/step-1 --quiet --out r",
+        env!("CARGO_BIN_EXE_pixmo-train")
+    );
+    let out = Command::new("bash")
+        .args(["-c", &resume])
+        .current_dir(dir.path())
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    refused(&out, "cannot save the optimiser");
+    assert_eq!(
+        files(&second),
+        before,
+        "the checkpoint is the one that was there"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(dir.path().join("r/checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["last", "step-1", "step-2", "step-3"],
+        "no temporary folder left"
+    );
+    let out = pixmo_train(
+        "finetune --data shards --datasets clocks --resume r/checkpoints/step-2 --quiet --out r",
+        dir.path(),
+    );
+    ok(&out, "resumed without the limit");
+    let last = dir.path().join("r/checkpoints/last");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(last.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["step"], 3);
 }
 
 /// `--attention-chunk` in the bench: the materialised path keeps each decoder layer's

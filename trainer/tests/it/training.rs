@@ -371,7 +371,7 @@ fn a_step_with_non_finite_gradients_changes_neither_the_model_nor_the_optimiser(
     let _rng = backend_rng();
     let mut t = trainer(Stage::Finetune, 6);
     t.train_step().expect("step");
-    let batches = t.next_batches();
+    let batches = t.next_batches().unwrap();
     let grads = || step_gradients(t.model(), &batches, &t.train, false).2;
     let max = t.train.max_grad_norm;
     let head = t.model().llm.lm_head.weight.id;
@@ -427,9 +427,14 @@ fn preparing_on_all_cores_gives_the_sequences_of_one_by_one() {
     let (mut all, mut one) = (source.clone(), source);
     let mut skipped = 0;
     for _ in 0..3 {
-        let batch = all.next_packed(7, Stage::Finetune, &config, &tok, 256, 5);
+        let batch = all
+            .next_packed(7, Stage::Finetune, &config, &tok, 256, 5)
+            .unwrap();
         let singles: Vec<_> = (0..7)
-            .flat_map(|_| one.next_packed(1, Stage::Finetune, &config, &tok, 256, 5))
+            .flat_map(|_| {
+                one.next_packed(1, Stage::Finetune, &config, &tok, 256, 5)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(format!("{batch:?}"), format!("{singles:?}"));
         assert_eq!(all.state().drawn, one.state().drawn);
