@@ -416,6 +416,20 @@ fn step_losses_and_norms(run: &Path) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Each step's loss and group norms of `other` within 1e-4 (relative) of `plain`'s.
+fn steps_close(plain: &[Vec<f64>], other: &[Vec<f64>]) {
+    assert_eq!(plain.len(), other.len());
+    for (p, c) in plain.iter().zip(other) {
+        assert_eq!(p.len(), c.len());
+        for (a, b) in p.iter().zip(c) {
+            assert!(
+                (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+                "{plain:?}\n{other:?}"
+            );
+        }
+    }
+}
+
 /// `--head-chunk` as a user runs it: the run records it, and its steps are those of the
 /// whole-logits head (the same loss and gradient norms up to rounding: the chunks sum in
 /// another order), with dropout and two micro-batches a step; and a plain run resumed with it
@@ -435,21 +449,9 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     assert_eq!(head_chunk("chunked"), serde_json::json!(5));
     assert_eq!(head_chunk("plain"), serde_json::Value::Null);
     let steps = |run: &str| step_losses_and_norms(&dir.path().join(run));
-    let close = |plain: &[Vec<f64>], chunked: &[Vec<f64>]| {
-        assert_eq!(plain.len(), chunked.len());
-        for (p, c) in plain.iter().zip(chunked) {
-            assert_eq!(p.len(), c.len());
-            for (a, b) in p.iter().zip(c) {
-                assert!(
-                    (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
-                    "{plain:?}\n{chunked:?}"
-                );
-            }
-        }
-    };
     let plain = steps("plain");
     assert_eq!(plain.len(), 3);
-    close(&plain, &steps("chunked"));
+    steps_close(&plain, &steps("chunked"));
     // A run that ran out of memory resumes with the head in chunks: its third step is the
     // plain run's.
     let args = format!("{finetune} --checkpoint-every 2 --out every2");
@@ -458,7 +460,7 @@ fn a_finetune_with_the_head_in_chunks_takes_the_steps_of_a_plain_one() {
     let args = format!("{resume} --head-chunk 4 --checkpoint-every 1 --quiet --out resumed");
     ok(&pixmo_train(&args, dir.path()), "resumed");
     assert_eq!(head_chunk("resumed"), serde_json::json!(4));
-    close(&plain[2..], &steps("resumed"));
+    steps_close(&plain[2..], &steps("resumed"));
     assert!(dir.path().join("resumed/checkpoints/step-3").is_dir());
     // Settings that would change the steps are the checkpoint's: refused, not ignored.
     for flag in [
@@ -996,27 +998,15 @@ fn a_finetune_with_attention_in_blocks_takes_the_steps_of_a_plain_one() {
     assert_eq!(chunk("blocks"), serde_json::json!(7));
     assert_eq!(chunk("plain"), serde_json::Value::Null);
     let steps = |run: &str| step_losses_and_norms(&dir.path().join(run));
-    let close = |plain: &[Vec<f64>], blocks: &[Vec<f64>]| {
-        assert_eq!(plain.len(), blocks.len());
-        for (p, c) in plain.iter().zip(blocks) {
-            assert_eq!(p.len(), c.len());
-            for (a, b) in p.iter().zip(c) {
-                assert!(
-                    (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
-                    "{plain:?}\n{blocks:?}"
-                );
-            }
-        }
-    };
     let plain = steps("plain");
     assert_eq!(plain.len(), 3);
-    close(&plain, &steps("blocks"));
-    close(&plain, &steps("checkpointed"));
+    steps_close(&plain, &steps("blocks"));
+    steps_close(&plain, &steps("checkpointed"));
     let resume = "finetune --data shards --datasets clocks --resume plain/checkpoints/step-2";
     let args = format!("{resume} --attention-chunk 9 --quiet --out resumed");
     ok(&pixmo_train(&args, dir.path()), "resumed");
     assert_eq!(chunk("resumed"), serde_json::json!(9));
-    close(&plain[2..], &steps("resumed"));
+    steps_close(&plain[2..], &steps("resumed"));
 }
 
 /// The dial crop as a user runs it: refused without the truth file, with the reason; a
