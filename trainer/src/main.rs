@@ -790,6 +790,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         None => ModelConfig::preset(&a.model)?,
     };
     let tok = config.build_tokenizer()?;
+    data_folder(&a.data)?;
     if a.batch == 0 {
         bail!("`--batch` is 0; it must be at least 1");
     }
@@ -1426,12 +1427,31 @@ fn parse_datasets(names: &[String]) -> anyhow::Result<Vec<Dataset>> {
     Ok(datasets)
 }
 
+/// `path` is a folder (`--data`, `--eval-data`): a file or a missing path is named as such,
+/// not reported as a folder without examples.
+fn data_folder(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let what = if path.exists() {
+        "is not a folder"
+    } else {
+        "does not exist"
+    };
+    bail!(
+        "`{}` {what}\nhint: `--data` takes the output folder of `pixmo build` (holding \
+         `<dataset>/<split>/part-*.parquet`)",
+        path.display()
+    )
+}
+
 fn load_split(
     data: &Path,
     datasets: &[Dataset],
     split: &str,
     limit: Option<usize>,
 ) -> anyhow::Result<Vec<(Dataset, Vec<Example>)>> {
+    data_folder(data)?;
     datasets
         .iter()
         .map(|&d| Ok((d, load_examples(data, d, split, limit)?)))

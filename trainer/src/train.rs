@@ -885,7 +885,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 .load(dir.join("optimizer"), &device)
                 .map_err(|e| Error::Checkpoint {
                     path: dir.to_path_buf(),
-                    message: format!("cannot load the optimiser: {e}"),
+                    message: format!("cannot load the optimiser: {e}{DAMAGED}"),
                 })?;
         let tokenizer = state.model.build_tokenizer()?;
         let mut trainer =
@@ -919,6 +919,11 @@ pub struct CheckpointState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<LossScale>,
 }
+
+/// Said after burn's loading errors, which read alike for a file cut short or damaged ("the
+/// internal data format has changed since version 0.14.0 …").
+const DAMAGED: &str = " (a file cut short or damaged gives this error too: resume from another \
+                       checkpoint, e.g. an earlier `step-N`)";
 
 /// Writes a folder whole or not at all: `write` fills a fresh folder beside `dir`
 /// (`.NAME.tmp-PID`); its files are synced; then the old `dir`, if any, is moved aside, the
@@ -1012,7 +1017,7 @@ pub fn load_model<B: Backend>(
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
     let record: crate::model::MolmoRecord<B> = recorder
         .load(dir.join("model"), device)
-        .map_err(|e| fail(format!("cannot load the model: {e}")))?;
+        .map_err(|e| fail(format!("cannot load the model: {e}{DAMAGED}")))?;
     let blocks = (record.vit.blocks.len(), record.llm.layers.len());
     if blocks != (config.vit.layers, config.llm.layers) {
         return Err(fail(format!(

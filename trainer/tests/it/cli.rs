@@ -794,6 +794,18 @@ fn sizes_and_settings_that_cannot_train_are_refused_with_the_reason() {
         ),
         "`--centre-crop` is 0",
     );
+    // `--data` onto a file or a missing path (before: "no examples … build some first").
+    std::fs::write(dir.path().join("afile"), b"x").unwrap();
+    for (data, reason) in [
+        ("afile", "`afile` is not a folder"),
+        ("gone", "`gone` does not exist"),
+    ] {
+        let args = format!(
+            "finetune --data {data} --datasets clocks --model tiny --steps 1 --micro-batch 2 \
+             --grad-accum 1 --seq-len 256 --quiet --out nodata"
+        );
+        refused(&pixmo_train(&args, dir.path()), reason);
+    }
     // A dataset named twice (before: loaded and drawn twice).
     let args = "finetune --data shards --datasets clocks,clocks --model tiny --steps 1 \
                 --micro-batch 2 --grad-accum 1 --seq-len 256 --quiet --out twice";
@@ -858,6 +870,20 @@ fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
         let eval = format!("eval --checkpoint ck{k} --data shards --split train --count 2");
         refused(&pixmo_train(&eval, dir.path()), reason);
     }
+    // Weights cut short: burn's message reads as a format change; the error says what else
+    // it may be.
+    let cut = dir.path().join("cut");
+    std::fs::create_dir_all(&cut).unwrap();
+    for f in ["optimizer.mpk", "state.json"] {
+        std::fs::copy(last.join(f), cut.join(f)).unwrap();
+    }
+    let model = std::fs::read(last.join("model.mpk")).unwrap();
+    std::fs::write(cut.join("model.mpk"), &model[..model.len() / 2]).unwrap();
+    let eval = "eval --checkpoint cut --data shards --split train --count 2";
+    refused(
+        &pixmo_train(eval, dir.path()),
+        "a file cut short or damaged",
+    );
 }
 
 /// A save that fails part-way (here a file-size limit stands in for a full disk: the model's
