@@ -790,7 +790,6 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         None => ModelConfig::preset(&a.model)?,
     };
     let tok = config.build_tokenizer()?;
-    data_folder(&a.data)?;
     if a.batch == 0 {
         bail!("`--batch` is 0; it must be at least 1");
     }
@@ -1208,6 +1207,8 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         prepare.keep = !augment.is_none() && (training || a.views > 1);
         Ok(probe_examples_with(&config, &tok, &examples, &prepare))
     };
+    // After the flags: a bad flag is named first, whatever the data.
+    data_folder(&a.data)?;
     let train = load(&a.data, &a.split, a.limit, true)?;
     let first = match &a.first_data {
         Some(dir) => load(dir, &a.split, a.limit, true)?,
