@@ -69,6 +69,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file or folder could not be written whole (a checkpoint's folder).
+    #[error(transparent)]
+    Files(#[from] pixmo_shards::Error),
     /// A checkpoint could not be saved or loaded.
     #[error("Checkpoint `{path}`: {message}")]
     Checkpoint {

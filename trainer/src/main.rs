@@ -1570,7 +1570,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
             );
         }
         if let Some((dir, state)) = &init {
-            t.set_model(load_model::<B>(dir, &state.model, &device)?);
+            t.set_model(load_model::<B>(dir, state, &device)?);
             eprintln!(
                 "started from the weights of `{}` ({:?} run, step {})",
                 dir.display(),
@@ -1867,7 +1867,7 @@ fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Resul
 
 fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
     let state = read_state(&a.checkpoint)?;
-    let model = load_model::<B>(&a.checkpoint, &state.model, device)?;
+    let model = load_model::<B>(&a.checkpoint, &state, device)?;
     let datasets = parse_datasets(&a.datasets)?;
     let examples: Vec<Example> = load_split(&a.data, &datasets, &a.split, Some(a.count))?
         .into_iter()

@@ -2,6 +2,7 @@
 //! weighted CE + z-loss normalised over the optimiser step, gradient accumulation,
 //! per-group clipping and learning rates, JSON-lines metrics and resumable checkpoints.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -833,13 +834,13 @@ impl<B: AutodiffBackend> Trainer<B> {
 
     /// Saves model, optimiser, configs and data position under `dir`, whole or not at all:
     /// the files are written and synced in a folder beside it, which then takes the place
-    /// of `dir` ([`replace_dir`]), so a failed save (a full disk) leaves the checkpoint that
+    /// of `dir` ([`pixmo_shards::replace_dir`]), so a failed save (a full disk) leaves the checkpoint that
     /// was there.
     ///
     /// # Errors
     /// When a file cannot be written.
     pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
-        replace_dir(dir, |tmp| {
+        pixmo_shards::replace_dir(dir, |tmp| {
             let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
             let fail = |m: String| Error::Checkpoint {
                 path: dir.to_path_buf(),
@@ -852,7 +853,12 @@ impl<B: AutodiffBackend> Trainer<B> {
             recorder
                 .record(self.optimizer.to_record(), tmp.join("optimizer"))
                 .map_err(|e| fail(format!("cannot save the optimiser: {e}")))?;
+            let mut files = BTreeMap::new();
+            for name in TENSOR_FILES {
+                files.insert(name.to_string(), FileDigest::of(&tmp.join(name))?);
+            }
             let state = CheckpointState {
+                files,
                 step: self.step,
                 sampler: self.data.state().clone(),
                 model: self.model_config.clone(),
@@ -871,7 +877,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// When the checkpoint cannot be read or does not fit.
     pub fn resume(dir: &Path, data: DataSource, device: B::Device) -> Result<Self> {
         let state = read_state(dir)?;
-        let model = load_model::<B>(dir, &state.model, &device)?;
+        let model = load_model::<B>(dir, &state, &device)?;
         state
             .train
             .validate(state.model.llm.max_position)
@@ -879,6 +885,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 path: dir.to_path_buf(),
                 message: format!("its `state.json` holds settings that cannot train: {e}"),
             })?;
+        check_file(dir, &state, "optimizer.mpk")?;
         let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
         let record =
             recorder
@@ -918,72 +925,82 @@ pub struct CheckpointState {
     /// The loss scale reached ([`LossScale`]; absent without scaling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<LossScale>,
+    /// Each tensor file's length and SHA-256 (`model.mpk`, `optimizer.mpk`), checked before
+    /// it is loaded; absent from checkpoints saved before they were recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileDigest>,
 }
+
+/// The tensor files of a checkpoint, as burn's recorder names them.
+const TENSOR_FILES: [&str; 2] = ["model.mpk", "optimizer.mpk"];
+
+/// A file's length and SHA-256, as a checkpoint's `state.json` records them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// Length in bytes.
+    pub bytes: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// Measures `path`.
+    ///
+    /// # Errors
+    /// When it cannot be read.
+    pub fn of(path: &Path) -> Result<FileDigest> {
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| Error::io("read", path, e))?
+            .len();
+        Ok(FileDigest {
+            bytes,
+            sha256: pixmo_shards::hash_file(path)?,
+        })
+    }
+}
+
+/// Refuses a checkpoint's tensor file that is not the one its save recorded (cut short,
+/// damaged, or another run's file of the same shapes put in its place), before burn reads
+/// it; a checkpoint without records is not checked.
+fn check_file(dir: &Path, state: &CheckpointState, name: &str) -> Result<()> {
+    let Some(saved) = state.files.get(name) else {
+        return Ok(());
+    };
+    let fail = |message: String| Error::Checkpoint {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let found = FileDigest::of(&dir.join(name))?;
+    if found.bytes != saved.bytes {
+        return Err(fail(format!(
+            "`{name}` is {} bytes, its save wrote {} (`state.json`): cut short, damaged or \
+             replaced since{ELSEWHERE}",
+            found.bytes, saved.bytes
+        )));
+    }
+    if found.sha256 != saved.sha256 {
+        return Err(fail(format!(
+            "`{name}` is not the file its save wrote: SHA-256 {} where `state.json` records \
+             {} (damaged, or another run's file of the same size){ELSEWHERE}",
+            short(&found.sha256),
+            short(&saved.sha256)
+        )));
+    }
+    Ok(())
+}
+
+/// The first 16 characters of a digest (the recorded one is whatever `state.json` holds).
+fn short(digest: &str) -> String {
+    digest.chars().take(16).collect()
+}
+
+/// Where to go from a checkpoint that cannot be loaded.
+const ELSEWHERE: &str = " (resume from another checkpoint, e.g. an earlier `step-N`)";
 
 /// Said after burn's loading errors, which read alike for a file cut short or damaged ("the
 /// internal data format has changed since version 0.14.0 …").
 const DAMAGED: &str = " (a file cut short or damaged gives this error too: resume from another \
                        checkpoint, e.g. an earlier `step-N`)";
-
-/// Writes a folder whole or not at all: `write` fills a fresh folder beside `dir`
-/// (`.NAME.tmp-PID`); its files are synced; then the old `dir`, if any, is moved aside, the
-/// new one renamed into its place and the old one removed. When `write` or a sync fails the
-/// new folder is removed and `dir` is left as it was. (Between the two renames `dir` is
-/// briefly absent, its old contents under `.NAME.old-PID`: never half-written.)
-///
-/// # Errors
-/// When `write` fails or the folder cannot be written, synced or renamed.
-pub fn replace_dir(dir: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::Config(format!("`{}` names no folder", dir.display())))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
-    let old = parent.join(format!(".{name}.old-{pid}"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-    let written = write(&tmp).and_then(|()| sync_dir(&tmp));
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    let existed = dir.exists();
-    if existed {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old).map_err(|e| Error::io("move aside", dir, e))?;
-    }
-    std::fs::rename(&tmp, dir).map_err(|e| Error::io("rename into place", &tmp, e))?;
-    if existed {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io("remove", &old, e))?;
-    }
-    // The renames themselves: the parent folder's entries.
-    if let Ok(f) = std::fs::File::open(&parent) {
-        let _ = f.sync_all();
-    }
-    Ok(())
-}
-
-/// Syncs every file in `dir` and `dir` itself to the disk.
-fn sync_dir(dir: &Path) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io("read", dir, e))?.path();
-        if path.is_file() {
-            std::fs::File::open(&path)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| Error::io("sync", &path, e))?;
-        }
-    }
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("sync", dir, e))
-}
 
 /// Reads a checkpoint's `state.json`.
 ///
@@ -998,15 +1015,17 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     })
 }
 
-/// Loads a checkpoint's model.
+/// Loads a checkpoint's model, its `model.mpk` first checked against the length and SHA-256
+/// its save recorded.
 ///
 /// # Errors
-/// When the weights do not match the config.
+/// When the weights are not the file the save wrote, or do not match the config.
 pub fn load_model<B: Backend>(
     dir: &Path,
-    config: &ModelConfig,
+    state: &CheckpointState,
     device: &B::Device,
 ) -> Result<Molmo<B>> {
+    let config = &state.model;
     let fail = |message: String| Error::Checkpoint {
         path: dir.to_path_buf(),
         message,
@@ -1014,6 +1033,7 @@ pub fn load_model<B: Backend>(
     config
         .validate()
         .map_err(|e| fail(format!("its `state.json` describes no valid model: {e}")))?;
+    check_file(dir, state, "model.mpk")?;
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
     let record: crate::model::MolmoRecord<B> = recorder
         .load(dir.join("model"), device)

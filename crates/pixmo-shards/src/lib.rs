@@ -26,6 +26,7 @@
 //! committed.
 
 pub mod error;
+pub mod folder;
 pub mod layout;
 pub mod lease;
 pub mod manifest;
@@ -34,6 +35,7 @@ pub mod reader;
 pub mod writer;
 
 pub use error::{Error, Result};
+pub use folder::replace_dir;
 pub use layout::{DatasetLayout, ShardId};
 pub use lease::{Lease, Sweep, sweep_dead_temporaries};
 pub use manifest::{

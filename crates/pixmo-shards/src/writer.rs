@@ -285,7 +285,7 @@ fn sync_dir(path: &Path) -> Result<()> {
 
 /// The folder that holds `path`: its parent, or `.` for a bare relative name such as
 /// `preds.jsonl` (whose parent is the empty path, which cannot be opened).
-fn folder_of(path: &Path) -> &Path {
+pub(crate) fn folder_of(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

@@ -143,7 +143,7 @@ fn a_saved_probe_starts_a_finetune_and_a_zero_vit_lr_keeps_it_frozen() {
     let last = dir.path().join("run/checkpoints/last");
     let state = read_state(&last).unwrap();
     assert_eq!(state.step, 3);
-    let model = load_model::<Cpu>(&last, &state.model, &cpu).unwrap();
+    let model = load_model::<Cpu>(&last, &state, &cpu).unwrap();
     assert!(model.vit.num_params() > 0);
     assert!(
         flat(&model.vit) == flat(&vit),
@@ -202,7 +202,7 @@ fn a_finetune_starts_from_a_pretraining_checkpoint() {
             dir.path().join(run).join("checkpoints/last")
         };
         let state = read_state(&last).unwrap();
-        let model = load_model::<Cpu>(&last, &state.model, &cpu).unwrap();
+        let model = load_model::<Cpu>(&last, &state, &cpu).unwrap();
         (state, model)
     };
     let (pre_state, pre) = load("pre");
@@ -870,19 +870,75 @@ fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
         let eval = format!("eval --checkpoint ck{k} --data shards --split train --count 2");
         refused(&pixmo_train(&eval, dir.path()), reason);
     }
-    // Weights cut short: burn's message reads as a format change; the error says what else
-    // it may be.
+    // The tensor files are checked against the lengths and SHA-256 their save recorded in
+    // `state.json`: cut short, one byte changed, or another run's file of the same shapes.
+    ok(
+        &pixmo_train(&format!("{run} --out other --seed 9"), dir.path()),
+        "other",
+    );
+    let other = dir.path().join("other/checkpoints/last");
+    let model = std::fs::read(last.join("model.mpk")).unwrap();
+    let optimizer = std::fs::read(last.join("optimizer.mpk")).unwrap();
+    let mut flipped = optimizer.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 1;
+    let foreign = std::fs::read(other.join("model.mpk")).unwrap();
+    assert_eq!(foreign.len(), model.len(), "same shapes, same size");
+    assert_ne!(foreign, model);
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "model.mpk",
+            model[..model.len() / 2].to_vec(),
+            "`model.mpk` is ",
+        ),
+        (
+            "optimizer.mpk",
+            flipped,
+            "`optimizer.mpk` is not the file its save wrote",
+        ),
+        (
+            "model.mpk",
+            foreign,
+            "`model.mpk` is not the file its save wrote",
+        ),
+    ];
+    for (k, (file, bytes, reason)) in cases.into_iter().enumerate() {
+        let ck = dir.path().join(format!("bad{k}"));
+        std::fs::create_dir_all(&ck).unwrap();
+        for f in ["model.mpk", "optimizer.mpk", "state.json"] {
+            std::fs::copy(last.join(f), ck.join(f)).unwrap();
+        }
+        std::fs::write(ck.join(file), bytes).unwrap();
+        let resume = format!(
+            "finetune --data shards --datasets clocks --resume bad{k} --quiet --out again{k}"
+        );
+        refused(&pixmo_train(&resume, dir.path()), reason);
+        if file == "model.mpk" {
+            let eval = format!("eval --checkpoint bad{k} --data shards --split train --count 2");
+            refused(&pixmo_train(&eval, dir.path()), reason);
+        }
+    }
+    // A checkpoint saved before the digests were recorded loads unchecked; weights cut short
+    // then fail in burn, whose message reads as a format change: the error says what else it
+    // may be.
     let cut = dir.path().join("cut");
     std::fs::create_dir_all(&cut).unwrap();
-    for f in ["optimizer.mpk", "state.json"] {
-        std::fs::copy(last.join(f), cut.join(f)).unwrap();
-    }
-    let model = std::fs::read(last.join("model.mpk")).unwrap();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(last.join("state.json")).unwrap()).unwrap();
+    assert!(state["files"]["model.mpk"]["sha256"].is_string(), "{state}");
+    state.as_object_mut().unwrap().remove("files");
+    std::fs::write(cut.join("state.json"), state.to_string()).unwrap();
+    std::fs::copy(last.join("optimizer.mpk"), cut.join("optimizer.mpk")).unwrap();
     std::fs::write(cut.join("model.mpk"), &model[..model.len() / 2]).unwrap();
     let eval = "eval --checkpoint cut --data shards --split train --count 2";
     refused(
         &pixmo_train(eval, dir.path()),
         "a file cut short or damaged",
+    );
+    std::fs::copy(last.join("model.mpk"), cut.join("model.mpk")).unwrap();
+    ok(
+        &pixmo_train(eval, dir.path()),
+        "a checkpoint without digests",
     );
 }
 
