@@ -777,7 +777,7 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
     use pixmo_trainer::box_cache::{BoxCache, images_key, link_key};
     use pixmo_trainer::probe::{
         Prepare, ProbeData, ProbeSettings, ProbeStart, SavedProbe, TRUTH_FILE, Views, choose_turns,
-        jitter_boxes, jitter_turn, least_full_side, load_probe, locate_boxes, mean_boxes,
+        jitter_boxes, jitter_turn, least_full_side, left_out, load_probe, locate_boxes, mean_boxes,
         probe_examples_with, random_turn, read_clocks, read_saved, read_truth, read_turns,
         save_vision, tell_arcs, tell_turn_candidates, tell_turns, train_probe_reading, turn_prior,
         turns_of_arcs,
@@ -1205,9 +1205,26 @@ fn probe<B: AutodiffBackend>(a: &ProbeArgs, device: &B::Device) -> anyhow::Resul
         // Training clocks keep their letterboxed image for a fresh augmentation each draw.
         // Held-out clocks read several ways keep theirs for the views.
         prepare.keep = !augment.is_none() && (training || a.views > 1);
-        Ok(probe_examples_with(&config, &tok, &examples, &prepare))
+        let prepared = probe_examples_with(&config, &tok, &examples, &prepare);
+        if let Some(why) = left_out(&examples, &prepared) {
+            if prepared.is_empty() {
+                bail!(
+                    "None of the {} `{split}` clocks in `{}` can be probed: {why}",
+                    examples.len(),
+                    dir.display()
+                );
+            }
+            eprintln!(
+                "warning: {} of the {} `{split}` clocks in `{}` left out: {why}",
+                examples.len() - prepared.len(),
+                examples.len(),
+                dir.display()
+            );
+        }
+        Ok(prepared)
     };
     // After the flags: a bad flag is named first, whatever the data.
+    predictions_file(a.predictions.as_deref())?;
     data_folder(&a.data)?;
     let train = load(&a.data, &a.split, a.limit, true)?;
     let first = match &a.first_data {
@@ -1444,6 +1461,19 @@ fn data_folder(path: &Path) -> anyhow::Result<()> {
          `<dataset>/<split>/part-*.parquet`)",
         path.display()
     )
+}
+
+/// `--predictions PATH` can become a file: not a folder (found at the end of a long run,
+/// the rename into place failed naming only a temporary file).
+fn predictions_file(path: Option<&Path>) -> anyhow::Result<()> {
+    match path {
+        Some(p) if p.is_dir() => bail!(
+            "`--predictions {}` is a folder\nhint: give a file path, e.g. `{}`",
+            p.display(),
+            p.join("predictions.jsonl").display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn load_split(
@@ -1866,6 +1896,7 @@ fn bench<B: AutodiffBackend>(a: &BenchArgs, device: &B::Device) -> anyhow::Resul
 }
 
 fn eval<B: Backend>(a: &EvalArgs, device: &B::Device) -> anyhow::Result<()> {
+    predictions_file(a.predictions.as_deref())?;
     let state = read_state(&a.checkpoint)?;
     let model = load_model::<B>(&a.checkpoint, &state, device)?;
     let datasets = parse_datasets(&a.datasets)?;

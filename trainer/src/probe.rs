@@ -1187,6 +1187,61 @@ pub fn probe_examples(
     )
 }
 
+/// Why the `examples` that [`probe_examples_with`] left out of `prepared` were left out, as
+/// one line (e.g. "3 images that cannot be decoded (the first: …); 1 answer that is no
+/// time"); `None` when every example was kept. Only the left-out examples are looked at
+/// again.
+#[must_use]
+pub fn left_out(examples: &[Example], prepared: &[ProbeExample]) -> Option<String> {
+    let kept: std::collections::HashSet<&str> = prepared.iter().map(|p| p.id.as_str()).collect();
+    let (mut not_clock, mut no_time, mut undecodable, mut unplaced) =
+        (0usize, 0usize, 0usize, 0usize);
+    let (mut first_time, mut first_image) = (None, None);
+    for e in examples.iter().filter(|e| !kept.contains(e.id.as_str())) {
+        let EvalTarget::Clock { text, .. } = &e.target else {
+            not_clock += 1;
+            continue;
+        };
+        if parse_time(text).is_none() {
+            no_time += 1;
+            first_time.get_or_insert_with(|| format!("`{}`: {text:?}", e.id));
+            continue;
+        }
+        match decode_image(e) {
+            Err(err) => {
+                undecodable += 1;
+                first_image.get_or_insert_with(|| {
+                    let why = std::error::Error::source(&err).map(ToString::to_string);
+                    format!("`{}`: {}", e.id, why.unwrap_or_else(|| err.to_string()))
+                });
+            }
+            Ok(_) => unplaced += 1,
+        }
+    }
+    let mut parts = Vec::new();
+    if undecodable > 0 {
+        parts.push(format!(
+            "{undecodable} images that cannot be decoded (the first, {})",
+            first_image.unwrap_or_default()
+        ));
+    }
+    if no_time > 0 {
+        parts.push(format!(
+            "{no_time} answers that are no time (the first, {})",
+            first_time.unwrap_or_default()
+        ));
+    }
+    if not_clock > 0 {
+        parts.push(format!("{not_clock} rows that are not clock readings"));
+    }
+    if unplaced > 0 {
+        parts.push(format!(
+            "{unplaced} clocks without a dial box or a turn to crop them by"
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// [`probe_examples`], with the image prepared as `prepare` says.
 #[must_use]
 pub fn probe_examples_with(

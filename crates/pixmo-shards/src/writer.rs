@@ -314,6 +314,11 @@ fn write_then<T>(path: &Path, bytes: &[u8], place: impl FnOnce(&Path) -> Result<
 /// # Errors
 /// On I/O failure; the temporary file is removed.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.is_dir() {
+        // Found before writing: the rename would fail naming only the temporary file.
+        let folder = std::io::Error::new(std::io::ErrorKind::IsADirectory, "a folder is there");
+        return Err(Error::io("write", path, folder));
+    }
     write_then(path, bytes, |tmp| {
         std::fs::rename(tmp, path).map_err(|e| Error::io("rename", tmp, e))?;
         sync_dir(path)
@@ -341,6 +346,21 @@ mod tests {
 
     /// A bare file name (a path relative to the working folder) lives in `.`: its parent is
     /// the empty path, which `File::open` cannot open for the folder fsync.
+    #[test]
+    fn a_small_file_onto_a_folder_is_refused_naming_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = atomic_write(dir.path(), b"x").unwrap_err();
+        assert!(
+            err.to_string().contains(&dir.path().display().to_string()),
+            "{err}"
+        );
+        assert!(
+            matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::IsADirectory),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn a_bare_name_lives_in_the_working_folder() {
         assert_eq!(folder_of(Path::new("preds.jsonl")), Path::new("."));

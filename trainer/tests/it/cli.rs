@@ -711,6 +711,40 @@ fn images_that_cannot_be_decoded_are_skipped_counted_and_never_hang_a_run() {
         .map(|p| p["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(unreadable, ["c1", "c3", "c5", "c7"]);
+    // Predictions aimed at a folder are refused before the work (before: the rename into
+    // place failed at the end, naming only a temporary file).
+    std::fs::create_dir(dir.path().join("predsdir")).unwrap();
+    refused(
+        &pixmo_train(
+            "eval --checkpoint r-half/checkpoints/last --data half --split train --count 8 \
+             --predictions predsdir",
+            dir.path(),
+        ),
+        "`--predictions predsdir` is a folder",
+    );
+    // The vision probe says why clocks are left out (before: "No clocks to probe", and
+    // nothing when some were).
+    let probe = "probe --eval-split train --model tiny --steps 1 --batch 2";
+    refused(
+        &pixmo_train(&format!("{probe} --data none --eval-data none"), dir.path()),
+        "None of the 8 `train` clocks in `none` can be probed: 8 images that cannot be decoded \
+         (the first, `c0`: ",
+    );
+    let out = pixmo_train(
+        &format!("{probe} --data half --eval-data half --predictions predsdir"),
+        dir.path(),
+    );
+    refused(&out, "`--predictions predsdir` is a folder");
+    let out = pixmo_train(&format!("{probe} --data half --eval-data half"), dir.path());
+    ok(&out, "probe on half");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "4 of the 8 `train` clocks in `half` left out: 4 images that cannot be decoded \
+             (the first, `c1`: "
+        ),
+        "{stderr}"
+    );
 }
 
 /// Sizes and settings that cannot train are refused with the reason: before, zero sizes and
