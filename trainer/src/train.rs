@@ -853,10 +853,26 @@ impl<B: AutodiffBackend> Trainer<B> {
             recorder
                 .record(self.optimizer.to_record(), tmp.join("optimizer"))
                 .map_err(|e| fail(format!("cannot save the optimiser: {e}")))?;
-            let mut files = BTreeMap::new();
-            for name in TENSOR_FILES {
-                files.insert(name.to_string(), FileDigest::of(&tmp.join(name))?);
-            }
+            // One core each (SHA-256 runs at ~1.8 GB/s a core).
+            let digests = std::thread::scope(|s| {
+                let running: Vec<_> = TENSOR_FILES
+                    .iter()
+                    .map(|name| s.spawn(move || FileDigest::of(&tmp.join(name))))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::Config("a checkpoint digest thread failed".into()))
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            let files: BTreeMap<String, FileDigest> = TENSOR_FILES
+                .iter()
+                .map(ToString::to_string)
+                .zip(digests)
+                .collect();
             let state = CheckpointState {
                 files,
                 step: self.step,
