@@ -1018,11 +1018,24 @@ const ELSEWHERE: &str = " (resume from another checkpoint, e.g. an earlier `step
 const DAMAGED: &str = " (a file cut short or damaged gives this error too: resume from another \
                        checkpoint, e.g. an earlier `step-N`)";
 
-/// Reads a checkpoint's `state.json`.
+/// Reads a checkpoint's `state.json` (a checkpoint that a killed save left moved aside is
+/// put back first: [`pixmo_shards::sweep_dead_writers`]).
 ///
 /// # Errors
 /// When it is missing or malformed.
 pub fn read_state(dir: &Path) -> Result<CheckpointState> {
+    if !dir.exists()
+        && let Some(parent) = dir.parent()
+    {
+        // A save killed between the renames of a file system that cannot swap left the
+        // checkpoint moved aside: put back.
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        pixmo_shards::sweep_dead_writers(parent)?;
+    }
     let path = dir.join("state.json");
     let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {

@@ -35,7 +35,7 @@ pub mod reader;
 pub mod writer;
 
 pub use error::{Error, Result};
-pub use folder::replace_dir;
+pub use folder::{replace_dir, sweep_dead_writers};
 pub use layout::{DatasetLayout, ShardId};
 pub use lease::{Lease, Sweep, sweep_dead_temporaries};
 pub use manifest::{

@@ -1059,6 +1059,95 @@ fn a_checkpoint_save_that_fails_leaves_the_previous_checkpoint_whole() {
     assert_eq!(state["step"], 3);
 }
 
+/// A run killed (`SIGKILL`) while it trains and saves a checkpoint every step leaves every
+/// `step-N` folder whole (its files are the ones its `state.json` records), and resumes from
+/// the latest. What a killed save leaves beside the checkpoints is cleared by the next save,
+/// and a checkpoint a killed save had moved aside (between the two renames of a file system
+/// that cannot swap) is put back when it is resumed.
+#[test]
+fn a_run_killed_while_saving_resumes_and_its_leftovers_are_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let mut run = Command::new(env!("CARGO_BIN_EXE_pixmo-train"))
+        .args(
+            "finetune --data shards --datasets clocks --model tiny --steps 30 --micro-batch 2 \
+             --grad-accum 1 --seq-len 256 --checkpoint-every 1 --quiet --out r"
+                .split_whitespace(),
+        )
+        .current_dir(dir.path())
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoints = dir.path().join("r/checkpoints");
+    let saved = || -> Vec<u64> {
+        let mut steps: Vec<u64> = std::fs::read_dir(&checkpoints)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        name.strip_prefix("step-")?.parse().ok()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        steps.sort_unstable();
+        steps
+    };
+    // Killed once three checkpoints are there (waiting on what the run has written).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while saved().len() < 3 && run.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no checkpoints");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let steps = saved();
+    assert!(steps.len() >= 3, "{steps:?}");
+    let cpu = Default::default();
+    for n in &steps {
+        let ck = checkpoints.join(format!("step-{n}"));
+        let state = read_state(&ck).unwrap();
+        load_model::<Cpu>(&ck, &state, &cpu)
+            .unwrap_or_else(|e| panic!("step-{n} is not whole: {e}"));
+    }
+    // As a killed save leaves them: a folder being written, and (where the file system
+    // cannot swap) the latest checkpoint moved aside.
+    let host = pixmo_shards::lease::process_token()
+        .split('-')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut ended = Command::new("true").spawn().unwrap();
+    ended.wait().unwrap();
+    let dead = format!("{host}-{}-0000000000000001", ended.id());
+    let latest = *steps.last().unwrap();
+    std::fs::create_dir(checkpoints.join(format!(".step-{}.tmp-{dead}", latest + 1))).unwrap();
+    std::fs::rename(
+        checkpoints.join(format!("step-{latest}")),
+        checkpoints.join(format!(".step-{latest}.old-{dead}")),
+    )
+    .unwrap();
+    let out = pixmo_train(
+        &format!(
+            "finetune --data shards --datasets clocks --resume r/checkpoints/step-{latest} \
+             --quiet --out r"
+        ),
+        dir.path(),
+    );
+    ok(&out, "resumed");
+    let state = read_state(&checkpoints.join("last")).unwrap();
+    assert_eq!(state.step, 30);
+    let hidden: Vec<String> = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+    assert_eq!(saved(), (1..=30).collect::<Vec<u64>>());
+}
+
 /// `--attention-chunk` in the bench: the materialised path keeps each decoder layer's
 /// `[batch, heads, seq, seq]` scores (and their softmax's) for the backward pass, the blocks
 /// only each row's log-sum-exp; the bench's peak resident memory drops by at least two score
