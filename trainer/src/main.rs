@@ -1641,7 +1641,21 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
             "backend": std::any::type_name::<B>(),
         }))?,
     )?;
-    let mut log = MetricsLog::open(&a.out.join("metrics.jsonl"))?;
+    let metrics = a.out.join("metrics.jsonl");
+    let mut log = if a.resume.is_some() {
+        let (log, dropped) = MetricsLog::continue_at(&metrics, trainer.step)?;
+        if dropped > 0 {
+            eprintln!(
+                "`{}`: {dropped} line(s) after step {} (logged before the run stopped, logged \
+                 again now) dropped",
+                metrics.display(),
+                trainer.step
+            );
+        }
+        log
+    } else {
+        MetricsLog::open(&metrics)?
+    };
     let bar = if a.quiet {
         indicatif::ProgressBar::hidden()
     } else {

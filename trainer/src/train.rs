@@ -1134,6 +1134,31 @@ pub fn validation_loss<B: Backend>(
     if weight > 0.0 { sum / weight } else { f64::NAN }
 }
 
+/// The lines of a metrics file a run resumed at step `next` keeps ([`MetricsLog::continue_at`]),
+/// and how many it drops.
+fn lines_before(bytes: &[u8], next: u64) -> (Vec<u8>, usize) {
+    let mut kept = Vec::with_capacity(bytes.len());
+    let mut dropped = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let whole = line.ends_with(b"\n");
+        let record: Option<serde_json::Value> = serde_json::from_slice(line).ok();
+        let keep = whole
+            && record.is_some_and(
+                |r| match r.get("step").and_then(serde_json::Value::as_u64) {
+                    Some(step) if r.get("eval").is_some() => step <= next,
+                    Some(step) => step < next,
+                    None => true,
+                },
+            );
+        if keep {
+            kept.extend_from_slice(line);
+        } else if !line.iter().all(u8::is_ascii_whitespace) {
+            dropped += 1;
+        }
+    }
+    (kept, dropped)
+}
+
 /// Appends JSON lines to a metrics file.
 #[derive(Debug)]
 pub struct MetricsLog {
@@ -1161,11 +1186,69 @@ impl MetricsLog {
         })
     }
 
+    /// Opens `path` to go on from step `next` (a run resumed from a checkpoint of that step):
+    /// the lines it holds of later steps (logged after the checkpoint, before the run stopped:
+    /// they are logged again) and a line cut short (a run killed while writing it) are
+    /// dropped, the rest rewritten whole ([`pixmo_shards::atomic_write`]). A training line
+    /// of 0-based step `k` is kept when `k < next`, an evaluation line (`"eval"`, logged
+    /// after its checkpoint) when its `step <= next`; lines of neither kind are kept. Returns
+    /// the log and how many lines were dropped.
+    ///
+    /// # Errors
+    /// When the file cannot be read or rewritten.
+    pub fn continue_at(path: &Path, next: u64) -> Result<(MetricsLog, usize)> {
+        let dropped = match std::fs::read(path) {
+            Ok(bytes) => {
+                let (kept, dropped) = lines_before(&bytes, next);
+                if dropped > 0 {
+                    pixmo_shards::atomic_write(path, &kept)?;
+                }
+                dropped
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        Ok((MetricsLog::open(path)?, dropped))
+    }
+
     /// Writes one record as a line.
     ///
     /// # Errors
     /// When the write fails.
     pub fn write(&mut self, record: &serde_json::Value) -> Result<()> {
         writeln!(self.file, "{record}").map_err(|e| Error::io("write", &self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lines_before;
+
+    #[test]
+    fn a_resumed_log_keeps_the_lines_up_to_its_checkpoint_and_drops_a_line_cut_short() {
+        let log = concat!(
+            "{\"step\":0,\"loss\":2.0}\n",
+            "{\"step\":1,\"loss\":1.5}\n",
+            "{\"step\":2,\"eval\":{\"clocks\":4}}\n",
+            "{\"note\":\"no step\"}\n",
+            "{\"step\":2,\"loss\":1.2}\n",
+            "{\"step\":3,\"eval\":{\"clocks\":4}}\n",
+            "{\"step\":3,\"lo",
+        );
+        let (kept, dropped) = lines_before(log.as_bytes(), 2);
+        let kept = String::from_utf8(kept).unwrap();
+        assert_eq!(
+            kept,
+            concat!(
+                "{\"step\":0,\"loss\":2.0}\n",
+                "{\"step\":1,\"loss\":1.5}\n",
+                "{\"step\":2,\"eval\":{\"clocks\":4}}\n",
+                "{\"note\":\"no step\"}\n",
+            )
+        );
+        assert_eq!(dropped, 3);
+        // A line whose newline was not written is cut short, even when it parses.
+        let (kept, dropped) = lines_before(b"{\"step\":0}\n{\"step\":1}", 5);
+        assert_eq!((kept.as_slice(), dropped), (&b"{\"step\":0}\n"[..], 1));
     }
 }

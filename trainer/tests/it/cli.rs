@@ -1063,7 +1063,7 @@ fn a_checkpoint_save_that_fails_leaves_the_previous_checkpoint_whole() {
 /// `step-N` folder whole (its files are the ones its `state.json` records), and resumes from
 /// the latest. What a killed save leaves beside the checkpoints is cleared by the next save,
 /// and a checkpoint a killed save had moved aside (between the two renames of a file system
-/// that cannot swap) is put back when it is resumed.
+/// that cannot swap) is put back when it is resumed; the log holds each step once.
 #[test]
 fn a_run_killed_while_saving_resumes_and_its_leftovers_are_cleared() {
     let dir = tempfile::tempdir().unwrap();
@@ -1123,6 +1123,13 @@ fn a_run_killed_while_saving_resumes_and_its_leftovers_are_cleared() {
     ended.wait().unwrap();
     let dead = format!("{host}-{}-0000000000000001", ended.id());
     let latest = *steps.last().unwrap();
+    // And a metrics line cut off (killed while writing it).
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("r/metrics.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(&mut log, b"{\"step\":").unwrap();
+    drop(log);
     std::fs::create_dir(checkpoints.join(format!(".step-{}.tmp-{dead}", latest + 1))).unwrap();
     std::fs::rename(
         checkpoints.join(format!("step-{latest}")),
@@ -1146,6 +1153,16 @@ fn a_run_killed_while_saving_resumes_and_its_leftovers_are_cleared() {
         .collect();
     assert!(hidden.is_empty(), "{hidden:?}");
     assert_eq!(saved(), (1..=30).collect::<Vec<u64>>());
+    // The log holds each step once: the lines the killed run wrote after its last
+    // checkpoint (steps taken again) and any line it was cut off writing are dropped.
+    let metrics = std::fs::read_to_string(dir.path().join("r/metrics.jsonl")).unwrap();
+    let logged: Vec<u64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|m| m.get("grad_norm").is_some())
+        .map(|m| m["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(logged, (0..30).collect::<Vec<u64>>());
 }
 
 /// `--attention-chunk` in the bench: the materialised path keeps each decoder layer's
