@@ -24,8 +24,8 @@ use pixmo_trainer::import::{HfTensors, import_clip, import_qwen2};
 use pixmo_trainer::model::mixed::Compute;
 use pixmo_trainer::probe::{Readout, load_vision};
 use pixmo_trainer::train::{
-    DataSource, LossScale, MetricsLog, TrainConfig, Trainer, load_model, prepare, read_state,
-    validation_loss,
+    CheckpointState, DataSource, LossScale, MetricsLog, TrainConfig, Trainer, load_model, prepare,
+    read_state, validation_loss, verify_checkpoint,
 };
 
 #[derive(Parser)]
@@ -424,6 +424,14 @@ struct TrainArgs {
     /// not the steps) replace the checkpoint's.
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// One command line for a run's first start and every restart (a pre-empted or requeued
+    /// job): resume from the newest whole checkpoint in `--out` (`last` or the highest
+    /// `step-N` whose files are the ones their save wrote) when there is one, else start the
+    /// run the other options describe. Resuming, those options must describe the
+    /// checkpoint's run (a difference is refused, naming it); `--init-*` weights only start
+    /// a run.
+    #[arg(long, conflicts_with = "resume")]
+    auto_resume: bool,
     /// Start from the weights of a checkpoint folder (a `pretrain` run's `checkpoints/last`:
     /// Molmo's pre-train → fine-tune hand-over; or a fine-tune to go on with other settings)
     /// with a fresh optimiser, schedule and data position. The model sizes and tokenizer are
@@ -1489,19 +1497,161 @@ fn load_split(
         .collect()
 }
 
+/// A GGUF decoder opened for import, and when its opening began.
+type OpenedGguf = (GgufFile, Instant);
+
+/// A checkpoint whose weights start a run (`--init-checkpoint`), and its state.
+type InitCheckpoint<'a> = (&'a PathBuf, CheckpointState);
+
+/// The model the options of a new run describe: `--init-checkpoint`'s, `--model-config`'s
+/// or the `--model` preset's, with `--init-llm-gguf`'s decoder sizes and tokenizer; with the
+/// checkpoint and the GGUF file to load weights from.
+fn flag_model(
+    a: &TrainArgs,
+) -> anyhow::Result<(ModelConfig, Option<InitCheckpoint<'_>>, Option<OpenedGguf>)> {
+    let init = match &a.init_checkpoint {
+        Some(dir) => Some((dir, read_state(dir)?)),
+        None => None,
+    };
+    let mut model_config: ModelConfig = match (&init, &a.model_config) {
+        (Some((_, state)), _) => state.model.clone(),
+        (None, Some(path)) => serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("Cannot read `{}`", path.display()))?,
+        )
+        .with_context(|| format!("Bad model config `{}`", path.display()))?,
+        (None, None) => ModelConfig::preset(a.model.as_deref().unwrap_or("molmo-7b-d"))?,
+    };
+    let gguf = match &a.init_llm_gguf {
+        Some(path) => {
+            let started = Instant::now();
+            let path = std::fs::canonicalize(path)
+                .with_context(|| format!("Cannot find `{}`", path.display()))?;
+            let file = GgufFile::open(&path)?;
+            model_config.llm = llm_config(&file, model_config.llm.additional_vocab_size)?;
+            model_config.tokenizer = TokenizerConfig::Gguf { path };
+            Some((file, started))
+        }
+        None => None,
+    };
+    Ok((model_config, init, gguf))
+}
+
+/// The newest whole checkpoint under `checkpoints` (`last` or a `step-N`, by the step its
+/// `state.json` records, `last` first on a tie) whose tensor files are the ones its save
+/// wrote; a newer one that is not is named and passed over. `None` when there is none.
+fn newest_checkpoint(checkpoints: &Path) -> anyhow::Result<Option<PathBuf>> {
+    // A checkpoint a killed save moved aside is put back first.
+    pixmo_shards::sweep_dead_writers(checkpoints)?;
+    let Ok(entries) = std::fs::read_dir(checkpoints) else {
+        return Ok(None);
+    };
+    let mut found: Vec<(u64, bool, PathBuf, CheckpointState)> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let named = name == "last"
+            || name
+                .strip_prefix("step-")
+                .is_some_and(|n| n.parse::<u64>().is_ok());
+        if !named || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        match read_state(&entry.path()) {
+            Ok(state) => found.push((state.step, name == "last", entry.path(), state)),
+            Err(e) => eprintln!("warning: `{}` passed over: {e}", entry.path().display()),
+        }
+    }
+    found.sort_by_key(|y| std::cmp::Reverse((y.0, y.1)));
+    for (_, _, dir, state) in found {
+        match verify_checkpoint(&dir, &state) {
+            Ok(()) => return Ok(Some(dir)),
+            Err(e) => eprintln!("warning: `{}` passed over: {e}", dir.display()),
+        }
+    }
+    Ok(None)
+}
+
+/// The options of an `--auto-resume` run describe the run of the checkpoint it resumes:
+/// stage, model and training settings (those `--resume` replaces aside).
+fn same_run(stage: Stage, a: &TrainArgs, state: &CheckpointState) -> anyhow::Result<()> {
+    let (model, _, _) = flag_model(a)?;
+    let mut train = train_config(stage, a);
+    train.head_chunk = state.train.head_chunk;
+    train.attention_chunk = state.train.attention_chunk;
+    train.checkpoint_every = state.train.checkpoint_every;
+    train.max_skipped_steps = state.train.max_skipped_steps;
+    let mut differ = Vec::new();
+    json_differences(
+        "model",
+        &serde_json::to_value(&model)?,
+        &serde_json::to_value(&state.model)?,
+        &mut differ,
+    );
+    json_differences(
+        "train",
+        &serde_json::to_value(&train)?,
+        &serde_json::to_value(&state.train)?,
+        &mut differ,
+    );
+    if differ.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 6;
+    if differ.len() > SHOWN {
+        let more = differ.len() - SHOWN;
+        differ.truncate(SHOWN);
+        differ.push(format!("and {more} more"));
+    }
+    bail!(
+        "the options describe another run than the checkpoint's: {}\nhint: give the options \
+         the run was started with, or start a new run in another `--out`",
+        differ.join("; ")
+    )
+}
+
+/// Each leaf where `here` and `saved` differ, as `path: here (options) vs saved (checkpoint)`.
+fn json_differences(
+    path: &str,
+    here: &serde_json::Value,
+    saved: &serde_json::Value,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (here, saved) {
+        (Value::Object(h), Value::Object(s)) => {
+            let keys: std::collections::BTreeSet<&String> = h.keys().chain(s.keys()).collect();
+            for k in keys {
+                let null = Value::Null;
+                let (x, y) = (h.get(k).unwrap_or(&null), s.get(k).unwrap_or(&null));
+                json_differences(&format!("{path}.{k}"), x, y, out);
+            }
+        }
+        _ if here != saved => out.push(format!(
+            "`{path}` is {here} by the options, {saved} in the checkpoint"
+        )),
+        _ => {}
+    }
+}
+
 fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> anyhow::Result<()> {
-    if a.resume.is_none()
+    let newest = if a.auto_resume {
+        newest_checkpoint(&a.out.join("checkpoints"))?
+    } else {
+        None
+    };
+    let resume = a.resume.clone().or_else(|| newest.clone());
+    if resume.is_none()
+        && !a.auto_resume
         && (a.out.join("metrics.jsonl").exists() || a.out.join("checkpoints").exists())
     {
         bail!(
             "`{}` holds a run already (its `metrics.jsonl` or `checkpoints/`); a new run there \
              would overwrite its checkpoints and mix two runs in one log\nhint: choose another \
-             `--out`, or continue that run with `--resume {}`",
+             `--out`, or continue that run with `--resume {}` (or `--auto-resume`)",
             a.out.display(),
             a.out.join("checkpoints/last").display()
         );
     }
-    if a.resume.is_none() {
+    if resume.is_none() {
         // Before the data is read: settings that cannot train are refused at once (the
         // sequence length against the model's positions once the model is known).
         train_config(stage, a).validate(usize::MAX)?;
@@ -1527,8 +1677,19 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     }
     let eval_data = load_split(&a.data, &datasets, &a.eval_split, Some(a.eval_count))?;
 
-    let mut trainer = if let Some(dir) = &a.resume {
-        let saved = read_state(dir)?.train;
+    let mut trainer = if let Some(dir) = &resume {
+        let state = read_state(dir)?;
+        if newest.is_some() {
+            same_run(stage, a, &state)
+                .with_context(|| format!("`--auto-resume` from `{}`", dir.display()))?;
+            eprintln!(
+                "resuming from `{}` (step {}), the newest checkpoint in `{}`",
+                dir.display(),
+                state.step,
+                a.out.display()
+            );
+        }
+        let saved = state.train;
         if saved.stage != stage {
             let name = |s: Stage| match s {
                 Stage::Pretrain => "pretrain",
@@ -1559,31 +1720,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         }
         t
     } else {
-        let init = match &a.init_checkpoint {
-            Some(dir) => Some((dir, read_state(dir)?)),
-            None => None,
-        };
-        let mut model_config: ModelConfig = match (&init, &a.model_config) {
-            (Some((_, state)), _) => state.model.clone(),
-            (None, Some(path)) => serde_json::from_slice(
-                &std::fs::read(path)
-                    .with_context(|| format!("Cannot read `{}`", path.display()))?,
-            )
-            .with_context(|| format!("Bad model config `{}`", path.display()))?,
-            (None, None) => ModelConfig::preset(a.model.as_deref().unwrap_or("molmo-7b-d"))?,
-        };
-        let gguf = match &a.init_llm_gguf {
-            Some(path) => {
-                let started = Instant::now();
-                let path = std::fs::canonicalize(path)
-                    .with_context(|| format!("Cannot find `{}`", path.display()))?;
-                let file = GgufFile::open(&path)?;
-                model_config.llm = llm_config(&file, model_config.llm.additional_vocab_size)?;
-                model_config.tokenizer = TokenizerConfig::Gguf { path };
-                Some((file, started))
-            }
-            None => None,
-        };
+        let (model_config, init, gguf) = flag_model(a)?;
         let train_config = train_config(stage, a);
         let source = DataSource::new(data, stage, train_config.seed)?;
         let mut t = Trainer::<B>::new(model_config, train_config, source, device.clone())?;
@@ -1642,7 +1779,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         }))?,
     )?;
     let metrics = a.out.join("metrics.jsonl");
-    let mut log = if a.resume.is_some() {
+    let mut log = if resume.is_some() || a.auto_resume {
         let (log, dropped) = MetricsLog::continue_at(&metrics, trainer.step)?;
         if dropped > 0 {
             eprintln!(
@@ -1669,7 +1806,7 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
     let start = Instant::now();
     let deadline = a.max_minutes.map(|m| m * 60.0);
     let every = trainer.train.checkpoint_every;
-    let mut last_saved = a.resume.clone();
+    let mut last_saved = resume.clone();
     let mut warned_unreadable = false;
     while trainer.step < trainer.train.steps {
         let m = trainer.train_step()?;

@@ -1005,6 +1005,18 @@ fn check_file(dir: &Path, state: &CheckpointState, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a checkpoint's tensor files against the lengths and SHA-256 its save recorded
+/// (nothing to check in a checkpoint saved before they were recorded).
+///
+/// # Errors
+/// When a file is missing, cut short, damaged or another's.
+pub fn verify_checkpoint(dir: &Path, state: &CheckpointState) -> Result<()> {
+    for name in TENSOR_FILES {
+        check_file(dir, state, name)?;
+    }
+    Ok(())
+}
+
 /// The first 16 characters of a digest (the recorded one is whatever `state.json` holds).
 fn short(digest: &str) -> String {
     digest.chars().take(16).collect()

@@ -1165,6 +1165,84 @@ fn a_run_killed_while_saving_resumes_and_its_leftovers_are_cleared() {
     assert_eq!(logged, (0..30).collect::<Vec<u64>>());
 }
 
+/// `--auto-resume`: one command line for a run's first start and every restart. It starts
+/// the run when `--out` holds no checkpoint, resumes from the newest whole one when it does
+/// (passing over one whose files are not the ones its save wrote), takes the steps the
+/// uninterrupted run took, and refuses options that describe another run.
+#[test]
+fn auto_resume_starts_a_run_then_resumes_it_from_its_newest_whole_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let run = "finetune --data shards --datasets clocks --model tiny --steps 6 --micro-batch 2 \
+               --grad-accum 1 --seq-len 256 --checkpoint-every 2 --quiet --auto-resume --out r";
+    let losses = |dir: &Path| -> Vec<(u64, f64)> {
+        std::fs::read_to_string(dir.join("r/metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|m| m.get("grad_norm").is_some())
+            .map(|m| (m["step"].as_u64().unwrap(), m["loss"].as_f64().unwrap()))
+            .collect()
+    };
+    // A run killed before its first save left a log and no checkpoint: started afresh.
+    std::fs::create_dir_all(dir.path().join("r")).unwrap();
+    std::fs::write(
+        dir.path().join("r/metrics.jsonl"),
+        "{\"step\":0,\"loss\":9}\n{\"st",
+    )
+    .unwrap();
+    let out = pixmo_train(run, dir.path());
+    ok(&out, "first start");
+    let whole = losses(dir.path());
+    assert_eq!(
+        whole.iter().map(|l| l.0).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert_ne!(whole[0].1, 9.0);
+    // As if it had been stopped after step 4's checkpoint, with steps 4 and 5 logged.
+    let checkpoints = dir.path().join("r/checkpoints");
+    std::fs::remove_dir_all(checkpoints.join("last")).unwrap();
+    std::fs::remove_dir_all(checkpoints.join("step-6")).unwrap();
+    let out = pixmo_train(run, dir.path());
+    ok(&out, "restart");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("resuming from `r/checkpoints/step-4` (step 4)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        losses(dir.path()),
+        whole,
+        "the steps of the uninterrupted run, once each"
+    );
+    // The newest checkpoint damaged: passed over, named, for the one before it.
+    std::fs::remove_dir_all(checkpoints.join("last")).unwrap();
+    std::fs::remove_dir_all(checkpoints.join("step-6")).unwrap();
+    let model = checkpoints.join("step-4/model.mpk");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&model, bytes).unwrap();
+    let out = pixmo_train(run, dir.path());
+    ok(&out, "restart past a damaged checkpoint");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`r/checkpoints/step-4` passed over")
+            && stderr.contains("`model.mpk` is not the file its save wrote")
+            && stderr.contains("resuming from `r/checkpoints/step-2` (step 2)"),
+        "{stderr}"
+    );
+    assert_eq!(losses(dir.path()), whole);
+    // Options of another run.
+    let longer = run.replace("--steps 6", "--steps 8");
+    refused(
+        &pixmo_train(&longer, dir.path()),
+        "`train.steps` is 8 by the options, 6 in the checkpoint",
+    );
+    let wider = format!("{run} --lr-llm 0.5");
+    refused(&pixmo_train(&wider, dir.path()), "`train.schedule.");
+}
+
 /// `--attention-chunk` in the bench: the materialised path keeps each decoder layer's
 /// `[batch, heads, seq, seq]` scores (and their softmax's) for the backward pass, the blocks
 /// only each row's log-sum-exp; the bench's peak resident memory drops by at least two score
