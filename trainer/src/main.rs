@@ -1570,6 +1570,18 @@ fn newest_checkpoint(checkpoints: &Path) -> anyhow::Result<Option<PathBuf>> {
     Ok(None)
 }
 
+/// Whether the checkpoint folder `dir` is one of the run in `out` (in its `checkpoints/`).
+fn checkpoint_of(dir: &Path, out: &Path) -> bool {
+    let (Ok(dir), Ok(checkpoints)) = (
+        std::fs::canonicalize(dir),
+        std::fs::canonicalize(out.join("checkpoints")),
+    ) else {
+        // Either missing: refused or reported where it is read.
+        return true;
+    };
+    dir.parent() == Some(checkpoints.as_path())
+}
+
 /// The options of an `--auto-resume` run describe the run of the checkpoint it resumes:
 /// stage, model and training settings (those `--resume` replaces aside).
 fn same_run(stage: Stage, a: &TrainArgs, state: &CheckpointState) -> anyhow::Result<()> {
@@ -1639,16 +1651,27 @@ fn train<B: AutodiffBackend>(stage: Stage, a: &TrainArgs, device: B::Device) -> 
         None
     };
     let resume = a.resume.clone().or_else(|| newest.clone());
-    if resume.is_none()
-        && !a.auto_resume
-        && (a.out.join("metrics.jsonl").exists() || a.out.join("checkpoints").exists())
-    {
+    let holds_a_run = a.out.join("metrics.jsonl").exists() || a.out.join("checkpoints").exists();
+    if resume.is_none() && !a.auto_resume && holds_a_run {
         bail!(
             "`{}` holds a run already (its `metrics.jsonl` or `checkpoints/`); a new run there \
              would overwrite its checkpoints and mix two runs in one log\nhint: choose another \
-             `--out`, or continue that run with `--resume {}` (or `--auto-resume`)",
+             `--out`, or continue that run from its newest checkpoint with `--auto-resume` (or \
+             `--resume {}/step-N`)",
             a.out.display(),
-            a.out.join("checkpoints/last").display()
+            a.out.join("checkpoints").display()
+        );
+    }
+    if let Some(dir) = &a.resume
+        && holds_a_run
+        && !checkpoint_of(dir, &a.out)
+    {
+        bail!(
+            "`{}` is not a checkpoint of the run in `{}`: resuming it there would mix two runs \
+             in one log and one `checkpoints/`\nhint: resume it into its own run folder, or a \
+             new `--out`",
+            dir.display(),
+            a.out.display()
         );
     }
     if resume.is_none() {

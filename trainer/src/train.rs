@@ -874,7 +874,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 .zip(digests)
                 .collect();
             let state = CheckpointState {
-                files,
+                files: Some(files),
                 step: self.step,
                 sampler: self.data.state().clone(),
                 model: self.model_config.clone(),
@@ -942,9 +942,10 @@ pub struct CheckpointState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<LossScale>,
     /// Each tensor file's length and SHA-256 (`model.mpk`, `optimizer.mpk`), checked before
-    /// it is loaded; absent from checkpoints saved before they were recorded.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub files: BTreeMap<String, FileDigest>,
+    /// it is loaded; absent from checkpoints saved before they were recorded (present, a
+    /// missing entry is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<BTreeMap<String, FileDigest>>,
 }
 
 /// The tensor files of a checkpoint, as burn's recorder names them.
@@ -975,25 +976,56 @@ impl FileDigest {
     }
 }
 
-/// Refuses a checkpoint's tensor file that is not the one its save recorded (cut short,
-/// damaged, or another run's file of the same shapes put in its place), before burn reads
-/// it; a checkpoint without records is not checked.
+/// Refuses a checkpoint's tensor file that is not a regular file, or not the one its save
+/// recorded (cut short, damaged, or another run's file of the same shapes put in its place),
+/// before burn reads it; in a checkpoint without records only the kind of file is checked.
 fn check_file(dir: &Path, state: &CheckpointState, name: &str) -> Result<()> {
-    let Some(saved) = state.files.get(name) else {
-        return Ok(());
-    };
     let fail = |message: String| Error::Checkpoint {
         path: dir.to_path_buf(),
         message,
     };
-    let found = FileDigest::of(&dir.join(name))?;
-    if found.bytes != saved.bytes {
+    let path = dir.join(name);
+    let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+    // Before a byte is read, digests recorded or not: a folder, a device (`/dev/zero` never
+    // ends) or a pipe is no checkpoint file, and a file of another length not the one the
+    // save wrote.
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "`{name}` is not a regular file (a folder, a device or a pipe){ELSEWHERE}"
+        )));
+    }
+    let Some(files) = &state.files else {
+        return Ok(());
+    };
+    let Some(saved) = files.get(name) else {
+        return Err(fail(format!(
+            "its `state.json` records digests but none of `{name}`: the record is damaged{ELSEWHERE}"
+        )));
+    };
+    let well_formed = saved.sha256.len() == 64
+        && saved
+            .sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !well_formed {
+        return Err(fail(format!(
+            "its `state.json` records no SHA-256 of `{name}` (64 lowercase hex digits) but {:?}: \
+             the record is damaged{ELSEWHERE}",
+            short(&saved.sha256)
+        )));
+    }
+    if meta.len() != saved.bytes {
         return Err(fail(format!(
             "`{name}` is {} bytes, its save wrote {} (`state.json`): cut short, damaged or \
              replaced since{ELSEWHERE}",
-            found.bytes, saved.bytes
+            meta.len(),
+            saved.bytes
         )));
     }
+    let found = FileDigest {
+        bytes: meta.len(),
+        sha256: pixmo_shards::hash_file(&path)?,
+    };
     if found.sha256 != saved.sha256 {
         return Err(fail(format!(
             "`{name}` is not the file its save wrote: SHA-256 {} where `state.json` records \
@@ -1030,6 +1062,9 @@ const ELSEWHERE: &str = " (resume from another checkpoint, e.g. an earlier `step
 const DAMAGED: &str = " (a file cut short or damaged gives this error too: resume from another \
                        checkpoint, e.g. an earlier `step-N`)";
 
+/// More than any `state.json` this trainer writes (sizes, settings, the data position).
+const MAX_STATE_BYTES: u64 = 1 << 30;
+
 /// Reads a checkpoint's `state.json` (a checkpoint that a killed save left moved aside is
 /// put back first: [`pixmo_shards::sweep_dead_writers`]).
 ///
@@ -1049,6 +1084,18 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
         pixmo_shards::sweep_dead_writers(parent)?;
     }
     let path = dir.join("state.json");
+    // A pipe in its place would block the read for ever.
+    let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+    if !meta.is_file() || meta.len() > MAX_STATE_BYTES {
+        return Err(Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: format!(
+                "`state.json` is not a regular file of at most {MAX_STATE_BYTES} bytes (a \
+                 folder, a device, a pipe, or {} bytes)",
+                meta.len()
+            ),
+        });
+    }
     let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
         path: dir.to_path_buf(),

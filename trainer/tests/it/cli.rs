@@ -976,6 +976,129 @@ fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
     );
 }
 
+/// What the digests cannot catch by reading, refused before a byte is read (before, each
+/// hung or read without end: `/dev/zero` or a pipe in a tensor file's place, a file of
+/// terabytes hashed before its length was compared), and records that are damaged rather than
+/// the files (before, a malformed digest blamed an intact file, and a record missing an
+/// entry loaded that file unchecked). Resuming another run's checkpoint into a folder that
+/// holds a run is refused as a new run there is.
+#[test]
+fn checkpoint_files_that_cannot_be_the_saved_ones_are_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    clock_shard(&dir.path().join("shards"));
+    let run = "finetune --data shards --datasets clocks --model tiny --steps 1 --micro-batch 2 \
+               --grad-accum 1 --seq-len 256 --quiet";
+    ok(
+        &pixmo_train(&format!("{run} --out base"), dir.path()),
+        "base",
+    );
+    let last = dir.path().join("base/checkpoints/last");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(last.join("state.json")).unwrap()).unwrap();
+    let copy = |name: &str| -> std::path::PathBuf {
+        let ck = dir.path().join(name);
+        std::fs::create_dir_all(&ck).unwrap();
+        for f in ["model.mpk", "optimizer.mpk", "state.json"] {
+            std::fs::copy(last.join(f), ck.join(f)).unwrap();
+        }
+        ck
+    };
+    let fifo = |path: &Path| {
+        std::fs::remove_file(path).unwrap();
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    };
+    // Under `timeout`: a regression hangs, and fails here (exit 124) rather than stalling CI.
+    let within = |args: String| {
+        Command::new("timeout")
+            .arg("120")
+            .arg(env!("CARGO_BIN_EXE_pixmo-train"))
+            .args(args.split_whitespace())
+            .current_dir(dir.path())
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .unwrap()
+    };
+    let resume = |ck: &str| {
+        within(format!(
+            "finetune --data shards --datasets clocks --resume {ck} --quiet --out r-{ck}"
+        ))
+    };
+    let eval = |ck: &str| {
+        within(format!(
+            "eval --checkpoint {ck} --data shards --split train --count 2"
+        ))
+    };
+    // Not regular files: each would block or read without end.
+    let ck = copy("zero");
+    std::fs::remove_file(ck.join("model.mpk")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", ck.join("model.mpk")).unwrap();
+    refused(&eval("zero"), "`model.mpk` is not a regular file");
+    let ck = copy("pipe");
+    fifo(&ck.join("optimizer.mpk"));
+    refused(&resume("pipe"), "`optimizer.mpk` is not a regular file");
+    let ck = copy("statepipe");
+    fifo(&ck.join("state.json"));
+    refused(&eval("statepipe"), "`state.json` is not a regular file");
+    // A checkpoint saved before digests were recorded gets the same check.
+    let ck = copy("oldpipe");
+    let mut old = state.clone();
+    old.as_object_mut().unwrap().remove("files");
+    std::fs::write(ck.join("state.json"), old.to_string()).unwrap();
+    fifo(&ck.join("model.mpk"));
+    refused(&eval("oldpipe"), "`model.mpk` is not a regular file");
+    // Terabytes (sparse): the length is compared before anything is hashed.
+    let ck = copy("huge");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(ck.join("model.mpk"))
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    refused(
+        &eval("huge"),
+        "`model.mpk` is 1099511627776 bytes, its save wrote",
+    );
+    // Damaged records.
+    let record = |name: &str, edit: fn(&mut serde_json::Value)| {
+        let ck = copy(name);
+        let mut s = state.clone();
+        edit(&mut s);
+        std::fs::write(ck.join("state.json"), s.to_string()).unwrap();
+    };
+    record("noentry", |s| {
+        s["files"].as_object_mut().unwrap().remove("optimizer.mpk");
+    });
+    refused(
+        &resume("noentry"),
+        "records digests but none of `optimizer.mpk`",
+    );
+    record("upper", |s| {
+        let d = s["files"]["model.mpk"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_uppercase();
+        s["files"]["model.mpk"]["sha256"] = d.into();
+    });
+    refused(&eval("upper"), "records no SHA-256 of `model.mpk`");
+    record("short", |s| {
+        s["files"]["model.mpk"]["sha256"] = "abc".into()
+    });
+    refused(&eval("short"), "records no SHA-256 of `model.mpk`");
+    // Another run's checkpoint resumed into a folder holding a run.
+    ok(
+        &pixmo_train(&format!("{run} --out other"), dir.path()),
+        "other",
+    );
+    refused(
+        &pixmo_train(
+            "finetune --data shards --datasets clocks --resume base/checkpoints/last --quiet \
+             --out other",
+            dir.path(),
+        ),
+        "is not a checkpoint of the run in `other`",
+    );
+}
+
 /// A save that fails part-way (here a file-size limit stands in for a full disk: the model's
 /// file fits, the optimiser's does not) leaves the checkpoint that was there whole, and a
 /// run resumes from it; no half-written folder is left behind (before: `last` held the new
