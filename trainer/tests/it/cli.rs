@@ -861,16 +861,26 @@ fn sizes_and_settings_that_cannot_train_are_refused_with_the_reason() {
 /// another run) is refused by `--resume` and `eval` with the reason: before, more blocks
 /// panicked in burn's loader, heads that do not divide the width panicked in a reshape, and
 /// another ViT width loaded and trained under a config that was not the model's.
-#[test]
-fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
+/// A folder holding the clock shard, and a finished `tiny` fine-tune of `steps` steps in it
+/// under `out` (`extra` options added); returns the folder and the run's command without
+/// `--out`.
+fn tiny_run(steps: u32, out: &str, extra: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     clock_shard(&dir.path().join("shards"));
-    let run = "finetune --data shards --datasets clocks --model tiny --steps 1 --micro-batch 2 \
-               --grad-accum 1 --seq-len 256 --quiet";
-    ok(
-        &pixmo_train(&format!("{run} --out base"), dir.path()),
-        "base",
+    let run = format!(
+        "finetune --data shards --datasets clocks --model tiny --steps {steps} --micro-batch 2 \
+         --grad-accum 1 --seq-len 256 --quiet"
     );
+    ok(
+        &pixmo_train(&format!("{run} --out {out} {extra}"), dir.path()),
+        out,
+    );
+    (dir, run)
+}
+
+#[test]
+fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
+    let (dir, run) = tiny_run(1, "base", "");
     let last = dir.path().join("base/checkpoints/last");
     type Edit = fn(&mut serde_json::Value);
     let cases: [(Edit, &str); 3] = [
@@ -984,14 +994,7 @@ fn a_checkpoint_whose_state_does_not_describe_its_weights_is_refused() {
 /// holds a run is refused as a new run there is.
 #[test]
 fn checkpoint_files_that_cannot_be_the_saved_ones_are_refused_unread() {
-    let dir = tempfile::tempdir().unwrap();
-    clock_shard(&dir.path().join("shards"));
-    let run = "finetune --data shards --datasets clocks --model tiny --steps 1 --micro-batch 2 \
-               --grad-accum 1 --seq-len 256 --quiet";
-    ok(
-        &pixmo_train(&format!("{run} --out base"), dir.path()),
-        "base",
-    );
+    let (dir, run) = tiny_run(1, "base", "");
     let last = dir.path().join("base/checkpoints/last");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(last.join("state.json")).unwrap()).unwrap();
@@ -1105,14 +1108,7 @@ fn checkpoint_files_that_cannot_be_the_saved_ones_are_refused_unread() {
 /// model beside the old state and a truncated optimiser, and no longer resumed).
 #[test]
 fn a_checkpoint_save_that_fails_leaves_the_previous_checkpoint_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    clock_shard(&dir.path().join("shards"));
-    let run = "finetune --data shards --datasets clocks --model tiny --steps 3 --micro-batch 2 \
-               --grad-accum 1 --seq-len 256 --quiet";
-    ok(
-        &pixmo_train(&format!("{run} --out r --checkpoint-every 1"), dir.path()),
-        "base",
-    );
+    let (dir, _) = tiny_run(3, "r", "--checkpoint-every 1");
     let second = dir.path().join("r/checkpoints/step-2");
     let files = |d: &Path| -> Vec<(String, Vec<u8>)> {
         let mut v: Vec<_> = std::fs::read_dir(d)
