@@ -1055,11 +1055,11 @@ fn short(digest: &str) -> String {
 }
 
 /// Where to go from a checkpoint that cannot be loaded.
-const ELSEWHERE: &str = " (resume from another checkpoint, e.g. an earlier `step-N`)";
+const ELSEWHERE: &str = " (use another checkpoint, e.g. an earlier `step-N`)";
 
 /// Said after burn's loading errors, which read alike for a file cut short or damaged ("the
 /// internal data format has changed since version 0.14.0 …").
-const DAMAGED: &str = " (a file cut short or damaged gives this error too: resume from another \
+const DAMAGED: &str = " (a file cut short or damaged gives this error too: use another \
                        checkpoint, e.g. an earlier `step-N`)";
 
 /// More than any `state.json` this trainer writes (sizes, settings, the data position).
