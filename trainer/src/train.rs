@@ -976,6 +976,12 @@ impl FileDigest {
     }
 }
 
+/// The SHA-256 of each tensor file this process has hashed, by path, length and
+/// modification time ([`check_file`]).
+type Stamp = (PathBuf, u64, Option<std::time::SystemTime>);
+static HASHED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Stamp, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// Refuses a checkpoint's tensor file that is not a regular file, or not the one its save
 /// recorded (cut short, damaged, or another run's file of the same shapes put in its place),
 /// before burn reads it; in a checkpoint without records only the kind of file is checked.
@@ -1022,9 +1028,24 @@ fn check_file(dir: &Path, state: &CheckpointState, name: &str) -> Result<()> {
             saved.bytes
         )));
     }
+    // A file this process has hashed already, unchanged since (length and modification
+    // time), is not hashed again: `--auto-resume` checks the checkpoint it picks, then
+    // loads it.
+    let stamp = (path.clone(), meta.len(), meta.modified().ok());
+    let hashed = HASHED.lock().ok().and_then(|m| m.get(&stamp).cloned());
+    let sha256 = match hashed {
+        Some(sha) => sha,
+        None => {
+            let sha = pixmo_shards::hash_file(&path)?;
+            if let Ok(mut m) = HASHED.lock() {
+                m.insert(stamp, sha.clone());
+            }
+            sha
+        }
+    };
     let found = FileDigest {
         bytes: meta.len(),
-        sha256: pixmo_shards::hash_file(&path)?,
+        sha256,
     };
     if found.sha256 != saved.sha256 {
         return Err(fail(format!(

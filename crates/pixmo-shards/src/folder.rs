@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::lease::{TMP_INFIX, process_token};
-use crate::writer::folder_of;
+use crate::writer::{folder_of, sync_dir};
 
 /// Writes the folder `dir` whole or not at all.
 ///
@@ -62,9 +62,7 @@ pub fn replace_dir<E: From<Error>>(
         return Err(e.into());
     }
     // The renames themselves are entries of the parent folder.
-    File::open(&parent)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("fsync folder", &parent, e))?;
+    sync_dir(dir)?;
     Ok(())
 }
 

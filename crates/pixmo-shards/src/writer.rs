@@ -275,7 +275,7 @@ fn parquet_or_io(path: &Path, source: parquet::errors::ParquetError) -> Error {
     }
 }
 
-fn sync_dir(path: &Path) -> Result<()> {
+pub(crate) fn sync_dir(path: &Path) -> Result<()> {
     let dir = folder_of(path);
     let handle = File::open(dir).map_err(|e| Error::io("open folder", dir, e))?;
     handle
